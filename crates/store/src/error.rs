@@ -1,0 +1,27 @@
+//! The store's error type.
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A resource with that id already exists in the scope.
+    #[error("resource {id} already exists")]
+    AlreadyExists { id: String },
+    /// The database could not be opened, migrated, read or written.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A stored document is not valid JSON (the file was altered outside flowd).
+    #[error("stored document {id} is corrupt: {source}")]
+    CorruptDocument {
+        id: String,
+        source: serde_json::Error,
+    },
+    /// The data directory could not be prepared.
+    #[error("cannot prepare data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    /// The database was written by a newer flowd.
+    #[error("database schema version {found} is newer than this flowd supports ({supported})")]
+    SchemaTooNew { found: i64, supported: i64 },
+}
