@@ -1,1 +1,65 @@
-//! placeholder
+//! flowd's HTTP API: AEP Flow Service compatible routes under
+//! `/data/foundation/flowservice`, the credentials check, and error bodies.
+//!
+//! API boundary: this is the only crate that knows HTTP status codes and
+//! Flow Service wire shapes. It validates with `flowd_spec` and persists
+//! through the `flowd_store::Store` trait; it knows no SQL.
+
+mod body;
+pub mod credentials;
+pub mod error;
+mod filter;
+mod metadata;
+mod path_id;
+pub mod request_id;
+mod routes;
+pub mod state;
+mod tenant;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use serde_json::json;
+use tower_http::trace::TraceLayer;
+
+pub use credentials::{IssuedCredential, issue_credential};
+pub use state::{ApiConfig, AppState, DEFAULT_MAX_BODY_BYTES};
+
+/// The service's base path, as on AEP's gateway.
+pub const FLOW_SERVICE_BASE_PATH: &str = "/data/foundation/flowservice";
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let flow_service = Router::new()
+        .merge(routes::connection_specs::routes())
+        .merge(routes::flow_specs::routes());
+    Router::new()
+        .route("/healthz", get(healthz))
+        .nest(FLOW_SERVICE_BASE_PATH, flow_service)
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(request_id::assign_request_id))
+}
+
+async fn healthz() -> Response {
+    error::json_response(StatusCode::OK, json!({"status": "ok"}))
+}
+
+async fn route_not_found(uri: axum::http::Uri) -> error::ApiError {
+    error::FlowError::new(
+        error::FlowErrorCode::RouteNotFound,
+        format!("No resource exists at {}.", uri.path()),
+    )
+    .into()
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> error::ApiError {
+    error::FlowError::new(
+        error::FlowErrorCode::MethodNotAllowed,
+        format!("{} is not supported on {}.", method, uri.path()),
+    )
+    .into()
+}

@@ -1,1 +1,126 @@
-fn main() {}
+//! The `flowd` binary: a thin command-line layer over the library crates.
+//! It parses arguments, sets up logging, and wires the store into the API;
+//! all behaviour lives in the libraries.
+
+mod serve;
+mod spec_validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// flowd: a self-hosted REST ingestion service compatible with AEP's Flow Service.
+#[derive(Parser, Debug)]
+#[command(name = "flowd", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the HTTP API on the embedded store.
+    Serve(ServeArgs),
+    /// Manage API credentials.
+    Credentials {
+        #[command(subcommand)]
+        command: CredentialsCommand,
+    },
+    /// Work with connection and flow spec files offline.
+    Spec {
+        #[command(subcommand)]
+        command: SpecCommand,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "FLOWD_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Directory holding the database and every other file flowd writes.
+    #[arg(long, env = "FLOWD_DATA_DIR", default_value = "./flowd-data")]
+    data_dir: PathBuf,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "FLOWD_MAX_BODY_BYTES", default_value_t = flowd_api::DEFAULT_MAX_BODY_BYTES)]
+    max_body_bytes: usize,
+}
+
+#[derive(Subcommand, Debug)]
+enum CredentialsCommand {
+    /// Create a credential bound to one org and print it once as JSON.
+    Create {
+        /// Directory holding the database.
+        #[arg(long, env = "FLOWD_DATA_DIR", default_value = "./flowd-data")]
+        data_dir: PathBuf,
+        /// The IMS org id the credential may act for (x-gw-ims-org-id).
+        #[arg(long)]
+        org: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SpecCommand {
+    /// Check spec files without a server; exit 1 when any is invalid.
+    Validate {
+        /// Spec files (JSON). A file may also hold `{"items": [...]}` as GET returns it.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+        /// Which kind of spec the files hold.
+        #[arg(long, value_enum, default_value_t = SpecKind::Auto)]
+        kind: SpecKind,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum SpecKind {
+    /// Flow specs are recognised by their connection spec id lists.
+    Auto,
+    Connection,
+    Flow,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Spec {
+            command:
+                SpecCommand::Validate {
+                    files,
+                    format,
+                    kind,
+                },
+        } => spec_validate::run(&files, format, kind),
+        Command::Serve(args) => report(run_async(serve::run(args))),
+        Command::Credentials {
+            command: CredentialsCommand::Create { data_dir, org },
+        } => report(run_async(serve::create_credential(data_dir, org))),
+    }
+}
+
+fn run_async<F: std::future::Future<Output = anyhow::Result<()>>>(future: F) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(future)
+}
+
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("flowd: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

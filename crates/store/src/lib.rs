@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 /// Builds the built-in resources a sandbox starts with, given its new id.
-pub type SandboxSeeder = dyn Fn(&str) -> Vec<SeedResource> + Send + Sync;
+pub type SandboxSeeder<'a> = dyn Fn(&str) -> Vec<SeedResource> + Send + Sync + 'a;
 
 /// Everything the service persists, behind one trait so that other backends
 /// (PostgreSQL) can be added without touching the API.
@@ -44,7 +44,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         org_id: &str,
         sandbox_name: &str,
-        seeder: &SandboxSeeder,
+        seeder: &SandboxSeeder<'_>,
     ) -> Result<Sandbox, StoreError>;
 
     /// Inserts a resource. Fails with [`StoreError::AlreadyExists`] when the id

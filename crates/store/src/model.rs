@@ -110,5 +110,7 @@ pub enum ReplaceOutcome {
     Replaced(StoredResource),
     NotFound,
     /// The stored revision differs from the expected one.
-    RevisionMismatch { current: i64 },
+    RevisionMismatch {
+        current: i64,
+    },
 }

@@ -3,7 +3,7 @@
 //! that opens it and calls [`run_conformance_suite`].
 
 use flowd_store::{
-    DeleteOutcome, NewCredential, Reference, ReplaceOutcome, ResourceKind, SeedResource, Scope,
+    DeleteOutcome, NewCredential, Reference, ReplaceOutcome, ResourceKind, Scope, SeedResource,
     SqliteStore, Store, StoreError,
 };
 use serde_json::json;
@@ -135,12 +135,24 @@ async fn replace_bumps_the_revision_and_honours_the_expected_one(store: &dyn Sto
         .await
         .unwrap();
     let outcome = store
-        .replace_resource(&mine, ResourceKind::ConnectionSpec, "r", &json!({"v": 2}), Some(1))
+        .replace_resource(
+            &mine,
+            ResourceKind::ConnectionSpec,
+            "r",
+            &json!({"v": 2}),
+            Some(1),
+        )
         .await
         .unwrap();
     assert!(matches!(outcome, ReplaceOutcome::Replaced(ref stored) if stored.revision == 2));
     let stale = store
-        .replace_resource(&mine, ResourceKind::ConnectionSpec, "r", &json!({"v": 3}), Some(1))
+        .replace_resource(
+            &mine,
+            ResourceKind::ConnectionSpec,
+            "r",
+            &json!({"v": 3}),
+            Some(1),
+        )
         .await
         .unwrap();
     assert_eq!(stale, ReplaceOutcome::RevisionMismatch { current: 2 });
@@ -216,9 +228,14 @@ async fn run_conformance_suite(store: &dyn Store) {
 #[tokio::test]
 async fn sqlite_store_passes_the_conformance_suite() {
     let data_dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open_in_data_dir(data_dir.path()).await.unwrap();
+    let store = SqliteStore::open_in_data_dir(data_dir.path())
+        .await
+        .unwrap();
     run_conformance_suite(&store).await;
-    assert_eq!(store.integrity_check().await.unwrap(), vec!["ok".to_owned()]);
+    assert_eq!(
+        store.integrity_check().await.unwrap(),
+        vec!["ok".to_owned()]
+    );
 }
 
 #[tokio::test]
@@ -226,15 +243,27 @@ async fn sqlite_store_keeps_data_across_reopen_and_migrates_once() {
     let data_dir = tempfile::tempdir().unwrap();
     let mine = scope("ORG1", "prod");
     {
-        let store = SqliteStore::open_in_data_dir(data_dir.path()).await.unwrap();
-        store.ensure_sandbox("ORG1", "prod", &no_seed).await.unwrap();
+        let store = SqliteStore::open_in_data_dir(data_dir.path())
+            .await
+            .unwrap();
         store
-            .insert_resource(&mine, ResourceKind::ConnectionSpec, "kept", &json!({"n": 1}))
+            .ensure_sandbox("ORG1", "prod", &no_seed)
+            .await
+            .unwrap();
+        store
+            .insert_resource(
+                &mine,
+                ResourceKind::ConnectionSpec,
+                "kept",
+                &json!({"n": 1}),
+            )
             .await
             .unwrap();
         store.close().await;
     }
-    let reopened = SqliteStore::open_in_data_dir(data_dir.path()).await.unwrap();
+    let reopened = SqliteStore::open_in_data_dir(data_dir.path())
+        .await
+        .unwrap();
     let read = reopened
         .get_resource(&mine, ResourceKind::ConnectionSpec, "kept")
         .await

@@ -84,8 +84,10 @@ fn now_millis() -> i64 {
 fn resource_from_row(row: &SqliteRow) -> Result<StoredResource, StoreError> {
     let id: String = row.get("id");
     let body_text: String = row.get("body");
-    let body = serde_json::from_str(&body_text)
-        .map_err(|source| StoreError::CorruptDocument { id: id.clone(), source })?;
+    let body = serde_json::from_str(&body_text).map_err(|source| StoreError::CorruptDocument {
+        id: id.clone(),
+        source,
+    })?;
     Ok(StoredResource {
         id,
         body,
@@ -139,7 +141,7 @@ impl Store for SqliteStore {
         &self,
         org_id: &str,
         sandbox_name: &str,
-        seeder: &SandboxSeeder,
+        seeder: &SandboxSeeder<'_>,
     ) -> Result<Sandbox, StoreError> {
         let existing = sqlx::query("SELECT id FROM sandboxes WHERE org_id = ? AND name = ?")
             .bind(org_id)

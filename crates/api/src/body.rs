@@ -1,0 +1,106 @@
+//! The JSON body extractor: every body-bearing route reads its body through
+//! [`JsonBody`], so a missing content type, an oversized, empty or malformed
+//! body always gets a Flow Service error, never axum's plain-text default.
+
+use axum::extract::{FromRequest, Request};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use serde_json::{Value, json};
+
+use crate::error::{ApiError, FlowError, FlowErrorCode};
+use crate::state::AppState;
+
+/// A request body that was declared, and parsed, as JSON.
+#[derive(Debug)]
+pub struct JsonBody(pub Value);
+
+fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+fn too_large(limit: usize) -> ApiError {
+    FlowError::new(
+        FlowErrorCode::PayloadTooLarge,
+        format!("The request body is larger than the limit of {limit} bytes."),
+    )
+    .into()
+}
+
+impl FromRequest<AppState> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<JsonBody, ApiError> {
+        let limit = state.config.max_body_bytes;
+        let headers = request.headers();
+        let content_type = headers
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok());
+        if !content_type.is_some_and(is_json_media_type) {
+            // AEP answers this case with a "BadRequestError" whose `detail`
+            // is this sentence; keep it so clients matching on it still work.
+            let mut error = FlowError::new(
+                FlowErrorCode::InvalidRequest,
+                "A valid content-type must be specified: send Content-Type: application/json.",
+            );
+            error.extra.insert(
+                "detail".into(),
+                json!("A valid content-type must be specified"),
+            );
+            return Err(error.into());
+        }
+        let declared_length = headers
+            .get(CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<u64>().ok());
+        if declared_length.is_some_and(|length| length > limit as u64) {
+            return Err(too_large(limit));
+        }
+        let bytes = axum::body::to_bytes(request.into_body(), limit)
+            .await
+            .map_err(|_| too_large(limit))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(FlowError::new(
+                FlowErrorCode::EmptyBody,
+                "The request body is empty; a JSON object is required.",
+            )
+            .into());
+        }
+        let value = serde_json::from_slice(&bytes).map_err(|error| {
+            FlowError::new(
+                FlowErrorCode::InvalidRequest,
+                format!("The request body is not valid JSON: {error}."),
+            )
+        })?;
+        Ok(JsonBody(value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_json_media_type;
+
+    #[test]
+    fn json_media_types_are_recognised_with_parameters_and_suffixes() {
+        for accepted in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "application/vnd.adobe.flow+json",
+        ] {
+            assert!(is_json_media_type(accepted), "{accepted}");
+        }
+        for refused in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "",
+            "json",
+        ] {
+            assert!(!is_json_media_type(refused), "{refused}");
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! The credentials check: every API request names its token, client, org and
+//! sandbox in AEP's headers, and leaves this extractor as a [`Tenant`] that
+//! every handler scopes its store access with.
+//!
+//! Architecture invariant: a handler can only reach the store through the
+//! [`Scope`] of an authenticated [`Tenant`], so one org never sees another's
+//! resources and a sandbox never sees another sandbox's.
+
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use flowd_store::{Scope, SeedResource};
+
+use crate::credentials::token_hash;
+use crate::error::{ApiError, FlowError, FlowErrorCode, GatewayError};
+use crate::metadata::builtin_seed;
+use crate::state::AppState;
+
+/// The authenticated caller of a request and the sandbox it acts in.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub scope: Scope,
+    /// Stable UUID of the (org, sandbox) pair.
+    pub sandbox_id: String,
+    /// The credential's principal id (`createdBy`/`updatedBy`).
+    pub principal_id: String,
+    /// The `x-api-key` of the request (`createdClient`/`updatedClient`).
+    pub client_id: String,
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+}
+
+/// AEP sandbox names are lowercase letters, digits and hyphens.
+fn sandbox_name_problem(name: &str) -> Option<&'static str> {
+    if name.len() > 128 {
+        return Some("is longer than 128 characters");
+    }
+    let valid = name.bytes().all(|byte| {
+        byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-' || byte == b'_'
+    });
+    (!valid).then_some("may only hold lowercase letters, digits, '-' and '_'")
+}
+
+impl FromRequestParts<AppState> for Tenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Tenant, ApiError> {
+        let headers = &parts.headers;
+        let authorization = header(headers, "authorization").ok_or(GatewayError::TokenMissing)?;
+        let api_key = header(headers, "x-api-key").ok_or(GatewayError::ApiKeyMissing)?;
+        let token = authorization
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
+            .filter(|token| !token.is_empty())
+            .ok_or(GatewayError::TokenInvalid)?;
+        let credential = state
+            .store
+            .find_credential_by_token_hash(&token_hash(token))
+            .await?
+            .ok_or(GatewayError::TokenInvalid)?;
+        if credential.api_key != api_key {
+            return Err(GatewayError::ApiKeyInvalid.into());
+        }
+        let org_id = header(headers, "x-gw-ims-org-id").ok_or(GatewayError::OrgHeaderMissing)?;
+        if credential.org_id != org_id {
+            return Err(GatewayError::ProfileInvalid.into());
+        }
+        let sandbox_name = header(headers, "x-sandbox-name").ok_or_else(|| {
+            FlowError::new(
+                FlowErrorCode::SandboxHeaderInvalid,
+                "header x-sandbox-name is missing",
+            )
+        })?;
+        if let Some(problem) = sandbox_name_problem(sandbox_name) {
+            return Err(FlowError::new(
+                FlowErrorCode::SandboxHeaderInvalid,
+                format!("header x-sandbox-name {problem}"),
+            )
+            .into());
+        }
+        let sandbox_id = sandbox_id(state, org_id, sandbox_name).await?;
+        Ok(Tenant {
+            scope: Scope {
+                org_id: org_id.to_owned(),
+                sandbox_name: sandbox_name.to_owned(),
+            },
+            sandbox_id,
+            principal_id: credential.id,
+            client_id: api_key.to_owned(),
+        })
+    }
+}
+
+/// The sandbox's id, creating the sandbox (with its built-in specs) on its
+/// first request.
+async fn sandbox_id(
+    state: &AppState,
+    org_id: &str,
+    sandbox_name: &str,
+) -> Result<String, ApiError> {
+    let key = (org_id.to_owned(), sandbox_name.to_owned());
+    if let Some(id) = state
+        .known_sandboxes
+        .read()
+        .expect("sandbox cache lock poisoned")
+        .get(&key)
+    {
+        return Ok(id.clone());
+    }
+    let seeder =
+        |sandbox_id: &str| -> Vec<SeedResource> { builtin_seed(org_id, sandbox_name, sandbox_id) };
+    let sandbox = state
+        .store
+        .ensure_sandbox(org_id, sandbox_name, &seeder)
+        .await?;
+    state
+        .known_sandboxes
+        .write()
+        .expect("sandbox cache lock poisoned")
+        .insert(key, sandbox.id.clone());
+    Ok(sandbox.id)
+}

@@ -1,0 +1,174 @@
+//! In-process harness: the real router over a real SQLite store in a
+//! temporary directory, driven with `oneshot` requests.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use flowd_api::{ApiConfig, AppState, IssuedCredential, app, issue_credential};
+use flowd_store::SqliteStore;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub const BASE: &str = "/data/foundation/flowservice";
+
+pub fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect(&path)
+}
+
+pub struct TestApp {
+    pub router: Router,
+    pub store: SqliteStore,
+    pub credential: IssuedCredential,
+    _data_dir: tempfile::TempDir,
+}
+
+/// Who sends a request: a credential plus the org and sandbox headers.
+#[derive(Clone)]
+pub struct Caller {
+    pub token: String,
+    pub api_key: String,
+    pub org: String,
+    pub sandbox: String,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Value,
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        TestApp::with_config(ApiConfig::default()).await
+    }
+
+    pub async fn with_config(config: ApiConfig) -> TestApp {
+        let data_dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_in_data_dir(data_dir.path())
+            .await
+            .unwrap();
+        let credential = issue_credential(&store, "ORG1@AdobeOrg").await.unwrap();
+        let router = app(AppState::new(Arc::new(store.clone()), config));
+        TestApp {
+            router,
+            store,
+            credential,
+            _data_dir: data_dir,
+        }
+    }
+
+    pub fn caller(&self) -> Caller {
+        Caller {
+            token: self.credential.access_token.clone(),
+            api_key: self.credential.api_key.clone(),
+            org: self.credential.ims_org_id.clone(),
+            sandbox: "prod".into(),
+        }
+    }
+
+    pub async fn caller_for_new_org(&self, org: &str) -> Caller {
+        let credential = issue_credential(&self.store, org).await.unwrap();
+        Caller {
+            token: credential.access_token,
+            api_key: credential.api_key,
+            org: credential.ims_org_id,
+            sandbox: "prod".into(),
+        }
+    }
+
+    /// Sends a request as `caller` (JSON body when given).
+    pub async fn send(
+        &self,
+        caller: &Caller,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("{BASE}{path}"))
+            .header("authorization", format!("Bearer {}", caller.token))
+            .header("x-api-key", &caller.api_key)
+            .header("x-gw-ims-org-id", &caller.org)
+            .header("x-sandbox-name", &caller.sandbox);
+        if body.is_some() {
+            request = request.header("content-type", "application/json");
+        }
+        let body = body
+            .map(|value| Body::from(value.to_string()))
+            .unwrap_or_default();
+        self.raw(request.body(body).unwrap()).await
+    }
+
+    pub async fn raw(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                panic!("response is not JSON: {}", String::from_utf8_lossy(&bytes))
+            })
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, caller: &Caller, path: &str) -> Reply {
+        self.send(caller, "GET", path, None).await
+    }
+
+    pub async fn post(&self, caller: &Caller, path: &str, body: &Value) -> Reply {
+        self.send(caller, "POST", path, Some(body)).await
+    }
+
+    pub async fn put(&self, caller: &Caller, path: &str, body: &Value) -> Reply {
+        self.send(caller, "PUT", path, Some(body)).await
+    }
+
+    pub async fn delete(&self, caller: &Caller, path: &str) -> Reply {
+        self.send(caller, "DELETE", path, None).await
+    }
+
+    /// Creates a connection spec and returns its id.
+    pub async fn create_connection_spec(&self, caller: &Caller, body: &Value) -> String {
+        let reply = self.post(caller, "/connectionSpecs", body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body["id"].as_str().unwrap().to_owned()
+    }
+}
+
+/// The Flow Service error `type` URI for a code.
+pub fn flow_type(code: &str) -> String {
+    format!("https://ns.adobe.com/aep/errors/FLOW-{code}")
+}
+
+/// Asserts a Flow Service error body with that code (e.g. `1439-404`).
+pub fn assert_flow_error(reply: &Reply, code: &str) {
+    let status: u16 = code.rsplit('-').next().unwrap().parse().unwrap();
+    assert_eq!(reply.status.as_u16(), status, "{}", reply.body);
+    assert_eq!(reply.body["type"], flow_type(code), "{}", reply.body);
+    assert_eq!(reply.body["status"], status, "{}", reply.body);
+    assert!(reply.body["title"].is_string(), "{}", reply.body);
+    assert!(
+        reply.body["report"]["detailed-message"].is_string(),
+        "{}",
+        reply.body
+    );
+    assert!(
+        reply.body["report"]["request-id"].is_string(),
+        "{}",
+        reply.body
+    );
+}

@@ -1,0 +1,274 @@
+//! Validation of connection specs (`POST`/`PUT /connectionSpecs`), reporting every problem
+//! at once in document order.
+//!
+//! Scope by `type`: an absent `type` or `generic-rest` (any letter case) gets the full batch
+//! SDK rules (auth specs, an executable or template-shaped `sourceSpec`, `exploreSpec`),
+//! because those are the sources flowd can run. Any other `type` string (`generic-streaming`,
+//! the Data Lake target spec, Adobe's file and table sources) gets only the rules every spec
+//! shares: `name`, `providerId`, `targetSpec.spec` compiling when present, and the `authSpec`
+//! checks when `authSpec` is present — flowd
+//! stores such specs so flows can refer to them, but never executes them. A non-string `type`
+//! is reported and nothing type-specific is checked.
+//!
+//! The caller strips server-managed fields (`id`, `createdAt`, …) first; unknown members are
+//! never reported. Missing members are reported at the pointer they should have had.
+
+use serde_json::Value;
+
+use crate::fetch_config::{DeclaredNames, FetchConfig, resolve_fetch_config};
+use crate::json_schema::schema_definition_problems;
+use crate::problem::{Problem, child_pointer, index_pointer, sort_in_document_order};
+
+/// The `type` of the specs flowd can execute.
+pub const GENERIC_REST_TYPE: &str = "generic-rest";
+
+/// The fetch-configuration members whose presence under `sourceSpec.attributes` makes a spec
+/// executable; one of them (`urlParams`) is enough to decide.
+const FETCH_CONFIG_MARKER: &str = "urlParams";
+
+/// Where a connection spec keeps its fetch configuration (reference §5.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceShape {
+    /// The fetch configuration is given as values under `sourceSpec.attributes` (all real SDK
+    /// specs). Also the classification of a spec with no recognizable fetch configuration, so
+    /// that validation reports what is missing.
+    Executable,
+    /// The fetch configuration is described by a JSON Schema (whose `properties` include
+    /// `urlParams`) and every source connection supplies it in its `params`.
+    GenericTemplate {
+        /// Pointer of that schema: `/sourceSpec/spec` or `/sourceSpec/attributes/spec`.
+        fetch_config_schema_pointer: String,
+    },
+}
+
+/// Classifies where `connection_spec` keeps its fetch configuration.
+pub fn source_shape(connection_spec: &Value) -> SourceShape {
+    if connection_spec
+        .pointer("/sourceSpec/attributes")
+        .and_then(|attributes| attributes.get(FETCH_CONFIG_MARKER))
+        .is_some()
+    {
+        return SourceShape::Executable;
+    }
+    for schema_pointer in ["/sourceSpec/spec", "/sourceSpec/attributes/spec"] {
+        let describes_fetch_config = connection_spec
+            .pointer(schema_pointer)
+            .and_then(|schema| schema.get("properties"))
+            .and_then(|properties| properties.get(FETCH_CONFIG_MARKER))
+            .is_some();
+        if describes_fetch_config {
+            return SourceShape::GenericTemplate {
+                fetch_config_schema_pointer: schema_pointer.to_owned(),
+            };
+        }
+    }
+    SourceShape::Executable
+}
+
+/// Whether the spec gets the generic-rest rules (absent `type` or `generic-rest`).
+pub fn is_generic_rest(connection_spec: &Value) -> bool {
+    match connection_spec.get("type") {
+        None => true,
+        Some(type_value) => type_value
+            .as_str()
+            .is_some_and(|type_text| type_text.eq_ignore_ascii_case(GENERIC_REST_TYPE)),
+    }
+}
+
+/// Every problem of a connection spec document, in document order; empty means valid.
+pub fn validate_connection_spec(connection_spec: &Value) -> Vec<Problem> {
+    let Some(members) = connection_spec.as_object() else {
+        return vec![Problem::new("", "must be an object")];
+    };
+    let mut problems = Vec::new();
+    require_non_empty_string(members.get("name"), "/name", &mut problems);
+    require_non_empty_string(members.get("providerId"), "/providerId", &mut problems);
+    let generic_rest = match members.get("type") {
+        None => true,
+        Some(Value::String(type_text)) => type_text.eq_ignore_ascii_case(GENERIC_REST_TYPE),
+        Some(_) => {
+            problems.push(Problem::new("/type", "must be a string"));
+            false
+        }
+    };
+    match members.get("authSpec") {
+        Some(auth_specs) => check_auth_specs(auth_specs, generic_rest, &mut problems),
+        None if generic_rest => problems.push(Problem::new(
+            "/authSpec",
+            "is required for generic-rest sources (a non-empty array)",
+        )),
+        None => {}
+    }
+    if let Some(target_params_schema) = connection_spec.pointer("/targetSpec/spec") {
+        problems.extend(schema_definition_problems(
+            target_params_schema,
+            "/targetSpec/spec",
+        ));
+    }
+    if generic_rest {
+        check_source_spec(connection_spec, &mut problems);
+        check_explore_spec(members.get("exploreSpec"), &mut problems);
+    }
+    sort_in_document_order(connection_spec, "", &mut problems);
+    problems
+}
+
+/// The effective fetch configuration of a source connection of `connection_spec`: the spec's
+/// own for the executable shape (problems point into the spec), or the one the source
+/// connection supplies in `source_params` for the template shape (problems point into the
+/// source connection, under `/params`).
+pub fn resolve_source_fetch_config(
+    connection_spec: &Value,
+    source_params: &Value,
+) -> Result<FetchConfig, Vec<Problem>> {
+    let declared = DeclaredNames::from_connection_spec(connection_spec);
+    match source_shape(connection_spec) {
+        SourceShape::Executable => {
+            let attributes = connection_spec
+                .pointer("/sourceSpec/attributes")
+                .unwrap_or(&Value::Null);
+            resolve_fetch_config(attributes, "/sourceSpec/attributes", &declared)
+        }
+        SourceShape::GenericTemplate { .. } => {
+            resolve_fetch_config(source_params, "/params", &declared)
+        }
+    }
+}
+
+fn require_non_empty_string(value: Option<&Value>, pointer: &str, problems: &mut Vec<Problem>) {
+    match value {
+        None => problems.push(Problem::new(pointer, "is required")),
+        Some(Value::String(text)) if !text.is_empty() => {}
+        Some(_) => problems.push(Problem::new(pointer, "must be a non-empty string")),
+    }
+}
+
+fn check_auth_specs(auth_specs: &Value, generic_rest: bool, problems: &mut Vec<Problem>) {
+    let Some(elements) = auth_specs.as_array() else {
+        problems.push(Problem::new("/authSpec", "must be an array"));
+        return;
+    };
+    if elements.is_empty() && generic_rest {
+        problems.push(Problem::new(
+            "/authSpec",
+            "must hold at least one auth spec for generic-rest sources",
+        ));
+    }
+    // Base connections pick an auth spec by name, case-insensitively (reference §4.6), so two
+    // names differing only in case would be ambiguous.
+    let mut seen_names: Vec<(String, usize)> = Vec::new();
+    for (index, element) in elements.iter().enumerate() {
+        let element_pointer = index_pointer("/authSpec", index);
+        let Some(element_members) = element.as_object() else {
+            problems.push(Problem::new(element_pointer, "must be an object"));
+            continue;
+        };
+        let name_pointer = child_pointer(&element_pointer, "name");
+        require_non_empty_string(element_members.get("name"), &name_pointer, problems);
+        if let Some(name) = element_members.get("name").and_then(Value::as_str) {
+            let folded_name = name.to_lowercase();
+            match seen_names.iter().find(|(seen, _)| *seen == folded_name) {
+                Some((_, first_index)) => problems.push(Problem::new(
+                    name_pointer,
+                    format!("duplicates the name of /authSpec/{first_index}"),
+                )),
+                None => seen_names.push((folded_name, index)),
+            }
+        }
+        require_non_empty_string(
+            element_members.get("type"),
+            &child_pointer(&element_pointer, "type"),
+            problems,
+        );
+        let spec_pointer = child_pointer(&element_pointer, "spec");
+        match element_members.get("spec") {
+            None => problems.push(Problem::new(spec_pointer, "is required")),
+            Some(spec @ Value::Object(_)) => {
+                problems.extend(schema_definition_problems(spec, &spec_pointer));
+            }
+            Some(_) => problems.push(Problem::new(spec_pointer, "must be a JSON Schema object")),
+        }
+    }
+}
+
+fn check_source_spec(connection_spec: &Value, problems: &mut Vec<Problem>) {
+    let source_spec = match connection_spec.get("sourceSpec") {
+        None => {
+            problems.push(Problem::new(
+                "/sourceSpec",
+                "is required for generic-rest sources",
+            ));
+            return;
+        }
+        Some(Value::Object(source_spec)) => source_spec,
+        Some(_) => {
+            problems.push(Problem::new("/sourceSpec", "must be an object"));
+            return;
+        }
+    };
+    if let Some(user_input_schema) = source_spec.get("spec") {
+        problems.extend(schema_definition_problems(
+            user_input_schema,
+            "/sourceSpec/spec",
+        ));
+    }
+    let attributes = source_spec.get("attributes");
+    match source_shape(connection_spec) {
+        SourceShape::GenericTemplate {
+            fetch_config_schema_pointer,
+        } => {
+            if fetch_config_schema_pointer != "/sourceSpec/spec"
+                && let Some(template_schema) = connection_spec.pointer(&fetch_config_schema_pointer)
+            {
+                problems.extend(schema_definition_problems(
+                    template_schema,
+                    &fetch_config_schema_pointer,
+                ));
+            }
+            if let Some(attributes) = attributes
+                && !attributes.is_object()
+            {
+                problems.push(Problem::new("/sourceSpec/attributes", "must be an object"));
+            }
+        }
+        SourceShape::Executable => match attributes {
+            None => problems.push(Problem::new(
+                "/sourceSpec/attributes",
+                "is required (it holds urlParams, contentPath and the other fetch settings)",
+            )),
+            Some(attributes) => {
+                let declared = DeclaredNames::from_connection_spec(connection_spec);
+                if let Err(fetch_problems) =
+                    resolve_fetch_config(attributes, "/sourceSpec/attributes", &declared)
+                {
+                    problems.extend(fetch_problems);
+                }
+            }
+        },
+    }
+}
+
+fn check_explore_spec(explore_spec: Option<&Value>, problems: &mut Vec<Problem>) {
+    let explore_members = match explore_spec {
+        None => {
+            problems.push(Problem::new(
+                "/exploreSpec",
+                "is required for generic-rest sources",
+            ));
+            return;
+        }
+        Some(Value::Object(explore_members)) => explore_members,
+        Some(_) => {
+            problems.push(Problem::new("/exploreSpec", "must be an object"));
+            return;
+        }
+    };
+    for schema_key in ["requestSpec", "responseSpec"] {
+        if let Some(schema) = explore_members.get(schema_key) {
+            problems.extend(schema_definition_problems(
+                schema,
+                &child_pointer("/exploreSpec", schema_key),
+            ));
+        }
+    }
+}
