@@ -1,0 +1,152 @@
+//! Runs the real `flowd` binary: a server on port 0 in a temporary data
+//! directory, found by the address it logs, and stopped by signal.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub const BASE: &str = "/data/foundation/flowservice";
+
+pub fn flowd() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_flowd"))
+}
+
+pub fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect(&path)
+}
+
+/// A running `flowd serve`.
+pub struct Server {
+    pub child: Child,
+    pub base_url: String,
+    /// The credential printed on first start, if this start printed one.
+    pub printed_credential: Option<Value>,
+}
+
+/// The headers of a credential, for reqwest.
+#[derive(Clone)]
+pub struct Credential {
+    pub token: String,
+    pub api_key: String,
+    pub org: String,
+}
+
+impl Credential {
+    pub fn from_json(value: &Value) -> Credential {
+        Credential {
+            token: value["accessToken"].as_str().unwrap().to_owned(),
+            api_key: value["apiKey"].as_str().unwrap().to_owned(),
+            org: value["imsOrgId"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub fn apply(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        request
+            .bearer_auth(&self.token)
+            .header("x-api-key", &self.api_key)
+            .header("x-gw-ims-org-id", &self.org)
+            .header("x-sandbox-name", "prod")
+    }
+}
+
+impl Server {
+    /// Starts `flowd serve` on 127.0.0.1:0 and waits until it listens.
+    pub fn start(data_dir: &Path) -> Server {
+        let mut child = flowd()
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env("FLOWD_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("flowd starts");
+        let (address_sender, address_receiver) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let address: String = rest
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
+                    let _ = address_sender.send(address);
+                }
+            }
+        });
+        let address = address_receiver
+            .recv_timeout(Duration::from_secs(30))
+            .expect("flowd logs its address");
+        // The credential, when printed, is written before the listen line.
+        let stdout = child.stdout.take().unwrap();
+        let (credential_sender, credential_receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = credential_sender.send(line);
+            }
+        });
+        let printed_credential = credential_receiver
+            .recv_timeout(Duration::from_millis(300))
+            .ok()
+            .map(|line| serde_json::from_str(&line).expect("the printed credential is JSON"));
+        Server {
+            child,
+            base_url: format!("http://{address}"),
+            printed_credential,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{BASE}{path}", self.base_url)
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        wait_with_timeout(&mut self.child, Duration::from_secs(20))
+    }
+
+    /// SIGKILL, no chance to clean up.
+    pub fn kill_hard(mut self) {
+        self.child.kill().unwrap();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn wait_with_timeout(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "flowd did not exit in time"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn data_dir() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flowd-data");
+    (dir, path)
+}

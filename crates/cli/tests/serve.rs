@@ -1,0 +1,130 @@
+//! `flowd serve` as a real process: first-start credential, the seed's
+//! workflow over HTTP, clean shutdown on SIGTERM, and data surviving restarts.
+
+mod common;
+
+use common::{Credential, Server, data_dir, fixture};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn first_start_prints_a_credential_and_keeps_it_in_an_owner_only_file() {
+    let (_dir, data_dir) = data_dir();
+    let server = Server::start(&data_dir);
+    let printed = server
+        .printed_credential
+        .clone()
+        .expect("a credential is printed on first start");
+    assert_eq!(printed["imsOrgId"], "flowd@AdobeOrg");
+    let file = data_dir.join("initial-credential.json");
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(saved, printed);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode, 0o600,
+            "the credential file is readable only by its owner"
+        );
+    }
+    let health = reqwest::get(format!("{}/healthz", server.base_url))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(server.terminate().success());
+    let restarted = Server::start(&data_dir);
+    assert!(
+        restarted.printed_credential.is_none(),
+        "the credential is printed once only"
+    );
+}
+
+#[tokio::test]
+async fn the_seed_workflow_runs_against_a_real_server_and_survives_a_restart() {
+    let (_dir, data_dir) = data_dir();
+    let server = Server::start(&data_dir);
+    let credential = Credential::from_json(server.printed_credential.as_ref().unwrap());
+    let client = reqwest::Client::new();
+
+    let created = credential
+        .apply(client.post(server.url("/connectionSpecs")))
+        .json(&fixture("mailchimp_members_create.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    let updated = credential
+        .apply(client.put(server.url(&format!("/connectionSpecs/{id}"))))
+        .json(&fixture("seed_mailchimp_update.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.status(), 200);
+    let updated: Value = updated.json().await.unwrap();
+    assert_eq!(updated["name"], "MailChimp source update 1.0");
+    assert_eq!(updated["createdAt"], created["createdAt"]);
+
+    let status = server.terminate();
+    assert!(status.success(), "SIGTERM ends flowd cleanly: {status:?}");
+
+    let restarted = Server::start(&data_dir);
+    let read: Value = credential
+        .apply(client.get(restarted.url(&format!("/connectionSpecs/{id}"))))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read, json!({"items": [updated]}));
+}
+
+#[tokio::test]
+async fn credentials_create_issues_a_credential_bound_to_its_org() {
+    let (_dir, data_dir) = data_dir();
+    let output = common::flowd()
+        .args([
+            "credentials",
+            "create",
+            "--org",
+            "ACME@AdobeOrg",
+            "--data-dir",
+        ])
+        .arg(&data_dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let issued: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(issued["imsOrgId"], "ACME@AdobeOrg");
+    let server = Server::start(&data_dir);
+    assert!(
+        server.printed_credential.is_none(),
+        "a data dir with a credential needs no bootstrap"
+    );
+    let acme = Credential::from_json(&issued);
+    let client = reqwest::Client::new();
+    let listed = acme
+        .apply(client.get(server.url("/flowSpecs")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+    let mut wrong_org = acme.clone();
+    wrong_org.org = "flowd@AdobeOrg".into();
+    let refused: Value = wrong_org
+        .apply(client.get(server.url("/flowSpecs")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(refused["error_code"], "403025");
+}
