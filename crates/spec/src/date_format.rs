@@ -231,17 +231,20 @@ impl DotNetDateFormat {
                     }
                 }
                 DateFormatToken::Month { repeat } => {
-                    let month = usize::try_from(date_time.month()).unwrap_or(1);
-                    let month_name = MONTH_NAMES[month - 1];
+                    // jiff guarantees 1..=12 and a Monday-based 0..=6 offset, so indexing holds.
+                    let month_index = usize::try_from(date_time.month() - 1).unwrap_or_default();
+                    let month_name = MONTH_NAMES[month_index];
                     match repeat {
-                        1 | 2 => push_padded(&mut rendered, month as i64, *repeat),
+                        1 | 2 => push_padded(&mut rendered, i64::from(date_time.month()), *repeat),
                         3 => rendered.push_str(&month_name[..3]),
                         _ => rendered.push_str(month_name),
                     }
                 }
                 DateFormatToken::Day { repeat } => {
-                    let weekday_index = date_time.weekday().to_monday_zero_offset();
-                    let weekday_name = WEEKDAY_NAMES_FROM_MONDAY[usize::from(weekday_index as u8)];
+                    let weekday_index =
+                        usize::try_from(date_time.weekday().to_monday_zero_offset())
+                            .unwrap_or_default();
+                    let weekday_name = WEEKDAY_NAMES_FROM_MONDAY[weekday_index];
                     match repeat {
                         1 | 2 => push_padded(&mut rendered, i64::from(date_time.day()), *repeat),
                         3 => rendered.push_str(&weekday_name[..3]),

@@ -143,9 +143,10 @@ pub fn parse_lenient_json_path(path_text: &str) -> Result<JsonPath, String> {
     };
     let normalized_path = format!("{prefix}{path_text}");
     JsonPath::parse(&normalized_path).map_err(|parse_error| {
-        let position_in_written_text = parse_error.position().saturating_sub(prefix.len()).max(1);
+        // The parser counts from 0 in the text it saw, which includes any `$.` we added.
+        let offset_in_written_text = parse_error.position().saturating_sub(prefix.len());
         format!(
-            "is not a valid JSONPath (at position {position_in_written_text}, {})",
+            "is not a valid JSONPath ({} at character offset {offset_in_written_text})",
             parse_error.message()
         )
     })
