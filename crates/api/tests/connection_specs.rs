@@ -321,5 +321,70 @@ fn futures_like_stream(text: String) -> Body {
         .chunks(100)
         .map(|chunk| Ok(chunk.to_vec()))
         .collect();
-    Body::from_stream(futures_util::stream::iter(chunks))
+    Body::from_stream(futures::stream::iter(chunks))
+}
+
+fn corpus(kind: &str) -> Vec<(String, Value)> {
+    let directory = format!(
+        "{}/../spec/testdata/connection_specs/{kind}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut files: Vec<_> = std::fs::read_dir(&directory)
+        .expect(&directory)
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "json"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            (
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                serde_json::from_str(&text).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_valid_fixture_spec_is_accepted_over_http() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let valid = corpus("valid");
+    assert!(valid.len() >= 10);
+    for (name, spec) in valid {
+        let reply = app.post(&caller, "/connectionSpecs", &spec).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
+    }
+}
+
+#[tokio::test]
+async fn every_invalid_fixture_spec_is_refused_with_exactly_its_problems() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let invalid = corpus("invalid");
+    assert!(invalid.len() >= 25);
+    let existing = app
+        .create_connection_spec(&caller, &fixture("mailchimp_members_create.json"))
+        .await;
+    for (name, case) in invalid {
+        let expected = &case["problems"];
+        let created = app.post(&caller, "/connectionSpecs", &case["spec"]).await;
+        assert_flow_error(&created, "1100-400");
+        assert_eq!(&created.body["problems"], expected, "POST {name}");
+        let replaced = app
+            .put(&caller, &format!("/connectionSpecs/{existing}"), &case["spec"])
+            .await;
+        assert_flow_error(&replaced, "1100-400");
+        assert_eq!(&replaced.body["problems"], expected, "PUT {name}");
+    }
+    let unchanged = app.get(&caller, &format!("/connectionSpecs/{existing}")).await;
+    assert_eq!(
+        without_server_managed(&unchanged.body["items"][0]),
+        fixture("mailchimp_members_create.json"),
+        "a refused PUT changes nothing"
+    );
+    let listed = app.get(&caller, "/connectionSpecs?property=type==generic-rest").await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 1, "a refused POST stores nothing");
 }
