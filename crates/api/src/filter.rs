@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::error::{FlowError, FlowErrorCode};
+use crate::error::{ApiError, FlowError, FlowErrorCode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Operator {
@@ -26,7 +26,7 @@ pub struct PropertyFilter {
 }
 
 /// The `property` filters of a raw query string.
-pub fn property_filters(raw_query: Option<&str>) -> Result<Vec<PropertyFilter>, FlowError> {
+pub fn property_filters(raw_query: Option<&str>) -> Result<Vec<PropertyFilter>, ApiError> {
     form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes())
         .filter(|(name, _)| name == "property")
         .map(|(_, expression)| PropertyFilter::parse(&expression))
@@ -47,14 +47,15 @@ fn invalid_field(expression: &str, why: &str) -> FlowError {
 
 impl PropertyFilter {
     /// Parses `field<op>value[,value...]`.
-    pub fn parse(expression: &str) -> Result<PropertyFilter, FlowError> {
+    pub fn parse(expression: &str) -> Result<PropertyFilter, ApiError> {
         let Some(position) = expression.find(['=', '!', '<', '>']) else {
             return Err(FlowError::new(
                 FlowErrorCode::FilterOperatorUnsupported,
                 format!(
                     "The filter '{expression}' has no supported operator (==, !=, >, >=, <, <=)."
                 ),
-            ));
+            )
+            .into());
         };
         let (field, rest) = expression.split_at(position);
         let (operator, value_text) = [
@@ -77,7 +78,7 @@ impl PropertyFilter {
         })?;
         let field = field.trim();
         if field.is_empty() {
-            return Err(invalid_field(expression, "the field name is empty"));
+            return Err(invalid_field(expression, "the field name is empty").into());
         }
         let segments: Vec<String> = field.split('.').map(str::to_owned).collect();
         if segments.iter().any(|segment| {
@@ -87,7 +88,7 @@ impl PropertyFilter {
                     .chars()
                     .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '$' | '@' | ':'))
         }) {
-            return Err(invalid_field(expression, "the field path is malformed"));
+            return Err(invalid_field(expression, "the field path is malformed").into());
         }
         let values: Vec<String> = value_text.split(',').map(str::to_owned).collect();
         if values.len() > 1 && !matches!(operator, Operator::Equal | Operator::NotEqual) {
@@ -96,7 +97,8 @@ impl PropertyFilter {
                 format!(
                     "The filter '{expression}' lists several values; only == and != accept a comma-separated list."
                 ),
-            ));
+            )
+            .into());
         }
         Ok(PropertyFilter {
             segments,
@@ -223,7 +225,10 @@ mod tests {
             ),
         ];
         for (expression, code) in cases {
-            let error = PropertyFilter::parse(expression).expect_err(expression);
+            let ApiError::Flow(error) = PropertyFilter::parse(expression).expect_err(expression)
+            else {
+                panic!("{expression}: not a Flow Service error");
+            };
             assert_eq!(error.code, code, "{expression}");
         }
     }

@@ -332,7 +332,10 @@ fn corpus(kind: &str) -> Vec<(String, Value)> {
     let mut files: Vec<_> = std::fs::read_dir(&directory)
         .expect(&directory)
         .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|extension| extension == "json"))
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "json")
+        })
         .collect();
     files.sort();
     files
@@ -374,17 +377,29 @@ async fn every_invalid_fixture_spec_is_refused_with_exactly_its_problems() {
         assert_flow_error(&created, "1100-400");
         assert_eq!(&created.body["problems"], expected, "POST {name}");
         let replaced = app
-            .put(&caller, &format!("/connectionSpecs/{existing}"), &case["spec"])
+            .put(
+                &caller,
+                &format!("/connectionSpecs/{existing}"),
+                &case["spec"],
+            )
             .await;
         assert_flow_error(&replaced, "1100-400");
         assert_eq!(&replaced.body["problems"], expected, "PUT {name}");
     }
-    let unchanged = app.get(&caller, &format!("/connectionSpecs/{existing}")).await;
+    let unchanged = app
+        .get(&caller, &format!("/connectionSpecs/{existing}"))
+        .await;
     assert_eq!(
         without_server_managed(&unchanged.body["items"][0]),
         fixture("mailchimp_members_create.json"),
         "a refused PUT changes nothing"
     );
-    let listed = app.get(&caller, "/connectionSpecs?property=type==generic-rest").await;
-    assert_eq!(listed.body["items"].as_array().unwrap().len(), 1, "a refused POST stores nothing");
+    let listed = app
+        .get(&caller, "/connectionSpecs?property=type==generic-rest")
+        .await;
+    assert_eq!(
+        listed.body["items"].as_array().unwrap().len(),
+        1,
+        "a refused POST stores nothing"
+    );
 }

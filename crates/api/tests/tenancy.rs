@@ -24,7 +24,9 @@ async fn gateway_refusals_use_aep_codes_and_bodies() {
     let org = app.credential.ims_org_id.clone();
     let other = app.caller_for_new_org("ORG2@AdobeOrg").await;
     let other_bearer = format!("Bearer {}", other.token);
-    let cases: Vec<(Vec<(&str, &str)>, u16, &str, &str)> = vec![
+    // (headers sent, status, error_code, message)
+    type Case<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
         (
             vec![
                 ("x-api-key", &key),

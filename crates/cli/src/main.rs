@@ -3,6 +3,7 @@
 //! all behaviour lives in the libraries.
 
 mod serve;
+mod spec_test;
 mod spec_validate;
 
 use std::path::PathBuf;
@@ -74,6 +75,8 @@ enum SpecCommand {
         #[arg(long, value_enum, default_value_t = SpecKind::Auto)]
         kind: SpecKind,
     },
+    /// Run a connection spec against the live API and show pages, records and schema.
+    Test(spec_test::SpecTestArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,6 +104,9 @@ fn main() -> ExitCode {
                     kind,
                 },
         } => spec_validate::run(&files, format, kind),
+        Command::Spec {
+            command: SpecCommand::Test(args),
+        } => spec_test::run(args),
         Command::Serve(args) => report(run_async(serve::run(args))),
         Command::Credentials {
             command: CredentialsCommand::Create { data_dir, org },

@@ -7,7 +7,7 @@ use sqlx::SqlitePool;
 use crate::StoreError;
 
 /// Each step moves the schema from version `index` to `index + 1`.
-const STEPS: &[&'static str] = &[
+const STEPS: &[&str] = &[
     // 1: credentials, sandboxes and the resource documents.
     "CREATE TABLE credentials (
         id TEXT PRIMARY KEY NOT NULL,

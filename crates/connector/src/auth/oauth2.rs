@@ -1,0 +1,364 @@
+//! `OAuth2RefreshCode`: `Authorization: Bearer <accessToken>`, renewed with
+//! the refresh token when `expirationDate` has passed or a request gets 401
+//! once (reference §4.2, §4.7).
+//!
+//! The refresh is one form-encoded `POST` (or a `GET` with query parameters
+//! when `requestParameterOverride.authenticationMethod` says so) of
+//! `grant_type=refresh_token`, `refresh_token`, and the client id and secret
+//! when given, to `accessTokenUrl` (else `refreshTokenUrl`). Field names of
+//! the token response (`access_token`, `refresh_token`, `expires_in`) and the
+//! parameter names of the client id and secret can be overridden in
+//! `requestParameterOverride`. New tokens (a rotated refresh token included)
+//! go to a callback so the caller can persist them. Refreshes are serialized:
+//! concurrent requests that all got 401 cause one refresh, not a storm.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use reqwest::header::HeaderValue;
+use serde_json::{Map, Value};
+
+use super::{AuthError, optional_string, required_string};
+use crate::secret::{Redactor, Secret};
+
+const AUTH_TYPE: &str = "OAuth2RefreshCode";
+
+/// Tokens are renewed this long before `expirationDate`, so a request never
+/// leaves with a token that expires in flight.
+const EXPIRY_MARGIN: Duration = Duration::from_secs(30);
+
+/// Tokens obtained by a refresh, handed to the [`TokenCallback`].
+#[derive(Debug, Clone)]
+pub struct RefreshedTokens {
+    pub access_token: Secret,
+    /// The new refresh token when the server rotated it, else the old one.
+    pub refresh_token: Option<Secret>,
+    pub expiration: Option<Timestamp>,
+}
+
+/// Receives tokens after every successful refresh.
+pub type TokenCallback = Arc<dyn Fn(&RefreshedTokens) + Send + Sync>;
+
+#[derive(Debug, Clone)]
+struct TokenState {
+    access_token: Secret,
+    refresh_token: Option<Secret>,
+    expires_at: Option<Timestamp>,
+    /// Grows by one at each refresh; a 401 for an older generation means
+    /// another request already refreshed.
+    generation: u64,
+}
+
+/// Names used when talking to the token endpoint.
+#[derive(Debug, Clone)]
+struct TokenEndpointNames {
+    access_token_field: String,
+    refresh_token_field: String,
+    expires_in_field: String,
+    client_id_parameter: String,
+    client_secret_parameter: String,
+    use_get: bool,
+}
+
+/// An OAuth2 access token with what is needed to renew it.
+#[derive(Debug)]
+pub struct OAuth2RefreshCode {
+    state: tokio::sync::Mutex<TokenState>,
+    token_url: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<Secret>,
+    names: TokenEndpointNames,
+}
+
+/// Reads `expirationDate`: RFC 3339, a bare date, or epoch seconds or milliseconds.
+pub fn parse_expiration(value: &Value) -> Option<Timestamp> {
+    match value {
+        Value::Number(number) => {
+            let number = number.as_i64()?;
+            if number > 100_000_000_000 {
+                Timestamp::from_millisecond(number).ok()
+            } else {
+                Timestamp::from_second(number).ok()
+            }
+        }
+        Value::String(text) => text
+            .parse::<Timestamp>()
+            .ok()
+            .or_else(|| {
+                let date: jiff::civil::Date = text.parse().ok()?;
+                date.to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                    .ok()
+                    .map(|zoned| zoned.timestamp())
+            })
+            .or_else(|| {
+                text.parse::<i64>()
+                    .ok()
+                    .and_then(|number| parse_expiration(&Value::from(number)))
+            }),
+        _ => None,
+    }
+}
+
+impl OAuth2RefreshCode {
+    pub fn from_params(
+        params: &Map<String, Value>,
+        redactor: &mut Redactor,
+    ) -> Result<OAuth2RefreshCode, AuthError> {
+        let access_token = required_string(params, "accessToken", AUTH_TYPE)?;
+        let refresh_token = optional_string(params, "refreshToken")?;
+        let client_secret = optional_string(params, "clientSecret")?;
+        for secret in [
+            Some(&access_token),
+            refresh_token.as_ref(),
+            client_secret.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            redactor.add(secret);
+        }
+        let overrides = params
+            .get("requestParameterOverride")
+            .and_then(Value::as_object);
+        let override_name = |key: &str, default: &str| {
+            overrides
+                .and_then(|overrides| overrides.get(key))
+                .and_then(Value::as_str)
+                .filter(|name| !name.is_empty())
+                .unwrap_or(default)
+                .to_owned()
+        };
+        let names = TokenEndpointNames {
+            access_token_field: override_name("accessTokenField", "access_token"),
+            refresh_token_field: override_name("refreshTokenField", "refresh_token"),
+            expires_in_field: override_name("expireInField", "expires_in"),
+            client_id_parameter: override_name("clientId", "client_id"),
+            client_secret_parameter: override_name("clientSecret", "client_secret"),
+            use_get: override_name("authenticationMethod", "POST").eq_ignore_ascii_case("GET"),
+        };
+        let token_url = match optional_string(params, "accessTokenUrl")? {
+            Some(url) => Some(url),
+            None => optional_string(params, "refreshTokenUrl")?,
+        };
+        Ok(OAuth2RefreshCode {
+            state: tokio::sync::Mutex::new(TokenState {
+                access_token: Secret::new(access_token),
+                refresh_token: refresh_token.map(Secret::new),
+                expires_at: params.get("expirationDate").and_then(parse_expiration),
+                generation: 0,
+            }),
+            token_url,
+            client_id: optional_string(params, "clientId")?,
+            client_secret: client_secret.map(Secret::new),
+            names,
+        })
+    }
+
+    /// The `Authorization` header and the token generation it carries,
+    /// refreshing first when the token has expired and can be refreshed.
+    pub async fn authorization(
+        &self,
+        client: &reqwest::Client,
+        redactor: &RwLock<Redactor>,
+        on_refresh: Option<&TokenCallback>,
+    ) -> Result<(HeaderValue, u64), AuthError> {
+        let mut state = self.state.lock().await;
+        let expired = state
+            .expires_at
+            .is_some_and(|expires_at| expires_at <= Timestamp::now() + EXPIRY_MARGIN);
+        if expired && self.can_refresh(&state) {
+            self.refresh(&mut state, client, redactor, on_refresh)
+                .await?;
+        }
+        Ok((bearer(&state.access_token)?, state.generation))
+    }
+
+    /// After a 401 for a token of `generation`: refreshes unless another
+    /// request already did. An error means the request must fail.
+    pub async fn refresh_after_unauthorized(
+        &self,
+        generation: u64,
+        client: &reqwest::Client,
+        redactor: &RwLock<Redactor>,
+        on_refresh: Option<&TokenCallback>,
+    ) -> Result<(), AuthError> {
+        let mut state = self.state.lock().await;
+        if state.generation != generation {
+            return Ok(());
+        }
+        if !self.can_refresh(&state) {
+            return Err(AuthError::RefreshUnavailable {
+                reason: "the connection has no refreshToken and accessTokenUrl".to_owned(),
+            });
+        }
+        self.refresh(&mut state, client, redactor, on_refresh).await
+    }
+
+    fn can_refresh(&self, state: &TokenState) -> bool {
+        state.refresh_token.is_some() && self.token_url.is_some()
+    }
+
+    async fn refresh(
+        &self,
+        state: &mut TokenState,
+        client: &reqwest::Client,
+        redactor: &RwLock<Redactor>,
+        on_refresh: Option<&TokenCallback>,
+    ) -> Result<(), AuthError> {
+        let (Some(token_url), Some(refresh_token)) = (&self.token_url, &state.refresh_token) else {
+            return Err(AuthError::RefreshUnavailable {
+                reason: "the connection has no refreshToken and accessTokenUrl".to_owned(),
+            });
+        };
+        let shown_url = redactor.read().expect("redactor lock").redact(token_url);
+        let failed = |reason: String| AuthError::RefreshFailed {
+            url: shown_url.clone(),
+            reason,
+        };
+        let mut form: Vec<(&str, &str)> = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose()),
+        ];
+        if let Some(client_id) = &self.client_id {
+            form.push((&self.names.client_id_parameter, client_id));
+        }
+        if let Some(client_secret) = &self.client_secret {
+            form.push((&self.names.client_secret_parameter, client_secret.expose()));
+        }
+        let request = if self.names.use_get {
+            client.get(token_url).query(&form)
+        } else {
+            client.post(token_url).form(&form)
+        };
+        let response = request
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|error| {
+                failed(format!(
+                    "the token endpoint could not be reached ({})",
+                    transport_error_kind(&error)
+                ))
+            })?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(|error| {
+            failed(format!(
+                "the token response could not be read ({})",
+                transport_error_kind(&error)
+            ))
+        })?;
+        if !status.is_success() {
+            let snippet = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
+            let snippet = redactor.read().expect("redactor lock").redact(&snippet);
+            return Err(failed(format!("status {}: {snippet}", status.as_u16())));
+        }
+        let answer: Value = serde_json::from_slice(&body)
+            .map_err(|_| failed("the token response is not JSON".to_owned()))?;
+        let access_token = answer
+            .get(&self.names.access_token_field)
+            .and_then(Value::as_str)
+            .filter(|token| !token.is_empty())
+            .ok_or_else(|| {
+                failed(format!(
+                    "the token response has no {} field",
+                    self.names.access_token_field
+                ))
+            })?;
+        let rotated_refresh_token = answer
+            .get(&self.names.refresh_token_field)
+            .and_then(Value::as_str)
+            .filter(|token| !token.is_empty());
+        let expires_in = answer.get(&self.names.expires_in_field).and_then(|value| {
+            value
+                .as_i64()
+                .or_else(|| value.as_str().and_then(|text| text.parse().ok()))
+        });
+        {
+            let mut redactor = redactor.write().expect("redactor lock");
+            redactor.add(access_token);
+            if let Some(token) = rotated_refresh_token {
+                redactor.add(token);
+            }
+        }
+        state.access_token = Secret::new(access_token);
+        if let Some(token) = rotated_refresh_token {
+            state.refresh_token = Some(Secret::new(token));
+        }
+        state.expires_at = expires_in.and_then(|seconds| {
+            Timestamp::now()
+                .checked_add(jiff::SignedDuration::from_secs(seconds))
+                .ok()
+        });
+        state.generation += 1;
+        tracing::info!(
+            generation = state.generation,
+            "oauth2 access token refreshed"
+        );
+        if let Some(on_refresh) = on_refresh {
+            on_refresh(&RefreshedTokens {
+                access_token: state.access_token.clone(),
+                refresh_token: state.refresh_token.clone(),
+                expiration: state.expires_at,
+            });
+        }
+        Ok(())
+    }
+}
+
+fn bearer(token: &Secret) -> Result<HeaderValue, AuthError> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+        AuthError::InvalidParam {
+            name: "accessToken".to_owned(),
+            expected: "a value allowed in an HTTP header".to_owned(),
+        }
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// The kind of a transport error, without its URL (which may hold secrets).
+pub(crate) fn transport_error_kind(error: &reqwest::Error) -> &'static str {
+    if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connection failed"
+    } else if error.is_decode() || error.is_body() {
+        "body could not be read"
+    } else {
+        "request failed"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn expiration_dates_are_read_in_every_form_seen() {
+        let expected: Timestamp = "2024-05-01T00:00:00Z".parse().unwrap();
+        for value in [
+            json!("2024-05-01T00:00:00Z"),
+            json!("2024-05-01"),
+            json!(1714521600),
+            json!(1714521600000_i64),
+            json!("1714521600"),
+        ] {
+            assert_eq!(parse_expiration(&value), Some(expected), "{value}");
+        }
+        assert_eq!(parse_expiration(&json!("soon")), None);
+    }
+
+    #[test]
+    fn debug_output_shows_no_token() {
+        let params = json!({"accessToken": "at-123456", "refreshToken": "rt-123456", "clientSecret": "cs-123456"});
+        let oauth =
+            OAuth2RefreshCode::from_params(params.as_object().unwrap(), &mut Redactor::default())
+                .unwrap();
+        let shown = format!("{oauth:?}");
+        for secret in ["at-123456", "rt-123456", "cs-123456"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
+}

@@ -1,0 +1,374 @@
+//! Sending one request, with the resilience every page needs: credentials
+//! (renewed once after a 401 when the method can), an optional client-side
+//! rate limit, and retries with exponential backoff and jitter on connection
+//! errors, timeouts, 429 and 5xx, honouring `Retry-After` (seconds or an
+//! HTTP date). Other statuses fail at once with the status, the URL and the
+//! first bytes of the body, secrets redacted.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use backon::BackoffBuilder;
+use bytes::Bytes;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use url::Url;
+
+use crate::auth::{AuthError, AuthSession};
+
+/// How many bytes of an error body are quoted in errors.
+const SNIPPET_BYTES: usize = 300;
+
+/// Options of the HTTP client of a run.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    pub connect_timeout: Duration,
+    /// Limit for one request, body included.
+    pub request_timeout: Duration,
+    /// Retries after the first attempt, for retryable failures.
+    pub retries: u32,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    /// A `Retry-After` longer than this is cut to it.
+    pub max_retry_after: Duration,
+    /// Client-side rate limit in requests per second.
+    pub requests_per_second: Option<f64>,
+}
+
+impl Default for HttpOptions {
+    fn default() -> HttpOptions {
+        HttpOptions {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            retries: 5,
+            initial_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(300),
+            requests_per_second: None,
+        }
+    }
+}
+
+/// Why a request failed for good.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum FetchError {
+    #[error("{method} {url} answered {status}{}: {snippet}", retries_note(*attempts))]
+    Status {
+        method: String,
+        url: String,
+        status: u16,
+        snippet: String,
+        attempts: u32,
+    },
+    #[error("{method} {url} failed: {kind}{}", retries_note(*attempts))]
+    Transport {
+        method: String,
+        url: String,
+        kind: &'static str,
+        attempts: u32,
+    },
+    #[error("authentication failed: {0}")]
+    Auth(#[from] AuthError),
+    #[error("the HTTP client could not be built: {0}")]
+    Client(String),
+}
+
+fn retries_note(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" after {attempts} attempts")
+    } else {
+        String::new()
+    }
+}
+
+impl FetchError {
+    /// The upstream HTTP status, when the failure is one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            FetchError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// One request to send.
+#[derive(Debug, Clone)]
+pub struct OutgoingRequest {
+    pub method: Method,
+    pub url: Url,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Bytes>,
+}
+
+/// A successful response, body read.
+#[derive(Debug, Clone)]
+pub struct FetchedResponse {
+    pub url: Url,
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub elapsed: Duration,
+    pub attempts: u32,
+}
+
+/// The HTTP client of one or many runs.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    options: HttpOptions,
+    limiter: Option<Arc<DefaultDirectRateLimiter>>,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("HttpClient")
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+/// `flowd/<version>`, sent as `User-Agent`.
+pub fn user_agent() -> String {
+    format!(
+        "flowd/{} (+generic-rest runtime)",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+impl HttpClient {
+    pub fn new(options: HttpOptions) -> Result<HttpClient, FetchError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.request_timeout)
+            .user_agent(user_agent())
+            .build()
+            .map_err(|error| FetchError::Client(error.to_string()))?;
+        let limiter = options
+            .requests_per_second
+            .filter(|rate| *rate > 0.0)
+            .map(|rate| {
+                let period = Duration::from_secs_f64(1.0 / rate).max(Duration::from_nanos(1));
+                let quota = Quota::with_period(period)
+                    .expect("a positive period")
+                    .allow_burst(NonZeroU32::MIN);
+                Arc::new(RateLimiter::direct(quota))
+            });
+        Ok(HttpClient {
+            client,
+            options,
+            limiter,
+        })
+    }
+
+    /// The underlying client (token refreshes use it too).
+    pub fn inner(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub fn options(&self) -> &HttpOptions {
+        &self.options
+    }
+
+    /// Sends `request` with credentials from `auth`, retrying as the module
+    /// doc says.
+    pub async fn send(
+        &self,
+        request: &OutgoingRequest,
+        auth: Option<&AuthSession>,
+    ) -> Result<FetchedResponse, FetchError> {
+        let redact = |text: &str| auth.map_or_else(|| text.to_owned(), |auth| auth.redact(text));
+        let shown_url = redact(request.url.as_str());
+        let method = request.method.to_string();
+        let mut backoff = backon::ExponentialBuilder::default()
+            .with_min_delay(self.options.initial_backoff)
+            .with_max_delay(self.options.max_backoff)
+            .with_max_times(self.options.retries as usize)
+            .with_jitter()
+            .build();
+        let mut attempts = 0;
+        let mut renewed_after_unauthorized = false;
+        let started = Instant::now();
+        loop {
+            attempts += 1;
+            if let Some(limiter) = &self.limiter {
+                limiter.until_ready().await;
+            }
+            let credentials = match auth {
+                Some(auth) => Some(auth.credentials(&self.client).await?),
+                None => None,
+            };
+            let mut builder = self
+                .client
+                .request(request.method.clone(), request.url.clone());
+            for (name, value) in &request.headers {
+                builder = builder.header(name.as_str(), value.as_str());
+            }
+            if let Some(credentials) = &credentials {
+                for (name, value) in &credentials.headers {
+                    builder = builder.header(name.clone(), value.clone());
+                }
+            }
+            if let Some(body) = &request.body {
+                builder = builder
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.clone());
+            }
+            let outcome = match builder.send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    let headers = response.headers().clone();
+                    let url = response.url().clone();
+                    match response.bytes().await {
+                        Ok(body) => Ok((status, headers, url, body)),
+                        Err(error) => Err(error),
+                    }
+                }
+                Err(error) => Err(error),
+            };
+            let retry_delay = match outcome {
+                Err(error) => {
+                    let kind = crate::auth::transport_error_kind(&error);
+                    match backoff.next() {
+                        Some(delay) => {
+                            tracing::warn!(url = %shown_url, kind, attempt = attempts, "request failed, retrying");
+                            delay
+                        }
+                        None => {
+                            return Err(FetchError::Transport {
+                                method,
+                                url: shown_url,
+                                kind,
+                                attempts,
+                            });
+                        }
+                    }
+                }
+                Ok((status, headers, url, body)) => {
+                    if status.is_success() {
+                        return Ok(FetchedResponse {
+                            url,
+                            status,
+                            headers,
+                            body,
+                            elapsed: started.elapsed(),
+                            attempts,
+                        });
+                    }
+                    let snippet = || {
+                        redact(&String::from_utf8_lossy(
+                            &body[..body.len().min(SNIPPET_BYTES)],
+                        ))
+                    };
+                    let failed = |attempts| FetchError::Status {
+                        method: method.clone(),
+                        url: shown_url.clone(),
+                        status: status.as_u16(),
+                        snippet: snippet(),
+                        attempts,
+                    };
+                    // One renewal per request after a 401; a second 401
+                    // fails the request instead of looping on refreshes.
+                    if status == StatusCode::UNAUTHORIZED
+                        && !renewed_after_unauthorized
+                        && let (Some(auth), Some(credentials)) = (auth, &credentials)
+                    {
+                        renewed_after_unauthorized = true;
+                        if auth
+                            .renew_after_unauthorized(&self.client, credentials.token_generation)
+                            .await?
+                        {
+                            continue;
+                        }
+                    }
+                    if !is_retryable(status) {
+                        return Err(failed(attempts));
+                    }
+                    match backoff.next() {
+                        Some(delay) => {
+                            let delay = retry_after(&headers, self.options.max_retry_after)
+                                .map_or(delay, |asked| asked.max(delay));
+                            tracing::warn!(url = %shown_url, status = status.as_u16(), attempt = attempts, delay_ms = delay.as_millis() as u64, "retryable status, retrying");
+                            delay
+                        }
+                        None => return Err(failed(attempts)),
+                    }
+                }
+            };
+            tokio::time::sleep(retry_delay).await;
+        }
+    }
+}
+
+fn is_retryable(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+}
+
+/// `Retry-After` as a delay: seconds, or an HTTP date (RFC 2822 form).
+pub fn retry_after(headers: &HeaderMap, cap: Duration) -> Option<Duration> {
+    let text = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    let delay = if let Ok(seconds) = text.parse::<u64>() {
+        Duration::from_secs(seconds)
+    } else {
+        static PARSER: jiff::fmt::rfc2822::DateTimeParser =
+            jiff::fmt::rfc2822::DateTimeParser::new();
+        let at = PARSER.parse_timestamp(text).ok()?;
+        let now = jiff::Timestamp::now();
+        if at <= now {
+            Duration::ZERO
+        } else {
+            Duration::try_from(at.duration_since(now)).ok()?
+        }
+    };
+    Some(delay.min(cap))
+}
+
+/// A header pair from strings (request headers of the spec).
+pub fn header_pair(name: &str, value: &str) -> Option<(HeaderName, HeaderValue)> {
+    Some((
+        HeaderName::from_bytes(name.as_bytes()).ok()?,
+        HeaderValue::from_str(value).ok()?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(
+            retry_after(&headers, Duration::from_secs(60)),
+            Some(Duration::from_secs(7))
+        );
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("120"));
+        assert_eq!(
+            retry_after(&headers, Duration::from_secs(60)),
+            Some(Duration::from_secs(60))
+        );
+        headers.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(
+            retry_after(&headers, Duration::from_secs(60)),
+            Some(Duration::ZERO)
+        );
+        let later = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(30);
+        let printed = jiff::fmt::rfc2822::DateTimePrinter::new()
+            .timestamp_to_rfc9110_string(&later)
+            .unwrap();
+        headers.insert(RETRY_AFTER, HeaderValue::from_str(&printed).unwrap());
+        let delay = retry_after(&headers, Duration::from_secs(60)).unwrap();
+        assert!(
+            delay > Duration::from_secs(25) && delay <= Duration::from_secs(30),
+            "{delay:?}"
+        );
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers, Duration::from_secs(60)), None);
+    }
+}

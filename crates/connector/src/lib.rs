@@ -1,0 +1,26 @@
+//! flowd's generic-rest runtime: turns a validated connection spec, a
+//! connection's credentials, a source connection's parameters and a time
+//! window into a stream of records.
+//!
+//! API boundary: this crate knows HTTP clients, authentication, pagination
+//! and record extraction. It knows nothing of the store, of flowd's own HTTP
+//! API or of datasets: callers hand it a [`flowd_spec::FetchConfig`] and get
+//! pages of records back, and persist refreshed OAuth tokens through a
+//! callback.
+
+pub mod auth;
+pub mod extract;
+pub mod http;
+pub mod pagination;
+pub mod request;
+pub mod run;
+pub mod schema;
+pub mod secret;
+pub mod window;
+
+pub use auth::{
+    AuthSession, ConnectionAuth, RefreshedTokens, TokenCallback, resolve_connection_auth,
+};
+pub use http::{FetchError, HttpClient, HttpOptions};
+pub use run::{Page, RunError, RunEvent, RunLimits, RunPlan, RunSummary, StopCause, run};
+pub use window::Window;

@@ -1,0 +1,638 @@
+//! The run loop: pages of one run as a bounded stream.
+//!
+//! A spawned task sends the requests (through [`HttpClient`], one page at a
+//! time, or up to `concurrency` predicted pages at once for OFFSET and PAGE),
+//! parses each body once, lets the paginator decide what comes next, extracts
+//! the records and hands the page to a channel of capacity two: memory stays
+//! bounded by a few pages whatever the total. The guards shared by every
+//! pagination type live here: a page that repeats the previous one's
+//! next-page request or records ends the run with a warning instead of
+//! looping forever, `maximumRequest` caps requests, `delayRequestMillis`
+//! spaces them (a run with a delay is always sequential).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use flowd_spec::FetchConfig;
+use futures::stream::{FuturesOrdered, Stream, StreamExt};
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+use url::Url;
+
+use crate::auth::AuthSession;
+use crate::extract::RecordExtractor;
+use crate::http::{FetchError, FetchedResponse, HttpClient, OutgoingRequest};
+use crate::pagination::{
+    NextPage, PageRequest, PageResponse, Paginator, StopReason, paginator_for,
+};
+use crate::request::{BaseRequest, RequestError, TemplateValues, build_base_request};
+use crate::window::{Window, window_parameters};
+
+/// How many bytes of an unparsable body are quoted in the error.
+const SNIPPET_BYTES: usize = 200;
+
+/// Everything one run needs.
+#[derive(Clone)]
+pub struct RunPlan {
+    pub fetch: Arc<FetchConfig>,
+    pub auth: Option<Arc<AuthSession>>,
+    /// The source connection's `params`.
+    pub source_params: Map<String, Value>,
+    pub window: Option<Window>,
+    pub limits: RunLimits,
+}
+
+/// Caps and speed settings of a run.
+#[derive(Debug, Clone, Copy)]
+pub struct RunLimits {
+    pub max_pages: Option<u64>,
+    pub max_records: Option<u64>,
+    /// Pages fetched at once in speculative mode (OFFSET and PAGE only); 1
+    /// means sequential.
+    pub concurrency: usize,
+}
+
+impl Default for RunLimits {
+    fn default() -> RunLimits {
+        RunLimits {
+            max_pages: None,
+            max_records: None,
+            concurrency: 1,
+        }
+    }
+}
+
+/// What was sent for a page, secrets redacted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestSummary {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+}
+
+/// One fetched page and its records.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// Zero-based position of the page in the run.
+    pub number: u64,
+    pub request: RequestSummary,
+    pub status: u16,
+    pub elapsed: Duration,
+    pub attempts: u32,
+    /// Items at `contentPath`, before explode.
+    pub item_count: usize,
+    /// Output records (after skip/keep, wrapping and explode).
+    pub records: Vec<Value>,
+    pub body_bytes: usize,
+}
+
+/// Why a run ended normally.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopCause {
+    Pagination(StopReason),
+    /// `maximumRequest` requests were sent.
+    MaximumRequest(u64),
+    /// The API answered a page identical to the previous one.
+    RepeatedPage,
+    /// The API gave the same next-page token or URL twice in a row.
+    RepeatedNextPage,
+    MaxPages(u64),
+    MaxRecords(u64),
+}
+
+/// Totals of a finished run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunSummary {
+    pub pages: u64,
+    pub records: u64,
+    pub body_bytes: u64,
+    pub stop: StopCause,
+    pub warnings: Vec<String>,
+}
+
+/// An item of a run's stream.
+#[derive(Debug, Clone)]
+pub enum RunEvent {
+    Page(Page),
+    Finished(RunSummary),
+}
+
+/// Why a run failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RunError {
+    #[error("the request could not be built: {0}")]
+    Request(#[from] RequestError),
+    #[error("page {page}: {source}")]
+    Fetch { page: u64, source: FetchError },
+    #[error(
+        "page {page}: {method} {url} gave an invalid response: {reason}; body starts with: {snippet}"
+    )]
+    InvalidResponse {
+        page: u64,
+        method: String,
+        url: String,
+        reason: String,
+        snippet: String,
+    },
+    #[error("the next page URL {url} is not valid")]
+    InvalidNextPageUrl { url: String },
+}
+
+/// Runs `plan` and returns its pages as a stream ending with
+/// [`RunEvent::Finished`] or an error.
+pub fn run(
+    client: HttpClient,
+    plan: RunPlan,
+) -> impl Stream<Item = Result<RunEvent, RunError>> + Send {
+    let (sender, receiver) = mpsc::channel(2);
+    tokio::spawn(async move {
+        let outcome = RunTask::new(client, plan, sender.clone())
+            .and_then_run()
+            .await;
+        if let Err(error) = outcome {
+            let _ = sender.send(Err(error)).await;
+        }
+    });
+    futures::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|item| (item, receiver))
+    })
+}
+
+type Sender = mpsc::Sender<Result<RunEvent, RunError>>;
+
+struct RunTask {
+    client: HttpClient,
+    plan: RunPlan,
+    sender: Sender,
+}
+
+/// Per-run state of the loop.
+struct Progress {
+    pages: u64,
+    records: u64,
+    body_bytes: u64,
+    warnings: Vec<String>,
+    /// First and last record and count of the previous page, to spot a
+    /// repeated page without keeping the page.
+    previous_page_fingerprint: Option<(usize, Value, Value)>,
+}
+
+/// A page parsed and counted, before its records are extracted.
+struct ParsedPage {
+    number: u64,
+    request: RequestSummary,
+    response: FetchedResponse,
+    body: Value,
+    item_count: usize,
+}
+
+enum Continue {
+    Next(PageRequest),
+    Stop(StopCause),
+}
+
+impl RunTask {
+    fn new(client: HttpClient, plan: RunPlan, sender: Sender) -> RunTask {
+        RunTask {
+            client,
+            plan,
+            sender,
+        }
+    }
+
+    async fn and_then_run(self) -> Result<(), RunError> {
+        let fetch = self.plan.fetch.clone();
+        let window = window_parameters(
+            fetch.schedule.as_ref(),
+            self.plan.window.as_ref(),
+            jiff::Timestamp::now(),
+        );
+        let empty = Map::new();
+        let values = TemplateValues {
+            source_params: &self.plan.source_params,
+            auth_params: self
+                .plan
+                .auth
+                .as_deref()
+                .map_or(&empty, AuthSession::params),
+            schedule_query: window.schedule_query.as_deref(),
+        };
+        let base = build_base_request(&fetch, &values, &window.query)?;
+        let extractor =
+            RecordExtractor::new(&fetch.content_path, fetch.explode_entity_path.as_ref());
+        let mut paginator = paginator_for(&fetch.pagination);
+        let mut progress = Progress {
+            pages: 0,
+            records: 0,
+            body_bytes: 0,
+            warnings: Vec::new(),
+            previous_page_fingerprint: None,
+        };
+        let speculative = self.plan.limits.concurrency > 1
+            && fetch.pacing.delay_request_millis == 0
+            && paginator.predicted_page(0).is_some();
+        let stop = if speculative {
+            self.run_speculative(
+                &base,
+                &extractor,
+                paginator.as_mut(),
+                &mut progress,
+                &window.query,
+            )
+            .await?
+        } else {
+            let first = paginator.first_page();
+            self.run_sequential(
+                &base,
+                &extractor,
+                paginator.as_mut(),
+                &mut progress,
+                first,
+                &window.query,
+            )
+            .await?
+        };
+        let summary = RunSummary {
+            pages: progress.pages,
+            records: progress.records,
+            body_bytes: progress.body_bytes,
+            stop,
+            warnings: progress.warnings,
+        };
+        let _ = self.sender.send(Ok(RunEvent::Finished(summary))).await;
+        Ok(())
+    }
+
+    fn cap_reached(&self, progress: &Progress) -> Option<StopCause> {
+        let pacing = &self.plan.fetch.pacing;
+        if let Some(maximum) = pacing
+            .maximum_request
+            .filter(|maximum| progress.pages >= *maximum)
+        {
+            return Some(StopCause::MaximumRequest(maximum));
+        }
+        if let Some(maximum) = self
+            .plan
+            .limits
+            .max_pages
+            .filter(|maximum| progress.pages >= *maximum)
+        {
+            return Some(StopCause::MaxPages(maximum));
+        }
+        None
+    }
+
+    async fn run_sequential(
+        &self,
+        base: &BaseRequest,
+        extractor: &RecordExtractor,
+        paginator: &mut dyn Paginator,
+        progress: &mut Progress,
+        first: PageRequest,
+        window_query: &[(String, String)],
+    ) -> Result<StopCause, RunError> {
+        let delay = Duration::from_millis(self.plan.fetch.pacing.delay_request_millis);
+        let mut page_request = first;
+        loop {
+            if let Some(cause) = self.cap_reached(progress) {
+                if matches!(cause, StopCause::MaximumRequest(_)) {
+                    progress.warnings.push(format!(
+                        "stopped after maximumRequest ({}) requests",
+                        progress.pages
+                    ));
+                }
+                return Ok(cause);
+            }
+            if progress.pages > 0 && !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            let number = progress.pages;
+            let outgoing = compose(base, &page_request, window_query)?;
+            let response = self.send(number, &outgoing).await?;
+            let parsed = self.parse(number, &outgoing, response, extractor)?;
+            match self
+                .deliver(parsed, extractor, paginator, progress, &page_request)
+                .await?
+            {
+                Continue::Next(next) => page_request = next,
+                Continue::Stop(cause) => return Ok(cause),
+            }
+        }
+    }
+
+    async fn run_speculative(
+        &self,
+        base: &BaseRequest,
+        extractor: &RecordExtractor,
+        paginator: &mut dyn Paginator,
+        progress: &mut Progress,
+        window_query: &[(String, String)],
+    ) -> Result<StopCause, RunError> {
+        let concurrency = self.plan.limits.concurrency;
+        let mut in_flight = FuturesOrdered::new();
+        let mut scheduled: VecDeque<(PageRequest, OutgoingRequest)> = VecDeque::new();
+        let mut next_to_schedule = 0u64;
+        // The first page is asked of the paginator so its state starts right.
+        let first = paginator.first_page();
+        loop {
+            while in_flight.len() < concurrency {
+                let limit_reached = self
+                    .plan
+                    .fetch
+                    .pacing
+                    .maximum_request
+                    .into_iter()
+                    .chain(self.plan.limits.max_pages)
+                    .any(|maximum| next_to_schedule >= maximum);
+                if limit_reached {
+                    break;
+                }
+                let page_request = if next_to_schedule == 0 {
+                    first.clone()
+                } else {
+                    match paginator.predicted_page(next_to_schedule) {
+                        Some(predicted) => predicted,
+                        None => break,
+                    }
+                };
+                let outgoing = compose(base, &page_request, window_query)?;
+                let number = next_to_schedule;
+                let client = self.client.clone();
+                let auth = self.plan.auth.clone();
+                let request = outgoing.clone();
+                in_flight.push_back(async move {
+                    client
+                        .send(&request, auth.as_deref())
+                        .await
+                        .map_err(|source| RunError::Fetch {
+                            page: number,
+                            source,
+                        })
+                });
+                scheduled.push_back((page_request, outgoing));
+                next_to_schedule += 1;
+            }
+            let Some(result) = in_flight.next().await else {
+                // Nothing more could be scheduled: a cap was reached.
+                return Ok(self
+                    .cap_reached(progress)
+                    .unwrap_or(StopCause::MaxPages(progress.pages)));
+            };
+            let (page_request, outgoing) = scheduled.pop_front().expect("one request per future");
+            let number = progress.pages;
+            let parsed = self.parse(number, &outgoing, result?, extractor)?;
+            match self
+                .deliver(parsed, extractor, paginator, progress, &page_request)
+                .await?
+            {
+                Continue::Stop(cause) => return Ok(cause),
+                Continue::Next(next) => {
+                    let expected = scheduled
+                        .front()
+                        .map(|(request, _)| request.clone())
+                        .or_else(|| paginator.predicted_page(progress.pages));
+                    if expected.as_ref() != Some(&next) {
+                        // The API did not page as predicted (a page longer
+                        // than the page size, say): drop the guesses and go
+                        // on one page at a time from what it said.
+                        drop(in_flight);
+                        return self
+                            .run_sequential(
+                                base,
+                                extractor,
+                                paginator,
+                                progress,
+                                next,
+                                window_query,
+                            )
+                            .await;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn send(
+        &self,
+        number: u64,
+        outgoing: &OutgoingRequest,
+    ) -> Result<FetchedResponse, RunError> {
+        self.client
+            .send(outgoing, self.plan.auth.as_deref())
+            .await
+            .map_err(|source| RunError::Fetch {
+                page: number,
+                source,
+            })
+    }
+
+    fn redact(&self, text: &str) -> String {
+        match &self.plan.auth {
+            Some(auth) => auth.redact(text),
+            None => text.to_owned(),
+        }
+    }
+
+    fn parse(
+        &self,
+        number: u64,
+        outgoing: &OutgoingRequest,
+        response: FetchedResponse,
+        extractor: &RecordExtractor,
+    ) -> Result<ParsedPage, RunError> {
+        let request = RequestSummary {
+            method: outgoing.method.to_string(),
+            url: self.redact(outgoing.url.as_str()),
+            headers: outgoing
+                .headers
+                .iter()
+                .map(|(name, value)| (name.clone(), self.redact(value)))
+                .collect(),
+        };
+        let invalid = |reason: String| RunError::InvalidResponse {
+            page: number,
+            method: request.method.clone(),
+            url: request.url.clone(),
+            reason,
+            snippet: self.redact(&String::from_utf8_lossy(
+                &response.body[..response.body.len().min(SNIPPET_BYTES)],
+            )),
+        };
+        let body: Value = serde_json::from_slice(&response.body).map_err(|error| {
+            let content_type = response
+                .headers
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or("no content type");
+            invalid(format!(
+                "the body is not JSON ({error}; content type {content_type})"
+            ))
+        })?;
+        if !(body.is_object() || body.is_array()) {
+            return Err(invalid(
+                "the body is neither a JSON object nor an array".to_owned(),
+            ));
+        }
+        let item_count = extractor.count_items(&body);
+        Ok(ParsedPage {
+            number,
+            request,
+            response,
+            body,
+            item_count,
+        })
+    }
+
+    /// Decides what follows the page, then extracts and sends its records.
+    async fn deliver(
+        &self,
+        parsed: ParsedPage,
+        extractor: &RecordExtractor,
+        paginator: &mut dyn Paginator,
+        progress: &mut Progress,
+        page_request: &PageRequest,
+    ) -> Result<Continue, RunError> {
+        let next = paginator.next_page(&PageResponse {
+            body: &parsed.body,
+            headers: &parsed.response.headers,
+            url: &parsed.response.url,
+            item_count: parsed.item_count,
+        });
+        let mut records = Vec::with_capacity(parsed.item_count);
+        let method = parsed.request.method.clone();
+        let url = parsed.request.url.clone();
+        extractor
+            .extract_owned(parsed.body, &mut records)
+            .map_err(|error| RunError::InvalidResponse {
+                page: parsed.number,
+                method,
+                url,
+                reason: error.to_string(),
+                snippet: String::new(),
+            })?;
+        let fingerprint = records
+            .first()
+            .zip(records.last())
+            .map(|(first, last)| (records.len(), first.clone(), last.clone()));
+        if fingerprint.is_some() && fingerprint == progress.previous_page_fingerprint {
+            progress.warnings.push(format!(
+                "page {} repeated the records of the previous page; stopped to avoid looping (an API that ignores the pagination parameters?)",
+                parsed.number
+            ));
+            return Ok(Continue::Stop(StopCause::RepeatedPage));
+        }
+        progress.previous_page_fingerprint = fingerprint;
+        let mut stop = None;
+        if let Some(maximum) = self.plan.limits.max_records {
+            let remaining = maximum.saturating_sub(progress.records) as usize;
+            if records.len() >= remaining {
+                records.truncate(remaining);
+                stop = Some(StopCause::MaxRecords(maximum));
+            }
+        }
+        progress.pages += 1;
+        progress.records += records.len() as u64;
+        progress.body_bytes += parsed.response.body.len() as u64;
+        let page = Page {
+            number: parsed.number,
+            request: parsed.request,
+            status: parsed.response.status.as_u16(),
+            elapsed: parsed.response.elapsed,
+            attempts: parsed.response.attempts,
+            item_count: parsed.item_count,
+            body_bytes: parsed.response.body.len(),
+            records,
+        };
+        if self.sender.send(Ok(RunEvent::Page(page))).await.is_err() {
+            // The consumer went away: nothing more to do.
+            return Ok(Continue::Stop(StopCause::MaxPages(progress.pages)));
+        }
+        if let Some(cause) = stop {
+            return Ok(Continue::Stop(cause));
+        }
+        match next {
+            NextPage::Stop(reason) => Ok(Continue::Stop(StopCause::Pagination(reason))),
+            NextPage::Request(next)
+                if &next == page_request
+                    && !matches!(next, PageRequest::Base { ref query, ref headers } if query.is_empty() && headers.is_empty()) =>
+            {
+                progress.warnings.push(format!(
+                    "page {} gave the same next-page token or URL as the page before; stopped to avoid looping",
+                    parsed.number
+                ));
+                Ok(Continue::Stop(StopCause::RepeatedNextPage))
+            }
+            NextPage::Request(next) => Ok(Continue::Next(next)),
+        }
+    }
+}
+
+/// The request of one page: the base request with the page's additions.
+fn compose(
+    base: &BaseRequest,
+    page: &PageRequest,
+    window_query: &[(String, String)],
+) -> Result<OutgoingRequest, RunError> {
+    match page {
+        PageRequest::Base { query, headers } => {
+            let mut url = base.url.clone();
+            if !query.is_empty() {
+                let kept: Vec<(String, String)> = url
+                    .query_pairs()
+                    .filter(|(name, _)| !query.iter().any(|(added, _)| added == name))
+                    .map(|(name, value)| (name.into_owned(), value.into_owned()))
+                    .collect();
+                let mut pairs = url.query_pairs_mut();
+                pairs.clear();
+                for (name, value) in kept.iter().chain(query) {
+                    pairs.append_pair(name, value);
+                }
+            }
+            Ok(OutgoingRequest {
+                method: base.method.clone(),
+                url,
+                headers: merge_headers(&base.headers, headers),
+                body: base.body.clone(),
+            })
+        }
+        PageRequest::Url(address) => {
+            let mut url = Url::parse(address).map_err(|_| RunError::InvalidNextPageUrl {
+                url: address.clone(),
+            })?;
+            // The window bounds go on every page, unless the API's own next
+            // link already carries them.
+            let missing: Vec<&(String, String)> = window_query
+                .iter()
+                .filter(|(name, _)| {
+                    !url.query_pairs()
+                        .any(|(present, _)| present == name.as_str())
+                })
+                .collect();
+            if !missing.is_empty() {
+                let mut pairs = url.query_pairs_mut();
+                for (name, value) in missing {
+                    pairs.append_pair(name, value);
+                }
+            }
+            Ok(OutgoingRequest {
+                method: base.method.clone(),
+                url,
+                headers: base.headers.clone(),
+                body: base.body.clone(),
+            })
+        }
+    }
+}
+
+fn merge_headers(base: &[(String, String)], added: &[(String, String)]) -> Vec<(String, String)> {
+    base.iter()
+        .filter(|(name, _)| {
+            !added
+                .iter()
+                .any(|(added, _)| added.eq_ignore_ascii_case(name))
+        })
+        .chain(added)
+        .cloned()
+        .collect()
+}
