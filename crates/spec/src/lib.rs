@@ -28,7 +28,7 @@ pub use fetch_config::{
     AttributeFilter, ContentPath, ContinuationTokenPagination, DeclaredNames, EndCondition,
     EndPageIndex, FetchConfig, HttpMethod, NamedTemplate, OffsetPagination, PagePagination,
     PageSize, Pagination, PointerPagination, RequestPacing, Schedule, TokenParameterLocation,
-    UrlTemplate, resolve_fetch_config,
+    UrlTemplate, parse_lenient_json_path, resolve_fetch_config,
 };
 pub use flow_spec::{normalize_flow_spec, validate_flow_spec};
 pub use json_schema::{compile_schema, schema_problems, secret_properties};
