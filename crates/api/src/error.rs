@@ -57,6 +57,8 @@ pub enum FlowErrorCode {
     MethodNotAllowed,
     /// `1400-500`: an internal failure (details are only logged).
     Internal,
+    /// `1401-400`: `limit` and `count=true` together.
+    LimitWithCount,
     /// `1405-400`: the body is empty.
     EmptyBody,
     /// `1411-400`: the id in the path is not a UUID.
@@ -69,6 +71,10 @@ pub enum FlowErrorCode {
     FilterOperatorUnsupported,
     /// `1443-400`: several values given with a comparison operator.
     FilterMultipleValuesNotAllowed,
+    /// `1432-400`: `orderby` is malformed.
+    OrderBySyntaxInvalid,
+    /// `1433-400`: `orderby` names a field that cannot be sorted on.
+    OrderByFieldUnsupported,
     /// `1447-400`: other resources still reference the resource.
     StillReferenced,
     /// `1449-400`: the filter's field is empty or malformed.
@@ -87,6 +93,7 @@ impl FlowErrorCode {
             RouteNotFound => (1101, StatusCode::NOT_FOUND, "Resource not found"),
             MethodNotAllowed => (1101, StatusCode::METHOD_NOT_ALLOWED, "Method not allowed"),
             Internal => (1400, StatusCode::INTERNAL_SERVER_ERROR, "Internal error"),
+            LimitWithCount => (1401, StatusCode::BAD_REQUEST, "Invalid list parameters"),
             EmptyBody => (1405, StatusCode::BAD_REQUEST, "Request body is empty"),
             InvalidPathId => (1411, StatusCode::BAD_REQUEST, "Invalid entity id"),
             InvalidSpecId => (1413, StatusCode::BAD_REQUEST, "Invalid spec id"),
@@ -101,6 +108,8 @@ impl FlowErrorCode {
                 StatusCode::BAD_REQUEST,
                 "Multiple values not allowed for this operator",
             ),
+            OrderBySyntaxInvalid => (1432, StatusCode::BAD_REQUEST, "Invalid orderby"),
+            OrderByFieldUnsupported => (1433, StatusCode::BAD_REQUEST, "Unsupported orderby field"),
             StillReferenced => (1447, StatusCode::BAD_REQUEST, "Resource still referenced"),
             FilterFieldInvalid => (1449, StatusCode::BAD_REQUEST, "Invalid filter"),
             SandboxHeaderInvalid => (2105, StatusCode::BAD_REQUEST, "Invalid sandbox header"),

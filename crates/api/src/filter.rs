@@ -25,14 +25,6 @@ pub struct PropertyFilter {
     values: Vec<String>,
 }
 
-/// The `property` filters of a raw query string.
-pub fn property_filters(raw_query: Option<&str>) -> Result<Vec<PropertyFilter>, ApiError> {
-    form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes())
-        .filter(|(name, _)| name == "property")
-        .map(|(_, expression)| PropertyFilter::parse(&expression))
-        .collect()
-}
-
 /// Whether `document` passes every filter.
 pub fn matches_all(filters: &[PropertyFilter], document: &Value) -> bool {
     filters.iter().all(|filter| filter.matches(document))
@@ -231,14 +223,5 @@ mod tests {
             };
             assert_eq!(error.code, code, "{expression}");
         }
-    }
-
-    #[test]
-    fn repeated_property_parameters_are_all_parsed() {
-        let filters =
-            property_filters(Some("property=name%3D%3Dx&limit=3&property=id==a,b")).unwrap();
-        assert_eq!(filters.len(), 2);
-        assert!(matches_all(&filters, &json!({"name": "x", "id": "b"})));
-        assert!(!matches_all(&filters, &json!({"name": "x", "id": "c"})));
     }
 }

@@ -9,6 +9,7 @@ mod body;
 pub mod credentials;
 pub mod error;
 mod filter;
+mod listing;
 mod metadata;
 mod path_id;
 pub mod request_id;

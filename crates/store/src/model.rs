@@ -84,6 +84,8 @@ pub struct StoredResource {
     pub body: Value,
     /// Starts at 1 and grows by one on every replace.
     pub revision: i64,
+    /// Insertion order within the store: larger is newer, never reused.
+    pub position: i64,
 }
 
 /// "Resources of `kind` refer to the deleted id through the JSON field

@@ -13,7 +13,7 @@ use crate::body::JsonBody;
 use crate::error::{ApiError, FlowError};
 use crate::metadata::strip_server_managed;
 use crate::path_id::PathId;
-use crate::routes::documents::{self, ResourceType};
+use crate::routes::documents::{self, ResourceType, SPEC_SORTABLE_FIELDS};
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
@@ -21,6 +21,7 @@ pub const CONNECTION_SPECS: ResourceType = ResourceType {
     kind: ResourceKind::ConnectionSpec,
     collection: "connectionSpecs",
     noun: "connection spec",
+    sortable: SPEC_SORTABLE_FIELDS,
 };
 
 /// Where other resources refer to a connection spec by id.

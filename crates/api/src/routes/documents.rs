@@ -8,10 +8,21 @@ use flowd_store::{DeleteOutcome, Reference, ReplaceOutcome, ResourceKind};
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, FlowError, FlowErrorCode, json_response};
-use crate::filter::{matches_all, property_filters};
+use crate::listing::ListQuery;
 use crate::metadata::{Stamp, stamp_created, stamp_replaced};
 use crate::state::AppState;
 use crate::tenant::Tenant;
+
+/// Fields of connection and flow specs that `orderby` accepts.
+pub const SPEC_SORTABLE_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "providerId",
+    "createdAt",
+    "updatedAt",
+    "version",
+    "type",
+];
 
 /// How one resource type appears on the wire.
 #[derive(Debug, Clone, Copy)]
@@ -21,25 +32,28 @@ pub struct ResourceType {
     pub collection: &'static str,
     /// Lowercase singular noun for messages ("connection spec").
     pub noun: &'static str,
+    /// Fields `orderby` accepts.
+    pub sortable: &'static [&'static str],
 }
 
-/// `GET /<collection>`: `{"items": [...]}` filtered by `property`.
+/// `GET /<collection>`: `{"items": [...]}` with the list parameters of
+/// [`ListQuery`].
 pub async fn list(
     state: &AppState,
     tenant: &Tenant,
     resource_type: ResourceType,
     raw_query: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let filters = property_filters(raw_query)?;
-    let items: Vec<Value> = state
+    let query = ListQuery::parse(raw_query, resource_type.sortable)?;
+    let documents: Vec<(i64, Value)> = state
         .store
         .list_resources(&tenant.scope, resource_type.kind)
         .await?
         .into_iter()
-        .map(|stored| stored.body)
-        .filter(|document| matches_all(&filters, document))
+        .map(|stored| (stored.position, stored.body))
         .collect();
-    Ok(json_response(StatusCode::OK, json!({ "items": items })))
+    let body = query.respond(documents, &format!("/{}", resource_type.collection));
+    Ok(json_response(StatusCode::OK, body))
 }
 
 /// Reads one document or answers `FLOW-1439-404`.

@@ -15,7 +15,7 @@ use crate::error::{ApiError, FlowError, FlowErrorCode};
 use crate::metadata::strip_server_managed;
 use crate::path_id::PathId;
 use crate::routes::connection_specs::CONNECTION_SPECS;
-use crate::routes::documents::{self, ResourceType};
+use crate::routes::documents::{self, ResourceType, SPEC_SORTABLE_FIELDS};
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
@@ -23,6 +23,7 @@ pub const FLOW_SPECS: ResourceType = ResourceType {
     kind: ResourceKind::FlowSpec,
     collection: "flowSpecs",
     noun: "flow spec",
+    sortable: SPEC_SORTABLE_FIELDS,
 };
 
 pub fn routes() -> Router<AppState> {

@@ -92,6 +92,7 @@ fn resource_from_row(row: &SqliteRow) -> Result<StoredResource, StoreError> {
         id,
         body,
         revision: row.get("revision"),
+        position: row.get("seq"),
     })
 }
 
@@ -208,7 +209,7 @@ impl Store for SqliteStore {
         body: &Value,
     ) -> Result<StoredResource, StoreError> {
         let mut transaction = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        insert_resource_row(
+        let position = insert_resource_row(
             &mut transaction,
             &scope.org_id,
             &scope.sandbox_name,
@@ -223,6 +224,7 @@ impl Store for SqliteStore {
             id: id.to_owned(),
             body: body.clone(),
             revision: 1,
+            position,
         })
     }
 
@@ -233,7 +235,7 @@ impl Store for SqliteStore {
         id: &str,
     ) -> Result<Option<StoredResource>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, body, revision FROM resources \
+            "SELECT seq, id, body, revision FROM resources \
              WHERE org_id = ? AND sandbox_name = ? AND kind = ? AND id = ?",
         )
         .bind(&scope.org_id)
@@ -251,7 +253,7 @@ impl Store for SqliteStore {
         kind: ResourceKind,
     ) -> Result<Vec<StoredResource>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, body, revision FROM resources \
+            "SELECT seq, id, body, revision FROM resources \
              WHERE org_id = ? AND sandbox_name = ? AND kind = ? ORDER BY seq",
         )
         .bind(&scope.org_id)
@@ -271,8 +273,8 @@ impl Store for SqliteStore {
         expected_revision: Option<i64>,
     ) -> Result<ReplaceOutcome, StoreError> {
         let mut transaction = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let current: Option<i64> = sqlx::query_scalar(
-            "SELECT revision FROM resources \
+        let current: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT revision, seq FROM resources \
              WHERE org_id = ? AND sandbox_name = ? AND kind = ? AND id = ?",
         )
         .bind(&scope.org_id)
@@ -281,7 +283,7 @@ impl Store for SqliteStore {
         .bind(id)
         .fetch_optional(&mut *transaction)
         .await?;
-        let Some(current) = current else {
+        let Some((current, position)) = current else {
             return Ok(ReplaceOutcome::NotFound);
         };
         if expected_revision.is_some_and(|expected| expected != current) {
@@ -306,6 +308,7 @@ impl Store for SqliteStore {
             id: id.to_owned(),
             body: body.clone(),
             revision,
+            position,
         }))
     }
 
@@ -368,7 +371,7 @@ async fn insert_resource_row(
     id: &str,
     body: &Value,
     created_at: i64,
-) -> Result<(), StoreError> {
+) -> Result<i64, StoreError> {
     let result = sqlx::query(
         "INSERT INTO resources (org_id, sandbox_name, kind, id, body, revision, created_at, updated_at) \
          VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
@@ -383,7 +386,7 @@ async fn insert_resource_row(
     .execute(&mut **transaction)
     .await;
     match result {
-        Ok(_) => Ok(()),
+        Ok(done) => Ok(done.last_insert_rowid()),
         Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
             Err(StoreError::AlreadyExists { id: id.to_owned() })
         }
