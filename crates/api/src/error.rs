@@ -59,12 +59,26 @@ pub enum FlowErrorCode {
     Internal,
     /// `1401-400`: `limit` and `count=true` together.
     LimitWithCount,
+    /// `1403-400`: a required header (`If-Match`) is missing.
+    RequiredHeaderMissing,
+    /// `1404-412`: `If-Match` is not the current etag.
+    VersionMismatch,
     /// `1405-400`: the body is empty.
     EmptyBody,
     /// `1411-400`: the id in the path is not a UUID.
     InvalidPathId,
+    /// `1410-400`: `state` may not be given when creating a flow.
+    StateNotAllowed,
     /// `1413-400`: a referenced spec id does not exist.
     InvalidSpecId,
+    /// `1414-400`: a connection's connection spec cannot change.
+    ConnectionSpecImmutable,
+    /// `1415-400`: `auth.specName` names no auth spec of the connection spec.
+    AuthSpecNotFound,
+    /// `1418-400`: the base connection is used by source connections or flows.
+    ConnectionInUse,
+    /// `1434-400`: unsupported PATCH op.
+    PatchOpUnsupported,
     /// `1439-404`: the resource does not exist in this sandbox.
     ResourceNotFound,
     /// `1440-400`: unsupported filter operator.
@@ -79,6 +93,8 @@ pub enum FlowErrorCode {
     StillReferenced,
     /// `1449-400`: the filter's field is empty or malformed.
     FilterFieldInvalid,
+    /// `1455-400`: a PATCH instruction is malformed or cannot be applied.
+    PatchInvalid,
     /// `2105-400`: `x-sandbox-name` is missing or malformed.
     SandboxHeaderInvalid,
 }
@@ -94,9 +110,20 @@ impl FlowErrorCode {
             MethodNotAllowed => (1101, StatusCode::METHOD_NOT_ALLOWED, "Method not allowed"),
             Internal => (1400, StatusCode::INTERNAL_SERVER_ERROR, "Internal error"),
             LimitWithCount => (1401, StatusCode::BAD_REQUEST, "Invalid list parameters"),
+            RequiredHeaderMissing => (1403, StatusCode::BAD_REQUEST, "Required header missing"),
+            VersionMismatch => (1404, StatusCode::PRECONDITION_FAILED, "Version mismatch"),
             EmptyBody => (1405, StatusCode::BAD_REQUEST, "Request body is empty"),
             InvalidPathId => (1411, StatusCode::BAD_REQUEST, "Invalid entity id"),
+            StateNotAllowed => (1410, StatusCode::BAD_REQUEST, "State not allowed"),
             InvalidSpecId => (1413, StatusCode::BAD_REQUEST, "Invalid spec id"),
+            ConnectionSpecImmutable => (
+                1414,
+                StatusCode::BAD_REQUEST,
+                "Connection spec cannot change",
+            ),
+            AuthSpecNotFound => (1415, StatusCode::BAD_REQUEST, "Auth spec not found"),
+            ConnectionInUse => (1418, StatusCode::BAD_REQUEST, "Connection in use"),
+            PatchOpUnsupported => (1434, StatusCode::BAD_REQUEST, "Unsupported patch operation"),
             ResourceNotFound => (1439, StatusCode::NOT_FOUND, "Resource not found"),
             FilterOperatorUnsupported => (
                 1440,
@@ -112,6 +139,7 @@ impl FlowErrorCode {
             OrderByFieldUnsupported => (1433, StatusCode::BAD_REQUEST, "Unsupported orderby field"),
             StillReferenced => (1447, StatusCode::BAD_REQUEST, "Resource still referenced"),
             FilterFieldInvalid => (1449, StatusCode::BAD_REQUEST, "Invalid filter"),
+            PatchInvalid => (1455, StatusCode::BAD_REQUEST, "Invalid patch instruction"),
             SandboxHeaderInvalid => (2105, StatusCode::BAD_REQUEST, "Invalid sandbox header"),
         }
     }

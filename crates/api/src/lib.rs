@@ -6,11 +6,13 @@
 //! through the `flowd_store::Store` trait; it knows no SQL.
 
 mod body;
+mod connection_secrets;
 pub mod credentials;
 pub mod error;
 mod filter;
 mod listing;
 mod metadata;
+mod patch;
 mod path_id;
 pub mod request_id;
 mod routes;
@@ -34,7 +36,8 @@ pub const FLOW_SERVICE_BASE_PATH: &str = "/data/foundation/flowservice";
 pub fn app(state: AppState) -> Router {
     let flow_service = Router::new()
         .merge(routes::connection_specs::routes())
-        .merge(routes::flow_specs::routes());
+        .merge(routes::flow_specs::routes())
+        .merge(routes::connections::routes());
     Router::new()
         .route("/healthz", get(healthz))
         .nest(FLOW_SERVICE_BASE_PATH, flow_service)

@@ -4,6 +4,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use std::time::Duration;
+
+use flowd_connector::{HttpClient, HttpOptions};
+use flowd_secrets::Cipher;
 use flowd_store::Store;
 
 /// Limits and options of the HTTP API.
@@ -11,6 +15,8 @@ use flowd_store::Store;
 pub struct ApiConfig {
     /// Largest request body accepted, in bytes (413 above it).
     pub max_body_bytes: usize,
+    /// Limit of one upstream request made while a client waits (probe, explore).
+    pub upstream_timeout: Duration,
 }
 
 /// Default request body limit: 8 MiB.
@@ -20,6 +26,7 @@ impl Default for ApiConfig {
     fn default() -> ApiConfig {
         ApiConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            upstream_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -29,16 +36,30 @@ impl Default for ApiConfig {
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<ApiConfig>,
+    /// Encrypts connection credentials at rest.
+    pub cipher: Arc<Cipher>,
+    /// Client for credential probes and explore.
+    pub http: HttpClient,
     /// (org id, sandbox name) → sandbox id, for sandboxes known to exist, so
     /// that only a sandbox's first request writes to the store.
     pub known_sandboxes: Arc<RwLock<HashMap<(String, String), String>>>,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, config: ApiConfig) -> AppState {
+    pub fn new(store: Arc<dyn Store>, config: ApiConfig, cipher: Cipher) -> AppState {
+        // Interactive calls (probes, previews) must answer while the user
+        // waits: short timeouts and few retries.
+        let http = HttpClient::new(HttpOptions {
+            request_timeout: config.upstream_timeout,
+            retries: 2,
+            ..HttpOptions::default()
+        })
+        .expect("the HTTP client builds with static options");
         AppState {
             store,
             config: Arc::new(config),
+            cipher: Arc::new(cipher),
+            http,
             known_sandboxes: Arc::default(),
         }
     }

@@ -294,6 +294,7 @@ async fn bad_bodies_get_flow_service_errors_not_plain_text() {
 async fn bodies_over_the_limit_get_413() {
     let app = TestApp::with_config(ApiConfig {
         max_body_bytes: 1024,
+        ..ApiConfig::default()
     })
     .await;
     let mut big = fixture("mailchimp_members_create.json");

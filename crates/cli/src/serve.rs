@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use flowd_api::{ApiConfig, AppState, IssuedCredential, issue_credential};
+use flowd_secrets::{Cipher, SecretKey};
 use flowd_store::{SqliteStore, Store};
 use tracing_subscriber::EnvFilter;
 
@@ -36,11 +37,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if store.count_credentials().await? == 0 {
         bootstrap_credential(&store, &args.data_dir).await?;
     }
+    let secret_key = SecretKey::load_or_create(&args.data_dir)
+        .context("loading the key that encrypts connection credentials")?;
     let state = AppState::new(
         Arc::new(store.clone()),
         ApiConfig {
             max_body_bytes: args.max_body_bytes,
+            ..ApiConfig::default()
         },
+        Cipher::new(secret_key),
     );
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await

@@ -137,6 +137,10 @@ pub enum RunError {
     },
     #[error("the next page URL {url} is not valid")]
     InvalidNextPageUrl { url: String },
+    #[error(
+        "the next page URL points to {url}, another origin than the spec's host; flowd does not send credentials there"
+    )]
+    ForeignNextPageUrl { url: String },
 }
 
 /// Runs `plan` and returns its pages as a stream ending with
@@ -264,12 +268,18 @@ impl RunTask {
         Ok(())
     }
 
-    fn cap_reached(&self, progress: &Progress) -> Option<StopCause> {
+    /// The cap that ends the run now, if any; reaching `maximumRequest` is
+    /// also a warning (the API may hold more records), whatever the mode.
+    fn cap_reached(&self, progress: &mut Progress) -> Option<StopCause> {
         let pacing = &self.plan.fetch.pacing;
         if let Some(maximum) = pacing
             .maximum_request
             .filter(|maximum| progress.pages >= *maximum)
         {
+            progress.warnings.push(format!(
+                "stopped after maximumRequest ({}) requests",
+                progress.pages
+            ));
             return Some(StopCause::MaximumRequest(maximum));
         }
         if let Some(maximum) = self
@@ -296,12 +306,6 @@ impl RunTask {
         let mut page_request = first;
         loop {
             if let Some(cause) = self.cap_reached(progress) {
-                if matches!(cause, StopCause::MaximumRequest(_)) {
-                    progress.warnings.push(format!(
-                        "stopped after maximumRequest ({}) requests",
-                        progress.pages
-                    ));
-                }
                 return Ok(cause);
             }
             if progress.pages > 0 && !delay.is_zero() {
@@ -600,6 +604,13 @@ fn compose(
             let mut url = Url::parse(address).map_err(|_| RunError::InvalidNextPageUrl {
                 url: address.clone(),
             })?;
+            // Credentials go with every request: a next-page link to another
+            // origin would hand them to a host the spec never named.
+            if url.origin() != base.url.origin() {
+                return Err(RunError::ForeignNextPageUrl {
+                    url: url.origin().ascii_serialization(),
+                });
+            }
             // The window bounds go on every page, unless the API's own next
             // link already carries them.
             let missing: Vec<&(String, String)> = window_query
@@ -635,4 +646,60 @@ fn merge_headers(base: &[(String, String)], added: &[(String, String)]) -> Vec<(
         .chain(added)
         .cloned()
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> BaseRequest {
+        BaseRequest {
+            method: reqwest::Method::GET,
+            url: Url::parse("https://api.example.com/v1/items?limit=10").unwrap(),
+            headers: vec![("Accept".into(), "application/json".into())],
+            body: None,
+        }
+    }
+
+    #[test]
+    fn next_page_urls_on_another_origin_are_refused() {
+        for foreign in [
+            "https://elsewhere.example.com/v1/items?page=2",
+            "http://api.example.com/v1/items?page=2",
+            "https://api.example.com:8443/v1/items?page=2",
+        ] {
+            let error = compose(&base(), &PageRequest::Url(foreign.into()), &[]).unwrap_err();
+            assert!(
+                matches!(error, RunError::ForeignNextPageUrl { .. }),
+                "{foreign}: {error}"
+            );
+        }
+        let same = compose(
+            &base(),
+            &PageRequest::Url("https://api.example.com/v1/items?page=2".into()),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(same.url.as_str(), "https://api.example.com/v1/items?page=2");
+    }
+
+    #[test]
+    fn page_parameters_replace_base_parameters_of_the_same_name() {
+        let page = PageRequest::Base {
+            query: vec![
+                ("limit".into(), "50".into()),
+                ("offset".into(), "100".into()),
+            ],
+            headers: vec![("accept".into(), "text/json".into())],
+        };
+        let outgoing = compose(&base(), &page, &[]).unwrap();
+        assert_eq!(
+            outgoing.url.as_str(),
+            "https://api.example.com/v1/items?limit=50&offset=100"
+        );
+        assert_eq!(
+            outgoing.headers,
+            vec![("accept".to_owned(), "text/json".to_owned())]
+        );
+    }
 }

@@ -16,11 +16,24 @@ pub struct Scope {
 pub enum ResourceKind {
     ConnectionSpec,
     FlowSpec,
+    Connection,
+    SourceConnection,
+    TargetConnection,
+    Flow,
+    Dataset,
 }
 
 impl ResourceKind {
     /// Every kind, for lookups by stored name.
-    pub const ALL: [ResourceKind; 2] = [ResourceKind::ConnectionSpec, ResourceKind::FlowSpec];
+    pub const ALL: [ResourceKind; 7] = [
+        ResourceKind::ConnectionSpec,
+        ResourceKind::FlowSpec,
+        ResourceKind::Connection,
+        ResourceKind::SourceConnection,
+        ResourceKind::TargetConnection,
+        ResourceKind::Flow,
+        ResourceKind::Dataset,
+    ];
 
     /// The kind whose stored name is `name`.
     pub fn from_stored_name(name: &str) -> Option<ResourceKind> {
@@ -32,6 +45,11 @@ impl ResourceKind {
         match self {
             ResourceKind::ConnectionSpec => "connectionSpec",
             ResourceKind::FlowSpec => "flowSpec",
+            ResourceKind::Connection => "connection",
+            ResourceKind::SourceConnection => "sourceConnection",
+            ResourceKind::TargetConnection => "targetConnection",
+            ResourceKind::Flow => "flow",
+            ResourceKind::Dataset => "dataSet",
         }
     }
 }

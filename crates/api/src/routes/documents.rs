@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::error::{ApiError, FlowError, FlowErrorCode, json_response};
 use crate::listing::ListQuery;
 use crate::metadata::{Stamp, stamp_created, stamp_replaced};
+use crate::patch::{apply as apply_patch, normalize_etag, parse_instructions};
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
@@ -44,13 +45,25 @@ pub async fn list(
     resource_type: ResourceType,
     raw_query: Option<&str>,
 ) -> Result<Response, ApiError> {
+    list_presented(state, tenant, resource_type, raw_query, |document| document).await
+}
+
+/// `GET /<collection>` for resources whose stored form differs from what
+/// clients see (`present` masks secrets).
+pub async fn list_presented(
+    state: &AppState,
+    tenant: &Tenant,
+    resource_type: ResourceType,
+    raw_query: Option<&str>,
+    present: fn(Value) -> Value,
+) -> Result<Response, ApiError> {
     let query = ListQuery::parse(raw_query, resource_type.sortable)?;
     let documents: Vec<(i64, Value)> = state
         .store
         .list_resources(&tenant.scope, resource_type.kind)
         .await?
         .into_iter()
-        .map(|stored| (stored.position, stored.body))
+        .map(|stored| (stored.position, present(stored.body)))
         .collect();
     let body = query.respond(documents, &format!("/{}", resource_type.collection));
     Ok(json_response(StatusCode::OK, body))
@@ -198,4 +211,171 @@ fn json_response_empty(status: StatusCode) -> Response {
     let mut response = Response::new(axum::body::Body::empty());
     *response.status_mut() = status;
     response
+}
+
+/// Top-level fields of instance resources that no PATCH may change.
+pub const INSTANCE_IMMUTABLE_FIELDS: &[&str] = &[
+    "id",
+    "createdAt",
+    "updatedAt",
+    "createdBy",
+    "updatedBy",
+    "createdClient",
+    "updatedClient",
+    "sandboxId",
+    "sandboxName",
+    "imsOrgId",
+    "etag",
+    "version",
+    "state",
+    "inheritedAttributes",
+    "lastOperation",
+    "lastRunDetails",
+    "runs",
+];
+
+/// A fresh etag, shaped like AEP's: a JSON string holding a quoted value.
+pub fn new_etag() -> String {
+    format!("\"{}\"", uuid::Uuid::new_v4())
+}
+
+/// Stores a new instance (validated `body`, server fields not yet set) under
+/// `id`: 201 with `{"id", "etag"}` and a `Location` header.
+pub async fn create_instance(
+    state: &AppState,
+    tenant: &Tenant,
+    resource_type: ResourceType,
+    id: &str,
+    body: Value,
+) -> Result<Response, ApiError> {
+    let etag = new_etag();
+    let mut document = stamp_created(id, body, &Stamp::for_tenant(tenant));
+    document["etag"] = json!(etag);
+    document["version"] = json!(etag);
+    state
+        .store
+        .insert_resource(&tenant.scope, resource_type.kind, id, &document)
+        .await?;
+    tracing::info!(kind = resource_type.noun, %id, "created");
+    let mut response = json_response(StatusCode::CREATED, json!({"id": id, "etag": etag}));
+    if let Ok(location) = axum::http::HeaderValue::from_str(&format!(
+        "{}/{}/{id}",
+        crate::FLOW_SERVICE_BASE_PATH,
+        resource_type.collection
+    )) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// A PATCH checked against its precondition and applied to the stored
+/// document, waiting for the resource's own validation.
+pub struct PendingPatch {
+    pub previous: flowd_store::StoredResource,
+    pub patched: Value,
+}
+
+/// The `If-Match` of a request: the header, else the `if-match` query parameter.
+pub fn if_match(headers: &axum::http::HeaderMap, raw_query: Option<&str>) -> Option<String> {
+    headers
+        .get(axum::http::header::IF_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| {
+            form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes())
+                .find(|(name, _)| name.eq_ignore_ascii_case("if-match"))
+                .map(|(_, value)| value.into_owned())
+        })
+        .filter(|value| !value.trim().is_empty())
+}
+
+/// Loads the instance, checks `If-Match` (`1403-400` missing, `1404-412`
+/// stale; see [`if_match`]) and applies the PATCH instructions of `body`.
+pub async fn begin_patch(
+    state: &AppState,
+    tenant: &Tenant,
+    resource_type: ResourceType,
+    id: &str,
+    if_match: Option<String>,
+    body: &Value,
+    immutable: &[&str],
+) -> Result<PendingPatch, ApiError> {
+    let previous = state
+        .store
+        .get_resource(&tenant.scope, resource_type.kind, id)
+        .await?
+        .ok_or_else(|| FlowError::not_found(resource_type.collection, id))?;
+    let supplied = if_match.ok_or_else(|| {
+        FlowError::new(
+            FlowErrorCode::RequiredHeaderMissing,
+            "The If-Match header (or if-match query parameter) with the current etag is required.",
+        )
+    })?;
+    let current = previous.body["etag"].as_str().unwrap_or_default();
+    if normalize_etag(&supplied) != normalize_etag(current) {
+        return Err(version_mismatch(&supplied, id).into());
+    }
+    let instructions = parse_instructions(body)?;
+    let immutable: Vec<&str> = INSTANCE_IMMUTABLE_FIELDS
+        .iter()
+        .chain(immutable)
+        .copied()
+        .collect();
+    let patched = apply_patch(&previous.body, &instructions, &immutable)?;
+    Ok(PendingPatch { previous, patched })
+}
+
+fn version_mismatch(supplied: &str, id: &str) -> FlowError {
+    FlowError::new(
+        FlowErrorCode::VersionMismatch,
+        format!(
+            "Supplied version=[{supplied}] does not match the current version on entity=[{id}]"
+        ),
+    )
+}
+
+/// Stores a validated patched document with a new etag: 200 `{"id", "etag"}`.
+pub async fn finish_patch(
+    state: &AppState,
+    tenant: &Tenant,
+    resource_type: ResourceType,
+    id: &str,
+    pending: &PendingPatch,
+    validated: Value,
+) -> Result<Response, ApiError> {
+    let etag = new_etag();
+    let mut document = stamp_replaced(
+        id,
+        validated,
+        &pending.previous.body,
+        &Stamp::for_tenant(tenant),
+    );
+    document["etag"] = json!(etag);
+    document["version"] = json!(etag);
+    match state
+        .store
+        .replace_resource(
+            &tenant.scope,
+            resource_type.kind,
+            id,
+            &document,
+            Some(pending.previous.revision),
+        )
+        .await?
+    {
+        ReplaceOutcome::Replaced(_) => {
+            tracing::info!(kind = resource_type.noun, %id, "patched");
+            Ok(json_response(
+                StatusCode::OK,
+                json!({"id": id, "etag": etag}),
+            ))
+        }
+        ReplaceOutcome::NotFound => Err(FlowError::not_found(resource_type.collection, id).into()),
+        ReplaceOutcome::RevisionMismatch { .. } => {
+            let supplied = pending.previous.body["etag"].as_str().unwrap_or_default();
+            Err(version_mismatch(supplied, id).into())
+        }
+    }
 }

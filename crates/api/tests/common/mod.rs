@@ -9,6 +9,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use flowd_api::{ApiConfig, AppState, IssuedCredential, app, issue_credential};
+use flowd_secrets::{Cipher, SecretKey};
 use flowd_store::SqliteStore;
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -25,7 +26,7 @@ pub struct TestApp {
     pub router: Router,
     pub store: SqliteStore,
     pub credential: IssuedCredential,
-    _data_dir: tempfile::TempDir,
+    pub data_dir: tempfile::TempDir,
 }
 
 /// Who sends a request: a credential plus the org and sandbox headers.
@@ -54,12 +55,13 @@ impl TestApp {
             .await
             .unwrap();
         let credential = issue_credential(&store, "ORG1@AdobeOrg").await.unwrap();
-        let router = app(AppState::new(Arc::new(store.clone()), config));
+        let cipher = Cipher::new(SecretKey::from_bytes([7; 32]));
+        let router = app(AppState::new(Arc::new(store.clone()), config, cipher));
         TestApp {
             router,
             store,
             credential,
-            _data_dir: data_dir,
+            data_dir,
         }
     }
 
@@ -135,6 +137,29 @@ impl TestApp {
 
     pub async fn put(&self, caller: &Caller, path: &str, body: &Value) -> Reply {
         self.send(caller, "PUT", path, Some(body)).await
+    }
+
+    /// Sends a PATCH with an optional If-Match header.
+    pub async fn patch(
+        &self,
+        caller: &Caller,
+        path: &str,
+        if_match: Option<&str>,
+        body: &Value,
+    ) -> Reply {
+        let mut request = Request::builder()
+            .method("PATCH")
+            .uri(format!("{BASE}{path}"))
+            .header("authorization", format!("Bearer {}", caller.token))
+            .header("x-api-key", &caller.api_key)
+            .header("x-gw-ims-org-id", &caller.org)
+            .header("x-sandbox-name", &caller.sandbox)
+            .header("content-type", "application/json");
+        if let Some(etag) = if_match {
+            request = request.header("if-match", etag);
+        }
+        self.raw(request.body(Body::from(body.to_string())).unwrap())
+            .await
     }
 
     pub async fn delete(&self, caller: &Caller, path: &str) -> Reply {

@@ -52,13 +52,47 @@ pub enum AuthMethod {
 
 /// The credentials of one run: the method, the raw params (for `${...}`
 /// placeholders such as `host`), and the redactor that knows every secret.
-#[derive(Debug)]
 pub struct ConnectionAuth {
     pub method: AuthMethod,
     /// `auth.params` as given; secrets among them are redacted on display.
     pub params: Map<String, Value>,
     pub redactor: Arc<RwLock<Redactor>>,
 }
+
+impl std::fmt::Debug for ConnectionAuth {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redactor = self.redactor.read().expect("redactor lock");
+        // Values of credential names are hidden whatever their length (the
+        // redactor skips very short values); every other string goes
+        // through the redactor.
+        let shown_params: Map<String, Value> = self
+            .params
+            .iter()
+            .map(|(name, value)| {
+                let shown = if ALWAYS_SECRET_PARAMS.contains(&name.as_str())
+                    || name.starts_with("authKey")
+                {
+                    Value::from(crate::secret::REDACTED)
+                } else {
+                    match value {
+                        Value::String(text) => Value::from(redactor.redact(text)),
+                        other => Value::from(redactor.redact(&other.to_string())),
+                    }
+                };
+                (name.clone(), shown)
+            })
+            .collect();
+        formatter
+            .debug_struct("ConnectionAuth")
+            .field("method", &self.method)
+            .field("params", &shown_params)
+            .field("redactor", &*redactor)
+            .finish()
+    }
+}
+
+/// Params that hold credentials for every auth type, whatever the schema says.
+const ALWAYS_SECRET_PARAMS: [&str; 4] = ["password", "accessToken", "refreshToken", "clientSecret"];
 
 fn comparable(name: &str) -> String {
     name.chars()
@@ -140,7 +174,7 @@ pub fn resolve_connection_auth(
 /// the credential names every auth type uses whatever the schema says.
 pub fn secret_param_names(schema: &Value) -> Vec<String> {
     let mut names = flowd_spec::secret_properties(schema);
-    for always_secret in ["password", "accessToken", "refreshToken", "clientSecret"] {
+    for always_secret in ALWAYS_SECRET_PARAMS {
         if !names.iter().any(|name| name == always_secret) {
             names.push(always_secret.to_owned());
         }

@@ -10,7 +10,9 @@
 //! parameter names of the client id and secret can be overridden in
 //! `requestParameterOverride`. New tokens (a rotated refresh token included)
 //! go to a callback so the caller can persist them. Refreshes are serialized:
-//! concurrent requests that all got 401 cause one refresh, not a storm.
+//! concurrent requests that all got 401 cause one refresh, not a storm; and a
+//! refresh that failed is not tried again by the same session (one run):
+//! every request waiting for it fails with the same error.
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -48,6 +50,9 @@ struct TokenState {
     /// Grows by one at each refresh; a 401 for an older generation means
     /// another request already refreshed.
     generation: u64,
+    /// Why the last refresh failed: later requests fail with it at once
+    /// rather than each asking the token endpoint again.
+    failed_refresh: Option<AuthError>,
 }
 
 /// Names used when talking to the token endpoint.
@@ -147,6 +152,7 @@ impl OAuth2RefreshCode {
                 refresh_token: refresh_token.map(Secret::new),
                 expires_at: params.get("expirationDate").and_then(parse_expiration),
                 generation: 0,
+                failed_refresh: None,
             }),
             token_url,
             client_id: optional_string(params, "clientId")?,
@@ -199,7 +205,27 @@ impl OAuth2RefreshCode {
         state.refresh_token.is_some() && self.token_url.is_some()
     }
 
+    /// Refreshes once per session: after a failure, returns that failure.
     async fn refresh(
+        &self,
+        state: &mut TokenState,
+        client: &reqwest::Client,
+        redactor: &RwLock<Redactor>,
+        on_refresh: Option<&TokenCallback>,
+    ) -> Result<(), AuthError> {
+        if let Some(error) = &state.failed_refresh {
+            return Err(error.clone());
+        }
+        let outcome = self
+            .request_new_tokens(state, client, redactor, on_refresh)
+            .await;
+        if let Err(error) = &outcome {
+            state.failed_refresh = Some(error.clone());
+        }
+        outcome
+    }
+
+    async fn request_new_tokens(
         &self,
         state: &mut TokenState,
         client: &reqwest::Client,

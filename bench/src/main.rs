@@ -1,0 +1,383 @@
+//! `flowd-bench`: the engine's throughput, memory and speculative-mode
+//! speed-up, measured in one run next to a plain fetch loop (the floor).
+//!
+//! Build and run (release, from the workspace root):
+//!
+//! ```text
+//! cargo build --release -p flowd -p flowd-mockapi -p flowd-bench && target/release/flowd-bench
+//! ```
+//!
+//! 1. Starts `flowd-mockapi` (a separate process, loopback) with 1,000,000
+//!    generated records of ~300 bytes at 100 per page, and another with
+//!    100,000.
+//! 2. Each round, against the 1M server: the floor (sequential GET + parse
+//!    into `serde_json::Value` + count, in this process), then the engine
+//!    (`flowd spec test SPEC --format jsonl > /dev/null`, a child process,
+//!    OFFSET spec), timed from spawn to exit, with its peak RSS.
+//! 3. The engine against the 100k server, for peak RSS.
+//! 4. A third server with 20 ms added latency and 20,000 records: the engine
+//!    with `--concurrency 1` and `--concurrency 8`.
+//! 5. Prints a Markdown table on stdout (progress goes to stderr) and exits
+//!    with 1 when a target is missed, 2 when the benchmark could not run.
+//!
+//! Figures are medians over the rounds (peak RSS: the maximum). This is a
+//! binary, not a test: `cargo test` never runs it.
+
+mod engine;
+mod floor;
+mod mock;
+mod report;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use mock::MockServer;
+use report::{Row, median, thousands};
+
+/// Targets from issue 3.
+const MIN_ENGINE_TO_FLOOR: f64 = 0.8;
+const MAX_PEAK_RSS_BYTES: f64 = 64e6;
+const MAX_RSS_SPREAD: f64 = 1.2;
+const MIN_SPECULATIVE_SPEEDUP: f64 = 5.0;
+
+const USAGE: &str = "usage: flowd-bench [--rounds N] [--records N] [--small-records N]
+                   [--latency-records N] [--latency-ms MS] [--concurrency K] [--bin-dir DIR]
+
+  --rounds N           measured repetitions of each figure (default 3)
+  --records N          records of the large server (default 1000000)
+  --small-records N    records of the small server, for peak RSS (default 100000)
+  --latency-records N  records of the slow server (default 20000)
+  --latency-ms MS      latency of the slow server (default 20)
+  --concurrency K      speculative pages compared with 1 (default 8)
+  --bin-dir DIR        where flowd and flowd-mockapi are (default: this binary's directory)";
+
+struct Args {
+    rounds: usize,
+    records: usize,
+    small_records: usize,
+    latency_records: usize,
+    latency_ms: u64,
+    concurrency: usize,
+    bin_dir: Option<PathBuf>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        rounds: 3,
+        records: 1_000_000,
+        small_records: 100_000,
+        latency_records: 20_000,
+        latency_ms: 20,
+        concurrency: 8,
+        bin_dir: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        if flag == "-h" || flag == "--help" {
+            return Err(String::new());
+        }
+        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        let number = |v: &str| -> Result<usize, String> {
+            v.parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("{flag} {v:?}: not a positive integer"))
+        };
+        match flag.as_str() {
+            "--rounds" => args.rounds = number(&value)?,
+            "--records" => args.records = number(&value)?,
+            "--small-records" => args.small_records = number(&value)?,
+            "--latency-records" => args.latency_records = number(&value)?,
+            "--latency-ms" => args.latency_ms = number(&value)? as u64,
+            "--concurrency" => args.concurrency = number(&value)?,
+            "--bin-dir" => args.bin_dir = Some(PathBuf::from(value)),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(args)
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("flowd-bench: {e}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(if e.is_empty() { 0 } else { 2 });
+        }
+    };
+    match bench(&args) {
+        Ok(rows) => {
+            println!("{}", report::table(&rows));
+            if rows.iter().any(|row| row.met == Some(false)) {
+                eprintln!("flowd-bench: at least one target was missed");
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("flowd-bench: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn binary(dir: &Path, name: &str) -> Result<PathBuf, String> {
+    let path = dir.join(name);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "{} not found: run `cargo build --release -p flowd -p flowd-mockapi -p flowd-bench` first",
+            path.display()
+        ))
+    }
+}
+
+fn write_spec(dir: &Path, name: &str, server: &MockServer) -> Result<PathBuf, String> {
+    let path = dir.join(name);
+    let spec = engine::offset_spec(server.base_url());
+    let text = serde_json::to_string_pretty(&spec).map_err(|e| e.to_string())?;
+    std::fs::write(&path, text).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+fn per_second(records: usize, wall: Duration) -> f64 {
+    records as f64 / wall.as_secs_f64().max(1e-9)
+}
+
+fn megabytes(kib: u64) -> f64 {
+    kib as f64 * 1024.0 / 1e6
+}
+
+fn spread(values: &[f64]) -> String {
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!("{}–{}", thousands(min), thousands(max))
+}
+
+/// Runs an engine pass and checks it delivered every record.
+fn engine_pass(
+    flowd: &Path,
+    spec: &Path,
+    server: &MockServer,
+    concurrency: usize,
+    label: &str,
+    delivered_ok: &mut bool,
+) -> Result<engine::EngineRun, String> {
+    let run = engine::run(flowd, spec, concurrency)?;
+    eprintln!(
+        "  {label}: {} records in {:.2} s = {} records/s, peak RSS {:.1} MB",
+        run.records,
+        run.wall.as_secs_f64(),
+        thousands(per_second(run.records as usize, run.wall)),
+        megabytes(run.peak_rss_kib)
+    );
+    if run.records != server.records() as u64 {
+        eprintln!(
+            "  {label}: expected {} records, flowd reported {}",
+            server.records(),
+            run.records
+        );
+        *delivered_ok = false;
+    }
+    Ok(run)
+}
+
+fn bench(args: &Args) -> Result<Vec<Row>, String> {
+    let bin_dir = match &args.bin_dir {
+        Some(dir) => dir.clone(),
+        None => std::env::current_exe()
+            .map_err(|e| format!("cannot locate this binary: {e}"))?
+            .parent()
+            .ok_or("this binary has no directory")?
+            .to_path_buf(),
+    };
+    let flowd = binary(&bin_dir, "flowd")?;
+    let mockapi = binary(&bin_dir, "flowd-mockapi")?;
+    let specs = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+    eprintln!("flowd-bench on {}", report::machine());
+    eprintln!("binaries: {}", bin_dir.display());
+
+    let mut delivered_ok = true;
+    let large = MockServer::start(&mockapi, args.records, 0)?;
+    let small = MockServer::start(&mockapi, args.small_records, 0)?;
+    eprintln!(
+        "mock servers: {} records at {}, {} records at {}",
+        large.records(),
+        large.base_url(),
+        small.records(),
+        small.base_url()
+    );
+    let large_spec = write_spec(specs.path(), "offset-large.json", &large)?;
+    let small_spec = write_spec(specs.path(), "offset-small.json", &small)?;
+
+    // Warm-up (not measured): page cache, both servers' first connections.
+    floor::run(small.base_url())?;
+
+    let mut floor_rates = Vec::new();
+    let mut engine_rates = Vec::new();
+    let mut large_rss = Vec::new();
+    for round in 1..=args.rounds {
+        eprintln!("round {round}/{}", args.rounds);
+        let floor = floor::run(large.base_url())?;
+        let rate = per_second(floor.records, floor.wall);
+        eprintln!(
+            "  floor, {} records: {} records in {:.2} s = {} records/s",
+            large.records(),
+            floor.records,
+            floor.wall.as_secs_f64(),
+            thousands(rate)
+        );
+        if floor.records != large.records() {
+            delivered_ok = false;
+        }
+        floor_rates.push(rate);
+        let run = engine_pass(
+            &flowd,
+            &large_spec,
+            &large,
+            1,
+            &format!("engine, {} records", large.records()),
+            &mut delivered_ok,
+        )?;
+        engine_rates.push(per_second(run.records as usize, run.wall));
+        large_rss.push(run.peak_rss_kib);
+    }
+    let mut small_rates = Vec::new();
+    let mut small_rss = Vec::new();
+    for round in 1..=args.rounds {
+        let run = engine_pass(
+            &flowd,
+            &small_spec,
+            &small,
+            1,
+            &format!("engine, {} records, round {round}", small.records()),
+            &mut delivered_ok,
+        )?;
+        small_rates.push(per_second(run.records as usize, run.wall));
+        small_rss.push(run.peak_rss_kib);
+    }
+    drop(large);
+    drop(small);
+
+    let slow = MockServer::start(&mockapi, args.latency_records, args.latency_ms)?;
+    let slow_spec = write_spec(specs.path(), "offset-slow.json", &slow)?;
+    eprintln!(
+        "slow mock server: {} records, {} ms latency, at {}",
+        slow.records(),
+        args.latency_ms,
+        slow.base_url()
+    );
+    let mut sequential_walls = Vec::new();
+    let mut speculative_walls = Vec::new();
+    for round in 1..=args.rounds {
+        for (k, walls) in [
+            (1, &mut sequential_walls),
+            (args.concurrency, &mut speculative_walls),
+        ] {
+            let run = engine_pass(
+                &flowd,
+                &slow_spec,
+                &slow,
+                k,
+                &format!("engine, --concurrency {k}, round {round}"),
+                &mut delivered_ok,
+            )?;
+            walls.push(run.wall.as_secs_f64());
+        }
+    }
+    drop(slow);
+
+    let floor_rate = median(&floor_rates);
+    let engine_rate = median(&engine_rates);
+    let ratio = engine_rate / floor_rate;
+    let large_peak = large_rss.iter().copied().max().unwrap_or(0);
+    let small_peak = small_rss.iter().copied().max().unwrap_or(0);
+    let rss_spread = large_peak.max(small_peak) as f64 / large_peak.min(small_peak).max(1) as f64;
+    let sequential = median(&sequential_walls);
+    let speculative = median(&speculative_walls);
+    let speedup = sequential / speculative;
+    let n = args.rounds;
+    let big = thousands(args.records as f64);
+    let little = thousands(args.small_records as f64);
+    Ok(vec![
+        Row::info(
+            format!("Floor: sequential GET + parse, {big} records (median of {n}; range)"),
+            format!(
+                "{} records/s ({})",
+                thousands(floor_rate),
+                spread(&floor_rates)
+            ),
+        ),
+        Row::info(
+            format!(
+                "Engine: `flowd spec test --format jsonl > /dev/null`, {big} records (median of {n}; range)"
+            ),
+            format!(
+                "{} records/s ({})",
+                thousands(engine_rate),
+                spread(&engine_rates)
+            ),
+        ),
+        Row::check(
+            "Engine / floor records/s",
+            format!("{ratio:.2}×"),
+            format!("≥ {MIN_ENGINE_TO_FLOOR:.1}×"),
+            ratio >= MIN_ENGINE_TO_FLOOR,
+        ),
+        Row::info(
+            format!("Engine, {little} records (median of {n})"),
+            format!("{} records/s", thousands(median(&small_rates))),
+        ),
+        Row::check(
+            format!("Peak RSS of flowd, {big} records (max of {n})"),
+            format!("{:.1} MB", megabytes(large_peak)),
+            "< 64 MB",
+            megabytes(large_peak) * 1e6 < MAX_PEAK_RSS_BYTES,
+        ),
+        Row::check(
+            format!("Peak RSS of flowd, {little} records (max of {n})"),
+            format!("{:.1} MB", megabytes(small_peak)),
+            "< 64 MB",
+            megabytes(small_peak) * 1e6 < MAX_PEAK_RSS_BYTES,
+        ),
+        Row::check(
+            format!("Peak RSS, larger / smaller of {big} and {little} records"),
+            format!("{rss_spread:.2}×"),
+            format!("≤ {MAX_RSS_SPREAD:.2}× (within 20%)"),
+            rss_spread <= MAX_RSS_SPREAD,
+        ),
+        Row::info(
+            format!(
+                "Wall time, {} records, {} ms latency, `--concurrency 1` (median of {n})",
+                thousands(args.latency_records as f64),
+                args.latency_ms
+            ),
+            format!("{sequential:.2} s"),
+        ),
+        Row::info(
+            format!(
+                "Wall time, same, `--concurrency {}` (median of {n})",
+                args.concurrency
+            ),
+            format!("{speculative:.2} s"),
+        ),
+        Row::check(
+            format!("Speed-up of `--concurrency {}` over 1", args.concurrency),
+            format!("{speedup:.1}×"),
+            format!("≥ {MIN_SPECULATIVE_SPEEDUP:.0}×"),
+            speedup >= MIN_SPECULATIVE_SPEEDUP,
+        ),
+        Row::check(
+            "Every run delivered every record",
+            if delivered_ok { "yes" } else { "no" },
+            "yes",
+            delivered_ok,
+        ),
+    ])
+}

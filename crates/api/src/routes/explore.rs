@@ -1,0 +1,257 @@
+//! `GET /connections/{id}/explore?objectType=rest&object=json&fileType=json&preview=true&sourceParams=<base64 JSON>`
+//! (reference §6): runs the connection's spec for its first page and
+//! answers `{"format": "hierarchical", "schema": {"columns": [...]}, "data": [records]}`.
+//!
+//! `sourceParams` is base64 of a JSON object, standard or URL-safe alphabet,
+//! padded or not, URL-encoded or not (a `+` turned into a space by form
+//! decoding is read back as `+`). Records are those after contentPath and
+//! explode; the columns come from the spec's custom `schema` when it has
+//! one, otherwise they are inferred from the records. OAuth tokens refreshed
+//! on the way are saved back to the connection, encrypted.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use base64::Engine;
+use flowd_connector::{AuthSession, RefreshedTokens, RunEvent, RunLimits, RunPlan, TokenCallback};
+use futures::StreamExt;
+use serde_json::{Map, Value, json};
+
+use crate::error::{ApiError, FlowError, FlowErrorCode, json_response};
+use crate::path_id::PathId;
+use crate::routes::connection_specs::CONNECTION_SPECS;
+use crate::routes::connections;
+use crate::routes::documents;
+use crate::state::AppState;
+use crate::tenant::Tenant;
+
+/// Records a preview returns at most.
+const PREVIEW_RECORDS: u64 = 100;
+
+fn bad_source_params(why: &str) -> ApiError {
+    let mut error = FlowError::new(
+        FlowErrorCode::InvalidRequest,
+        format!(
+            "sourceParams {why}: send base64 of a JSON object, e.g. sourceParams=eyJsaXN0SWQiOiIxMGMwOTdjYTcxIn0="
+        ),
+    );
+    error
+        .report
+        .insert("parameter".into(), json!("sourceParams"));
+    error.into()
+}
+
+/// Decodes `sourceParams` in any of the forms clients send.
+pub fn decode_source_params(text: &str) -> Result<Map<String, Value>, ApiError> {
+    let cleaned: String = text
+        .trim()
+        .replace(' ', "+")
+        .chars()
+        .filter(|character| !character.is_whitespace())
+        .collect();
+    let unpadded = cleaned.trim_end_matches('=');
+    let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(unpadded)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(unpadded))
+        .map_err(|_| bad_source_params("is not valid base64"))?;
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(Value::Object(params)) => Ok(params),
+        Ok(_) => Err(bad_source_params("does not hold a JSON object")),
+        Err(_) => Err(bad_source_params("does not hold valid JSON")),
+    }
+}
+
+fn upstream_failed(message: String, status: Option<u16>) -> ApiError {
+    let mut error = FlowError::new(FlowErrorCode::InvalidRequest, message);
+    if let Some(status) = status {
+        error.report.insert("upstreamStatus".into(), json!(status));
+    }
+    error.into()
+}
+
+/// Columns from a custom JSON schema: its (record-level) properties.
+fn columns_from_schema(schema: &Value) -> Option<Vec<Value>> {
+    let properties = schema
+        .get("properties")
+        .or_else(|| schema.pointer("/items/properties"))?
+        .as_object()?;
+    Some(
+        properties
+            .iter()
+            .map(|(name, property)| {
+                let column_type = property
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("string");
+                json!({"name": name, "type": column_type})
+            })
+            .collect(),
+    )
+}
+
+pub async fn explore(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    PathId(id): PathId,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let (connection, plain) = connections::load_with_credentials(&state, &tenant, &id).await?;
+    let source_params = form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
+        .find(|(name, _)| name == "sourceParams")
+        .map(|(_, value)| decode_source_params(&value))
+        .transpose()?
+        .unwrap_or_default();
+    let spec_id = connection
+        .pointer("/connectionSpec/id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let spec = documents::load(&state, &tenant, CONNECTION_SPECS, spec_id).await?;
+    if let Some(schema) = spec.pointer("/sourceSpec/spec")
+        && let Ok(validator) = flowd_spec::compile_schema(schema)
+    {
+        let problems = flowd_spec::schema_problems(
+            &validator,
+            &Value::Object(source_params.clone()),
+            "/sourceParams",
+        );
+        if !problems.is_empty() {
+            return Err(FlowError::invalid_body("sourceParams", problems).into());
+        }
+    }
+    let fetch =
+        flowd_spec::resolve_source_fetch_config(&spec, &Value::Object(source_params.clone()))
+            .map_err(|problems| {
+                ApiError::from(FlowError::invalid_body("fetch configuration", problems))
+            })?;
+    let spec_name = connection
+        .pointer("/auth/specName")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let auth = flowd_connector::resolve_connection_auth(
+        spec.get("authSpec").unwrap_or(&Value::Null),
+        &json!({"specName": spec_name, "params": plain}),
+    )
+    .map_err(|error| {
+        upstream_failed(
+            format!("The connection's credentials cannot be used: {error}"),
+            None,
+        )
+    })?;
+    let refreshed: Arc<Mutex<Option<RefreshedTokens>>> = Arc::default();
+    let on_refresh: TokenCallback = {
+        let refreshed = refreshed.clone();
+        Arc::new(move |tokens: &RefreshedTokens| {
+            *refreshed.lock().expect("token slot lock") = Some(tokens.clone());
+        })
+    };
+    let schema_columns = fetch.schema.as_ref().and_then(columns_from_schema);
+    let plan = RunPlan {
+        fetch: Arc::new(fetch),
+        auth: Some(Arc::new(AuthSession::new(auth, Some(on_refresh)))),
+        source_params,
+        window: None,
+        limits: RunLimits {
+            max_pages: Some(1),
+            max_records: Some(PREVIEW_RECORDS),
+            concurrency: 1,
+        },
+    };
+    let mut records = Vec::new();
+    let preview = async {
+        let mut stream = std::pin::pin!(flowd_connector::run(state.http.clone(), plan));
+        while let Some(event) = stream.next().await {
+            match event {
+                Ok(RunEvent::Page(page)) => records.extend(page.records),
+                Ok(RunEvent::Finished(_)) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(())
+    };
+    let limit = state.config.upstream_timeout + Duration::from_secs(5);
+    let outcome = tokio::time::timeout(limit, preview).await;
+    let refreshed_tokens = refreshed.lock().expect("token slot lock").take();
+    if let Some(tokens) = refreshed_tokens {
+        connections::save_refreshed_tokens(&state, &tenant, &id, &tokens).await;
+    }
+    match outcome {
+        Err(_) => {
+            return Err(upstream_failed(
+                format!(
+                    "The source API did not answer within {} s.",
+                    limit.as_secs()
+                ),
+                None,
+            ));
+        }
+        Ok(Err(error)) => {
+            let status = match &error {
+                flowd_connector::RunError::Fetch { source, .. } => source.status(),
+                _ => None,
+            };
+            return Err(upstream_failed(
+                format!("The source API request failed: {error}"),
+                status,
+            ));
+        }
+        Ok(Ok(())) => {}
+    }
+    let columns = schema_columns.unwrap_or_else(|| {
+        flowd_connector::schema::infer_columns(records.iter())
+            .into_iter()
+            .map(|column| json!({"name": column.name, "type": column.r#type}))
+            .collect()
+    });
+    Ok(json_response(
+        StatusCode::OK,
+        json!({"format": "hierarchical", "schema": {"columns": columns}, "data": records}),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_params_decode_in_every_form_clients_send() {
+        let expected = json!({"listId": "10c097ca71"});
+        for form in [
+            "eyJsaXN0SWQiOiIxMGMwOTdjYTcxIn0=",
+            "eyJsaXN0SWQiOiIxMGMwOTdjYTcxIn0",
+            "eyJsaXN0SWQiOiIxMGMwOTdjYTcxIn0%3D",
+        ] {
+            let decoded_query: String = form_urlencoded::parse(format!("s={form}").as_bytes())
+                .next()
+                .unwrap()
+                .1
+                .into_owned();
+            assert_eq!(
+                Value::Object(decode_source_params(&decoded_query).unwrap()),
+                expected,
+                "{form}"
+            );
+        }
+        // `+` and `/` in the standard alphabet, `-` and `_` in the URL-safe one.
+        let tricky = json!({"q": "??>>~~"});
+        let standard = base64::engine::general_purpose::STANDARD.encode(tricky.to_string());
+        assert!(
+            standard.contains('+') || standard.contains('/'),
+            "{standard}"
+        );
+        let url_safe = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tricky.to_string());
+        let form_decoded = standard.replace('+', " ");
+        for form in [standard.as_str(), url_safe.as_str(), form_decoded.as_str()] {
+            assert_eq!(
+                Value::Object(decode_source_params(form).unwrap()),
+                tricky,
+                "{form}"
+            );
+        }
+        for bad in ["%%%", "bm90IGpzb24", "WzEsMl0"] {
+            assert!(decode_source_params(bad).is_err(), "{bad}");
+        }
+    }
+}
