@@ -37,7 +37,8 @@ pub fn app(state: AppState) -> Router {
     let flow_service = Router::new()
         .merge(routes::connection_specs::routes())
         .merge(routes::flow_specs::routes())
-        .merge(routes::connections::routes());
+        .merge(routes::connections::routes())
+        .merge(routes::flows::routes());
     Router::new()
         .route("/healthz", get(healthz))
         .nest(FLOW_SERVICE_BASE_PATH, flow_service)

@@ -5,3 +5,4 @@ pub mod connections;
 mod documents;
 pub mod explore;
 pub mod flow_specs;
+pub mod flows;
