@@ -1,5 +1,6 @@
 //! flowd's HTTP API: AEP Flow Service compatible routes under
-//! `/data/foundation/flowservice`, the credentials check, and error bodies.
+//! `/data/foundation/flowservice` (plus Catalog's datasets under
+//! `/data/foundation/catalog`), the credentials check, and error bodies.
 //!
 //! API boundary: this is the only crate that knows HTTP status codes and
 //! Flow Service wire shapes. It validates with `flowd_spec` and persists
@@ -32,16 +33,22 @@ pub use state::{ApiConfig, AppState, DEFAULT_MAX_BODY_BYTES};
 /// The service's base path, as on AEP's gateway.
 pub const FLOW_SERVICE_BASE_PATH: &str = "/data/foundation/flowservice";
 
+/// The base path of the Catalog service, where datasets live.
+pub const CATALOG_BASE_PATH: &str = "/data/foundation/catalog";
+
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     let flow_service = Router::new()
         .merge(routes::connection_specs::routes())
         .merge(routes::flow_specs::routes())
         .merge(routes::connections::routes())
-        .merge(routes::flows::routes());
+        .merge(routes::flows::routes())
+        .merge(routes::source_connections::routes())
+        .merge(routes::target_connections::routes());
     Router::new()
         .route("/healthz", get(healthz))
         .nest(FLOW_SERVICE_BASE_PATH, flow_service)
+        .nest(CATALOG_BASE_PATH, routes::datasets::routes())
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -30,7 +30,14 @@ pub const FLOWS: ResourceType = ResourceType {
     kind: ResourceKind::Flow,
     collection: "flows",
     noun: "flow",
-    sortable: &["id", "name", "description", "state", "createdAt", "updatedAt"],
+    sortable: &[
+        "id",
+        "name",
+        "description",
+        "state",
+        "createdAt",
+        "updatedAt",
+    ],
 };
 
 /// Fields of a flow that PATCH may not change besides the server's own.
@@ -62,7 +69,10 @@ pub fn coerce_to_schema_types(value: &mut Value, schema: &Value) {
             .and_then(Value::as_str);
         let coerced = match wanted {
             Some("integer") => text.parse::<i64>().ok().map(Value::from),
-            Some("number") => text.parse::<f64>().ok().and_then(|number| serde_json::Number::from_f64(number).map(Value::Number)),
+            Some("number") => text
+                .parse::<f64>()
+                .ok()
+                .and_then(|number| serde_json::Number::from_f64(number).map(Value::Number)),
             Some("boolean") => match text {
                 "true" => Some(Value::Bool(true)),
                 "false" => Some(Value::Bool(false)),
@@ -88,13 +98,19 @@ fn id_list<'a>(body: &'a Value, field: &str, problems: &mut Vec<Problem>) -> Vec
             .filter_map(|(index, id)| match id.as_str() {
                 Some(id) => Some((index, id)),
                 None => {
-                    problems.push(Problem::new(format!("/{field}/{index}"), "must be a string"));
+                    problems.push(Problem::new(
+                        format!("/{field}/{index}"),
+                        "must be a string",
+                    ));
                     None
                 }
             })
             .collect(),
         Some(_) => {
-            problems.push(Problem::new(format!("/{field}"), "must be a non-empty array of connection ids"));
+            problems.push(Problem::new(
+                format!("/{field}"),
+                "must be a non-empty array of connection ids",
+            ));
             Vec::new()
         }
     }
@@ -105,16 +121,35 @@ fn id_list<'a>(body: &'a Value, field: &str, problems: &mut Vec<Problem>) -> Vec
 async fn validate_flow(state: &AppState, tenant: &Tenant, body: Value) -> Result<Value, ApiError> {
     let mut body = strip_server_managed(body);
     let Some(fields) = body.as_object_mut() else {
-        return Err(FlowError::invalid_body("flow", vec![Problem::new("", "must be a JSON object")]).into());
+        return Err(FlowError::invalid_body(
+            "flow",
+            vec![Problem::new("", "must be a JSON object")],
+        )
+        .into());
     };
-    for owned in ["etag", "version", "inheritedAttributes", "lastOperation", "lastRunDetails", "runs"] {
+    for owned in [
+        "etag",
+        "version",
+        "inheritedAttributes",
+        "lastOperation",
+        "lastRunDetails",
+        "runs",
+    ] {
         fields.shift_remove(owned);
     }
     let mut problems = Vec::new();
-    if !body.get("name").and_then(Value::as_str).is_some_and(|name| !name.is_empty()) {
+    if body
+        .get("name")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
         problems.push(Problem::new("/name", "is required (a non-empty string)"));
     }
-    let flow_spec_id = body.pointer("/flowSpec/id").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let flow_spec_id = body
+        .pointer("/flowSpec/id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     if flow_spec_id.is_empty() {
         problems.push(Problem::new("/flowSpec/id", "is required"));
     }
@@ -144,16 +179,28 @@ async fn validate_flow(state: &AppState, tenant: &Tenant, body: Value) -> Result
                 FlowErrorCode::InvalidSpecId,
                 format!("The flow spec {flow_spec_id} does not exist in this sandbox."),
             )
-            .with_problems(vec![Problem::new("/flowSpec/id", "names no flow spec of this sandbox")])
+            .with_problems(vec![Problem::new(
+                "/flowSpec/id",
+                "names no flow spec of this sandbox",
+            )])
         })?;
     let mut inherited_sources = Vec::new();
     for (index, id) in &sources {
         let pointer = format!("/sourceConnectionIds/{index}");
         let Some(source) = load(state, tenant, ResourceKind::SourceConnection, id).await? else {
-            problems.push(Problem::new(pointer, format!("source connection {id} does not exist in this sandbox")));
+            problems.push(Problem::new(
+                pointer,
+                format!("source connection {id} does not exist in this sandbox"),
+            ));
             continue;
         };
-        check_listed(&flow_spec, "sourceConnectionSpecIds", &source.body, &pointer, &mut problems);
+        check_listed(
+            &flow_spec,
+            "sourceConnectionSpecIds",
+            &source.body,
+            &pointer,
+            &mut problems,
+        );
         let base_connection = source.body.pointer("/inheritedAttributes/baseConnection").cloned().unwrap_or_else(|| {
             json!({"id": source.body.get("baseConnectionId"), "connectionSpec": source.body.get("connectionSpec")})
         });
@@ -167,11 +214,21 @@ async fn validate_flow(state: &AppState, tenant: &Tenant, body: Value) -> Result
     for (index, id) in &targets {
         let pointer = format!("/targetConnectionIds/{index}");
         let Some(target) = load(state, tenant, ResourceKind::TargetConnection, id).await? else {
-            problems.push(Problem::new(pointer, format!("target connection {id} does not exist in this sandbox")));
+            problems.push(Problem::new(
+                pointer,
+                format!("target connection {id} does not exist in this sandbox"),
+            ));
             continue;
         };
-        check_listed(&flow_spec, "targetConnectionSpecIds", &target.body, &pointer, &mut problems);
-        inherited_targets.push(json!({"id": id, "connectionSpec": target.body.get("connectionSpec")}));
+        check_listed(
+            &flow_spec,
+            "targetConnectionSpecIds",
+            &target.body,
+            &pointer,
+            &mut problems,
+        );
+        inherited_targets
+            .push(json!({"id": id, "connectionSpec": target.body.get("connectionSpec")}));
     }
     if let Some(schedule_spec) = flow_spec.pointer("/scheduleSpec/spec") {
         match body.get_mut("scheduleParams") {
@@ -183,9 +240,16 @@ async fn validate_flow(state: &AppState, tenant: &Tenant, body: Value) -> Result
                         format!("The flow spec's scheduleSpec does not compile: {error}"),
                     )
                 })?;
-                problems.extend(flowd_spec::schema_problems(&validator, schedule, "/scheduleParams"));
+                problems.extend(flowd_spec::schema_problems(
+                    &validator,
+                    schedule,
+                    "/scheduleParams",
+                ));
             }
-            None => problems.push(Problem::new("/scheduleParams", "is required by the flow spec's scheduleSpec")),
+            None => problems.push(Problem::new(
+                "/scheduleParams",
+                "is required by the flow spec's scheduleSpec",
+            )),
         }
     }
     if !problems.is_empty() {
@@ -198,19 +262,36 @@ async fn validate_flow(state: &AppState, tenant: &Tenant, body: Value) -> Result
     Ok(body)
 }
 
-async fn load(state: &AppState, tenant: &Tenant, kind: ResourceKind, id: &str) -> Result<Option<StoredResource>, ApiError> {
+async fn load(
+    state: &AppState,
+    tenant: &Tenant,
+    kind: ResourceKind,
+    id: &str,
+) -> Result<Option<StoredResource>, ApiError> {
     Ok(state.store.get_resource(&tenant.scope, kind, id).await?)
 }
 
 /// A connection's spec must be listed by the flow spec under `field`.
-fn check_listed(flow_spec: &Value, field: &str, connection: &Value, pointer: &str, problems: &mut Vec<Problem>) {
-    let spec_id = connection.pointer("/connectionSpec/id").and_then(Value::as_str).unwrap_or_default();
+fn check_listed(
+    flow_spec: &Value,
+    field: &str,
+    connection: &Value,
+    pointer: &str,
+    problems: &mut Vec<Problem>,
+) {
+    let spec_id = connection
+        .pointer("/connectionSpec/id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let listed = flow_spec
         .get(field)
         .and_then(Value::as_array)
         .is_some_and(|ids| ids.iter().any(|listed| listed.as_str() == Some(spec_id)));
     if !listed {
-        let flow_spec_name = flow_spec.get("name").and_then(Value::as_str).unwrap_or("the flow spec");
+        let flow_spec_name = flow_spec
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("the flow spec");
         problems.push(Problem::new(
             pointer,
             format!("its connection spec {spec_id} is not in {field} of {flow_spec_name}; add it with PUT /flowSpecs/{{id}}"),
@@ -235,19 +316,34 @@ fn last_operation(operation: &str, ops: Option<&Value>) -> Value {
 
 fn with_server_views(mut flow: Value, id: &str, previous: Option<&Value>) -> Value {
     flow["runs"] = json!(format!("/runs?property=flowId=={id}"));
-    flow["lastRunDetails"] = previous.and_then(|previous| previous.get("lastRunDetails")).cloned().unwrap_or_else(|| json!({}));
+    flow["lastRunDetails"] = previous
+        .and_then(|previous| previous.get("lastRunDetails"))
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     flow
 }
 
-async fn list(State(state): State<AppState>, tenant: Tenant, RawQuery(query): RawQuery) -> Result<Response, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
     documents::list(&state, &tenant, FLOWS, query.as_deref()).await
 }
 
-async fn read(State(state): State<AppState>, tenant: Tenant, PathId(id): PathId) -> Result<Response, ApiError> {
+async fn read(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    PathId(id): PathId,
+) -> Result<Response, ApiError> {
     documents::read(&state, &tenant, FLOWS, &id).await
 }
 
-async fn create(State(state): State<AppState>, tenant: Tenant, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
+async fn create(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
     if body.get("state").is_some() {
         return Err(FlowError::new(
             FlowErrorCode::StateNotAllowed,
@@ -288,7 +384,11 @@ async fn patch(
     documents::finish_patch(&state, &tenant, FLOWS, &id, &pending, flow).await
 }
 
-async fn delete(State(state): State<AppState>, tenant: Tenant, PathId(id): PathId) -> Result<Response, ApiError> {
+async fn delete(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    PathId(id): PathId,
+) -> Result<Response, ApiError> {
     documents::delete(&state, &tenant, FLOWS, &id, &[]).await
 }
 
@@ -308,7 +408,10 @@ async fn action(
         other => {
             return Err(FlowError::new(
                 FlowErrorCode::InvalidRequest,
-                format!("op {} is not supported on flows; use op=ENABLE or op=DISABLE.", other.unwrap_or("(missing)")),
+                format!(
+                    "op {} is not supported on flows; use op=ENABLE or op=DISABLE.",
+                    other.unwrap_or("(missing)")
+                ),
             )
             .into());
         }
@@ -325,7 +428,14 @@ async fn action(
         flow["updatedAt"] = json!(now_millis());
         flow["updatedBy"] = json!(tenant.principal_id);
         flow["updatedClient"] = json!(tenant.client_id);
-        flow["lastOperation"] = last_operation(if new_state == "enabled" { "enable" } else { "disable" }, None);
+        flow["lastOperation"] = last_operation(
+            if new_state == "enabled" {
+                "enable"
+            } else {
+                "disable"
+            },
+            None,
+        );
         match state
             .store
             .replace_resource(&tenant.scope, FLOWS.kind, &id, &flow, Some(stored.revision))
@@ -333,7 +443,10 @@ async fn action(
         {
             flowd_store::ReplaceOutcome::Replaced(_) => {
                 tracing::info!(flow_id = %id, state = new_state, "flow state changed");
-                return Ok(json_response(StatusCode::OK, json!({"id": id, "etag": etag})));
+                return Ok(json_response(
+                    StatusCode::OK,
+                    json!({"id": id, "etag": etag}),
+                ));
             }
             flowd_store::ReplaceOutcome::NotFound => break,
             flowd_store::ReplaceOutcome::RevisionMismatch { .. } => continue,

@@ -197,3 +197,50 @@ pub fn assert_flow_error(reply: &Reply, code: &str) {
         reply.body
     );
 }
+
+/// The Catalog service's base path (datasets).
+pub const CATALOG_BASE: &str = "/data/foundation/catalog";
+
+impl TestApp {
+    /// Sends a request under the Catalog base path as `caller`.
+    pub async fn catalog(
+        &self,
+        caller: &Caller,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("{CATALOG_BASE}{path}"))
+            .header("authorization", format!("Bearer {}", caller.token))
+            .header("x-api-key", &caller.api_key)
+            .header("x-gw-ims-org-id", &caller.org)
+            .header("x-sandbox-name", &caller.sandbox);
+        if body.is_some() {
+            request = request.header("content-type", "application/json");
+        }
+        let body = body
+            .map(|value| Body::from(value.to_string()))
+            .unwrap_or_default();
+        self.raw(request.body(body).unwrap()).await
+    }
+
+    /// Creates a dataset and returns its id.
+    pub async fn create_dataset(&self, caller: &Caller, name: &str) -> String {
+        let body = serde_json::json!({
+            "name": name,
+            "schemaRef": {
+                "id": "https://ns.adobe.com/tenant/schemas/0123456789abcdef",
+                "contentType": "application/vnd.adobe.xed-full+json;version=1"
+            }
+        });
+        let reply = self.catalog(caller, "POST", "/dataSets", Some(&body)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body[0]
+            .as_str()
+            .and_then(|reference| reference.strip_prefix("@/dataSets/"))
+            .expect("[\"@/dataSets/<id>\"]")
+            .to_owned()
+    }
+}

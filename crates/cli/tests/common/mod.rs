@@ -28,6 +28,8 @@ pub struct Server {
     pub base_url: String,
     /// The credential printed on first start, if this start printed one.
     pub printed_credential: Option<Value>,
+    /// Every line the server logged so far.
+    log_lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 /// The headers of a credential, for reqwest.
@@ -59,18 +61,26 @@ impl Credential {
 impl Server {
     /// Starts `flowd serve` on 127.0.0.1:0 and waits until it listens.
     pub fn start(data_dir: &Path) -> Server {
+        Server::start_with_log_level(data_dir, "info")
+    }
+
+    /// Same, logging at `level` (`debug` shows every request).
+    pub fn start_with_log_level(data_dir: &Path, level: &str) -> Server {
         let mut child = flowd()
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
-            .env("FLOWD_LOG", "info")
+            .env("FLOWD_LOG", level)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("flowd starts");
         let (address_sender, address_receiver) = mpsc::channel();
         let stderr = child.stderr.take().unwrap();
+        let log_lines: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+        let collected = log_lines.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                collected.lock().unwrap().push(line.clone());
                 if let Some(rest) = line.split("listening on http://").nth(1) {
                     let address: String = rest
                         .split_whitespace()
@@ -100,7 +110,13 @@ impl Server {
             child,
             base_url: format!("http://{address}"),
             printed_credential,
+            log_lines,
         }
+    }
+
+    /// What the server logged so far.
+    pub fn logs(&self) -> String {
+        self.log_lines.lock().unwrap().join("\n")
     }
 
     pub fn url(&self, path: &str) -> String {
