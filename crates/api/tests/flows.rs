@@ -1,0 +1,313 @@
+//! `/flows`: validation against the flow spec, its connections and its
+//! scheduleSpec; PATCH with etags; enable/disable; lists; isolation.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::chain::{
+    REST_STORAGE_TO_AEP, base_connection, create, flow_body, list_spec_in_flow_spec, mock,
+    pointers, source_body, target_body,
+};
+use common::{Caller, TestApp, assert_flow_error};
+use serde_json::{Value, json};
+
+/// A sandbox holding everything a flow needs: (source id, target id).
+async fn connections(app: &TestApp, caller: &Caller) -> (String, String) {
+    let mock = mock().await;
+    let (spec_id, base_id) = base_connection(app, caller, &mock).await;
+    list_spec_in_flow_spec(app, caller, &spec_id).await;
+    let (source_id, _) = create(
+        app,
+        caller,
+        "/sourceConnections",
+        &source_body(&spec_id, &base_id),
+    )
+    .await;
+    let dataset_id = app.create_dataset(caller, "members").await;
+    let (target_id, _) = create(app, caller, "/targetConnections", &target_body(&dataset_id)).await;
+    (source_id, target_id)
+}
+
+#[tokio::test]
+async fn a_flow_is_created_enabled_with_its_inherited_attributes() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let (source_id, target_id) = connections(&app, &caller).await;
+    let (flow_id, etag) = create(&app, &caller, "/flows", &flow_body(&source_id, &target_id)).await;
+    let flow = app.get(&caller, &format!("/flows/{flow_id}")).await.body["items"][0].clone();
+    assert_eq!(flow["state"], "enabled");
+    assert_eq!(flow["etag"], etag.as_str());
+    assert_eq!(flow["version"], etag.as_str());
+    assert_eq!(
+        flow["scheduleParams"],
+        json!({"startTime": 1632809759, "frequency": "minute", "interval": 15})
+    );
+    assert_eq!(
+        flow["inheritedAttributes"]["sourceConnections"][0]["id"],
+        source_id.as_str()
+    );
+    assert!(
+        flow["inheritedAttributes"]["sourceConnections"][0]["baseConnection"]["id"].is_string()
+    );
+    assert_eq!(
+        flow["inheritedAttributes"]["targetConnections"][0]["id"],
+        target_id.as_str()
+    );
+    assert_eq!(flow["lastOperation"]["operation"], "create");
+    assert_eq!(flow["lastRunDetails"], json!({}));
+    assert_eq!(flow["runs"], format!("/runs?property=flowId=={flow_id}"));
+}
+
+#[tokio::test]
+async fn flow_rules_get_their_codes_and_pointers() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let (source_id, target_id) = connections(&app, &caller).await;
+    let mut with_state = flow_body(&source_id, &target_id);
+    with_state["state"] = json!("enabled");
+    assert_flow_error(&app.post(&caller, "/flows", &with_state).await, "1410-400");
+
+    let mut unknown_flow_spec = flow_body(&source_id, &target_id);
+    unknown_flow_spec["flowSpec"]["id"] = json!("00000000-0000-4000-8000-000000000000");
+    assert_flow_error(
+        &app.post(&caller, "/flows", &unknown_flow_spec).await,
+        "1413-400",
+    );
+
+    let cases: Vec<(&str, Value, Vec<&str>)> = vec![
+        (
+            "once with an interval",
+            json!({"startTime": 1632809759, "frequency": "once", "interval": 15}),
+            vec!["/scheduleParams"],
+        ),
+        (
+            "minute below 15",
+            json!({"startTime": "1632809759", "frequency": "minute", "interval": "5"}),
+            vec!["/scheduleParams/interval"],
+        ),
+        (
+            "unknown frequency",
+            json!({"startTime": 1632809759, "frequency": "yearly", "interval": 1}),
+            vec!["/scheduleParams/frequency"],
+        ),
+        (
+            "startTime not a number",
+            json!({"startTime": "soon", "frequency": "hour", "interval": 1}),
+            vec!["/scheduleParams/startTime"],
+        ),
+    ];
+    for (description, schedule, expected) in cases {
+        let mut body = flow_body(&source_id, &target_id);
+        body["scheduleParams"] = schedule;
+        let reply = app.post(&caller, "/flows", &body).await;
+        assert_eq!(pointers(&reply), expected, "{description}: {}", reply.body);
+    }
+
+    let mut missing = flow_body("00000000-0000-4000-8000-000000000001", &target_id);
+    missing.as_object_mut().unwrap().remove("name");
+    let reply = app.post(&caller, "/flows", &missing).await;
+    assert_eq!(pointers(&reply), ["/name"], "shape problems come first");
+    missing["name"] = json!("named");
+    let reply = app.post(&caller, "/flows", &missing).await;
+    assert_eq!(pointers(&reply), ["/sourceConnectionIds/0"]);
+    // A target where a source belongs: its spec is not in sourceConnectionSpecIds.
+    let swapped = flow_body(&source_id, &source_id);
+    let reply = app.post(&caller, "/flows", &swapped).await;
+    assert_eq!(pointers(&reply), ["/targetConnectionIds/0"]);
+}
+
+#[tokio::test]
+async fn a_flow_spec_must_list_the_source_connection_spec() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let (source_id, target_id) = connections(&app, &caller).await;
+    let path = format!("/flowSpecs/{REST_STORAGE_TO_AEP}");
+    let mut flow_spec = app.get(&caller, &path).await.body["items"][0].clone();
+    flow_spec["sourceConnectionSpecIds"] = json!([]);
+    assert_eq!(
+        app.put(&caller, &path, &flow_spec).await.status,
+        StatusCode::OK
+    );
+    let reply = app
+        .post(&caller, "/flows", &flow_body(&source_id, &target_id))
+        .await;
+    assert_eq!(pointers(&reply), ["/sourceConnectionIds/0"]);
+    assert!(
+        reply.body["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sourceConnectionSpecIds")
+    );
+}
+
+#[tokio::test]
+async fn patch_and_actions_change_the_flow_and_its_etag() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let (source_id, target_id) = connections(&app, &caller).await;
+    let (flow_id, etag) = create(&app, &caller, "/flows", &flow_body(&source_id, &target_id)).await;
+    let path = format!("/flows/{flow_id}");
+    let to_hourly = json!([{"op": "replace", "path": "/scheduleParams/frequency", "value": "hour"},
+                           {"op": "replace", "path": "/scheduleParams/interval", "value": 2}]);
+    assert_flow_error(
+        &app.patch(&caller, &path, None, &to_hourly).await,
+        "1403-400",
+    );
+    assert_flow_error(
+        &app.patch(&caller, &path, Some("\"old\""), &to_hourly).await,
+        "1404-412",
+    );
+    assert_flow_error(
+        &app.patch(
+            &caller,
+            &path,
+            Some(&etag),
+            &json!([{"op": "replace", "path": "/flowSpec/id", "value": "x"}]),
+        )
+        .await,
+        "1455-400",
+    );
+    assert_flow_error(
+        &app.patch(
+            &caller,
+            &path,
+            Some(&etag),
+            &json!([{"op": "replace", "path": "/state", "value": "disabled"}]),
+        )
+        .await,
+        "1455-400",
+    );
+    let invalid = app
+        .patch(
+            &caller,
+            &path,
+            Some(&etag),
+            &json!([{"op": "replace", "path": "/scheduleParams/interval", "value": 3}]),
+        )
+        .await;
+    assert_eq!(
+        pointers(&invalid),
+        ["/scheduleParams/interval"],
+        "the patched flow is validated"
+    );
+    let patched = app.patch(&caller, &path, Some(&etag), &to_hourly).await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    let new_etag = patched.body["etag"].as_str().unwrap().to_owned();
+    assert_ne!(new_etag, etag);
+    let flow = app.get(&caller, &path).await.body["items"][0].clone();
+    assert_eq!(flow["scheduleParams"]["frequency"], "hour");
+    assert_eq!(flow["lastOperation"]["operation"], "update");
+
+    let disabled = app
+        .post(&caller, &format!("{path}/action?op=DISABLE"), &json!({}))
+        .await;
+    assert_eq!(disabled.status, StatusCode::OK, "{}", disabled.body);
+    assert_ne!(disabled.body["etag"], json!(new_etag));
+    assert_eq!(
+        app.get(&caller, &path).await.body["items"][0]["state"],
+        "disabled"
+    );
+    let enabled = app
+        .post(&caller, &format!("{path}/action?op=enable"), &json!({}))
+        .await;
+    assert_eq!(enabled.status, StatusCode::OK);
+    assert_eq!(
+        app.get(&caller, &path).await.body["items"][0]["state"],
+        "enabled"
+    );
+    assert_flow_error(
+        &app.post(&caller, &format!("{path}/action?op=EXPLODE"), &json!({}))
+            .await,
+        "1100-400",
+    );
+
+    assert_eq!(
+        app.delete(&caller, &path).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_flow_error(&app.get(&caller, &path).await, "1439-404");
+}
+
+#[tokio::test]
+async fn flow_lists_page_sort_count_and_stay_in_their_sandbox() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let (source_id, target_id) = connections(&app, &caller).await;
+    for name in ["b-flow", "a-flow", "c-flow"] {
+        let mut body = flow_body(&source_id, &target_id);
+        body["name"] = json!(name);
+        create(&app, &caller, "/flows", &body).await;
+    }
+    let names = |body: &Value| -> Vec<String> {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let first = app.get(&caller, "/flows?orderby=name&limit=2").await;
+    assert_eq!(names(&first.body), ["a-flow", "b-flow"]);
+    let next = first.body["_links"]["next"]["href"].as_str().unwrap();
+    assert!(next.starts_with("/flows?"), "{next}");
+    let second = app.get(&caller, next).await;
+    assert_eq!(names(&second.body), ["c-flow"]);
+    assert!(second.body.get("_links").is_none());
+    assert_eq!(
+        app.get(&caller, "/flows?orderby=-name").await.body["items"][0]["name"],
+        "c-flow"
+    );
+    assert_eq!(
+        app.get(
+            &caller,
+            &format!("/flows?count=true&property=sourceConnectionIds%5B%5D=={source_id}")
+        )
+        .await
+        .body,
+        json!({"count": 3})
+    );
+    assert_flow_error(
+        &app.get(&caller, "/flows?count=true&limit=1").await,
+        "1401-400",
+    );
+    assert_flow_error(
+        &app.get(&caller, "/flows?orderby=name%20desc").await,
+        "1432-400",
+    );
+    assert_flow_error(
+        &app.get(&caller, "/flows?orderby=transformations").await,
+        "1433-400",
+    );
+    assert_flow_error(
+        &app.get(&caller, "/flows?property=createdAt%3E1,2").await,
+        "1443-400",
+    );
+
+    let mut other_sandbox = caller.clone();
+    other_sandbox.sandbox = "dev".into();
+    let other_org = app.caller_for_new_org("ORG2@AdobeOrg").await;
+    let flow_id = app.get(&caller, "/flows?limit=1").await.body["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for intruder in [&other_sandbox, &other_org] {
+        assert_eq!(app.get(intruder, "/flows").await.body["items"], json!([]));
+        assert_flow_error(
+            &app.get(intruder, &format!("/flows/{flow_id}")).await,
+            "1439-404",
+        );
+        assert_flow_error(
+            &app.post(
+                intruder,
+                &format!("/flows/{flow_id}/action?op=DISABLE"),
+                &json!({}),
+            )
+            .await,
+            "1439-404",
+        );
+        assert_flow_error(
+            &app.delete(intruder, &format!("/flows/{flow_id}")).await,
+            "1439-404",
+        );
+    }
+}
