@@ -10,7 +10,7 @@ use common::chain::{
     DATA_LAKE, PASSWORD, REST_STORAGE_TO_AEP, base_connection, create, flow_body,
     list_spec_in_flow_spec, mock, pointers, source_body, target_body,
 };
-use common::{Caller, TestApp, assert_flow_error, fixture};
+use common::{TestApp, assert_flow_error, fixture};
 use flowd_mockapi::DEFAULT_LIST_ID;
 use serde_json::{Value, json};
 
