@@ -328,3 +328,77 @@ async fn connections_are_isolated_and_deleted() {
         "1439-404",
     );
 }
+
+#[tokio::test]
+async fn tokens_refreshed_during_explore_are_saved_back_encrypted() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let oauth_mock = MockApi::start(Scenario::generated(20).with_oauth(
+        flowd_mockapi::OAuthOptions {
+            start_expired: true,
+            ..flowd_mockapi::OAuthOptions::default()
+        },
+    ))
+    .await;
+    let mut spec = fixture("seed_mailchimp_update.json");
+    // The seed's OAuth auth spec, with what a refresh needs.
+    spec["authSpec"][0]["spec"]["properties"]["refreshToken"] =
+        json!({"type": "string", "format": "password"});
+    spec["authSpec"][0]["spec"]["properties"]["clientSecret"] =
+        json!({"type": "string", "format": "password"});
+    let spec_id = app.create_connection_spec(&caller, &spec).await;
+    let created = app
+        .post(
+            &caller,
+            "/connections",
+            &json!({"name": "oauth", "connectionSpec": {"id": spec_id, "version": "1.0"},
+                    "auth": {"specName": "OAuth2 Refresh Code", "params": {
+                        "host": oauth_mock.base_url(),
+                        "accessToken": "initial-access-token",
+                        "refreshToken": "initial-refresh-token",
+                        "accessTokenUrl": oauth_mock.url("/oauth/token"),
+                        "clientId": "client-id",
+                        "clientSecret": "client-secret"}}}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap();
+    let source_params = base64::engine::general_purpose::STANDARD
+        .encode(json!({"listId": DEFAULT_LIST_ID}).to_string());
+    let preview = app
+        .get(
+            &caller,
+            &format!("/connections/{id}/explore?sourceParams={source_params}"),
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert_eq!(
+        oauth_mock.token_refreshes(),
+        1,
+        "the expired token was refreshed once"
+    );
+    let new_access = oauth_mock.access_token().expect("the mock issued a token");
+    let new_refresh = oauth_mock.refresh_token();
+    assert_ne!(new_access, "initial-access-token");
+    // The stored connection now holds the new tokens, sealed: a second
+    // preview needs no refresh, and no file holds them in clear.
+    let again = app
+        .get(
+            &caller,
+            &format!("/connections/{id}/explore?sourceParams={source_params}"),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(oauth_mock.token_refreshes(), 1, "the saved token was used");
+    let shown =
+        app.get(&caller, &format!("/connections/{id}")).await.body["items"][0]["auth"]["params"]
+            .clone();
+    assert_eq!(shown["accessToken"], "********");
+    assert_eq!(shown["refreshToken"], "********");
+    for secret in [new_access.as_str(), new_refresh.as_str(), "client-secret"] {
+        assert!(
+            !files_contain(app.data_dir.path(), secret),
+            "a file holds {secret}"
+        );
+    }
+}
