@@ -3,17 +3,17 @@
 //! `flowd_spec` and stored verbatim apart from the server-managed fields.
 
 use axum::Router;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use flowd_store::{Reference, ResourceKind};
 use serde_json::Value;
 
 use crate::body::JsonBody;
-use crate::error::{ApiError, FlowError};
+use crate::error::{ApiError, FlowError, FlowErrorCode};
 use crate::metadata::strip_server_managed;
 use crate::path_id::PathId;
-use crate::routes::documents::{self, ResourceType, SPEC_SORTABLE_FIELDS};
+use crate::routes::documents::{self, Collection, ResourceType, SPEC_SORTABLE_FIELDS};
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
@@ -22,7 +22,17 @@ pub const CONNECTION_SPECS: ResourceType = ResourceType {
     collection: "connectionSpecs",
     noun: "connection spec",
     sortable: SPEC_SORTABLE_FIELDS,
+    references: &REFERENCES,
+    in_use: FlowErrorCode::StillReferenced,
+    present: documents::as_stored,
 };
+
+/// The collection, for the shared list, read and delete routes.
+pub struct ConnectionSpecs;
+
+impl Collection for ConnectionSpecs {
+    const TYPE: ResourceType = CONNECTION_SPECS;
+}
 
 /// Where other resources refer to a connection spec by id.
 const REFERENCES: [Reference; 2] = [
@@ -38,10 +48,15 @@ const REFERENCES: [Reference; 2] = [
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/connectionSpecs", get(list).post(create))
+        .route(
+            "/connectionSpecs",
+            get(documents::list_handler::<ConnectionSpecs>).post(create),
+        )
         .route(
             "/connectionSpecs/{id}",
-            get(read).put(replace).delete(delete),
+            get(documents::read_handler::<ConnectionSpecs>)
+                .put(replace)
+                .delete(documents::delete_handler::<ConnectionSpecs>),
         )
 }
 
@@ -54,22 +69,6 @@ fn validated(body: Value) -> Result<Value, ApiError> {
     } else {
         Err(FlowError::invalid_body("connection spec", problems).into())
     }
-}
-
-async fn list(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    documents::list(&state, &tenant, CONNECTION_SPECS, query.as_deref()).await
-}
-
-async fn read(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    PathId(id): PathId,
-) -> Result<Response, ApiError> {
-    documents::read(&state, &tenant, CONNECTION_SPECS, &id).await
 }
 
 async fn create(
@@ -92,12 +91,4 @@ async fn replace(
     documents::load(&state, &tenant, CONNECTION_SPECS, &id).await?;
     let body = validated(body)?;
     documents::replace(&state, &tenant, CONNECTION_SPECS, &id, body).await
-}
-
-async fn delete(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    PathId(id): PathId,
-) -> Result<Response, ApiError> {
-    documents::delete(&state, &tenant, CONNECTION_SPECS, &id, &REFERENCES).await
 }

@@ -18,7 +18,7 @@ use crate::error::{ApiError, FlowError, FlowErrorCode, json_response};
 use crate::metadata::strip_server_managed;
 use crate::path_id::PathId;
 use crate::routes::connection_specs::CONNECTION_SPECS;
-use crate::routes::documents::{self, ResourceType};
+use crate::routes::documents::{self, Collection, ResourceType};
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
@@ -34,7 +34,17 @@ pub const CONNECTIONS: ResourceType = ResourceType {
         "createdAt",
         "updatedAt",
     ],
+    references: &REFERENCES,
+    in_use: FlowErrorCode::ConnectionInUse,
+    present,
 };
+
+/// The collection, for the shared list, read and delete routes.
+pub struct Connections;
+
+impl Collection for Connections {
+    const TYPE: ResourceType = CONNECTIONS;
+}
 
 /// Where other resources refer to a base connection.
 const REFERENCES: [Reference; 1] = [Reference {
@@ -44,9 +54,22 @@ const REFERENCES: [Reference; 1] = [Reference {
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/connections", get(list).post(create))
-        .route("/connections/{id}", get(read).patch(patch).delete(delete))
-        .route("/connections/{id}/", get(read).patch(patch).delete(delete))
+        .route(
+            "/connections",
+            get(documents::list_handler::<Connections>).post(create),
+        )
+        .route(
+            "/connections/{id}",
+            get(documents::read_handler::<Connections>)
+                .patch(patch)
+                .delete(documents::delete_handler::<Connections>),
+        )
+        .route(
+            "/connections/{id}/",
+            get(documents::read_handler::<Connections>)
+                .patch(patch)
+                .delete(documents::delete_handler::<Connections>),
+        )
         .route("/connections/{id}/test", get(test))
         .route(
             "/connections/{id}/explore",
@@ -240,26 +263,6 @@ pub async fn load_with_credentials(
     Ok((document, plain))
 }
 
-async fn list(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    documents::list_presented(&state, &tenant, CONNECTIONS, query.as_deref(), present).await
-}
-
-async fn read(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    PathId(id): PathId,
-) -> Result<Response, ApiError> {
-    let document = documents::load(&state, &tenant, CONNECTIONS, &id).await?;
-    Ok(json_response(
-        StatusCode::OK,
-        json!({"items": [present(document)]}),
-    ))
-}
-
 fn probe_failed(reason: String) -> ApiError {
     FlowError::new(
         FlowErrorCode::InvalidRequest,
@@ -355,22 +358,6 @@ async fn patch(
     let mut stored = validated.stored;
     stored["state"] = pending.previous.body["state"].clone();
     documents::finish_patch(&state, &tenant, CONNECTIONS, &id, &pending, stored).await
-}
-
-async fn delete(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    PathId(id): PathId,
-) -> Result<Response, ApiError> {
-    documents::delete(&state, &tenant, CONNECTIONS, &id, &REFERENCES)
-        .await
-        .map_err(|error| match error {
-            ApiError::Flow(mut flow) if flow.code == FlowErrorCode::StillReferenced => {
-                flow.code = FlowErrorCode::ConnectionInUse;
-                ApiError::Flow(flow)
-            }
-            other => other,
-        })
 }
 
 /// `GET /connections/{id}/test`: `{"result": true}`, or false with the reason.

@@ -33,6 +33,9 @@ pub const DATASETS: ResourceType = ResourceType {
     collection: "dataSets",
     noun: "dataset",
     sortable: &[],
+    references: &REFERENCES,
+    in_use: FlowErrorCode::StillReferenced,
+    present: documents::as_stored,
 };
 
 /// Where other resources refer to a dataset.
@@ -180,6 +183,6 @@ async fn delete(
     tenant: Tenant,
     DatasetId(id): DatasetId,
 ) -> Result<Response, ApiError> {
-    documents::delete(&state, &tenant, DATASETS, &id, &REFERENCES).await?;
+    documents::delete(&state, &tenant, DATASETS, &id).await?;
     Ok(json_response(StatusCode::OK, reference_list(&id)))
 }

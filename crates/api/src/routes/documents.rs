@@ -2,6 +2,7 @@
 //! reading one (`{"items": [x]}`), creating and replacing with
 //! server-managed fields, deleting unless referenced.
 
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use flowd_store::{DeleteOutcome, Reference, ReplaceOutcome, ResourceKind};
@@ -11,6 +12,7 @@ use crate::error::{ApiError, FlowError, FlowErrorCode, json_response};
 use crate::listing::ListQuery;
 use crate::metadata::{Stamp, stamp_created, stamp_replaced};
 use crate::patch::{apply as apply_patch, normalize_etag, parse_instructions};
+use crate::path_id::PathId;
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
@@ -35,6 +37,50 @@ pub struct ResourceType {
     pub noun: &'static str,
     /// Fields `orderby` accepts.
     pub sortable: &'static [&'static str],
+    /// Where other resources refer to one of these; a delete is refused
+    /// while any does.
+    pub references: &'static [Reference],
+    /// The code of that refusal.
+    pub in_use: FlowErrorCode,
+    /// What clients see of a stored document (secrets masked).
+    pub present: fn(Value) -> Value,
+}
+
+/// [`ResourceType::present`] for resources shown as stored.
+pub fn as_stored(document: Value) -> Value {
+    document
+}
+
+/// A collection whose list, read and delete routes are the shared ones.
+pub trait Collection: Send + Sync + 'static {
+    const TYPE: ResourceType;
+}
+
+/// `GET /<collection>` for a [`Collection`].
+pub async fn list_handler<C: Collection>(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    list(&state, &tenant, C::TYPE, query.as_deref()).await
+}
+
+/// `GET /<collection>/{id}` for a [`Collection`].
+pub async fn read_handler<C: Collection>(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    PathId(id): PathId,
+) -> Result<Response, ApiError> {
+    read(&state, &tenant, C::TYPE, &id).await
+}
+
+/// `DELETE /<collection>/{id}` for a [`Collection`].
+pub async fn delete_handler<C: Collection>(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    PathId(id): PathId,
+) -> Result<Response, ApiError> {
+    delete(&state, &tenant, C::TYPE, &id).await
 }
 
 /// `GET /<collection>`: `{"items": [...]}` with the list parameters of
@@ -45,25 +91,13 @@ pub async fn list(
     resource_type: ResourceType,
     raw_query: Option<&str>,
 ) -> Result<Response, ApiError> {
-    list_presented(state, tenant, resource_type, raw_query, |document| document).await
-}
-
-/// `GET /<collection>` for resources whose stored form differs from what
-/// clients see (`present` masks secrets).
-pub async fn list_presented(
-    state: &AppState,
-    tenant: &Tenant,
-    resource_type: ResourceType,
-    raw_query: Option<&str>,
-    present: fn(Value) -> Value,
-) -> Result<Response, ApiError> {
     let query = ListQuery::parse(raw_query, resource_type.sortable)?;
     let documents: Vec<(i64, Value)> = state
         .store
         .list_resources(&tenant.scope, resource_type.kind)
         .await?
         .into_iter()
-        .map(|stored| (stored.position, present(stored.body)))
+        .map(|stored| (stored.position, (resource_type.present)(stored.body)))
         .collect();
     let body = query.respond(documents, &format!("/{}", resource_type.collection));
     Ok(json_response(StatusCode::OK, body))
@@ -91,7 +125,7 @@ pub async fn read(
     resource_type: ResourceType,
     id: &str,
 ) -> Result<Response, ApiError> {
-    let document = load(state, tenant, resource_type, id).await?;
+    let document = (resource_type.present)(load(state, tenant, resource_type, id).await?);
     Ok(json_response(
         StatusCode::OK,
         json!({ "items": [document] }),
@@ -164,11 +198,15 @@ pub async fn delete(
     tenant: &Tenant,
     resource_type: ResourceType,
     id: &str,
-    references: &[Reference],
 ) -> Result<Response, ApiError> {
     match state
         .store
-        .delete_resource(&tenant.scope, resource_type.kind, id, references)
+        .delete_resource(
+            &tenant.scope,
+            resource_type.kind,
+            id,
+            resource_type.references,
+        )
         .await?
     {
         DeleteOutcome::Deleted => {
@@ -182,7 +220,7 @@ pub async fn delete(
                 .map(|(kind, referencing_id)| format!("{} {referencing_id}", kind.as_str()))
                 .collect();
             let mut error = FlowError::new(
-                FlowErrorCode::StillReferenced,
+                resource_type.in_use,
                 format!(
                     "The {} {id} cannot be deleted: it is still referenced by {}. Remove those references first.",
                     resource_type.noun,

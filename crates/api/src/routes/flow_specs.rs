@@ -3,7 +3,7 @@
 //! flow spec; a PUT changes only the caller's sandbox copy.
 
 use axum::Router;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use flowd_spec::Problem;
@@ -15,7 +15,7 @@ use crate::error::{ApiError, FlowError, FlowErrorCode};
 use crate::metadata::strip_server_managed;
 use crate::path_id::PathId;
 use crate::routes::connection_specs::CONNECTION_SPECS;
-use crate::routes::documents::{self, ResourceType, SPEC_SORTABLE_FIELDS};
+use crate::routes::documents::{self, Collection, ResourceType, SPEC_SORTABLE_FIELDS};
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
@@ -24,12 +24,28 @@ pub const FLOW_SPECS: ResourceType = ResourceType {
     collection: "flowSpecs",
     noun: "flow spec",
     sortable: SPEC_SORTABLE_FIELDS,
+    references: &[],
+    in_use: FlowErrorCode::StillReferenced,
+    present: documents::as_stored,
 };
+
+/// The collection, for the shared list, read and delete routes.
+pub struct FlowSpecs;
+
+impl Collection for FlowSpecs {
+    const TYPE: ResourceType = FLOW_SPECS;
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/flowSpecs", get(list).post(create))
-        .route("/flowSpecs/{id}", get(read).put(replace))
+        .route(
+            "/flowSpecs",
+            get(documents::list_handler::<FlowSpecs>).post(create),
+        )
+        .route(
+            "/flowSpecs/{id}",
+            get(documents::read_handler::<FlowSpecs>).put(replace),
+        )
 }
 
 /// The normalized body (`transformationSpecs` only), or every problem: first
@@ -68,22 +84,6 @@ async fn validated(state: &AppState, tenant: &Tenant, body: Value) -> Result<Val
         error.code = FlowErrorCode::InvalidSpecId;
         Err(error.into())
     }
-}
-
-async fn list(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    documents::list(&state, &tenant, FLOW_SPECS, query.as_deref()).await
-}
-
-async fn read(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    PathId(id): PathId,
-) -> Result<Response, ApiError> {
-    documents::read(&state, &tenant, FLOW_SPECS, &id).await
 }
 
 async fn create(

@@ -21,7 +21,7 @@ use crate::body::JsonBody;
 use crate::error::{ApiError, FlowError, FlowErrorCode, json_response};
 use crate::metadata::{now_millis, strip_server_managed};
 use crate::path_id::PathId;
-use crate::routes::documents::{self, ResourceType};
+use crate::routes::documents::{self, Collection, ResourceType};
 use crate::routes::flow_specs::FLOW_SPECS;
 use crate::state::AppState;
 use crate::tenant::Tenant;
@@ -38,15 +38,30 @@ pub const FLOWS: ResourceType = ResourceType {
         "createdAt",
         "updatedAt",
     ],
+    references: &[],
+    in_use: FlowErrorCode::StillReferenced,
+    present: documents::as_stored,
 };
+
+/// The collection, for the shared list, read and delete routes.
+pub struct Flows;
+
+impl Collection for Flows {
+    const TYPE: ResourceType = FLOWS;
+}
 
 /// Fields of a flow that PATCH may not change besides the server's own.
 const FLOW_IMMUTABLE_FIELDS: &[&str] = &["flowSpec"];
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/flows", get(list).post(create))
-        .route("/flows/{id}", get(read).patch(patch).delete(delete))
+        .route("/flows", get(documents::list_handler::<Flows>).post(create))
+        .route(
+            "/flows/{id}",
+            get(documents::read_handler::<Flows>)
+                .patch(patch)
+                .delete(documents::delete_handler::<Flows>),
+        )
         .route("/flows/{id}/action", post(action))
 }
 
@@ -323,22 +338,6 @@ fn with_server_views(mut flow: Value, id: &str, previous: Option<&Value>) -> Val
     flow
 }
 
-async fn list(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    documents::list(&state, &tenant, FLOWS, query.as_deref()).await
-}
-
-async fn read(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    PathId(id): PathId,
-) -> Result<Response, ApiError> {
-    documents::read(&state, &tenant, FLOWS, &id).await
-}
-
 async fn create(
     State(state): State<AppState>,
     tenant: Tenant,
@@ -382,14 +381,6 @@ async fn patch(
     flow["lastOperation"] = last_operation("update", Some(&body));
     let flow = with_server_views(flow, &id, Some(&pending.previous.body));
     documents::finish_patch(&state, &tenant, FLOWS, &id, &pending, flow).await
-}
-
-async fn delete(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    PathId(id): PathId,
-) -> Result<Response, ApiError> {
-    documents::delete(&state, &tenant, FLOWS, &id, &[]).await
 }
 
 /// `POST /flows/{id}/action?op=ENABLE|DISABLE`: 200 `{"id", "etag"}`.

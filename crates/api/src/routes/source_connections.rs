@@ -22,7 +22,7 @@ use crate::routes::body_fields::{
 };
 use crate::routes::connection_specs::CONNECTION_SPECS;
 use crate::routes::connections::CONNECTIONS;
-use crate::routes::documents::{self, ResourceType};
+use crate::routes::documents::{self, Collection, ResourceType};
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
@@ -38,7 +38,17 @@ pub const SOURCE_CONNECTIONS: ResourceType = ResourceType {
         "createdAt",
         "updatedAt",
     ],
+    references: &REFERENCES,
+    in_use: FlowErrorCode::StillReferenced,
+    present: documents::as_stored,
 };
+
+/// The collection, for the shared list, read and delete routes.
+pub struct SourceConnections;
+
+impl Collection for SourceConnections {
+    const TYPE: ResourceType = SOURCE_CONNECTIONS;
+}
 
 /// Where other resources refer to a source connection.
 const REFERENCES: [Reference; 1] = [Reference {
@@ -55,14 +65,21 @@ const SOURCE_DATA_FORMAT: &str = "json";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/sourceConnections", get(list).post(create))
+        .route(
+            "/sourceConnections",
+            get(documents::list_handler::<SourceConnections>).post(create),
+        )
         .route(
             "/sourceConnections/{id}",
-            get(read).patch(patch).delete(delete),
+            get(documents::read_handler::<SourceConnections>)
+                .patch(patch)
+                .delete(documents::delete_handler::<SourceConnections>),
         )
         .route(
             "/sourceConnections/{id}/",
-            get(read).patch(patch).delete(delete),
+            get(documents::read_handler::<SourceConnections>)
+                .patch(patch)
+                .delete(documents::delete_handler::<SourceConnections>),
         )
 }
 
@@ -227,22 +244,6 @@ fn source_params_problems(
     Ok(problems)
 }
 
-async fn list(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    documents::list(&state, &tenant, SOURCE_CONNECTIONS, query.as_deref()).await
-}
-
-async fn read(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    PathId(id): PathId,
-) -> Result<Response, ApiError> {
-    documents::read(&state, &tenant, SOURCE_CONNECTIONS, &id).await
-}
-
 async fn create(
     State(state): State<AppState>,
     tenant: Tenant,
@@ -274,12 +275,4 @@ async fn patch(
     let mut stored = validate_source_connection(&state, &tenant, pending.patched.clone()).await?;
     stored["state"] = pending.previous.body["state"].clone();
     documents::finish_patch(&state, &tenant, SOURCE_CONNECTIONS, &id, &pending, stored).await
-}
-
-async fn delete(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    PathId(id): PathId,
-) -> Result<Response, ApiError> {
-    documents::delete(&state, &tenant, SOURCE_CONNECTIONS, &id, &REFERENCES).await
 }

@@ -20,7 +20,7 @@ use crate::routes::body_fields::{
 };
 use crate::routes::connection_specs::CONNECTION_SPECS;
 use crate::routes::datasets::{DATASETS, canonical_dataset_id};
-use crate::routes::documents::{self, ResourceType};
+use crate::routes::documents::{self, Collection, ResourceType};
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
@@ -36,7 +36,17 @@ pub const TARGET_CONNECTIONS: ResourceType = ResourceType {
         "createdAt",
         "updatedAt",
     ],
+    references: &REFERENCES,
+    in_use: FlowErrorCode::StillReferenced,
+    present: documents::as_stored,
 };
+
+/// The collection, for the shared list, read and delete routes.
+pub struct TargetConnections;
+
+impl Collection for TargetConnections {
+    const TYPE: ResourceType = TARGET_CONNECTIONS;
+}
 
 /// Where other resources refer to a target connection.
 const REFERENCES: [Reference; 1] = [Reference {
@@ -53,14 +63,21 @@ const TARGET_DATA_FORMATS: [&str; 2] = ["parquet_xdm", "json"];
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/targetConnections", get(list).post(create))
+        .route(
+            "/targetConnections",
+            get(documents::list_handler::<TargetConnections>).post(create),
+        )
         .route(
             "/targetConnections/{id}",
-            get(read).patch(patch).delete(delete),
+            get(documents::read_handler::<TargetConnections>)
+                .patch(patch)
+                .delete(documents::delete_handler::<TargetConnections>),
         )
         .route(
             "/targetConnections/{id}/",
-            get(read).patch(patch).delete(delete),
+            get(documents::read_handler::<TargetConnections>)
+                .patch(patch)
+                .delete(documents::delete_handler::<TargetConnections>),
         )
 }
 
@@ -169,22 +186,6 @@ async fn validate_target_connection(
     Ok(body)
 }
 
-async fn list(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    documents::list(&state, &tenant, TARGET_CONNECTIONS, query.as_deref()).await
-}
-
-async fn read(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    PathId(id): PathId,
-) -> Result<Response, ApiError> {
-    documents::read(&state, &tenant, TARGET_CONNECTIONS, &id).await
-}
-
 async fn create(
     State(state): State<AppState>,
     tenant: Tenant,
@@ -216,12 +217,4 @@ async fn patch(
     let mut stored = validate_target_connection(&state, &tenant, pending.patched.clone()).await?;
     stored["state"] = pending.previous.body["state"].clone();
     documents::finish_patch(&state, &tenant, TARGET_CONNECTIONS, &id, &pending, stored).await
-}
-
-async fn delete(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    PathId(id): PathId,
-) -> Result<Response, ApiError> {
-    documents::delete(&state, &tenant, TARGET_CONNECTIONS, &id, &REFERENCES).await
 }
