@@ -1,5 +1,5 @@
 //! Field checks shared by the resources whose bodies are validated by hand
-//! here (source and target connections, datasets). Each check records a
+//! here (connections, source and target connections, flows, datasets). Each check records a
 //! [`Problem`] at the field's JSON pointer and carries on, so every problem
 //! of a body is reported at once.
 

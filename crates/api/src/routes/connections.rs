@@ -15,8 +15,8 @@ use serde_json::{Map, Value, json};
 use crate::body::JsonBody;
 use crate::connection_secrets::{masked, open, resolve_client_params, seal};
 use crate::error::{ApiError, FlowError, FlowErrorCode, json_response};
-use crate::metadata::strip_server_managed;
 use crate::path_id::PathId;
+use crate::routes::body_fields::{client_instance_fields, required_string};
 use crate::routes::connection_specs::CONNECTION_SPECS;
 use crate::routes::documents::{self, Collection, ResourceType};
 use crate::state::AppState;
@@ -84,20 +84,6 @@ pub struct ValidatedConnection {
     pub connection_spec: Value,
 }
 
-fn string_at<'a>(body: &'a Value, pointer: &str, problems: &mut Vec<Problem>) -> Option<&'a str> {
-    match body.pointer(pointer) {
-        Some(Value::String(text)) if !text.is_empty() => Some(text),
-        Some(_) => {
-            problems.push(Problem::new(pointer, "must be a non-empty string"));
-            None
-        }
-        None => {
-            problems.push(Problem::new(pointer, "is required"));
-            None
-        }
-    }
-}
-
 /// Checks a connection body (a create, or a patched document) and seals its
 /// secrets. `previous_plain` holds the stored credentials of a PATCH.
 pub async fn validate_connection(
@@ -107,22 +93,11 @@ pub async fn validate_connection(
     body: Value,
     previous_plain: Option<&Map<String, Value>>,
 ) -> Result<ValidatedConnection, ApiError> {
-    let mut body = strip_server_managed(body);
-    if let Some(fields) = body.as_object_mut() {
-        for owned in ["etag", "version", "state"] {
-            fields.shift_remove(owned);
-        }
-    } else {
-        return Err(FlowError::invalid_body(
-            "connection",
-            vec![Problem::new("", "must be a JSON object")],
-        )
-        .into());
-    }
+    let mut body = client_instance_fields(body, "connection")?;
     let mut problems = Vec::new();
-    string_at(&body, "/name", &mut problems);
-    let spec_id = string_at(&body, "/connectionSpec/id", &mut problems).map(str::to_owned);
-    let spec_name = string_at(&body, "/auth/specName", &mut problems).map(str::to_owned);
+    required_string(&body, "/name", &mut problems);
+    let spec_id = required_string(&body, "/connectionSpec/id", &mut problems).map(str::to_owned);
+    let spec_name = required_string(&body, "/auth/specName", &mut problems).map(str::to_owned);
     let sent_params = match body.pointer("/auth/params") {
         None => Map::new(),
         Some(Value::Object(params)) => params.clone(),

@@ -19,8 +19,9 @@ use serde_json::{Value, json};
 
 use crate::body::JsonBody;
 use crate::error::{ApiError, FlowError, FlowErrorCode, json_response};
-use crate::metadata::{now_millis, strip_server_managed};
+use crate::metadata::now_millis;
 use crate::path_id::PathId;
+use crate::routes::body_fields::client_instance_fields;
 use crate::routes::documents::{self, Collection, ResourceType};
 use crate::routes::flow_specs::FLOW_SPECS;
 use crate::state::AppState;
@@ -134,23 +135,11 @@ fn id_list<'a>(body: &'a Value, field: &str, problems: &mut Vec<Problem>) -> Vec
 /// Checks a flow body against its flow spec and connections; returns the
 /// document to store (schedule coerced, inherited attributes filled).
 async fn validate_flow(state: &AppState, tenant: &Tenant, body: Value) -> Result<Value, ApiError> {
-    let mut body = strip_server_managed(body);
-    let Some(fields) = body.as_object_mut() else {
-        return Err(FlowError::invalid_body(
-            "flow",
-            vec![Problem::new("", "must be a JSON object")],
-        )
-        .into());
-    };
-    for owned in [
-        "etag",
-        "version",
-        "inheritedAttributes",
-        "lastOperation",
-        "lastRunDetails",
-        "runs",
-    ] {
-        fields.shift_remove(owned);
+    let mut body = client_instance_fields(body, "flow")?;
+    if let Some(fields) = body.as_object_mut() {
+        for computed in ["lastOperation", "lastRunDetails", "runs"] {
+            fields.shift_remove(computed);
+        }
     }
     let mut problems = Vec::new();
     if body
