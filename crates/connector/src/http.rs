@@ -148,9 +148,12 @@ impl HttpClient {
             .map_err(|error| FetchError::Client(error.to_string()))?;
         let limiter = options
             .requests_per_second
-            .filter(|rate| *rate > 0.0)
+            .filter(|rate| rate.is_finite() && *rate > 0.0)
             .map(|rate| {
-                let period = Duration::from_secs_f64(1.0 / rate).max(Duration::from_nanos(1));
+                // A rate so small that its period overflows means "one a day".
+                let period = Duration::try_from_secs_f64(1.0 / rate)
+                    .unwrap_or(Duration::from_secs(86_400))
+                    .max(Duration::from_nanos(1));
                 let quota = Quota::with_period(period)
                     .expect("a positive period")
                     .allow_burst(NonZeroU32::MIN);
@@ -370,5 +373,31 @@ mod tests {
         );
         headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&headers, Duration::from_secs(60)), None);
+    }
+
+    #[test]
+    fn any_positive_rate_builds_a_client_and_others_mean_no_limit() {
+        for rate in [
+            1e-300,
+            1e-9,
+            0.5,
+            20.0,
+            1e12,
+            0.0,
+            -1.0,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
+            let client = HttpClient::new(HttpOptions {
+                requests_per_second: Some(rate),
+                ..HttpOptions::default()
+            })
+            .unwrap();
+            assert_eq!(
+                client.limiter.is_some(),
+                rate.is_finite() && rate > 0.0,
+                "{rate}"
+            );
+        }
     }
 }
