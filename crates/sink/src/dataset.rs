@@ -1,0 +1,329 @@
+//! `Dataset`: one dataset directory — begin batches, list them, and read
+//! the schema, the record count and the first records back.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow_array::{Array, RecordBatch, TimestampMillisecondArray};
+use arrow_schema::Schema;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::fsutil::{self, BATCH_DIR_PREFIX, MANIFEST_FILE_NAME, STAGING_DIR_NAME};
+use crate::infer::{merge_schemas, record_type_of_schema};
+use crate::writer::{BatchTarget, BatchWriter};
+use crate::{INGESTED_AT_COLUMN, SinkError, WriterOptions};
+
+/// One dataset: the directory `<datasets_root>/<dataset_id>/`.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    dataset_id: String,
+    dataset_dir: PathBuf,
+    staging_root: PathBuf,
+    writer_options: WriterOptions,
+}
+
+/// A published batch, as recorded in its manifest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchInfo {
+    pub batch_id: String,
+    pub run_id: String,
+    pub ingested_at: jiff::Timestamp,
+    pub record_count: u64,
+    /// Total size of the batch's Parquet files.
+    pub bytes: u64,
+    /// The batch's Parquet files, in write order (names inside the batch directory).
+    pub files: Vec<BatchFile>,
+}
+
+/// One Parquet file of a batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchFile {
+    pub name: String,
+    pub record_count: u64,
+    pub bytes: u64,
+}
+
+/// `_flowd_batch.json`, written into the batch directory before it is published.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct BatchManifest {
+    format_version: u32,
+    batch_id: String,
+    run_id: String,
+    ingested_at_ms: i64,
+    record_count: u64,
+    files: Vec<BatchFile>,
+}
+
+impl BatchManifest {
+    pub(crate) fn from_info(info: &BatchInfo) -> BatchManifest {
+        BatchManifest {
+            format_version: 1,
+            batch_id: info.batch_id.clone(),
+            run_id: info.run_id.clone(),
+            ingested_at_ms: info.ingested_at.as_millisecond(),
+            record_count: info.record_count,
+            files: info.files.clone(),
+        }
+    }
+
+    pub(crate) fn write(&self, path: &Path) -> Result<(), SinkError> {
+        let bytes = serde_json::to_vec_pretty(self).map_err(|source| SinkError::Manifest {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut file = File::create_new(path).map_err(SinkError::io("create", path))?;
+        std::io::Write::write_all(&mut file, &bytes).map_err(SinkError::io("write", path))?;
+        file.sync_all().map_err(SinkError::io("fsync", path))
+    }
+
+    fn read(path: &Path) -> Result<BatchInfo, SinkError> {
+        let bytes = std::fs::read(path).map_err(SinkError::io("read", path))?;
+        let manifest: BatchManifest =
+            serde_json::from_slice(&bytes).map_err(|source| SinkError::Manifest {
+                path: path.to_owned(),
+                source,
+            })?;
+        let ingested_at = jiff::Timestamp::from_millisecond(manifest.ingested_at_ms)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        Ok(BatchInfo {
+            batch_id: manifest.batch_id,
+            run_id: manifest.run_id,
+            ingested_at,
+            record_count: manifest.record_count,
+            bytes: manifest.files.iter().map(|file| file.bytes).sum(),
+            files: manifest.files,
+        })
+    }
+}
+
+impl Dataset {
+    /// Opens the dataset `dataset_id` under `datasets_root`. Nothing is
+    /// created until a batch is written; a dataset without a directory has
+    /// no batches.
+    pub fn open(datasets_root: impl AsRef<Path>, dataset_id: &str) -> Result<Dataset, SinkError> {
+        fsutil::validate_name("dataset id", dataset_id)?;
+        let datasets_root = datasets_root.as_ref();
+        Ok(Dataset {
+            dataset_id: dataset_id.to_owned(),
+            dataset_dir: datasets_root.join(dataset_id),
+            staging_root: datasets_root.join(STAGING_DIR_NAME),
+            writer_options: WriterOptions::default(),
+        })
+    }
+
+    /// Uses `writer_options` for the batches begun from now on.
+    pub fn with_writer_options(mut self, writer_options: WriterOptions) -> Dataset {
+        self.writer_options = writer_options;
+        self
+    }
+
+    pub fn id(&self) -> &str {
+        &self.dataset_id
+    }
+
+    /// `<datasets_root>/<dataset_id>`: what external readers point at.
+    pub fn dir(&self) -> &Path {
+        &self.dataset_dir
+    }
+
+    /// Starts the batch `batch_id` (the run id in flowd) in a fresh staging
+    /// directory. Committing it replaces any published batch of the same id.
+    pub fn begin_batch(
+        &self,
+        batch_id: &str,
+        run_id: &str,
+        ingested_at: jiff::Timestamp,
+    ) -> Result<BatchWriter, SinkError> {
+        fsutil::validate_name("batch id", batch_id)?;
+        let seed_type = match self.schema()? {
+            Some(schema) => record_type_of_schema(&schema),
+            None => Default::default(),
+        };
+        fsutil::create_dir_all(&self.staging_root)?;
+        let staging_dir =
+            fsutil::unique_staging_path(&self.staging_root, &self.dataset_id, batch_id);
+        std::fs::create_dir(&staging_dir)
+            .map_err(SinkError::io("create directory", &staging_dir))?;
+        let target = BatchTarget {
+            staging_root: self.staging_root.clone(),
+            dataset_id: self.dataset_id.clone(),
+            dataset_dir: self.dataset_dir.clone(),
+            batch_dir: self
+                .dataset_dir
+                .join(format!("{BATCH_DIR_PREFIX}{batch_id}")),
+            staging_dir,
+        };
+        Ok(BatchWriter::new(
+            target,
+            batch_id,
+            run_id,
+            ingested_at,
+            self.writer_options.clone(),
+            seed_type,
+        ))
+    }
+
+    /// The published batches, oldest first (by ingestion time, then id).
+    pub fn batches(&self) -> Result<Vec<BatchInfo>, SinkError> {
+        let entries = match std::fs::read_dir(&self.dataset_dir) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(error) => return Err(SinkError::io("list", &self.dataset_dir)(error)),
+        };
+        let mut batches = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(SinkError::io("list", &self.dataset_dir))?;
+            let name = entry.file_name();
+            let is_batch = name
+                .to_str()
+                .is_some_and(|name| name.starts_with(BATCH_DIR_PREFIX));
+            if is_batch && entry.path().is_dir() {
+                batches.push(BatchManifest::read(&entry.path().join(MANIFEST_FILE_NAME))?);
+            }
+        }
+        batches.sort_by(|a, b| (a.ingested_at, &a.batch_id).cmp(&(b.ingested_at, &b.batch_id)));
+        Ok(batches)
+    }
+
+    /// Every visible Parquet file, batch by batch in [`Dataset::batches`]
+    /// order: exactly the files `datasets/<id>/**/*.parquet` matches.
+    pub fn parquet_files(&self) -> Result<Vec<PathBuf>, SinkError> {
+        Ok(self
+            .batches()?
+            .iter()
+            .flat_map(|batch| {
+                let batch_dir = self
+                    .dataset_dir
+                    .join(format!("{BATCH_DIR_PREFIX}{}", batch.batch_id));
+                batch
+                    .files
+                    .iter()
+                    .map(move |file| batch_dir.join(&file.name))
+            })
+            .collect())
+    }
+
+    /// The merged schema over the visible batches, read from the Parquet
+    /// footers; `None` if no batch holds a file.
+    pub fn schema(&self) -> Result<Option<Schema>, SinkError> {
+        let mut merged: Option<Schema> = None;
+        for path in self.parquet_files()? {
+            let schema = open_reader(&path)?.schema().clone();
+            merged = Some(match merged {
+                None => schema.as_ref().clone(),
+                Some(merged) => merge_schemas(&merged, &schema),
+            });
+        }
+        Ok(merged)
+    }
+
+    /// Records in the visible batches, counted from the Parquet footers.
+    pub fn record_count(&self) -> Result<u64, SinkError> {
+        let mut record_count = 0;
+        for path in self.parquet_files()? {
+            let row_count = open_reader(&path)?.metadata().file_metadata().num_rows();
+            record_count += u64::try_from(row_count).unwrap_or(0);
+        }
+        Ok(record_count)
+    }
+
+    /// The first `limit` records (oldest batch first) as JSON objects, with
+    /// flowd's columns; nulls are explicit and timestamps are RFC 3339 text.
+    pub fn head(&self, limit: usize) -> Result<Vec<Value>, SinkError> {
+        let mut records = Vec::new();
+        for path in self.parquet_files()? {
+            let remaining = limit - records.len();
+            if remaining == 0 {
+                break;
+            }
+            let reader = open_reader(&path)?
+                .with_batch_size(remaining.min(1024))
+                .with_limit(remaining)
+                .build()
+                .map_err(SinkError::parquet(&path))?;
+            for batch in reader {
+                records.extend(batch_to_json(&batch?)?);
+            }
+        }
+        records.truncate(limit);
+        Ok(records)
+    }
+
+    /// Removes what crashed writers of this dataset left in the staging
+    /// directory. Call it only when no batch of this dataset is being
+    /// written (e.g. at startup, before runs resume). Returns how many
+    /// entries were removed.
+    pub fn sweep_staging(&self) -> Result<usize, SinkError> {
+        let entries = match std::fs::read_dir(&self.staging_root) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(error) => return Err(SinkError::io("list", &self.staging_root)(error)),
+        };
+        let prefix = format!("{}.", self.dataset_id);
+        let mut removed = 0;
+        for entry in entries {
+            let entry = entry.map_err(SinkError::io("list", &self.staging_root))?;
+            if entry
+                .file_name()
+                .to_str()
+                .is_some_and(|name| name.starts_with(&prefix))
+            {
+                fsutil::remove_dir_all_if_exists(&entry.path())?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+fn open_reader(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>, SinkError> {
+    let file = File::open(path).map_err(SinkError::io("open", path))?;
+    ParquetRecordBatchReaderBuilder::try_new(file).map_err(SinkError::parquet(path))
+}
+
+/// Arrow rows as JSON objects (via `arrow_json`'s writer). flowd's
+/// ingestion time is rendered here as RFC 3339 in UTC: `arrow_json` cannot
+/// format a named time zone without `chrono-tz`, a dependency not worth it.
+pub(crate) fn batch_to_json(batch: &RecordBatch) -> Result<Vec<Value>, SinkError> {
+    let mut batch = batch.clone();
+    let ingested_at = batch
+        .schema()
+        .index_of(INGESTED_AT_COLUMN)
+        .ok()
+        .map(|index| batch.remove_column(index));
+    let mut writer = arrow_json::WriterBuilder::new()
+        .with_explicit_nulls(true)
+        .build::<_, arrow_json::writer::JsonArray>(Vec::new());
+    writer.write(&batch)?;
+    writer.finish()?;
+    let bytes = writer.into_inner();
+    let mut records: Vec<Value> = if bytes.is_empty() {
+        vec![Value::Object(Default::default()); batch.num_rows()]
+    } else {
+        serde_json::from_slice(&bytes)
+            .map_err(|error| arrow_schema::ArrowError::JsonError(error.to_string()))?
+    };
+    if let Some(ingested_at) = ingested_at {
+        let millis = ingested_at
+            .as_any()
+            .downcast_ref::<TimestampMillisecondArray>()
+            .ok_or_else(|| {
+                arrow_schema::ArrowError::SchemaError(format!(
+                    "{INGESTED_AT_COLUMN} is not a millisecond timestamp"
+                ))
+            })?;
+        for (record, millis) in records.iter_mut().zip(millis.iter()) {
+            let rendered = millis
+                .and_then(|millis| jiff::Timestamp::from_millisecond(millis).ok())
+                .map_or(Value::Null, |timestamp| {
+                    Value::String(timestamp.to_string())
+                });
+            if let Value::Object(object) = record {
+                object.insert(INGESTED_AT_COLUMN.to_owned(), rendered);
+            }
+        }
+    }
+    Ok(records)
+}

@@ -1,0 +1,375 @@
+//! End-to-end behaviour of datasets on disk: round trips, type drift,
+//! atomic visibility, retries, bounded buffering, reading back.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow_schema::{DataType, TimeUnit};
+use flowd_sink::{Dataset, INGESTED_AT_COLUMN, RUN_ID_COLUMN, WriterOptions};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde_json::{Value, json};
+
+fn timestamp(millis: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_millisecond(millis).unwrap()
+}
+
+/// Every `*.parquet` under `dir`, recursively, names starting with `.`/`_`
+/// included: what the laxest glob would match.
+fn all_parquet_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(all_parquet_files(&path));
+        } else if path
+            .extension()
+            .is_some_and(|extension| extension == "parquet")
+        {
+            found.push(path);
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Reads every Parquet file under `dir` with parquet's own Arrow reader (not
+/// the crate's code) and returns the rows as JSON, flowd columns removed.
+/// Nulls are omitted, as in the records written.
+fn read_records(dir: &Path) -> Vec<Value> {
+    let mut records = Vec::new();
+    for path in all_parquet_files(dir) {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        for batch in reader {
+            let mut batch = batch.unwrap();
+            for column in [INGESTED_AT_COLUMN, RUN_ID_COLUMN] {
+                let index = batch.schema().index_of(column).unwrap();
+                batch.remove_column(index);
+            }
+            let mut writer = arrow_json::ArrayWriter::new(Vec::new());
+            writer.write(&batch).unwrap();
+            writer.finish().unwrap();
+            let rows: Vec<Value> = serde_json::from_slice(&writer.into_inner()).unwrap();
+            records.extend(rows);
+        }
+    }
+    records
+}
+
+fn column_type(schema: &arrow_schema::Schema, name: &str) -> DataType {
+    schema.field_with_name(name).unwrap().data_type().clone()
+}
+
+#[test]
+fn nested_records_round_trip_through_parquet() {
+    let root = tempfile::tempdir().unwrap();
+    let dataset = Dataset::open(root.path(), "members").unwrap();
+    let records = vec![
+        json!({"id": 1, "email": "a@example.com", "score": 1.5, "vip": true,
+               "merge_fields": {"FNAME": "Ada", "ADDRESS": {"city": "Paris", "zip": "75001"}},
+               "tags": [{"id": 7, "name": "x"}], "ids": [1, 2, 3]}),
+        json!({"id": 2, "email": "b@example.com", "score": 2.0, "vip": false,
+               "merge_fields": {"FNAME": "Bob", "ADDRESS": {"city": "Oslo", "zip": "0150"}},
+               "tags": [], "ids": [4]}),
+    ];
+    let mut writer = dataset
+        .begin_batch("run-1", "run-1", timestamp(1_700_000_000_000))
+        .unwrap();
+    writer.write(records.clone()).unwrap();
+    let summary = writer.commit().unwrap();
+
+    assert_eq!(summary.batch.record_count, 2);
+    assert_eq!(summary.batch.files.len(), 1);
+    assert_eq!(read_records(dataset.dir()), records);
+    let schema = summary.schema;
+    assert_eq!(column_type(&schema, "id"), DataType::Int64);
+    assert_eq!(column_type(&schema, "score"), DataType::Float64);
+    assert_eq!(column_type(&schema, "vip"), DataType::Boolean);
+    assert!(matches!(
+        column_type(&schema, "merge_fields"),
+        DataType::Struct(_)
+    ));
+    assert!(matches!(column_type(&schema, "tags"), DataType::List(_)));
+}
+
+#[test]
+fn flowd_columns_carry_run_id_and_ingestion_time() {
+    let root = tempfile::tempdir().unwrap();
+    let dataset = Dataset::open(root.path(), "ds").unwrap();
+    let mut writer = dataset
+        .begin_batch("b1", "run-42", timestamp(1_700_000_000_123))
+        .unwrap();
+    // A record's own `_flowd_run_id` never overrides flowd's.
+    writer
+        .write(vec![json!({"a": 1, "_flowd_run_id": "forged"})])
+        .unwrap();
+    let summary = writer.commit().unwrap();
+
+    assert_eq!(column_type(&summary.schema, RUN_ID_COLUMN), DataType::Utf8);
+    assert_eq!(
+        column_type(&summary.schema, INGESTED_AT_COLUMN),
+        DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()))
+    );
+    let head = dataset.head(10).unwrap();
+    assert_eq!(head.len(), 1);
+    assert_eq!(head[0][RUN_ID_COLUMN], "run-42");
+    let ingested_at = head[0][INGESTED_AT_COLUMN].as_str().unwrap();
+    assert!(
+        ingested_at.starts_with("2023-11-14T22:13:20.123"),
+        "{ingested_at}"
+    );
+}
+
+#[test]
+fn drift_across_row_groups_starts_a_file_with_the_widened_schema() {
+    let root = tempfile::tempdir().unwrap();
+    let dataset = Dataset::open(root.path(), "ds")
+        .unwrap()
+        .with_writer_options(WriterOptions {
+            max_row_group_records: 2,
+            ..WriterOptions::default()
+        });
+    let mut writer = dataset.begin_batch("b1", "b1", timestamp(0)).unwrap();
+    // Row group 1: a is an integer. Row group 2: same schema, same file.
+    writer
+        .write(vec![json!({"a": 1}), json!({"a": 2})])
+        .unwrap();
+    writer
+        .write(vec![json!({"a": 3}), json!({"a": null})])
+        .unwrap();
+    // Row group 3: a becomes a float and b appears: new file.
+    writer
+        .write(vec![json!({"a": 1.5}), json!({"a": 4, "b": "x"})])
+        .unwrap();
+    // Row group 4: a conflicts (object): widened to string, new file.
+    writer
+        .write(vec![json!({"a": {"k": 1}}), json!({"a": "text"})])
+        .unwrap();
+    let summary = writer.commit().unwrap();
+
+    assert_eq!(summary.batch.files.len(), 3);
+    assert_eq!(
+        summary
+            .batch
+            .files
+            .iter()
+            .map(|file| file.record_count)
+            .collect::<Vec<_>>(),
+        vec![4, 2, 2]
+    );
+    assert_eq!(column_type(&summary.schema, "a"), DataType::Utf8);
+    assert_eq!(column_type(&summary.schema, "b"), DataType::Utf8);
+    let values: Vec<Value> = read_records(dataset.dir())
+        .into_iter()
+        .map(|record| record["a"].clone())
+        .collect();
+    assert_eq!(
+        values,
+        vec![
+            json!(1),
+            json!(2),
+            json!(3),
+            Value::Null,
+            json!(1.5),
+            json!(4.0),
+            json!("{\"k\":1}"),
+            json!("text")
+        ]
+    );
+    assert_eq!(dataset.record_count().unwrap(), 8);
+}
+
+#[test]
+fn conflicting_types_within_a_row_group_widen_to_json_text() {
+    let root = tempfile::tempdir().unwrap();
+    let dataset = Dataset::open(root.path(), "ds").unwrap();
+    let mut writer = dataset.begin_batch("b1", "b1", timestamp(0)).unwrap();
+    writer
+        .write(vec![
+            json!({"v": 1, "l": [1, "two"], "empty": {}, "n": null}),
+            json!({"v": true, "l": [3], "empty": {}, "n": null}),
+            json!({"v": [1, 2], "l": null}),
+        ])
+        .unwrap();
+    let summary = writer.commit().unwrap();
+    assert_eq!(column_type(&summary.schema, "v"), DataType::Utf8);
+    assert_eq!(column_type(&summary.schema, "n"), DataType::Null);
+    assert_eq!(column_type(&summary.schema, "empty"), DataType::Null);
+    let records = read_records(dataset.dir());
+    let v: Vec<&Value> = records.iter().map(|record| &record["v"]).collect();
+    assert_eq!(v, [&json!("1"), &json!("true"), &json!("[1,2]")]);
+    assert_eq!(records[0]["l"], json!(["1", "two"]));
+    assert_eq!(records[1]["l"], json!(["3"]));
+}
+
+#[test]
+fn later_batches_add_columns_and_widen_the_dataset_schema() {
+    let root = tempfile::tempdir().unwrap();
+    let dataset = Dataset::open(root.path(), "ds").unwrap();
+    let mut first = dataset.begin_batch("b1", "b1", timestamp(1_000)).unwrap();
+    first.write(vec![json!({"id": 1, "n": 10})]).unwrap();
+    first.commit().unwrap();
+    let mut second = dataset.begin_batch("b2", "b2", timestamp(2_000)).unwrap();
+    second
+        .write(vec![json!({"id": 2, "n": "ten", "extra": {"x": true}})])
+        .unwrap();
+    second.commit().unwrap();
+
+    let schema = dataset.schema().unwrap().unwrap();
+    let names: Vec<&str> = schema
+        .fields()
+        .iter()
+        .map(|field| field.name().as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["id", "n", "extra", RUN_ID_COLUMN, INGESTED_AT_COLUMN]
+    );
+    assert_eq!(column_type(&schema, "id"), DataType::Int64);
+    assert_eq!(column_type(&schema, "n"), DataType::Utf8);
+    assert!(matches!(column_type(&schema, "extra"), DataType::Struct(_)));
+
+    let head = dataset.head(10).unwrap();
+    assert_eq!(head.len(), 2);
+    assert_eq!(head[0]["n"], 10);
+    assert_eq!(head[0][RUN_ID_COLUMN], "b1");
+    assert_eq!(head[1]["n"], "ten");
+    assert_eq!(head[1]["extra"], json!({"x": true}));
+    assert_eq!(dataset.head(1).unwrap().len(), 1);
+    assert_eq!(dataset.record_count().unwrap(), 2);
+    let batch_ids: Vec<String> = dataset
+        .batches()
+        .unwrap()
+        .into_iter()
+        .map(|batch| batch.batch_id)
+        .collect();
+    assert_eq!(batch_ids, ["b1", "b2"]);
+}
+
+#[test]
+fn nothing_is_visible_before_commit_and_a_dropped_writer_leaves_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let dataset = Dataset::open(root.path(), "ds")
+        .unwrap()
+        .with_writer_options(WriterOptions {
+            max_row_group_records: 10,
+            ..WriterOptions::default()
+        });
+    let mut writer = dataset.begin_batch("b1", "b1", timestamp(0)).unwrap();
+    writer
+        .write((0..100).map(|i| json!({"i": i})).collect())
+        .unwrap();
+    // Files exist, but only in the staging area, whose name readers skip.
+    let staged = all_parquet_files(root.path());
+    assert!(!staged.is_empty());
+    for path in &staged {
+        let relative = path.strip_prefix(root.path()).unwrap();
+        assert!(
+            relative.to_str().unwrap().starts_with(".flowd-staging/"),
+            "{relative:?}"
+        );
+    }
+    assert!(all_parquet_files(dataset.dir()).is_empty());
+    assert_eq!(dataset.record_count().unwrap(), 0);
+    drop(writer);
+    assert!(all_parquet_files(root.path()).is_empty());
+    assert!(dataset.batches().unwrap().is_empty());
+
+    let mut aborted = dataset.begin_batch("b2", "b2", timestamp(0)).unwrap();
+    aborted.write(vec![json!({"i": 1})]).unwrap();
+    aborted.abort().unwrap();
+    assert!(all_parquet_files(root.path()).is_empty());
+}
+
+#[test]
+fn retrying_a_batch_id_replaces_the_batch() {
+    let root = tempfile::tempdir().unwrap();
+    let dataset = Dataset::open(root.path(), "ds").unwrap();
+    for attempt in 0..3 {
+        let mut writer = dataset
+            .begin_batch("run-7", "run-7", timestamp(attempt))
+            .unwrap();
+        writer
+            .write(
+                (0..50)
+                    .map(|i| json!({"i": i, "attempt": attempt}))
+                    .collect(),
+            )
+            .unwrap();
+        writer.commit().unwrap();
+        assert_eq!(dataset.record_count().unwrap(), 50);
+    }
+    assert_eq!(dataset.batches().unwrap().len(), 1);
+    let records = read_records(dataset.dir());
+    assert_eq!(records.len(), 50);
+    assert!(records.iter().all(|record| record["attempt"] == 2));
+    // The superseded batches left nothing behind, staged or not.
+    assert_eq!(all_parquet_files(root.path()).len(), 1);
+    assert_eq!(dataset.sweep_staging().unwrap(), 0);
+}
+
+#[test]
+fn an_empty_batch_replaces_an_earlier_attempt() {
+    let root = tempfile::tempdir().unwrap();
+    let dataset = Dataset::open(root.path(), "ds").unwrap();
+    let mut writer = dataset.begin_batch("r", "r", timestamp(0)).unwrap();
+    writer.write(vec![json!({"a": 1})]).unwrap();
+    writer.commit().unwrap();
+    let summary = dataset
+        .begin_batch("r", "r", timestamp(0))
+        .unwrap()
+        .commit()
+        .unwrap();
+    assert_eq!(summary.batch.record_count, 0);
+    assert!(summary.batch.files.is_empty());
+    assert_eq!(dataset.record_count().unwrap(), 0);
+    assert_eq!(dataset.schema().unwrap(), None);
+}
+
+#[test]
+fn a_large_run_never_buffers_more_than_one_row_group() {
+    let root = tempfile::tempdir().unwrap();
+    let dataset = Dataset::open(root.path(), "ds").unwrap();
+    let mut writer = dataset.begin_batch("big", "big", timestamp(0)).unwrap();
+    for page in 0..2_000 {
+        let records = (0..100)
+            .map(|i| json!({"id": page * 100 + i, "s": "x"}))
+            .collect();
+        writer.write(records).unwrap();
+        assert!(writer.buffered_records() < 10_000);
+    }
+    assert_eq!(writer.peak_buffered_records(), 10_000);
+    let summary = writer.commit().unwrap();
+    assert_eq!(summary.batch.record_count, 200_000);
+    assert_eq!(summary.batch.files.len(), 1);
+    let file = File::open(&dataset.parquet_files().unwrap()[0]).unwrap();
+    let metadata = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .metadata()
+        .clone();
+    assert_eq!(metadata.num_row_groups(), 20);
+}
+
+#[test]
+fn names_that_are_not_single_visible_path_components_are_refused() {
+    let root = tempfile::tempdir().unwrap();
+    for bad in ["", "..", "a/b", "_hidden", ".x", "-x"] {
+        assert!(Dataset::open(root.path(), bad).is_err(), "{bad:?}");
+    }
+    let dataset = Dataset::open(root.path(), "ok").unwrap();
+    assert!(dataset.begin_batch("../x", "r", timestamp(0)).is_err());
+    let error = dataset
+        .begin_batch("b", "r", timestamp(0))
+        .unwrap()
+        .write(vec![json!([1])])
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "record 0 of the page is not a json object"
+    );
+}
