@@ -7,6 +7,7 @@
 
 mod error;
 mod model;
+mod runs;
 mod sqlite;
 
 pub use error::StoreError;
@@ -14,6 +15,7 @@ pub use model::{
     Credential, DeleteOutcome, NewCredential, Reference, ReplaceOutcome, ResourceKind, Sandbox,
     Scope, SeedResource, StoredResource,
 };
+pub use runs::{NewRun, RunRecord, RunStatus};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
@@ -82,6 +84,50 @@ pub trait Store: Send + Sync + 'static {
         body: &Value,
         expected_revision: Option<i64>,
     ) -> Result<ReplaceOutcome, StoreError>;
+
+    /// Enqueues a run. Fails with [`StoreError::AlreadyExists`] when the flow
+    /// already has a run for that window end.
+    async fn insert_run(&self, run: &NewRun) -> Result<(), StoreError>;
+
+    /// Claims the oldest due run for `worker_id` with a lease of `lease_ms`:
+    /// a pending run whose time has come, or a run whose lease expired.
+    async fn claim_run(
+        &self,
+        worker_id: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<RunRecord>, StoreError>;
+
+    /// Extends the lease; `false` when `worker_id` no longer holds it.
+    async fn heartbeat_run(
+        &self,
+        run_id: &str,
+        worker_id: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Records the outcome (`Success`, `Failed`, or `Pending` again with a
+    /// later `scheduled_at` for a retry) and releases the lease; `false` when
+    /// `worker_id` no longer holds it (nothing is written then).
+    async fn finish_run(
+        &self,
+        run_id: &str,
+        worker_id: &str,
+        status: RunStatus,
+        scheduled_at: i64,
+        body: &Value,
+    ) -> Result<bool, StoreError>;
+
+    /// One run of the scope.
+    async fn get_run(&self, scope: &Scope, run_id: &str) -> Result<Option<RunRecord>, StoreError>;
+
+    /// The runs of the scope, of one flow when given, oldest window first.
+    async fn list_runs(
+        &self,
+        scope: &Scope,
+        flow_id: Option<&str>,
+    ) -> Result<Vec<RunRecord>, StoreError>;
 
     /// Deletes a resource unless a resource of the scope refers to it through
     /// one of `references`; the check and the delete are one transaction.

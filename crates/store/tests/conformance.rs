@@ -3,8 +3,8 @@
 //! that opens it and calls [`run_conformance_suite`].
 
 use flowd_store::{
-    DeleteOutcome, NewCredential, Reference, ReplaceOutcome, ResourceKind, Scope, SeedResource,
-    SqliteStore, Store, StoreError,
+    DeleteOutcome, NewCredential, NewRun, Reference, ReplaceOutcome, ResourceKind, RunStatus,
+    Scope, SeedResource, SqliteStore, Store, StoreError,
 };
 use serde_json::json;
 
@@ -217,7 +217,190 @@ async fn delete_is_refused_while_referenced(store: &dyn Store) {
     );
 }
 
+fn new_run(id: &str, scope: &Scope, window_end: i64, scheduled_at: i64) -> NewRun {
+    NewRun {
+        id: id.to_owned(),
+        scope: scope.clone(),
+        flow_id: "flow-1".to_owned(),
+        window_start: Some(window_end - 1000),
+        window_end,
+        scheduled_at,
+        body: json!({"id": id}),
+    }
+}
+
+async fn runs_are_claimed_once_in_order_and_only_when_due(store: &dyn Store) {
+    let mine = scope("ORG1", "runs");
+    store
+        .insert_run(&new_run("run-b", &mine, 2000, 200))
+        .await
+        .unwrap();
+    store
+        .insert_run(&new_run("run-a", &mine, 1000, 100))
+        .await
+        .unwrap();
+    store
+        .insert_run(&new_run("run-later", &mine, 3000, 10_000))
+        .await
+        .unwrap();
+    let same_window = store
+        .insert_run(&new_run("run-dup", &mine, 1000, 100))
+        .await;
+    assert!(
+        matches!(same_window, Err(StoreError::AlreadyExists { .. })),
+        "one run per window"
+    );
+
+    let first = store
+        .claim_run("worker-1", 500, 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.id, "run-a", "the oldest due run first");
+    assert_eq!(first.status, RunStatus::InProgress);
+    assert_eq!(first.attempts, 1);
+    assert_eq!(first.lease_owner.as_deref(), Some("worker-1"));
+    let second = store
+        .claim_run("worker-2", 500, 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.id, "run-b", "a claimed run is not claimed again");
+    assert!(
+        store
+            .claim_run("worker-3", 500, 60_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "run-later is not due"
+    );
+
+    assert!(
+        store
+            .heartbeat_run("run-a", "worker-1", 600, 60_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .heartbeat_run("run-a", "worker-2", 600, 60_000)
+            .await
+            .unwrap(),
+        "only the owner heartbeats"
+    );
+    assert!(
+        store
+            .finish_run(
+                "run-a",
+                "worker-1",
+                RunStatus::Success,
+                100,
+                &json!({"done": true})
+            )
+            .await
+            .unwrap()
+    );
+    let done = store.get_run(&mine, "run-a").await.unwrap().unwrap();
+    assert_eq!(done.status, RunStatus::Success);
+    assert_eq!(done.body, json!({"done": true}));
+    assert_eq!(done.lease_owner, None);
+    assert!(
+        !store
+            .finish_run("run-a", "worker-1", RunStatus::Failed, 100, &json!({}))
+            .await
+            .unwrap(),
+        "a finished run cannot be finished again"
+    );
+    assert!(
+        store
+            .get_run(&scope("ORG2", "runs"), "run-a")
+            .await
+            .unwrap()
+            .is_none(),
+        "runs are scoped"
+    );
+}
+
+async fn an_expired_lease_is_taken_over_and_the_old_worker_is_fenced(store: &dyn Store) {
+    let mine = scope("ORG1", "leases");
+    store
+        .insert_run(&new_run("run-x", &mine, 1000, 0))
+        .await
+        .unwrap();
+    let claimed = store
+        .claim_run("dying-worker", 100, 1_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.id, "run-x");
+    assert!(
+        store
+            .claim_run("other", 500, 1_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "the lease still holds"
+    );
+    let taken = store
+        .claim_run("other", 1_200, 1_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(taken.id, "run-x", "an expired lease is taken over");
+    assert_eq!(taken.attempts, 2);
+    assert!(
+        !store
+            .heartbeat_run("run-x", "dying-worker", 1_300, 1_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .finish_run("run-x", "dying-worker", RunStatus::Success, 0, &json!({}))
+            .await
+            .unwrap(),
+        "the old worker cannot overwrite the new one's outcome"
+    );
+    // A retry: back to pending, due later.
+    assert!(
+        store
+            .finish_run(
+                "run-x",
+                "other",
+                RunStatus::Pending,
+                5_000,
+                &json!({"retry": 1})
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_run("other", 4_000, 1_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let retried = store
+        .claim_run("other", 5_000, 1_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((retried.id.as_str(), retried.attempts), ("run-x", 3));
+    let listed = store.list_runs(&mine, Some("flow-1")).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(
+        store
+            .list_runs(&mine, Some("other-flow"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 async fn run_conformance_suite(store: &dyn Store) {
+    runs_are_claimed_once_in_order_and_only_when_due(store).await;
+    an_expired_lease_is_taken_over_and_the_old_worker_is_fenced(store).await;
     credentials_are_found_by_token_hash_only(store).await;
     sandboxes_are_created_once_with_their_seed(store).await;
     resources_round_trip_and_stay_in_their_scope(store).await;
@@ -270,4 +453,45 @@ async fn sqlite_store_keeps_data_across_reopen_and_migrates_once() {
         .unwrap()
         .unwrap();
     assert_eq!(read.body, json!({"n": 1}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_workers_never_claim_the_same_run() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(
+        SqliteStore::open_in_data_dir(data_dir.path())
+            .await
+            .unwrap(),
+    );
+    let mine = scope("ORG1", "busy");
+    for n in 0..60 {
+        store
+            .insert_run(&new_run(&format!("run-{n:02}"), &mine, 1000 + n, 0))
+            .await
+            .unwrap();
+    }
+    let mut workers = Vec::new();
+    for worker in 0..4 {
+        let store = store.clone();
+        workers.push(tokio::spawn(async move {
+            let mut claimed = Vec::new();
+            while let Some(run) = store
+                .claim_run(&format!("worker-{worker}"), 10, 60_000)
+                .await
+                .unwrap()
+            {
+                claimed.push(run.id);
+            }
+            claimed
+        }));
+    }
+    let mut all = Vec::new();
+    for worker in workers {
+        all.extend(worker.await.unwrap());
+    }
+    all.sort();
+    let before = all.len();
+    all.dedup();
+    assert_eq!(before, all.len(), "a run was claimed twice");
+    assert_eq!(all.len(), 60, "every run was claimed");
 }

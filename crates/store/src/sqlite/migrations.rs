@@ -35,6 +35,24 @@ const STEPS: &[&str] = &[
         updated_at INTEGER NOT NULL,
         UNIQUE (org_id, sandbox_name, kind, id)
     ) STRICT;",
+    // 2: the run queue.
+    "CREATE TABLE runs (
+        id TEXT PRIMARY KEY NOT NULL,
+        org_id TEXT NOT NULL,
+        sandbox_name TEXT NOT NULL,
+        flow_id TEXT NOT NULL,
+        window_start INTEGER,
+        window_end INTEGER NOT NULL,
+        scheduled_at INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_expires_at INTEGER,
+        body TEXT NOT NULL CHECK (json_valid(body)),
+        UNIQUE (org_id, sandbox_name, flow_id, window_end)
+    ) STRICT;
+    CREATE INDEX runs_due ON runs (status, scheduled_at);
+    CREATE INDEX runs_of_flow ON runs (org_id, sandbox_name, flow_id, window_end);",
 ];
 
 /// Brings the database to the newest schema version.

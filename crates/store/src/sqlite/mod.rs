@@ -3,6 +3,7 @@
 //! a crash at any moment leaves the file consistent.
 
 mod migrations;
+mod run_queue;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -20,6 +21,7 @@ use crate::model::{
     Credential, DeleteOutcome, NewCredential, Reference, ReplaceOutcome, ResourceKind, Sandbox,
     Scope, StoredResource,
 };
+use crate::runs::{NewRun, RunRecord, RunStatus};
 use crate::{SandboxSeeder, Store, StoreError};
 
 /// The database file name inside the data directory.
@@ -310,6 +312,52 @@ impl Store for SqliteStore {
             revision,
             position,
         }))
+    }
+
+    async fn insert_run(&self, run: &NewRun) -> Result<(), StoreError> {
+        run_queue::insert_run(&self.pool, run).await
+    }
+
+    async fn claim_run(
+        &self,
+        worker_id: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<RunRecord>, StoreError> {
+        run_queue::claim_run(&self.pool, worker_id, now_ms, lease_ms).await
+    }
+
+    async fn heartbeat_run(
+        &self,
+        run_id: &str,
+        worker_id: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<bool, StoreError> {
+        run_queue::heartbeat_run(&self.pool, run_id, worker_id, now_ms, lease_ms).await
+    }
+
+    async fn finish_run(
+        &self,
+        run_id: &str,
+        worker_id: &str,
+        status: RunStatus,
+        scheduled_at: i64,
+        body: &Value,
+    ) -> Result<bool, StoreError> {
+        run_queue::finish_run(&self.pool, run_id, worker_id, status, scheduled_at, body).await
+    }
+
+    async fn get_run(&self, scope: &Scope, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
+        run_queue::get_run(&self.pool, scope, run_id).await
+    }
+
+    async fn list_runs(
+        &self,
+        scope: &Scope,
+        flow_id: Option<&str>,
+    ) -> Result<Vec<RunRecord>, StoreError> {
+        run_queue::list_runs(&self.pool, scope, flow_id).await
     }
 
     async fn delete_resource(
