@@ -495,3 +495,14 @@ async fn concurrent_workers_never_claim_the_same_run() {
     assert_eq!(before, all.len(), "a run was claimed twice");
     assert_eq!(all.len(), 60, "every run was claimed");
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_data_dir_created_by_the_store_is_private_to_its_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let data_dir = parent.path().join("flowd-data");
+    SqliteStore::open_in_data_dir(&data_dir).await.unwrap();
+    let mode = std::fs::metadata(&data_dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+}

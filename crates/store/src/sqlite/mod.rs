@@ -36,10 +36,21 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the store inside `data_dir` and migrates it.
     pub async fn open_in_data_dir(data_dir: &Path) -> Result<SqliteStore, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+        let data_dir_error = |source| StoreError::DataDir {
             path: data_dir.display().to_string(),
             source,
-        })?;
+        };
+        if !data_dir.exists() {
+            std::fs::create_dir_all(data_dir).map_err(data_dir_error)?;
+            // A data dir flowd creates is its own: credentials, keys and
+            // datasets are nobody else's business.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))
+                    .map_err(data_dir_error)?;
+            }
+        }
         Self::open_file(&data_dir.join(DATABASE_FILE_NAME)).await
     }
 
