@@ -1,0 +1,208 @@
+//! Lenient reading of the stored JSON: a flow's `scheduleParams` and an ad hoc run's
+//! `{windowStartTime, windowEndTime}`.
+//!
+//! The wire carries numbers both as numbers and as numeric strings and booleans as
+//! `"true"`/`"false"` (a flow's GET returns strings, reference §7.2), so both are accepted;
+//! `null` counts as absent. The flow spec's own rules (`interval ≥ 15` for `minute`, `once`
+//! forbidding `interval`) are the API's to enforce and are not re-checked: a stored `once`
+//! flow that carries an `interval` simply ignores it.
+
+use std::num::NonZeroU32;
+
+use jiff::Timestamp;
+use serde_json::{Map, Value};
+
+use super::{FieldProblem, Frequency, Recurrence, Schedule, ScheduleError};
+
+impl Schedule {
+    /// Parses a flow's `scheduleParams` (`{startTime, frequency, interval, backfill}`),
+    /// reporting every malformed field at once.
+    pub fn from_params(schedule_params: &Value) -> Result<Schedule, ScheduleError> {
+        let Some(object) = schedule_params.as_object() else {
+            return Err(ScheduleError::InvalidScheduleParams(vec![
+                FieldProblem::new("", "must be an object"),
+            ]));
+        };
+        let mut problems = Vec::new();
+        let start_time = required(object, "startTime", &mut problems)
+            .and_then(|value| epoch_seconds("/startTime", value, &mut problems));
+        let frequency = required(object, "frequency", &mut problems)
+            .and_then(|value| frequency("/frequency", value, &mut problems));
+        let recurrence = match frequency {
+            None => None,
+            Some(Frequency::Once) => Some(Recurrence::Once),
+            Some(frequency) => required(object, "interval", &mut problems)
+                .and_then(|value| interval("/interval", value, &mut problems))
+                .map(|interval| Recurrence::Every {
+                    frequency,
+                    interval,
+                }),
+        };
+        let backfill = match optional(object, "backfill") {
+            None => Some(true),
+            Some(value) => boolean("/backfill", value, &mut problems),
+        };
+        match (start_time, recurrence, backfill) {
+            (Some(start_time), Some(recurrence), Some(backfill)) if problems.is_empty() => {
+                Ok(Schedule::new(start_time, recurrence, backfill))
+            }
+            _ => Err(ScheduleError::InvalidScheduleParams(problems)),
+        }
+    }
+}
+
+/// The window of an ad hoc run (`POST /runs` with `params {windowStartTime, windowEndTime}`):
+/// `(start, end)` of the half-open `[start, end)`, where a missing start means the beginning
+/// of time. The end is required and must be after the start.
+pub fn adhoc_window(params: &Value) -> Result<(Option<Timestamp>, Timestamp), ScheduleError> {
+    let Some(object) = params.as_object() else {
+        return Err(ScheduleError::InvalidAdhocWindow(vec![FieldProblem::new(
+            "",
+            "must be an object",
+        )]));
+    };
+    let mut problems = Vec::new();
+    let start = match optional(object, "windowStartTime") {
+        None => Some(None),
+        Some(value) => epoch_seconds("/windowStartTime", value, &mut problems).map(Some),
+    };
+    let end = required(object, "windowEndTime", &mut problems)
+        .and_then(|value| epoch_seconds("/windowEndTime", value, &mut problems));
+    if let (Some(Some(start)), Some(end)) = (start, end)
+        && start >= end
+    {
+        problems.push(FieldProblem::new(
+            "/windowEndTime",
+            format!(
+                "must be after windowStartTime ({} is not after {})",
+                end.as_second(),
+                start.as_second()
+            ),
+        ));
+    }
+    match (start, end) {
+        (Some(start), Some(end)) if problems.is_empty() => Ok((start, end)),
+        _ => Err(ScheduleError::InvalidAdhocWindow(problems)),
+    }
+}
+
+/// The member `name`, treating `null` as absent.
+fn optional<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    object.get(name).filter(|value| !value.is_null())
+}
+
+fn required<'a>(
+    object: &'a Map<String, Value>,
+    name: &str,
+    problems: &mut Vec<FieldProblem>,
+) -> Option<&'a Value> {
+    let value = optional(object, name);
+    if value.is_none() {
+        problems.push(FieldProblem::new(format!("/{name}"), "is required"));
+    }
+    value
+}
+
+/// An integer given as a JSON number (`1632809759`, `1632809759.0`) or a numeric string
+/// (`"1632809759"`); fractions are refused rather than rounded.
+fn integer(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(number) => number
+            .as_i64()
+            .or_else(|| number.as_f64().and_then(whole_float_to_i64)),
+        Value::String(text) => {
+            let text = text.trim();
+            text.parse::<i64>()
+                .ok()
+                .or_else(|| text.parse::<f64>().ok().and_then(whole_float_to_i64))
+        }
+        _ => None,
+    }
+}
+
+fn whole_float_to_i64(float: f64) -> Option<i64> {
+    // The bounds are exact powers of two, so the comparison is exact; `as` cannot saturate.
+    let in_range = (-(2f64.powi(63))..2f64.powi(63)).contains(&float);
+    (float.fract() == 0.0 && in_range).then_some(float as i64)
+}
+
+fn epoch_seconds(
+    pointer: &str,
+    value: &Value,
+    problems: &mut Vec<FieldProblem>,
+) -> Option<Timestamp> {
+    let Some(seconds) = integer(value) else {
+        problems.push(FieldProblem::new(
+            pointer,
+            format!("must be whole epoch seconds as a number or a numeric string, got {value}"),
+        ));
+        return None;
+    };
+    match Timestamp::from_second(seconds) {
+        Ok(timestamp) => Some(timestamp),
+        Err(_) => {
+            problems.push(FieldProblem::new(
+                pointer,
+                format!("{seconds} is outside the supported time range"),
+            ));
+            None
+        }
+    }
+}
+
+fn frequency(pointer: &str, value: &Value, problems: &mut Vec<FieldProblem>) -> Option<Frequency> {
+    let found = value.as_str().and_then(|text| {
+        let text = text.trim();
+        Frequency::ALL
+            .into_iter()
+            .find(|frequency| frequency.as_str().eq_ignore_ascii_case(text))
+    });
+    if found.is_none() {
+        problems.push(FieldProblem::new(
+            pointer,
+            format!("must be one of once, minute, hour, day, week, got {value}"),
+        ));
+    }
+    found
+}
+
+fn interval(pointer: &str, value: &Value, problems: &mut Vec<FieldProblem>) -> Option<NonZeroU32> {
+    let Some(interval) = integer(value) else {
+        problems.push(FieldProblem::new(
+            pointer,
+            format!("must be an integer as a number or a numeric string, got {value}"),
+        ));
+        return None;
+    };
+    if interval < 1 {
+        problems.push(FieldProblem::new(
+            pointer,
+            format!("must be at least 1, got {interval}"),
+        ));
+        return None;
+    }
+    let interval = u32::try_from(interval).ok().and_then(NonZeroU32::new);
+    if interval.is_none() {
+        problems.push(FieldProblem::new(
+            pointer,
+            format!("must be at most {}", u32::MAX),
+        ));
+    }
+    interval
+}
+
+fn boolean(pointer: &str, value: &Value, problems: &mut Vec<FieldProblem>) -> Option<bool> {
+    let found = match value {
+        Value::Bool(flag) => Some(*flag),
+        Value::String(text) if text.trim().eq_ignore_ascii_case("true") => Some(true),
+        Value::String(text) if text.trim().eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    };
+    if found.is_none() {
+        problems.push(FieldProblem::new(
+            pointer,
+            format!("must be true or false (or the strings \"true\"/\"false\"), got {value}"),
+        ));
+    }
+    found
+}

@@ -1,0 +1,69 @@
+//! Source hygiene checks that clippy does not make: every module opens with a `//!` doc
+//! comment, and library files stay small enough to hold one idea.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn rust_sources(directory: &Path, sources: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(directory).expect("source directory is readable") {
+        let path = entry.expect("directory entry").path();
+        if path.is_dir() {
+            rust_sources(&path, sources);
+        } else if path.extension().is_some_and(|extension| extension == "rs") {
+            sources.push(path);
+        }
+    }
+}
+
+fn crate_sources() -> Vec<PathBuf> {
+    let mut sources = Vec::new();
+    rust_sources(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut sources,
+    );
+    rust_sources(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests"),
+        &mut sources,
+    );
+    sources.sort();
+    sources
+}
+
+#[test]
+fn every_module_has_a_doc_comment() {
+    let undocumented: Vec<String> = crate_sources()
+        .into_iter()
+        .filter(|path| {
+            let text = fs::read_to_string(path).expect("source is readable");
+            !text.trim_start().starts_with("//!")
+        })
+        .map(|path| path.display().to_string())
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "modules without a leading //! doc comment: {undocumented:?}"
+    );
+}
+
+#[test]
+fn library_files_stay_under_600_lines_outside_tests() {
+    const MAXIMUM_LINES: usize = 600;
+    let oversized: Vec<String> = crate_sources()
+        .into_iter()
+        .filter(|path| {
+            path.components()
+                .any(|component| component.as_os_str() == "src")
+        })
+        .filter_map(|path| {
+            let text = fs::read_to_string(&path).expect("source is readable");
+            // Unit tests at the bottom of a file do not count against its size.
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            let lines = code.lines().count();
+            (lines > MAXIMUM_LINES).then(|| format!("{} ({lines} lines)", path.display()))
+        })
+        .collect();
+    assert!(
+        oversized.is_empty(),
+        "files over {MAXIMUM_LINES} lines: {oversized:?}"
+    );
+}
