@@ -18,6 +18,7 @@
 pub mod cipher;
 pub mod error;
 pub mod key;
+pub mod sealed;
 
 pub use cipher::{Cipher, TOKEN_VERSION_PREFIX, is_encrypted_token};
 pub use error::SecretsError;
