@@ -65,12 +65,18 @@ pub enum FlowErrorCode {
     VersionMismatch,
     /// `1405-400`: the body is empty.
     EmptyBody,
+    /// `1409-400`: the operation does not apply in the resource's current
+    /// state (re-triggering a run that has not failed, a second run for a
+    /// window).
+    NotApplicableInState,
     /// `1411-400`: the id in the path is not a UUID.
     InvalidPathId,
     /// `1410-400`: `state` may not be given when creating a flow.
     StateNotAllowed,
     /// `1413-400`: a referenced spec id does not exist.
     InvalidSpecId,
+    /// `1430-400`: the flow a run names does not exist in this sandbox.
+    FlowNotFound,
     /// `1414-400`: a connection's connection spec cannot change.
     ConnectionSpecImmutable,
     /// `1415-400`: `auth.specName` names no auth spec of the connection spec.
@@ -113,9 +119,15 @@ impl FlowErrorCode {
             RequiredHeaderMissing => (1403, StatusCode::BAD_REQUEST, "Required header missing"),
             VersionMismatch => (1404, StatusCode::PRECONDITION_FAILED, "Version mismatch"),
             EmptyBody => (1405, StatusCode::BAD_REQUEST, "Request body is empty"),
+            NotApplicableInState => (
+                1409,
+                StatusCode::BAD_REQUEST,
+                "Operation not applicable in current state",
+            ),
             InvalidPathId => (1411, StatusCode::BAD_REQUEST, "Invalid entity id"),
             StateNotAllowed => (1410, StatusCode::BAD_REQUEST, "State not allowed"),
             InvalidSpecId => (1413, StatusCode::BAD_REQUEST, "Invalid spec id"),
+            FlowNotFound => (1430, StatusCode::BAD_REQUEST, "Flow not found"),
             ConnectionSpecImmutable => (
                 1414,
                 StatusCode::BAD_REQUEST,

@@ -43,6 +43,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::flow_specs::routes())
         .merge(routes::connections::routes())
         .merge(routes::flows::routes())
+        .merge(routes::runs::routes())
         .merge(routes::source_connections::routes())
         .merge(routes::target_connections::routes());
     Router::new()

@@ -2,6 +2,7 @@
 //! It parses arguments, sets up logging, and wires the store into the API;
 //! all behaviour lives in the libraries.
 
+mod dataset;
 mod serve;
 mod spec_test;
 mod spec_validate;
@@ -33,6 +34,8 @@ enum Command {
         #[command(subcommand)]
         command: SpecCommand,
     },
+    /// Read datasets back from the data dir (no server needed).
+    Dataset(dataset::DatasetArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -46,6 +49,21 @@ struct ServeArgs {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "FLOWD_MAX_BODY_BYTES", default_value_t = flowd_api::DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
+    /// Workers executing runs concurrently.
+    #[arg(long, env = "FLOWD_WORKERS", default_value_t = 2)]
+    workers: usize,
+    /// Attempts of a failing run before it is marked failed.
+    #[arg(long, env = "FLOWD_RUN_ATTEMPTS", default_value_t = 3)]
+    run_attempts: u32,
+    /// Retries of one upstream request (connection errors, 429, 5xx).
+    #[arg(long, env = "FLOWD_HTTP_RETRIES", default_value_t = 5)]
+    http_retries: u32,
+    /// Delay before a failed run's first retry, in milliseconds (doubled each time).
+    #[arg(long, env = "FLOWD_RETRY_BACKOFF_MS", default_value_t = 5_000)]
+    retry_backoff_ms: u64,
+    /// How often the planner looks for due windows, in milliseconds.
+    #[arg(long, env = "FLOWD_PLANNER_TICK_MS", default_value_t = 5_000)]
+    planner_tick_ms: u64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -107,6 +125,7 @@ fn main() -> ExitCode {
         Command::Spec {
             command: SpecCommand::Test(args),
         } => spec_test::run(args),
+        Command::Dataset(args) => report(run_async(dataset::run(args))),
         Command::Serve(args) => report(run_async(serve::run(args))),
         Command::Credentials {
             command: CredentialsCommand::Create { data_dir, org },

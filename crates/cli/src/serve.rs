@@ -8,6 +8,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use flowd_api::{ApiConfig, AppState, IssuedCredential, issue_credential};
+use flowd_scheduler::executor::RunContext;
+use flowd_scheduler::planner::run_planner;
+use flowd_scheduler::worker::{WorkerOptions, run_worker};
 use flowd_secrets::{Cipher, SecretKey};
 use flowd_store::{SqliteStore, Store};
 use tracing_subscriber::EnvFilter;
@@ -39,25 +42,80 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     let secret_key = SecretKey::load_or_create(&args.data_dir)
         .context("loading the key that encrypts connection credentials")?;
+    let cipher = Cipher::new(secret_key);
+    let shared_store: Arc<dyn Store> = Arc::new(store.clone());
     let state = AppState::new(
-        Arc::new(store.clone()),
+        shared_store.clone(),
         ApiConfig {
             max_body_bytes: args.max_body_bytes,
             ..ApiConfig::default()
         },
-        Cipher::new(secret_key),
+        cipher.clone(),
     );
+    let (stop_sender, stop_receiver) = tokio::sync::watch::channel(false);
+    let background = start_runs(&args, shared_store, cipher, stop_receiver)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let address = listener.local_addr()?;
-    tracing::info!(data_dir = %args.data_dir.display(), "listening on http://{address}");
+    tracing::info!(data_dir = %args.data_dir.display(), workers = args.workers, "listening on http://{address}");
     axum::serve(listener, flowd_api::app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    // Runs in progress finish; no new run is claimed.
+    let _ = stop_sender.send(true);
+    for task in background {
+        let _ = task.await;
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Starts the planner and the worker pool of `flowd serve`.
+fn start_runs(
+    args: &ServeArgs,
+    store: Arc<dyn Store>,
+    cipher: Cipher,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let http = flowd_connector::HttpClient::new(flowd_connector::HttpOptions {
+        retries: args.http_retries,
+        ..flowd_connector::HttpOptions::default()
+    })?;
+    let context = RunContext {
+        store,
+        cipher: Arc::new(cipher),
+        http,
+        datasets_root: args.data_dir.join("datasets"),
+    };
+    let process_id = uuid_like();
+    let mut tasks = vec![tokio::spawn(run_planner(
+        context.clone(),
+        std::time::Duration::from_millis(args.planner_tick_ms),
+        stop.clone(),
+    ))];
+    for worker in 0..args.workers {
+        let mut options = WorkerOptions::new(format!("{process_id}-worker-{worker}"));
+        options.run_attempts = args.run_attempts.max(1);
+        options.retry_backoff = std::time::Duration::from_millis(args.retry_backoff_ms);
+        options.poll_every = std::time::Duration::from_millis(args.planner_tick_ms.min(1000));
+        tasks.push(tokio::spawn(run_worker(
+            context.clone(),
+            options,
+            stop.clone(),
+        )));
+    }
+    Ok(tasks)
+}
+
+/// A process-unique prefix for worker ids (lease owners).
+fn uuid_like() -> String {
+    format!(
+        "{}-{}",
+        std::process::id(),
+        jiff::Timestamp::now().as_nanosecond()
+    )
 }
 
 /// Creates the first credential of an empty data dir, prints it once and

@@ -1,7 +1,6 @@
-//! flowd's scheduler: turns a flow's `scheduleParams` into the time windows its runs cover.
-//!
-//! Today this crate holds the pure scheduling logic ([`schedule`]); the scheduler loop, the
-//! worker pool and run leases build on it.
+//! flowd's scheduler: turns a flow's `scheduleParams` into the time windows its runs cover
+//! ([`schedule`], pure), enqueues due windows as runs ([`planner`]), and executes claimed runs
+//! into datasets ([`worker`], [`executor`]) through `flowd-connector` and `flowd-sink`.
 //!
 //! **API Boundary:** [`schedule`] does no IO, reads no clock and knows no store: `now` and the
 //! end of the flow's last window are always parameters, so every decision is reproducible in a
@@ -40,7 +39,10 @@
 //! * **A schedule ends where jiff's time range ends;** a first window whose `startTime − one
 //!   interval` precedes jiff's earliest instant has no start bound instead.
 
+pub mod executor;
+pub mod planner;
 pub mod schedule;
+pub mod worker;
 
 pub use schedule::{
     FieldProblem, Frequency, Recurrence, Schedule, ScheduleError, ScheduledWindow, adhoc_window,

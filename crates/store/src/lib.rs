@@ -74,6 +74,13 @@ pub trait Store: Send + Sync + 'static {
         kind: ResourceKind,
     ) -> Result<Vec<StoredResource>, StoreError>;
 
+    /// Every resource of one kind across all scopes (the scheduler scans
+    /// every sandbox's flows), oldest first.
+    async fn list_all_resources(
+        &self,
+        kind: ResourceKind,
+    ) -> Result<Vec<(Scope, StoredResource)>, StoreError>;
+
     /// Replaces a resource's body. With `expected_revision`, the write happens
     /// only if the stored revision still matches (optimistic concurrency).
     async fn replace_resource(
@@ -128,6 +135,17 @@ pub trait Store: Send + Sync + 'static {
         scope: &Scope,
         flow_id: Option<&str>,
     ) -> Result<Vec<RunRecord>, StoreError>;
+
+    /// Puts a failed run of the scope back in the queue (`RE_TRIGGER`): pending,
+    /// due at `now_ms`, without a lease, with a fresh retry budget (attempts
+    /// back to 0); its window and body are kept. `false` (nothing written) when the run is not in the scope or not
+    /// `Failed`.
+    async fn retrigger_run(
+        &self,
+        scope: &Scope,
+        run_id: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError>;
 
     /// Deletes a resource unless a resource of the scope refers to it through
     /// one of `references`; the check and the delete are one transaction.

@@ -118,6 +118,16 @@ async fn resources_round_trip_and_stay_in_their_scope(store: &dyn Store) {
             DeleteOutcome::NotFound
         );
     }
+    let everywhere = store
+        .list_all_resources(ResourceKind::ConnectionSpec)
+        .await
+        .unwrap();
+    assert!(
+        everywhere
+            .iter()
+            .any(|(scope, resource)| scope == &mine && resource.id == "id-1"),
+        "listing across scopes names each resource's scope"
+    );
     assert!(
         store
             .get_resource(&mine, ResourceKind::FlowSpec, "id-1")
@@ -398,9 +408,95 @@ async fn an_expired_lease_is_taken_over_and_the_old_worker_is_fenced(store: &dyn
     );
 }
 
+/// Runs after the two tests above: their runs are then either not due before
+/// 6_000 (run-x's lease, run-later) or leased until 60_500 (run-b).
+async fn only_a_failed_run_of_the_scope_is_retriggered(store: &dyn Store) {
+    let mine = scope("ORG1", "retrigger");
+    let mut run = new_run("run-f", &mine, 1000, 0);
+    run.flow_id = "flow-f".to_owned();
+    store.insert_run(&run).await.unwrap();
+    assert!(
+        !store.retrigger_run(&mine, "run-f", 5_100).await.unwrap(),
+        "a pending run is not retriggered"
+    );
+    let claimed = store
+        .claim_run("worker-f", 5_500, 1_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.id, "run-f");
+    assert!(
+        !store.retrigger_run(&mine, "run-f", 5_510).await.unwrap(),
+        "a run in progress is not retriggered"
+    );
+    assert!(
+        store
+            .finish_run(
+                "run-f",
+                "worker-f",
+                RunStatus::Failed,
+                0,
+                &json!({"errors": [{"code": "x", "message": "y"}]})
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .retrigger_run(&scope("ORG2", "retrigger"), "run-f", 5_550)
+            .await
+            .unwrap(),
+        "another scope's run is not retriggered"
+    );
+    assert!(
+        !store
+            .retrigger_run(&mine, "no-such-run", 5_550)
+            .await
+            .unwrap()
+    );
+    assert!(store.retrigger_run(&mine, "run-f", 5_600).await.unwrap());
+    let pending = store.get_run(&mine, "run-f").await.unwrap().unwrap();
+    assert_eq!(pending.status, RunStatus::Pending);
+    assert_eq!(pending.scheduled_at, 5_600);
+    assert_eq!(
+        (pending.lease_owner, pending.lease_expires_at),
+        (None, None)
+    );
+    assert_eq!(
+        pending.attempts, 0,
+        "a re-triggered run gets a fresh retry budget"
+    );
+    assert_eq!(
+        (pending.window_start, pending.window_end),
+        (Some(0), 1000),
+        "the window is kept"
+    );
+    assert_eq!(pending.body["errors"][0]["code"], "x", "the body is kept");
+    assert!(
+        !store.retrigger_run(&mine, "run-f", 5_650).await.unwrap(),
+        "a retriggered run is pending, not failed"
+    );
+    let reclaimed = store
+        .claim_run("worker-g", 5_700, 1_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((reclaimed.id.as_str(), reclaimed.attempts), ("run-f", 1));
+    let done = store
+        .finish_run("run-f", "worker-g", RunStatus::Success, 0, &json!({}))
+        .await
+        .unwrap();
+    assert!(done);
+    assert!(
+        !store.retrigger_run(&mine, "run-f", 5_800).await.unwrap(),
+        "a successful run is not retriggered"
+    );
+}
+
 async fn run_conformance_suite(store: &dyn Store) {
     runs_are_claimed_once_in_order_and_only_when_due(store).await;
     an_expired_lease_is_taken_over_and_the_old_worker_is_fenced(store).await;
+    only_a_failed_run_of_the_scope_is_retriggered(store).await;
     credentials_are_found_by_token_hash_only(store).await;
     sandboxes_are_created_once_with_their_seed(store).await;
     resources_round_trip_and_stay_in_their_scope(store).await;

@@ -19,11 +19,13 @@ use serde_json::{Value, json};
 
 use crate::body::JsonBody;
 use crate::error::{ApiError, FlowError, FlowErrorCode, json_response};
+use crate::listing::ListQuery;
 use crate::metadata::now_millis;
 use crate::path_id::PathId;
 use crate::routes::body_fields::client_instance_fields;
 use crate::routes::documents::{self, Collection, ResourceType};
 use crate::routes::flow_specs::FLOW_SPECS;
+use crate::routes::runs;
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
@@ -56,14 +58,52 @@ const FLOW_IMMUTABLE_FIELDS: &[&str] = &["flowSpec"];
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/flows", get(documents::list_handler::<Flows>).post(create))
+        .route("/flows", get(list).post(create))
         .route(
             "/flows/{id}",
-            get(documents::read_handler::<Flows>)
+            get(read)
                 .patch(patch)
                 .delete(documents::delete_handler::<Flows>),
         )
         .route("/flows/{id}/action", post(action))
+}
+
+/// `GET /flows`: the shared list, each flow's `lastRunDetails` following its
+/// latest run.
+async fn list(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let query = ListQuery::parse(query.as_deref(), FLOWS.sortable)?;
+    let mut last_runs = runs::last_run_details_by_flow(&state, &tenant.scope).await?;
+    let flows = state
+        .store
+        .list_resources(&tenant.scope, FLOWS.kind)
+        .await?
+        .into_iter()
+        .map(|stored| {
+            let mut flow = stored.body;
+            flow["lastRunDetails"] = last_runs.remove(&stored.id).unwrap_or_else(|| json!({}));
+            (stored.position, flow)
+        })
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        query.respond(flows, &format!("/{}", FLOWS.collection)),
+    ))
+}
+
+/// `GET /flows/{id}`: `{"items": [flow]}` with `lastRunDetails` following
+/// its latest run.
+async fn read(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    PathId(id): PathId,
+) -> Result<Response, ApiError> {
+    let mut flow = documents::load(&state, &tenant, FLOWS, &id).await?;
+    flow["lastRunDetails"] = runs::last_run_details(&state, &tenant.scope, &id).await?;
+    Ok(json_response(StatusCode::OK, json!({ "items": [flow] })))
 }
 
 /// Converts string values to the integer, number or boolean the schema's

@@ -9,5 +9,6 @@ mod documents;
 pub mod explore;
 pub mod flow_specs;
 pub mod flows;
+pub mod runs;
 pub mod source_connections;
 pub mod target_connections;

@@ -66,9 +66,19 @@ impl Server {
 
     /// Same, logging at `level` (`debug` shows every request).
     pub fn start_with_log_level(data_dir: &Path, level: &str) -> Server {
+        Server::start_with(data_dir, level, &[])
+    }
+
+    /// Same, with extra `flowd serve` arguments.
+    pub fn start_with_args(data_dir: &Path, arguments: &[&str]) -> Server {
+        Server::start_with(data_dir, "info", arguments)
+    }
+
+    fn start_with(data_dir: &Path, level: &str, arguments: &[&str]) -> Server {
         let mut child = flowd()
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
+            .args(arguments)
             .env("FLOWD_LOG", level)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -277,6 +277,28 @@ impl Store for SqliteStore {
         rows.iter().map(resource_from_row).collect()
     }
 
+    async fn list_all_resources(
+        &self,
+        kind: ResourceKind,
+    ) -> Result<Vec<(Scope, StoredResource)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT org_id, sandbox_name, seq, id, body, revision FROM resources \
+             WHERE kind = ? ORDER BY seq",
+        )
+        .bind(kind.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let scope = Scope {
+                    org_id: row.get("org_id"),
+                    sandbox_name: row.get("sandbox_name"),
+                };
+                resource_from_row(row).map(|resource| (scope, resource))
+            })
+            .collect()
+    }
+
     async fn replace_resource(
         &self,
         scope: &Scope,
@@ -369,6 +391,15 @@ impl Store for SqliteStore {
         flow_id: Option<&str>,
     ) -> Result<Vec<RunRecord>, StoreError> {
         run_queue::list_runs(&self.pool, scope, flow_id).await
+    }
+
+    async fn retrigger_run(
+        &self,
+        scope: &Scope,
+        run_id: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        run_queue::retrigger_run(&self.pool, scope, run_id, now_ms).await
     }
 
     async fn delete_resource(

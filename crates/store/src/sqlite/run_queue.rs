@@ -185,3 +185,24 @@ pub(super) async fn list_runs(
     .await?;
     rows.iter().map(run_from_row).collect()
 }
+
+pub(super) async fn retrigger_run(
+    pool: &SqlitePool,
+    scope: &Scope,
+    run_id: &str,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    let updated = sqlx::query(
+        "UPDATE runs SET status = 'pending', scheduled_at = ?, lease_owner = NULL, \
+         lease_expires_at = NULL, attempts = 0 \
+         WHERE org_id = ? AND sandbox_name = ? AND id = ? AND status = 'failed'",
+    )
+    .bind(now_ms)
+    .bind(&scope.org_id)
+    .bind(&scope.sandbox_name)
+    .bind(run_id)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}

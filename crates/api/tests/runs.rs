@@ -1,0 +1,587 @@
+//! `/runs`: ad hoc runs over a window, the run shape, lists filtered by flow,
+//! RE_TRIGGER of failed runs, isolation, and the flow's `lastRunDetails`.
+//! Workers are played by driving the store's run queue directly.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::chain::{
+    base_connection, create, flow_body, list_spec_in_flow_spec, mock, pointers, source_body,
+    target_body,
+};
+use common::{Caller, TestApp, assert_flow_error};
+use flowd_store::{RunStatus, Scope, Store};
+use serde_json::{Value, json};
+
+/// A sandbox holding a flow (and its whole chain): the flow id.
+async fn flow(app: &TestApp, caller: &Caller) -> String {
+    let mock = mock().await;
+    let (spec_id, base_id) = base_connection(app, caller, &mock).await;
+    list_spec_in_flow_spec(app, caller, &spec_id).await;
+    let (source_id, _) = create(
+        app,
+        caller,
+        "/sourceConnections",
+        &source_body(&spec_id, &base_id),
+    )
+    .await;
+    let dataset_id = app.create_dataset(caller, "members").await;
+    let (target_id, _) = create(app, caller, "/targetConnections", &target_body(&dataset_id)).await;
+    create(app, caller, "/flows", &flow_body(&source_id, &target_id))
+        .await
+        .0
+}
+
+/// Another flow over the same connections as `flow_id`.
+async fn sibling_flow(app: &TestApp, caller: &Caller, flow_id: &str) -> String {
+    let existing = app.get(caller, &format!("/flows/{flow_id}")).await.body["items"][0].clone();
+    let mut body = flow_body(
+        existing["sourceConnectionIds"][0].as_str().unwrap(),
+        existing["targetConnectionIds"][0].as_str().unwrap(),
+    );
+    body["name"] = json!("second dataflow");
+    create(app, caller, "/flows", &body).await.0
+}
+
+async fn post_run(app: &TestApp, caller: &Caller, flow_id: &str, params: Value) -> Value {
+    let reply = app
+        .post(
+            caller,
+            "/runs",
+            &json!({"flowId": flow_id, "params": params}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.body
+}
+
+fn scope(caller: &Caller) -> Scope {
+    Scope {
+        org_id: caller.org.clone(),
+        sandbox_name: caller.sandbox.clone(),
+    }
+}
+
+fn far_future() -> i64 {
+    i64::MAX / 4
+}
+
+/// Plays a worker: claims the (only) due run and records `status`, merging
+/// `outcome` into the stored body as the worker does.
+async fn finish_next_run(app: &TestApp, expected_id: &str, status: RunStatus, outcome: Value) {
+    let claimed = app
+        .store
+        .claim_run("test-worker", far_future(), 60_000)
+        .await
+        .unwrap()
+        .expect("a due run");
+    assert_eq!(claimed.id, expected_id);
+    let mut body = claimed.body.clone();
+    for (name, value) in outcome.as_object().unwrap() {
+        body[name] = value.clone();
+    }
+    assert!(
+        app.store
+            .finish_run(&claimed.id, "test-worker", status, 0, &body)
+            .await
+            .unwrap()
+    );
+}
+
+fn ids(body: &Value) -> Vec<String> {
+    body["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("items: {body}"))
+        .iter()
+        .map(|item| item["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_ad_hoc_run_is_created_pending_with_the_run_shape() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let flow_id = flow(&app, &caller).await;
+    let reply = app
+        .post(
+            &caller,
+            "/runs",
+            &json!({"flowId": flow_id, "params": {"windowStartTime": "1651584991", "windowEndTime": "1651588591"}}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let run = reply.body;
+    let run_id = run["id"].as_str().unwrap().to_owned();
+    assert!(uuid::Uuid::try_parse(&run_id).is_ok(), "{run_id}");
+    assert!(
+        reply.headers["location"]
+            .to_str()
+            .unwrap()
+            .ends_with(&format!("/data/foundation/flowservice/runs/{run_id}"))
+    );
+    assert_eq!(run["flowId"], flow_id.as_str());
+    assert_eq!(
+        run["params"],
+        json!({"windowStartTime": 1651584991, "windowEndTime": 1651588591})
+    );
+    assert!(run["createdAt"].as_i64().unwrap() > 1_600_000_000_000, "ms");
+    assert_eq!(run["updatedAt"], run["createdAt"]);
+    assert_eq!(run["sandboxName"], "prod");
+    assert_eq!(run["imsOrgId"], caller.org.as_str());
+    assert!(run["sandboxId"].is_string());
+    assert!(run["etag"].as_str().unwrap().starts_with('"'));
+    assert_eq!(run["version"], run["etag"]);
+    assert_eq!(run["attempts"], 0);
+    assert_eq!(
+        run["metrics"],
+        json!({
+            "durationSummary": {},
+            "sizeSummary": {"inputBytes": 0, "outputBytes": 0},
+            "recordSummary": {"inputRecordCount": 0, "outputRecordCount": 0, "failedRecordCount": 0},
+            "fileSummary": {"outputFileCount": 0},
+            "statusSummary": {"status": "pending", "errors": []}
+        })
+    );
+    assert_eq!(run["activities"], json!([]));
+
+    let read = app.get(&caller, &format!("/runs/{run_id}")).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert_eq!(read.body, json!({"items": [run]}));
+
+    // In the store: milliseconds, due now.
+    let stored = app
+        .store
+        .get_run(&scope(&caller), &run_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (stored.window_start, stored.window_end),
+        (Some(1_651_584_991_000), 1_651_588_591_000)
+    );
+    assert_eq!(stored.status, RunStatus::Pending);
+}
+
+#[tokio::test]
+async fn run_windows_are_read_leniently_and_checked() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let flow_id = flow(&app, &caller).await;
+
+    let without_start = post_run(&app, &caller, &flow_id, json!({"windowEndTime": 1000})).await;
+    assert_eq!(without_start["params"], json!({"windowEndTime": 1000}));
+    let numbers = post_run(
+        &app,
+        &caller,
+        &flow_id,
+        json!({"windowStartTime": 1000, "windowEndTime": 2000.0}),
+    )
+    .await;
+    assert_eq!(
+        numbers["params"],
+        json!({"windowStartTime": 1000, "windowEndTime": 2000})
+    );
+
+    let cases: Vec<(Value, Vec<&str>)> = vec![
+        (
+            json!({"flowId": flow_id, "params": {"windowStartTime": 3000, "windowEndTime": 3000}}),
+            vec!["/params/windowEndTime"],
+        ),
+        (
+            json!({"flowId": flow_id, "params": {"windowStartTime": "4000", "windowEndTime": "3500"}}),
+            vec!["/params/windowEndTime"],
+        ),
+        (
+            json!({"flowId": flow_id, "params": {"windowStartTime": "yesterday", "windowEndTime": 1.5}}),
+            vec!["/params/windowStartTime", "/params/windowEndTime"],
+        ),
+        (
+            json!({"flowId": flow_id, "params": {"windowStartTime": 1}}),
+            vec!["/params/windowEndTime"],
+        ),
+        (
+            json!({"flowId": flow_id, "params": "1000-2000"}),
+            vec!["/params"],
+        ),
+        (json!({"flowId": flow_id}), vec!["/params"]),
+        (json!({"params": {"windowEndTime": 5000}}), vec!["/flowId"]),
+        (
+            json!({"flowId": 7, "params": {"windowEndTime": "x"}}),
+            vec!["/flowId", "/params/windowEndTime"],
+        ),
+    ];
+    for (body, expected) in cases {
+        let reply = app.post(&caller, "/runs", &body).await;
+        assert_eq!(pointers(&reply), expected, "{body}");
+    }
+    // Nothing was enqueued by the refused requests.
+    assert_eq!(
+        app.store
+            .list_runs(&scope(&caller), None)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn unknown_flows_and_taken_windows_are_refused() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let flow_id = flow(&app, &caller).await;
+
+    let unknown = app
+        .post(
+            &caller,
+            "/runs",
+            &json!({"flowId": "00000000-0000-4000-8000-000000000000", "params": {"windowEndTime": 10}}),
+        )
+        .await;
+    assert_flow_error(&unknown, "1430-400");
+    assert_eq!(unknown.body["problems"][0]["pointer"], "/flowId");
+    assert_eq!(unknown.body["report"]["type"], "flows");
+    assert_flow_error(
+        &app.post(
+            &caller,
+            "/runs",
+            &json!({"flowId": "not-a-flow", "params": {"windowEndTime": 10}}),
+        )
+        .await,
+        "1430-400",
+    );
+
+    // Flow ids are matched in their canonical form.
+    let first = post_run(
+        &app,
+        &caller,
+        &flow_id.to_uppercase(),
+        json!({"windowStartTime": 0, "windowEndTime": 600}),
+    )
+    .await;
+    assert_eq!(first["flowId"], flow_id.as_str());
+    let duplicate = app
+        .post(
+            &caller,
+            "/runs",
+            &json!({"flowId": flow_id, "params": {"windowStartTime": 300, "windowEndTime": "600"}}),
+        )
+        .await;
+    assert_flow_error(&duplicate, "1409-400");
+    assert_eq!(duplicate.body["report"]["runId"], first["id"]);
+    assert_eq!(
+        duplicate.body["problems"][0]["pointer"],
+        "/params/windowEndTime"
+    );
+    // Another flow may use the same window.
+    let sibling = sibling_flow(&app, &caller, &flow_id).await;
+    post_run(
+        &app,
+        &caller,
+        &sibling,
+        json!({"windowStartTime": 0, "windowEndTime": 600}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn runs_are_listed_by_flow_and_stay_in_their_sandbox() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let flow_a = flow(&app, &caller).await;
+    let flow_b = sibling_flow(&app, &caller, &flow_a).await;
+    let a1 = post_run(&app, &caller, &flow_a, json!({"windowEndTime": 100})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let b1 = post_run(&app, &caller, &flow_b, json!({"windowEndTime": 100})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let a2 = post_run(
+        &app,
+        &caller,
+        &flow_a,
+        json!({"windowStartTime": 100, "windowEndTime": 200}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let of_a = app
+        .get(&caller, &format!("/runs?property=flowId=={flow_a}"))
+        .await;
+    assert_eq!(of_a.status, StatusCode::OK, "{}", of_a.body);
+    let mut listed = ids(&of_a.body);
+    listed.sort();
+    let mut expected = vec![a1.clone(), a2.clone()];
+    expected.sort();
+    assert_eq!(listed, expected);
+    assert!(
+        of_a.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|run| run["metrics"]["statusSummary"]["status"] == "pending")
+    );
+
+    let all = app.get(&caller, "/runs").await;
+    assert_eq!(ids(&all.body).len(), 3);
+    assert_eq!(
+        app.get(
+            &caller,
+            &format!("/runs?property=flowId=={flow_a},{flow_b}&count=true")
+        )
+        .await
+        .body,
+        json!({"count": 3})
+    );
+    assert_eq!(
+        app.get(
+            &caller,
+            &format!("/runs?property=flowId=={flow_b}&property=params.windowEndTime==100")
+        )
+        .await
+        .body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        ids(&app
+            .get(
+                &caller,
+                "/runs?property=metrics.statusSummary.status==failed"
+            )
+            .await
+            .body),
+        Vec::<String>::new()
+    );
+
+    // Pages by keyset, in creation order by default.
+    let first = app.get(&caller, "/runs?limit=2").await;
+    assert_eq!(ids(&first.body), [a1.as_str(), b1.as_str()]);
+    let next = first.body["_links"]["next"]["href"].as_str().unwrap();
+    assert!(next.starts_with("/runs?"), "{next}");
+    assert_eq!(ids(&app.get(&caller, next).await.body), [a2.as_str()]);
+    assert_eq!(
+        ids(&app
+            .get(&caller, "/runs?orderby=-createdAt&limit=1")
+            .await
+            .body),
+        [a2.as_str()]
+    );
+    assert_flow_error(
+        &app.get(&caller, "/runs?orderby=attempts").await,
+        "1433-400",
+    );
+
+    let mut other_sandbox = caller.clone();
+    other_sandbox.sandbox = "dev".into();
+    let other_org = app.caller_for_new_org("ORG2@AdobeOrg").await;
+    for intruder in [&other_sandbox, &other_org] {
+        assert_eq!(app.get(intruder, "/runs").await.body, json!({"items": []}));
+        assert_flow_error(&app.get(intruder, &format!("/runs/{a1}")).await, "1439-404");
+        assert_flow_error(
+            &app.post(
+                intruder,
+                &format!("/runs/{a1}/action?op=RE_TRIGGER"),
+                &json!({}),
+            )
+            .await,
+            "1439-404",
+        );
+        assert_flow_error(
+            &app.post(
+                intruder,
+                "/runs",
+                &json!({"flowId": flow_a, "params": {"windowEndTime": 300}}),
+            )
+            .await,
+            "1430-400",
+        );
+    }
+    let missing = app
+        .get(&caller, "/runs/00000000-0000-4000-8000-000000000000")
+        .await;
+    assert_flow_error(&missing, "1439-404");
+    assert_eq!(missing.body["report"]["type"], "runs");
+    assert_flow_error(&app.get(&caller, "/runs/not-a-uuid").await, "1411-400");
+}
+
+#[tokio::test]
+async fn only_a_failed_run_is_retriggered() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let flow_id = flow(&app, &caller).await;
+    let run = post_run(
+        &app,
+        &caller,
+        &flow_id,
+        json!({"windowStartTime": 0, "windowEndTime": 900}),
+    )
+    .await;
+    let run_id = run["id"].as_str().unwrap().to_owned();
+    let action = format!("/runs/{run_id}/action?op=RE_TRIGGER");
+
+    let refused = app.post(&caller, &action, &json!({})).await;
+    assert_flow_error(&refused, "1409-400");
+    assert_eq!(refused.body["report"]["status"], "pending");
+    assert_flow_error(
+        &app.post(
+            &caller,
+            &format!("/runs/{run_id}/action?op=CANCEL"),
+            &json!({}),
+        )
+        .await,
+        "1100-400",
+    );
+    assert_flow_error(
+        &app.post(
+            &caller,
+            "/runs/00000000-0000-4000-8000-000000000000/action?op=RE_TRIGGER",
+            &json!({}),
+        )
+        .await,
+        "1439-404",
+    );
+
+    finish_next_run(
+        &app,
+        &run_id,
+        RunStatus::Failed,
+        json!({
+            "metrics": {
+                "durationSummary": {"startedAtUTC": 1_700_000_000_000_i64, "completedAtUTC": 1_700_000_005_000_i64},
+                "recordSummary": {"inputRecordCount": 3, "outputRecordCount": 0, "failedRecordCount": 0}
+            },
+            "errors": [{"code": "UPSTREAM_STATUS", "message": "upstream answered 500"}],
+            "activities": [{"id": "fetch", "name": "Copy Activity"}]
+        }),
+    )
+    .await;
+    let failed = app.get(&caller, &format!("/runs/{run_id}")).await.body["items"][0].clone();
+    assert_eq!(failed["metrics"]["statusSummary"]["status"], "failed");
+    assert_eq!(
+        failed["metrics"]["statusSummary"]["errors"],
+        json!([{"code": "UPSTREAM_STATUS", "message": "upstream answered 500"}])
+    );
+    assert_eq!(failed["metrics"]["recordSummary"]["inputRecordCount"], 3);
+    assert_eq!(
+        failed["metrics"]["sizeSummary"],
+        json!({"inputBytes": 0, "outputBytes": 0}),
+        "defaults where the worker stored nothing"
+    );
+    assert_eq!(failed["activities"][0]["name"], "Copy Activity");
+    assert_eq!(failed["attempts"], 1);
+    assert_eq!(
+        failed["createdAt"], run["createdAt"],
+        "kept from the stored body"
+    );
+    assert!(failed["updatedAt"].as_i64() >= run["updatedAt"].as_i64());
+    assert_ne!(failed["etag"], run["etag"]);
+
+    let retriggered = app.post(&caller, &action, &json!({})).await;
+    assert_eq!(retriggered.status, StatusCode::OK, "{}", retriggered.body);
+    assert_eq!(retriggered.body["id"], run_id.as_str());
+    assert_eq!(
+        retriggered.body["metrics"]["statusSummary"]["status"],
+        "pending"
+    );
+    assert_eq!(retriggered.body["params"], run["params"], "same window");
+    assert_ne!(retriggered.body["etag"], failed["etag"]);
+    let stored = app
+        .store
+        .get_run(&scope(&caller), &run_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, RunStatus::Pending);
+    assert_eq!(stored.lease_owner, None);
+    assert_flow_error(&app.post(&caller, &action, &json!({})).await, "1409-400");
+
+    // The queue hands it out again.
+    finish_next_run(&app, &run_id, RunStatus::Success, json!({})).await;
+    assert_eq!(
+        app.get(&caller, &format!("/runs/{run_id}")).await.body["items"][0]["attempts"],
+        1,
+        "a re-triggered run starts a fresh retry budget"
+    );
+}
+
+#[tokio::test]
+async fn last_run_details_follow_the_latest_run() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let flow_id = flow(&app, &caller).await;
+    let sibling = sibling_flow(&app, &caller, &flow_id).await;
+    let flow_path = format!("/flows/{flow_id}");
+    let last_details = |body: &Value, id: &str| -> Value {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|flow| flow["id"] == id)
+            .unwrap()["lastRunDetails"]
+            .clone()
+    };
+    assert_eq!(
+        app.get(&caller, &flow_path).await.body["items"][0]["lastRunDetails"],
+        json!({})
+    );
+
+    let later = post_run(
+        &app,
+        &caller,
+        &flow_id,
+        json!({"windowStartTime": 1000, "windowEndTime": 2000}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.get(&caller, &flow_path).await.body["items"][0]["lastRunDetails"],
+        json!({"id": later, "state": "pending"})
+    );
+    finish_next_run(
+        &app,
+        &later,
+        RunStatus::Success,
+        json!({"metrics": {"durationSummary": {"startedAtUTC": 1_700_000_000_000_i64, "completedAtUTC": 1_700_000_060_000_i64}}}),
+    )
+    .await;
+    // An earlier window created afterwards does not take over.
+    post_run(
+        &app,
+        &caller,
+        &flow_id,
+        json!({"windowStartTime": 0, "windowEndTime": 1000}),
+    )
+    .await;
+    let expected = json!({
+        "id": later,
+        "state": "success",
+        "startedAtUTC": 1_700_000_000_000_i64,
+        "completedAtUTC": 1_700_000_060_000_i64
+    });
+    assert_eq!(
+        app.get(&caller, &flow_path).await.body["items"][0]["lastRunDetails"],
+        expected
+    );
+    let listed = app.get(&caller, "/flows").await.body;
+    assert_eq!(last_details(&listed, &flow_id), expected);
+    assert_eq!(last_details(&listed, &sibling), json!({}));
+    // lastRunDetails can be filtered on like any listed field.
+    assert_eq!(
+        app.get(
+            &caller,
+            "/flows?property=lastRunDetails.state==success&count=true"
+        )
+        .await
+        .body,
+        json!({"count": 1})
+    );
+}

@@ -1,0 +1,283 @@
+//! Scheduled runs end to end: a flow scheduled every 15 minutes whose start
+//! lies 45 minutes in the past has three windows due at once; `flowd serve`
+//! runs them against a MailChimp-like mock and writes each window's members
+//! into the target dataset as Parquet, each record once.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Credential, Server, data_dir, fixture};
+use flowd_mockapi::{Auth, DEFAULT_LIST_ID, MockApi, Scenario};
+use flowd_store::{RunStatus, Scope, SqliteStore, Store};
+use serde_json::{Value, json};
+
+const REST_STORAGE_TO_AEP: &str = "6499120c-0b15-42dc-936e-847ea3c24d72";
+const DATA_LAKE: &str = "c604ff05-7f1a-43c0-8e18-33bf874cb11c";
+const PASSWORD: &str = "runs-secret-password";
+
+async fn call(
+    client: &reqwest::Client,
+    credential: &Credential,
+    server: &Server,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let url = if path.starts_with("/data/") {
+        format!("{}{path}", server.base_url)
+    } else {
+        server.url(path)
+    };
+    let mut request = credential.apply(client.request(method, url));
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap()
+        },
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_due_windows_land_in_the_dataset_each_record_once() {
+    let now = jiff::Timestamp::now().as_second();
+    // Scheduled times start, start+15m, start+30m are due; start+45m is not.
+    let start_time = now - 45 * 60 + 30;
+    let first_window_start = start_time - 15 * 60;
+    let last_window_end = start_time + 30 * 60;
+    // One member a minute from 20 minutes before the first window to 10 after the last.
+    let records: Vec<Value> = (0..75)
+        .map(|minute| {
+            let changed = jiff::Timestamp::from_second(first_window_start - 20 * 60 + minute * 60).unwrap();
+            json!({"id": minute, "email_address": format!("m{minute}@example.com"), "last_changed": changed.to_string()})
+        })
+        .collect();
+    let inside: Vec<i64> = records
+        .iter()
+        .filter(|record| {
+            let changed: jiff::Timestamp =
+                record["last_changed"].as_str().unwrap().parse().unwrap();
+            changed.as_second() >= first_window_start && changed.as_second() < last_window_end
+        })
+        .map(|record| record["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(inside.len(), 45);
+    let mock = MockApi::start(Scenario::explicit(records).with_auth(Auth::Basic {
+        username: "anystring".into(),
+        password: PASSWORD.into(),
+    }))
+    .await;
+
+    let (_dir, data_dir) = data_dir();
+    let server = Server::start_with_args(
+        &data_dir,
+        &["--planner-tick-ms", "200", "--retry-backoff-ms", "100"],
+    );
+    let credential = Credential::from_json(server.printed_credential.as_ref().unwrap());
+    let client = reqwest::Client::new();
+    let post = |path: &'static str, body: Value| {
+        let (client, credential, server) = (&client, &credential, &server);
+        async move {
+            call(
+                client,
+                credential,
+                server,
+                reqwest::Method::POST,
+                path,
+                Some(&body),
+            )
+            .await
+        }
+    };
+    let (_, spec) = post("/connectionSpecs", fixture("seed_mailchimp_update.json")).await;
+    let spec_id = spec["id"].as_str().unwrap().to_owned();
+    let (_, flow_specs) = call(
+        &client,
+        &credential,
+        &server,
+        reqwest::Method::GET,
+        &format!("/flowSpecs/{REST_STORAGE_TO_AEP}"),
+        None,
+    )
+    .await;
+    let mut flow_spec = flow_specs["items"][0].clone();
+    flow_spec["sourceConnectionSpecIds"] = json!([spec_id]);
+    let (status, _) = call(
+        &client,
+        &credential,
+        &server,
+        reqwest::Method::PUT,
+        &format!("/flowSpecs/{REST_STORAGE_TO_AEP}"),
+        Some(&flow_spec),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, connection) = post(
+        "/connections",
+        json!({"name": "members", "connectionSpec": {"id": spec_id, "version": "1.0"},
+               "auth": {"specName": "Basic Authentication", "params": {"host": mock.base_url(), "username": "anystring", "password": PASSWORD}}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{connection}");
+    let (status, source) = post(
+        "/sourceConnections",
+        json!({"name": "source", "baseConnectionId": connection["id"], "connectionSpec": {"id": spec_id, "version": "1.0"},
+               "data": {"format": "json"}, "params": {"listId": DEFAULT_LIST_ID}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{source}");
+    let (status, dataset) = post("/data/foundation/catalog/dataSets", json!({"name": "members", "schemaRef": {"id": "https://ns.adobe.com/t/schemas/m", "contentType": "application/vnd.adobe.xed-full+json;version=1"}})).await;
+    assert_eq!(status, 201, "{dataset}");
+    let dataset_id = dataset[0]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("@/dataSets/")
+        .to_owned();
+    let (status, target) = post(
+        "/targetConnections",
+        json!({"name": "target", "connectionSpec": {"id": DATA_LAKE, "version": "1.0"}, "data": {"format": "parquet_xdm"}, "params": {"dataSetId": dataset_id}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{target}");
+    let (status, flow) = post(
+        "/flows",
+        json!({"name": "members every 15 minutes", "flowSpec": {"id": REST_STORAGE_TO_AEP, "version": "1.0"},
+               "sourceConnectionIds": [source["id"]], "targetConnectionIds": [target["id"]],
+               "scheduleParams": {"startTime": start_time.to_string(), "frequency": "minute", "interval": "15", "backfill": "false"}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{flow}");
+    let flow_id = flow["id"].as_str().unwrap().to_owned();
+
+    // Wait for the three runs to succeed (the store is read beside the server).
+    let store = SqliteStore::open_in_data_dir(&data_dir).await.unwrap();
+    let scope = Scope {
+        org_id: "flowd@AdobeOrg".into(),
+        sandbox_name: "prod".into(),
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let runs = loop {
+        let runs = store.list_runs(&scope, Some(&flow_id)).await.unwrap();
+        if runs.len() == 3 && runs.iter().all(|run| run.status == RunStatus::Success) {
+            break runs;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "runs did not all succeed: {runs:#?}\n{}",
+            server.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let windows: Vec<(Option<i64>, i64)> = runs
+        .iter()
+        .map(|run| (run.window_start, run.window_end))
+        .collect();
+    assert_eq!(
+        windows,
+        [
+            (Some(first_window_start * 1000), start_time * 1000),
+            (Some(start_time * 1000), (start_time + 900) * 1000),
+            (Some((start_time + 900) * 1000), last_window_end * 1000),
+        ],
+        "three contiguous windows"
+    );
+    for run in &runs {
+        assert_eq!(
+            run.body["metrics"]["recordSummary"]["outputRecordCount"], 15,
+            "{}",
+            run.body
+        );
+    }
+    // The mock saw each window's bounds on every request.
+    let format = |second: i64| {
+        jiff::Timestamp::from_second(second)
+            .unwrap()
+            .strftime("%Y-%m-%dT%H:%M:%S:0000000Z")
+            .to_string()
+    };
+    let mut seen_windows: Vec<(String, String)> = mock
+        .requests()
+        .iter()
+        .filter(|request| request.path.ends_with("/members"))
+        .map(|request| {
+            (
+                request
+                    .query_param("since_last_changed")
+                    .unwrap()
+                    .to_owned(),
+                request
+                    .query_param("before_last_changed")
+                    .unwrap()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    seen_windows.sort();
+    seen_windows.dedup();
+    assert_eq!(
+        seen_windows,
+        [
+            (format(first_window_start), format(start_time)),
+            (format(start_time), format(start_time + 900)),
+            (format(start_time + 900), format(last_window_end)),
+        ]
+    );
+    // The dataset holds exactly the members of the windows, each once.
+    let dataset = flowd_sink::Dataset::open(data_dir.join("datasets"), &dataset_id).unwrap();
+    assert_eq!(dataset.batches().unwrap().len(), 3);
+    let mut ids: Vec<i64> = dataset
+        .head(1000)
+        .unwrap()
+        .iter()
+        .map(|record| record["member"]["id"].as_i64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, inside);
+
+    // `flowd dataset` reads the same back without the server.
+    let dataset_command = |arguments: &[&str]| {
+        let output = common::flowd()
+            .arg("dataset")
+            .args(arguments)
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let listed = dataset_command(&["list"]);
+    assert!(
+        listed.contains(&format!(
+            "{dataset_id}\tmembers\tflowd@AdobeOrg\tprod\t3\t45"
+        )),
+        "{listed}"
+    );
+    let schema = dataset_command(&["schema", &dataset_id]);
+    assert!(
+        schema.contains("member: Struct") && schema.contains("_flowd_run_id: Utf8"),
+        "{schema}"
+    );
+    let head = dataset_command(&["head", &dataset_id, "-n", "5"]);
+    let lines: Vec<Value> = head
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5);
+    assert!(lines.iter().all(
+        |line| line["member"]["email_address"].is_string() && line["_flowd_run_id"].is_string()
+    ));
+    assert!(server.terminate().success());
+}

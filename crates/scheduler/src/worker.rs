@@ -1,0 +1,157 @@
+//! Workers: claim due runs from the store's queue with a lease, heartbeat
+//! while executing, and record the outcome. A failed run that may succeed
+//! later is put back as pending with exponential backoff until its attempts
+//! are spent, then marked failed. The same loop works unchanged with several
+//! flowd processes sharing one store: claims, heartbeats and outcomes all go
+//! through the lease.
+
+use std::time::Duration;
+
+use flowd_store::{RunRecord, RunStatus};
+use tokio::sync::watch;
+
+use crate::executor::{RunContext, RunOutcome, execute};
+
+/// How a worker behaves.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Unique per worker (and process): the lease owner.
+    pub worker_id: String,
+    /// A run whose worker stops heartbeating is claimable again after this.
+    pub lease: Duration,
+    /// How often a running run's lease is extended.
+    pub heartbeat_every: Duration,
+    /// How long an idle worker waits before looking for work again.
+    pub poll_every: Duration,
+    /// Attempts of a run before it is marked failed (`--run-attempts`).
+    pub run_attempts: u32,
+    /// Delay before the first retry; doubled for each later one.
+    pub retry_backoff: Duration,
+}
+
+impl WorkerOptions {
+    pub fn new(worker_id: String) -> WorkerOptions {
+        WorkerOptions {
+            worker_id,
+            lease: Duration::from_secs(60),
+            heartbeat_every: Duration::from_secs(15),
+            poll_every: Duration::from_secs(1),
+            run_attempts: 3,
+            retry_backoff: Duration::from_secs(5),
+        }
+    }
+}
+
+fn now_millis() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// Claims and executes runs until `shutdown` turns true; a run in progress
+/// finishes first.
+pub async fn run_worker(
+    context: RunContext,
+    options: WorkerOptions,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let claimed = context
+            .store
+            .claim_run(
+                &options.worker_id,
+                now_millis(),
+                options.lease.as_millis() as i64,
+            )
+            .await;
+        match claimed {
+            Ok(Some(run)) => process(&context, &options, run).await,
+            Ok(None) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(options.poll_every) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, worker = %options.worker_id, "claiming a run failed");
+                tokio::time::sleep(options.poll_every).await;
+            }
+        }
+    }
+}
+
+/// Executes one claimed run while a side task keeps its lease alive.
+pub async fn process(context: &RunContext, options: &WorkerOptions, run: RunRecord) {
+    tracing::info!(run_id = %run.id, flow_id = %run.flow_id, attempt = run.attempts, "run started");
+    let heartbeat = {
+        let store = context.store.clone();
+        let run_id = run.id.clone();
+        let options = options.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(options.heartbeat_every).await;
+                match store
+                    .heartbeat_run(
+                        &run_id,
+                        &options.worker_id,
+                        now_millis(),
+                        options.lease.as_millis() as i64,
+                    )
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(%run_id, "lost the run's lease; another worker owns it now");
+                        return;
+                    }
+                    Err(error) => tracing::error!(%run_id, %error, "heartbeat failed"),
+                }
+            }
+        })
+    };
+    let outcome = execute(context, &run).await;
+    heartbeat.abort();
+    record(context, options, &run, outcome).await;
+}
+
+async fn record(
+    context: &RunContext,
+    options: &WorkerOptions,
+    run: &RunRecord,
+    outcome: RunOutcome,
+) {
+    let mut body = run.body.clone();
+    if let (Some(stored), Some(new)) = (body.as_object_mut(), outcome.body.as_object()) {
+        for (name, value) in new {
+            stored.insert(name.clone(), value.clone());
+        }
+    }
+    let retry =
+        !outcome.succeeded && outcome.retryable && (run.attempts as u32) < options.run_attempts;
+    let (status, scheduled_at) = if outcome.succeeded {
+        (RunStatus::Success, run.scheduled_at)
+    } else if retry {
+        let exponent = (run.attempts.max(1) - 1).min(16) as u32;
+        let delay = options
+            .retry_backoff
+            .saturating_mul(2u32.saturating_pow(exponent));
+        tracing::warn!(run_id = %run.id, attempt = run.attempts, retry_in_ms = delay.as_millis() as u64, "run failed; retrying");
+        (RunStatus::Pending, now_millis() + delay.as_millis() as i64)
+    } else {
+        (RunStatus::Failed, run.scheduled_at)
+    };
+    match context
+        .store
+        .finish_run(&run.id, &options.worker_id, status, scheduled_at, &body)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(run_id = %run.id, "the run's lease was lost; its outcome is not recorded")
+        }
+        Err(error) => {
+            tracing::error!(run_id = %run.id, %error, "recording the run's outcome failed")
+        }
+    }
+}
