@@ -61,6 +61,10 @@ struct ServeArgs {
     /// Delay before a failed run's first retry, in milliseconds (doubled each time).
     #[arg(long, env = "FLOWD_RETRY_BACKOFF_MS", default_value_t = 5_000)]
     retry_backoff_ms: u64,
+    /// Lease of a running run, in milliseconds: a run whose worker stops
+    /// heartbeating (it died) is taken over by another worker after this.
+    #[arg(long, env = "FLOWD_LEASE_MS", default_value_t = 60_000)]
+    lease_ms: u64,
     /// How often the planner looks for due windows, in milliseconds.
     #[arg(long, env = "FLOWD_PLANNER_TICK_MS", default_value_t = 5_000)]
     planner_tick_ms: u64,

@@ -100,6 +100,8 @@ fn start_runs(
         options.run_attempts = args.run_attempts.max(1);
         options.retry_backoff = std::time::Duration::from_millis(args.retry_backoff_ms);
         options.poll_every = std::time::Duration::from_millis(args.planner_tick_ms.min(1000));
+        options.lease = std::time::Duration::from_millis(args.lease_ms.max(100));
+        options.heartbeat_every = options.lease / 4;
         tasks.push(tokio::spawn(run_worker(
             context.clone(),
             options,
