@@ -48,6 +48,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::target_connections::routes());
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .nest(FLOW_SERVICE_BASE_PATH, flow_service)
         .nest(CATALOG_BASE_PATH, routes::datasets::routes())
         .fallback(route_not_found)
@@ -59,6 +60,24 @@ pub fn app(state: AppState) -> Router {
 
 async fn healthz() -> Response {
     error::json_response(StatusCode::OK, json!({"status": "ok"}))
+}
+
+/// `GET /metrics`: the Prometheus text exposition, without credentials
+/// (like `/healthz`); empty when no recorder is installed.
+async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    let body = state
+        .metrics
+        .as_ref()
+        .map(|handle| handle.render())
+        .unwrap_or_default();
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )
+        .body(axum::body::Body::from(body))
+        .expect("static headers are valid")
 }
 
 async fn route_not_found(uri: axum::http::Uri) -> error::ApiError {

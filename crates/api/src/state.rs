@@ -2,6 +2,7 @@
 //! sandboxes already known to exist.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use std::time::Duration;
@@ -9,6 +10,7 @@ use std::time::Duration;
 use flowd_connector::{HttpClient, HttpOptions};
 use flowd_secrets::Cipher;
 use flowd_store::Store;
+use metrics_exporter_prometheus::PrometheusHandle;
 
 /// Limits and options of the HTTP API.
 #[derive(Debug, Clone)]
@@ -17,6 +19,9 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     /// Limit of one upstream request made while a client waits (probe, explore).
     pub upstream_timeout: Duration,
+    /// `<data dir>/datasets`, where runs write the datasets' Parquet files;
+    /// `None` shows every dataset as empty (no batches, no columns).
+    pub datasets_root: Option<PathBuf>,
 }
 
 /// Default request body limit: 8 MiB.
@@ -27,6 +32,7 @@ impl Default for ApiConfig {
         ApiConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             upstream_timeout: Duration::from_secs(30),
+            datasets_root: None,
         }
     }
 }
@@ -43,6 +49,9 @@ pub struct AppState {
     /// (org id, sandbox name) → sandbox id, for sandboxes known to exist, so
     /// that only a sandbox's first request writes to the store.
     pub known_sandboxes: Arc<RwLock<HashMap<(String, String), String>>>,
+    /// Renders `GET /metrics`; `None` (no recorder installed, as in tests)
+    /// answers an empty exposition.
+    pub metrics: Option<PrometheusHandle>,
 }
 
 impl AppState {
@@ -61,6 +70,13 @@ impl AppState {
             cipher: Arc::new(cipher),
             http,
             known_sandboxes: Arc::default(),
+            metrics: None,
         }
+    }
+
+    /// Serves `GET /metrics` from `handle` (the process's Prometheus recorder).
+    pub fn with_metrics(mut self, handle: PrometheusHandle) -> AppState {
+        self.metrics = Some(handle);
+        self
     }
 }

@@ -247,3 +247,73 @@ async fn datasets_are_isolated_across_orgs_and_sandboxes() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn a_dataset_shows_its_batches_records_and_columns() {
+    let datasets_root = tempfile::tempdir().unwrap();
+    let app = TestApp::with_config(flowd_api::ApiConfig {
+        datasets_root: Some(datasets_root.path().to_path_buf()),
+        ..flowd_api::ApiConfig::default()
+    })
+    .await;
+    let caller = app.caller();
+    let id = app.create_dataset(&caller, "members").await;
+
+    // Nothing ingested yet: zeros and no columns.
+    let read = app
+        .catalog(&caller, "GET", &format!("/dataSets/{id}"), None)
+        .await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert_eq!(read.body[&id]["batchCount"], 0);
+    assert_eq!(read.body[&id]["recordCount"], 0);
+    assert_eq!(read.body[&id]["schema"], json!({"columns": []}));
+
+    let dataset = flowd_sink::Dataset::open(datasets_root.path(), &id).unwrap();
+    for run in ["run-1", "run-2"] {
+        let mut batch = dataset
+            .begin_batch(run, run, jiff::Timestamp::now())
+            .unwrap();
+        batch
+            .write(vec![
+                json!({"id": 1, "email": "a@example.com"}),
+                json!({"id": 2, "email": "b@example.com"}),
+            ])
+            .unwrap();
+        batch.commit().unwrap();
+    }
+
+    let read = app
+        .catalog(&caller, "GET", &format!("/dataSets/{id}"), None)
+        .await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    let document = &read.body[&id];
+    assert_eq!(document["name"], "members");
+    assert_eq!(document["batchCount"], 2, "{document}");
+    assert_eq!(document["recordCount"], 4, "{document}");
+    let columns = document["schema"]["columns"].as_array().unwrap();
+    let column = |name: &str| {
+        columns
+            .iter()
+            .find(|column| column["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not in {columns:?}"))
+            .clone()
+    };
+    assert_eq!(column("id")["type"], "Int64");
+    assert_eq!(column("email")["type"], "Utf8");
+    column("_flowd_run_id");
+    column("_flowd_ingested_at");
+}
+
+#[tokio::test]
+async fn without_a_datasets_root_a_dataset_shows_as_empty() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let id = app.create_dataset(&caller, "members").await;
+    let read = app
+        .catalog(&caller, "GET", &format!("/dataSets/{id}"), None)
+        .await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert_eq!(read.body[&id]["batchCount"], 0);
+    assert_eq!(read.body[&id]["recordCount"], 0);
+    assert_eq!(read.body[&id]["schema"]["columns"], json!([]));
+}

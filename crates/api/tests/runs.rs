@@ -294,10 +294,14 @@ async fn runs_are_listed_by_flow_and_stay_in_their_sandbox() {
         .as_str()
         .unwrap()
         .to_owned();
+    // Runs are listed by creation time (then id): keep the three apart by a
+    // millisecond so "creation order" is what the assertions below mean.
+    tokio::time::sleep(std::time::Duration::from_millis(3)).await;
     let b1 = post_run(&app, &caller, &flow_b, json!({"windowEndTime": 100})).await["id"]
         .as_str()
         .unwrap()
         .to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(3)).await;
     let a2 = post_run(
         &app,
         &caller,

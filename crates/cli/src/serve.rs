@@ -13,6 +13,7 @@ use flowd_scheduler::planner::run_planner;
 use flowd_scheduler::worker::{WorkerOptions, run_worker};
 use flowd_secrets::{Cipher, SecretKey};
 use flowd_store::{SqliteStore, Store};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 
 use crate::ServeArgs;
@@ -48,10 +49,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         shared_store.clone(),
         ApiConfig {
             max_body_bytes: args.max_body_bytes,
+            datasets_root: Some(args.data_dir.join("datasets")),
             ..ApiConfig::default()
         },
         cipher.clone(),
-    );
+    )
+    .with_metrics(install_metrics_recorder()?);
     let (stop_sender, stop_receiver) = tokio::sync::watch::channel(false);
     let background = start_runs(&args, shared_store, cipher, stop_receiver)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
@@ -70,6 +73,32 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Bounds of `flowd_run_duration_seconds`, from sub-second runs to hours.
+const RUN_DURATION_BUCKETS: [f64; 14] = [
+    0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 1800.0, 3600.0,
+];
+
+/// Installs the process-wide Prometheus recorder that `GET /metrics`
+/// renders, and a task that runs its upkeep (histogram maintenance).
+fn install_metrics_recorder() -> anyhow::Result<PrometheusHandle> {
+    let handle = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full("flowd_run_duration_seconds".into()),
+            &RUN_DURATION_BUCKETS,
+        )
+        .context("configuring the run duration histogram")?
+        .install_recorder()
+        .context("installing the metrics recorder")?;
+    let upkeep = handle.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            upkeep.run_upkeep();
+        }
+    });
+    Ok(handle)
 }
 
 /// Starts the planner and the worker pool of `flowd serve`.

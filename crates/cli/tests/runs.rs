@@ -7,44 +7,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Credential, Server, data_dir, fixture};
+use common::{Credential, Server, data_dir};
 use flowd_mockapi::{Auth, DEFAULT_LIST_ID, MockApi, Scenario};
 use flowd_store::{RunStatus, Scope, SqliteStore, Store};
 use serde_json::{Value, json};
 
-const REST_STORAGE_TO_AEP: &str = "6499120c-0b15-42dc-936e-847ea3c24d72";
-const DATA_LAKE: &str = "c604ff05-7f1a-43c0-8e18-33bf874cb11c";
 const PASSWORD: &str = "runs-secret-password";
-
-async fn call(
-    client: &reqwest::Client,
-    credential: &Credential,
-    server: &Server,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<&Value>,
-) -> (u16, Value) {
-    let url = if path.starts_with("/data/") {
-        format!("{}{path}", server.base_url)
-    } else {
-        server.url(path)
-    };
-    let mut request = credential.apply(client.request(method, url));
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap()
-        },
-    )
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_due_windows_land_in_the_dataset_each_record_once() {
@@ -83,79 +51,17 @@ async fn three_due_windows_land_in_the_dataset_each_record_once() {
     );
     let credential = Credential::from_json(server.printed_credential.as_ref().unwrap());
     let client = reqwest::Client::new();
-    let post = |path: &'static str, body: Value| {
-        let (client, credential, server) = (&client, &credential, &server);
-        async move {
-            call(
-                client,
-                credential,
-                server,
-                reqwest::Method::POST,
-                path,
-                Some(&body),
-            )
-            .await
-        }
-    };
-    let (_, spec) = post("/connectionSpecs", fixture("seed_mailchimp_update.json")).await;
-    let spec_id = spec["id"].as_str().unwrap().to_owned();
-    let (_, flow_specs) = call(
+    let workflow = common::workflow::create(
         &client,
         &credential,
         &server,
-        reqwest::Method::GET,
-        &format!("/flowSpecs/{REST_STORAGE_TO_AEP}"),
-        None,
+        &mock.base_url(),
+        ("anystring", PASSWORD),
+        DEFAULT_LIST_ID,
+        json!({"startTime": start_time.to_string(), "frequency": "minute", "interval": "15", "backfill": "false"}),
     )
     .await;
-    let mut flow_spec = flow_specs["items"][0].clone();
-    flow_spec["sourceConnectionSpecIds"] = json!([spec_id]);
-    let (status, _) = call(
-        &client,
-        &credential,
-        &server,
-        reqwest::Method::PUT,
-        &format!("/flowSpecs/{REST_STORAGE_TO_AEP}"),
-        Some(&flow_spec),
-    )
-    .await;
-    assert_eq!(status, 200);
-    let (status, connection) = post(
-        "/connections",
-        json!({"name": "members", "connectionSpec": {"id": spec_id, "version": "1.0"},
-               "auth": {"specName": "Basic Authentication", "params": {"host": mock.base_url(), "username": "anystring", "password": PASSWORD}}}),
-    )
-    .await;
-    assert_eq!(status, 201, "{connection}");
-    let (status, source) = post(
-        "/sourceConnections",
-        json!({"name": "source", "baseConnectionId": connection["id"], "connectionSpec": {"id": spec_id, "version": "1.0"},
-               "data": {"format": "json"}, "params": {"listId": DEFAULT_LIST_ID}}),
-    )
-    .await;
-    assert_eq!(status, 201, "{source}");
-    let (status, dataset) = post("/data/foundation/catalog/dataSets", json!({"name": "members", "schemaRef": {"id": "https://ns.adobe.com/t/schemas/m", "contentType": "application/vnd.adobe.xed-full+json;version=1"}})).await;
-    assert_eq!(status, 201, "{dataset}");
-    let dataset_id = dataset[0]
-        .as_str()
-        .unwrap()
-        .trim_start_matches("@/dataSets/")
-        .to_owned();
-    let (status, target) = post(
-        "/targetConnections",
-        json!({"name": "target", "connectionSpec": {"id": DATA_LAKE, "version": "1.0"}, "data": {"format": "parquet_xdm"}, "params": {"dataSetId": dataset_id}}),
-    )
-    .await;
-    assert_eq!(status, 201, "{target}");
-    let (status, flow) = post(
-        "/flows",
-        json!({"name": "members every 15 minutes", "flowSpec": {"id": REST_STORAGE_TO_AEP, "version": "1.0"},
-               "sourceConnectionIds": [source["id"]], "targetConnectionIds": [target["id"]],
-               "scheduleParams": {"startTime": start_time.to_string(), "frequency": "minute", "interval": "15", "backfill": "false"}}),
-    )
-    .await;
-    assert_eq!(status, 201, "{flow}");
-    let flow_id = flow["id"].as_str().unwrap().to_owned();
+    let (flow_id, dataset_id) = (workflow.flow_id, workflow.dataset_id);
 
     // Wait for the three runs to succeed (the store is read beside the server).
     let store = SqliteStore::open_in_data_dir(&data_dir).await.unwrap();

@@ -133,6 +133,11 @@ pub async fn execute(context: &RunContext, run: &RunRecord) -> RunOutcome {
             )
         }
     };
+    metrics::histogram!("flowd_run_duration_seconds").record(clock.elapsed().as_secs_f64());
+    if succeeded {
+        metrics::counter!("flowd_records_ingested_total").increment(totals.output_records);
+        metrics::counter!("flowd_bytes_ingested_total").increment(totals.input_bytes);
+    }
     tracing::info!(
         run_id = %run.id,
         flow_id = %run.flow_id,
@@ -277,6 +282,7 @@ async fn ingest(
         match event {
             Ok(RunEvent::Page(page)) => {
                 totals.pages += 1;
+                count_upstream_request(page.status);
                 totals.input_bytes += page.body_bytes as u64;
                 totals.input_records += page.records.len() as u64;
                 if let Err(error) = batch.write(page.records) {
@@ -290,6 +296,11 @@ async fn ingest(
                 }
             }
             Err(error) => {
+                if let flowd_connector::RunError::Fetch { source, .. } = &error
+                    && let Some(status) = source.status()
+                {
+                    count_upstream_request(status);
+                }
                 failure = Some(upstream_failure(&error));
                 break;
             }
@@ -308,6 +319,12 @@ async fn ingest(
     totals.output_bytes = summary.batch.bytes;
     totals.output_files = summary.batch.files.len() as u64;
     Ok(())
+}
+
+/// Counts one upstream request by its final HTTP status; the label is the
+/// status code only, so its cardinality stays bounded.
+fn count_upstream_request(status: u16) {
+    metrics::counter!("flowd_upstream_requests_total", "status" => status.to_string()).increment(1);
 }
 
 /// Where a connection's auth params are sealed; the API seals them there.

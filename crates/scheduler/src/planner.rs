@@ -1,9 +1,10 @@
 //! The planner: on every tick, for every enabled flow of every sandbox,
-//! enqueue a run for each window that is due, in order. Windows never skip
-//! ahead of a failed one: while a flow's latest scheduled run has failed,
-//! no later window is enqueued (RE_TRIGGER it, or disable and re-create the
-//! flow, to unblock it). Ad hoc runs (`POST /runs`) do not move a flow's
-//! schedule.
+//! enqueue the next due window once the flow's previous scheduled run has
+//! succeeded, so windows run one at a time, in order. Windows never skip
+//! ahead of a pending, retried or failed one: while a flow's latest scheduled
+//! run has not succeeded, no later window is enqueued (RE_TRIGGER a failed
+//! one, or disable and re-create the flow, to unblock it). Ad hoc runs
+//! (`POST /runs`) do not move a flow's schedule.
 
 use std::time::Duration;
 
@@ -15,11 +16,17 @@ use tokio::sync::watch;
 use crate::executor::RunContext;
 use crate::schedule::Schedule;
 
-/// Windows enqueued per flow and tick, so a long backlog is created gradually.
-const WINDOWS_PER_TICK: usize = 16;
+/// Windows enqueued per flow and tick: one, because the next window is only
+/// enqueued once the previous one has succeeded (see [`plan_once`]).
+const WINDOWS_PER_TICK: usize = 1;
 
 /// The `body.trigger` of runs the planner creates.
 pub const SCHEDULED_TRIGGER: &str = "schedule";
+
+/// The `body.trigger` of runs `POST /runs` creates; they do not move the
+/// flow's schedule. Any run not marked so counts as scheduled, so a run
+/// whose marker was lost still holds back later windows when it fails.
+pub const ADHOC_TRIGGER: &str = "adhoc";
 
 /// Enqueues due windows every `tick` until `shutdown` turns true.
 pub async fn run_planner(context: RunContext, tick: Duration, mut shutdown: watch::Receiver<bool>) {
@@ -55,11 +62,15 @@ pub async fn plan_once(context: &RunContext, now: Timestamp) -> Result<usize, St
         let runs = context.store.list_runs(&scope, Some(&flow.id)).await?;
         let latest = runs
             .iter()
-            .filter(|run| {
-                run.body.get("trigger").and_then(Value::as_str) == Some(SCHEDULED_TRIGGER)
-            })
+            .filter(|run| run.body.get("trigger").and_then(Value::as_str) != Some(ADHOC_TRIGGER))
             .max_by_key(|run| run.window_end);
-        if latest.is_some_and(|run| run.status == RunStatus::Failed) {
+        // Windows run one at a time, in order: the next one is enqueued only
+        // once the latest scheduled run has succeeded. Enqueuing several at
+        // once let a later window overtake an earlier one that was waiting
+        // for a retry (its backoff moves it behind them in the queue) or had
+        // failed, so a window could be ingested after a later one, or while
+        // the earlier one never was.
+        if latest.is_some_and(|run| run.status != RunStatus::Success) {
             continue;
         }
         let last_end = latest.and_then(|run| Timestamp::from_millisecond(run.window_end).ok());

@@ -84,6 +84,7 @@ pub async fn run_worker(
 /// Executes one claimed run while a side task keeps its lease alive.
 pub async fn process(context: &RunContext, options: &WorkerOptions, run: RunRecord) {
     tracing::info!(run_id = %run.id, flow_id = %run.flow_id, attempt = run.attempts, "run started");
+    metrics::counter!("flowd_runs_started_total").increment(1);
     let heartbeat = {
         let store = context.store.clone();
         let run_id = run.id.clone();
@@ -130,6 +131,7 @@ async fn record(
     let retry =
         !outcome.succeeded && outcome.retryable && (run.attempts as u32) < options.run_attempts;
     let (status, scheduled_at) = if outcome.succeeded {
+        metrics::counter!("flowd_runs_succeeded_total").increment(1);
         (RunStatus::Success, run.scheduled_at)
     } else if retry {
         let exponent = (run.attempts.max(1) - 1).min(16) as u32;
@@ -137,8 +139,10 @@ async fn record(
             .retry_backoff
             .saturating_mul(2u32.saturating_pow(exponent));
         tracing::warn!(run_id = %run.id, attempt = run.attempts, retry_in_ms = delay.as_millis() as u64, "run failed; retrying");
+        metrics::counter!("flowd_run_retries_total").increment(1);
         (RunStatus::Pending, now_millis() + delay.as_millis() as i64)
     } else {
+        metrics::counter!("flowd_runs_failed_total").increment(1);
         (RunStatus::Failed, run.scheduled_at)
     };
     match context

@@ -9,6 +9,8 @@
 //! `updated` (epoch ms) next to flowd's server-managed fields. Credentials,
 //! tenancy and error bodies are the Flow Service ones.
 
+use std::path::PathBuf;
+
 use axum::Router;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
@@ -151,10 +153,57 @@ async fn read(
     tenant: Tenant,
     DatasetId(id): DatasetId,
 ) -> Result<Response, ApiError> {
-    let document = documents::load(&state, &tenant, DATASETS, &id).await?;
+    let mut document = documents::load(&state, &tenant, DATASETS, &id).await?;
+    let stats = dataset_stats(state.config.datasets_root.clone(), id.clone()).await?;
+    if let Some(fields) = document.as_object_mut() {
+        fields.extend(stats);
+    }
     let mut keyed = Map::new();
     keyed.insert(id, document);
     Ok(json_response(StatusCode::OK, Value::Object(keyed)))
+}
+
+/// `batchCount`, `recordCount` and `schema.columns` of the dataset's
+/// visible batches, read from the data dir (zeros and no columns when the
+/// API has no datasets root or nothing was ingested yet).
+async fn dataset_stats(
+    datasets_root: Option<PathBuf>,
+    id: String,
+) -> Result<Map<String, Value>, ApiError> {
+    let read = move || -> Result<(usize, u64, Vec<Value>), flowd_sink::SinkError> {
+        let Some(root) = datasets_root else {
+            return Ok((0, 0, Vec::new()));
+        };
+        let dataset = flowd_sink::Dataset::open(root, &id)?;
+        let batches = dataset.batches()?.len();
+        let records = dataset.record_count()?;
+        let columns = dataset
+            .schema()?
+            .map(|schema| {
+                schema
+                    .fields()
+                    .iter()
+                    .map(|field| json!({"name": field.name(), "type": field.data_type().to_string()}))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok((batches, records, columns))
+    };
+    let (batches, records, columns) = tokio::task::spawn_blocking(read)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "reading the dataset's files panicked");
+            ApiError::from(FlowError::internal())
+        })?
+        .map_err(|error| {
+            tracing::error!(%error, "reading the dataset's files failed");
+            ApiError::from(FlowError::internal())
+        })?;
+    let mut stats = Map::new();
+    stats.insert("batchCount".into(), json!(batches));
+    stats.insert("recordCount".into(), json!(records));
+    stats.insert("schema".into(), json!({"columns": columns}));
+    Ok(stats)
 }
 
 async fn create(

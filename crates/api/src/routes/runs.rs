@@ -23,9 +23,10 @@
 //!   run history refuses it), with the existing run's id in `report.runId`.
 //! - The `etag` (and `version`) is a digest of status, attempts, due time and
 //!   body, so it changes whenever the run does.
-//! - RE_TRIGGER keeps the window, the attempt count and the last attempt's
-//!   metrics and errors (visible until the next outcome replaces them);
-//!   only a `failed` run can be re-triggered (`1409-400` otherwise).
+//! - RE_TRIGGER keeps the window and the last attempt's metrics and errors
+//!   (visible until the next outcome replaces them) and gives the run a
+//!   fresh retry budget (attempts back to 0); only a `failed` run can be
+//!   re-triggered (`1409-400` otherwise).
 
 use std::collections::HashMap;
 
@@ -311,6 +312,7 @@ async fn create(
         window_end: end.as_millisecond(),
         scheduled_at: now,
         body: json!({
+            "trigger": flowd_scheduler::planner::ADHOC_TRIGGER,
             "createdAt": now,
             "updatedAt": now,
             "createdBy": tenant.principal_id,

@@ -1,0 +1,167 @@
+//! The documented workflow over HTTP: connection spec (MailChimp members,
+//! seeded fixture) → flow spec allowing it → Basic-auth connection to a mock
+//! → source connection → dataset → target connection → flow.
+
+use serde_json::{Value, json};
+
+use super::{Credential, Server, fixture};
+
+pub const REST_STORAGE_TO_AEP: &str = "6499120c-0b15-42dc-936e-847ea3c24d72";
+pub const DATA_LAKE: &str = "c604ff05-7f1a-43c0-8e18-33bf874cb11c";
+
+/// One API call; the body is `Null` when the answer has none.
+pub async fn call(
+    client: &reqwest::Client,
+    credential: &Credential,
+    server: &Server,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let url = if path.starts_with("/data/") {
+        format!("{}{path}", server.base_url)
+    } else {
+        server.url(path)
+    };
+    let mut request = credential.apply(client.request(method, url));
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap()
+        },
+    )
+}
+
+/// What the workflow created.
+#[derive(Debug, Clone)]
+pub struct Workflow {
+    pub spec_id: String,
+    pub connection_id: String,
+    pub source_id: String,
+    pub dataset_id: String,
+    pub target_id: String,
+    pub flow_id: String,
+}
+
+/// Creates the chain against the mock at `host` with Basic credentials
+/// (`username`, `password`), reading list `list_id`, and a flow with
+/// `schedule_params`. Every step must succeed.
+pub async fn create(
+    client: &reqwest::Client,
+    credential: &Credential,
+    server: &Server,
+    host: &str,
+    (username, password): (&str, &str),
+    list_id: &str,
+    schedule_params: Value,
+) -> Workflow {
+    let post = |path: &'static str, body: Value| async move {
+        call(
+            client,
+            credential,
+            server,
+            reqwest::Method::POST,
+            path,
+            Some(&body),
+        )
+        .await
+    };
+    let (status, spec) = post("/connectionSpecs", fixture("seed_mailchimp_update.json")).await;
+    assert_eq!(status, 201, "{spec}");
+    let spec_id = spec["id"].as_str().unwrap().to_owned();
+    let (_, flow_specs) = call(
+        client,
+        credential,
+        server,
+        reqwest::Method::GET,
+        &format!("/flowSpecs/{REST_STORAGE_TO_AEP}"),
+        None,
+    )
+    .await;
+    let mut flow_spec = flow_specs["items"][0].clone();
+    flow_spec["sourceConnectionSpecIds"] = json!([spec_id]);
+    let (status, _) = call(
+        client,
+        credential,
+        server,
+        reqwest::Method::PUT,
+        &format!("/flowSpecs/{REST_STORAGE_TO_AEP}"),
+        Some(&flow_spec),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, connection) = post(
+        "/connections",
+        json!({"name": "members", "connectionSpec": {"id": spec_id, "version": "1.0"},
+               "auth": {"specName": "Basic Authentication", "params": {"host": host, "username": username, "password": password}}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{connection}");
+    let (status, source) = post(
+        "/sourceConnections",
+        json!({"name": "source", "baseConnectionId": connection["id"], "connectionSpec": {"id": spec_id, "version": "1.0"},
+               "data": {"format": "json"}, "params": {"listId": list_id}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{source}");
+    let (status, dataset) = post("/data/foundation/catalog/dataSets", json!({"name": "members", "schemaRef": {"id": "https://ns.adobe.com/t/schemas/m", "contentType": "application/vnd.adobe.xed-full+json;version=1"}})).await;
+    assert_eq!(status, 201, "{dataset}");
+    let dataset_id = dataset[0]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("@/dataSets/")
+        .to_owned();
+    let (status, target) = post(
+        "/targetConnections",
+        json!({"name": "target", "connectionSpec": {"id": DATA_LAKE, "version": "1.0"}, "data": {"format": "parquet_xdm"}, "params": {"dataSetId": dataset_id}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{target}");
+    let (status, flow) = post(
+        "/flows",
+        json!({"name": "members", "flowSpec": {"id": REST_STORAGE_TO_AEP, "version": "1.0"},
+               "sourceConnectionIds": [source["id"]], "targetConnectionIds": [target["id"]],
+               "scheduleParams": schedule_params}),
+    )
+    .await;
+    assert_eq!(status, 201, "{flow}");
+    let id = |value: &Value| value["id"].as_str().unwrap().to_owned();
+    Workflow {
+        spec_id,
+        connection_id: id(&connection),
+        source_id: id(&source),
+        dataset_id,
+        target_id: id(&target),
+        flow_id: id(&flow),
+    }
+}
+
+/// `GET /runs?property=flowId==<flow_id>`: the flow's runs, oldest first.
+pub async fn runs_of(
+    client: &reqwest::Client,
+    credential: &Credential,
+    server: &Server,
+    flow_id: &str,
+) -> Vec<Value> {
+    let (status, listed) = call(
+        client,
+        credential,
+        server,
+        reqwest::Method::GET,
+        &format!("/runs?property=flowId=={flow_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{listed}");
+    let mut runs = listed["items"].as_array().cloned().unwrap_or_default();
+    runs.sort_by_key(|run| run["params"]["windowEndTime"].as_i64());
+    runs
+}

@@ -1,0 +1,565 @@
+//! Runs that go wrong, end to end against `flowd serve` and a mock API: a
+//! server killed with SIGKILL in the middle of a run, an upstream answering
+//! 500 until the retry budget is spent, an upstream that recovers before a
+//! RE_TRIGGER, and credentials the upstream refuses.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::workflow::{self, Workflow, call, runs_of};
+use common::{Credential, Server, data_dir};
+use flowd_mockapi::{Auth, DEFAULT_LIST_ID, FailFirst, Faults, MockApi, Scenario};
+use flowd_store::SqliteStore;
+use serde_json::{Value, json};
+
+const USERNAME: &str = "anystring";
+const PASSWORD: &str = "run-failures-secret-password";
+
+/// One window of `frequency: minute, interval: 15` is due per 15 minutes
+/// before now; returns `(startTime, start of the first window)` for a flow
+/// with `windows` due windows (backfill off).
+fn schedule_with_due_windows(windows: i64) -> (i64, i64) {
+    let now = jiff::Timestamp::now().as_second();
+    let start_time = now - (windows - 1) * 15 * 60 - 60;
+    (start_time, start_time - 15 * 60)
+}
+
+fn schedule_params(start_time: i64) -> Value {
+    json!({"startTime": start_time.to_string(), "frequency": "minute", "interval": "15", "backfill": "false"})
+}
+
+/// `count` members with ids `0..count` whose `last_changed` spreads evenly
+/// over `[from, from + span_seconds)`.
+fn members(count: i64, from: i64, span_seconds: i64) -> Vec<Value> {
+    (0..count)
+        .map(|id| {
+            let changed = jiff::Timestamp::from_second(from + id * span_seconds / count).unwrap();
+            json!({"id": id, "email_address": format!("m{id}@example.com"), "last_changed": changed.to_string()})
+        })
+        .collect()
+}
+
+fn basic_auth() -> Auth {
+    Auth::Basic {
+        username: USERNAME.into(),
+        password: PASSWORD.into(),
+    }
+}
+
+struct Harness {
+    client: reqwest::Client,
+    credential: Credential,
+}
+
+impl Harness {
+    fn new(server: &Server) -> Harness {
+        Harness {
+            client: reqwest::Client::new(),
+            credential: Credential::from_json(server.printed_credential.as_ref().unwrap()),
+        }
+    }
+
+    async fn create(
+        &self,
+        server: &Server,
+        mock: &MockApi,
+        password: &str,
+        start_time: i64,
+    ) -> Workflow {
+        workflow::create(
+            &self.client,
+            &self.credential,
+            server,
+            &mock.base_url(),
+            (USERNAME, password),
+            DEFAULT_LIST_ID,
+            schedule_params(start_time),
+        )
+        .await
+    }
+
+    async fn runs(&self, server: &Server, flow_id: &str) -> Vec<Value> {
+        runs_of(&self.client, &self.credential, server, flow_id).await
+    }
+
+    /// Polls `GET /runs` every 200 ms until `done` holds for the flow's runs.
+    async fn wait_for_runs(
+        &self,
+        server: &Server,
+        flow_id: &str,
+        what: &str,
+        timeout: Duration,
+        done: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let runs = self.runs(server, flow_id).await;
+            if done(&runs) {
+                return runs;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}: {runs:#?}\n{}",
+                server.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+fn status(run: &Value) -> &str {
+    run["metrics"]["statusSummary"]["status"].as_str().unwrap()
+}
+
+fn first_error(run: &Value) -> (&str, &str) {
+    let error = &run["metrics"]["statusSummary"]["errors"][0];
+    (
+        error["code"].as_str().unwrap_or_default(),
+        error["message"].as_str().unwrap_or_default(),
+    )
+}
+
+/// Every `*.parquet` file under `dir`, at any depth.
+fn parquet_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.map(Result::unwrap) {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(parquet_files(&path));
+        } else if path
+            .extension()
+            .is_some_and(|extension| extension == "parquet")
+        {
+            found.push(path);
+        }
+    }
+    found
+}
+
+fn member_ids(data_dir: &Path, dataset_id: &str) -> Vec<i64> {
+    let dataset = flowd_sink::Dataset::open(data_dir.join("datasets"), dataset_id).unwrap();
+    let mut ids: Vec<i64> = dataset
+        .head(1_000_000)
+        .unwrap()
+        .iter()
+        .map(|record| record["member"]["id"].as_i64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+async fn assert_store_consistent(data_dir: &Path) {
+    let store = SqliteStore::open_in_data_dir(data_dir).await.unwrap();
+    assert_eq!(store.integrity_check().await.unwrap(), ["ok"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigkill_mid_run_is_retried_after_restart_and_each_record_lands_once() {
+    const RECORDS: i64 = 3_000;
+    let (start_time, window_start) = schedule_with_due_windows(1);
+    // 30 pages of 100 at 50 ms each: the run takes well over a second.
+    let mock = MockApi::start(
+        Scenario::explicit(members(RECORDS, window_start, 15 * 60))
+            .with_auth(basic_auth())
+            .with_latency(Duration::from_millis(50)),
+    )
+    .await;
+    let (_dir, data_dir) = data_dir();
+    let arguments = [
+        "--lease-ms",
+        "1000",
+        "--planner-tick-ms",
+        "200",
+        "--retry-backoff-ms",
+        "100",
+    ];
+    let server = Server::start_with_args(&data_dir, &arguments);
+    let harness = Harness::new(&server);
+    let workflow = harness.create(&server, &mock, PASSWORD, start_time).await;
+
+    // Kill the server once the run is in progress and has fetched some pages.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let runs = harness.runs(&server, &workflow.flow_id).await;
+        let pages = mock
+            .requests()
+            .iter()
+            .filter(|request| request.path.ends_with("/members"))
+            .count();
+        if runs.len() == 1 && status(&runs[0]) == "inProgress" && pages >= 5 {
+            assert!(
+                pages < 25,
+                "the run was nearly done before the kill ({pages} pages)"
+            );
+            break;
+        }
+        assert!(
+            runs.iter().all(|run| status(run) != "success"),
+            "the run finished before the kill: {runs:#?}"
+        );
+        assert_eq!(
+            parquet_files(&data_dir.join("datasets").join(&workflow.dataset_id)),
+            Vec::<PathBuf>::new(),
+            "a batch is visible before its run finished"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "no run in progress: {runs:#?}\n{}",
+            server.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.kill_hard();
+
+    // Nothing of the interrupted batch is visible in the dataset.
+    let dataset_dir = data_dir.join("datasets").join(&workflow.dataset_id);
+    assert_eq!(parquet_files(&dataset_dir), Vec::<PathBuf>::new());
+    let requests_before_restart = mock.request_count();
+
+    let restarted = Server::start_with_args(&data_dir, &arguments);
+    // While the run is retried, a reader sees either nothing or the whole batch.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let runs = loop {
+        let runs = harness.runs(&restarted, &workflow.flow_id).await;
+        let visible = !parquet_files(&dataset_dir).is_empty();
+        if runs.len() == 1 && status(&runs[0]) == "success" {
+            break runs;
+        }
+        if visible {
+            assert_eq!(
+                member_ids(&data_dir, &workflow.dataset_id).len() as i64,
+                RECORDS,
+                "a partial batch is visible"
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the retried run did not succeed: {runs:#?}\n{}",
+            restarted.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let run = &runs[0];
+    assert!(run["attempts"].as_i64().unwrap() >= 2, "{run}");
+    assert_eq!(
+        run["metrics"]["recordSummary"]["outputRecordCount"], RECORDS,
+        "{run}"
+    );
+    assert!(
+        mock.request_count() > requests_before_restart,
+        "the run was fetched again"
+    );
+
+    // Each record exactly once, in one batch whose files are all under it.
+    let dataset =
+        flowd_sink::Dataset::open(data_dir.join("datasets"), &workflow.dataset_id).unwrap();
+    assert_eq!(dataset.batches().unwrap().len(), 1);
+    assert_eq!(
+        member_ids(&data_dir, &workflow.dataset_id),
+        (0..RECORDS).collect::<Vec<_>>()
+    );
+    let files = parquet_files(&dataset_dir);
+    assert!(!files.is_empty());
+    for file in &files {
+        let relative = file.strip_prefix(&dataset_dir).unwrap();
+        assert!(
+            !relative
+                .components()
+                .any(|part| part.as_os_str().to_string_lossy().starts_with(['.', '_'])),
+            "a hidden file would be skipped by readers, so a visible one must not be hidden: {relative:?}"
+        );
+    }
+    // `flowd dataset list` agrees: one batch, every record.
+    let output = common::flowd()
+        .args(["dataset", "list", "--data-dir"])
+        .arg(&data_dir)
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        listed.contains(&format!(
+            "{}\tmembers\tflowd@AdobeOrg\tprod\t1\t{RECORDS}",
+            workflow.dataset_id
+        )),
+        "{listed}"
+    );
+    assert!(restarted.terminate().success());
+    assert_store_consistent(&data_dir).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_500s_spend_the_retry_budget_then_the_run_fails_and_later_windows_wait() {
+    let (start_time, window_start) = schedule_with_due_windows(3);
+    let mock = MockApi::start(
+        Scenario::explicit(members(45, window_start, 45 * 60))
+            .with_auth(basic_auth())
+            .with_faults(Faults {
+                fail_first: Some(FailFirst {
+                    count: 1_000_000,
+                    status: 500,
+                    retry_after: None,
+                }),
+                ..Faults::default()
+            }),
+    )
+    .await;
+    let (_dir, data_dir) = data_dir();
+    let server = Server::start_with_args(
+        &data_dir,
+        &[
+            "--run-attempts",
+            "2",
+            "--http-retries",
+            "0",
+            "--retry-backoff-ms",
+            "100",
+            "--planner-tick-ms",
+            "200",
+        ],
+    );
+    let harness = Harness::new(&server);
+    let workflow = harness.create(&server, &mock, PASSWORD, start_time).await;
+
+    let runs = harness
+        .wait_for_runs(
+            &server,
+            &workflow.flow_id,
+            "the first window to fail",
+            Duration::from_secs(30),
+            |runs| runs.iter().any(|run| status(run) == "failed"),
+        )
+        .await;
+    assert_eq!(runs.len(), 1, "later windows were enqueued: {runs:#?}");
+    let run = &runs[0];
+    assert_eq!(run["params"]["windowStartTime"], window_start, "{run}");
+    assert_eq!(run["params"]["windowEndTime"], start_time, "{run}");
+    assert_eq!(run["attempts"], 2, "{run}");
+    let (code, message) = first_error(run);
+    assert_eq!(code, "UPSTREAM", "{run}");
+    assert!(message.contains("500"), "{message}");
+    assert!(
+        message.contains(&mock.base_url()) && message.contains("/members"),
+        "{message}"
+    );
+    assert!(!message.contains(PASSWORD), "{message}");
+    assert_eq!(
+        run["metrics"]["recordSummary"]["outputRecordCount"], 0,
+        "{run}"
+    );
+    // Two attempts, one request each (no HTTP retries).
+    assert_eq!(mock.request_count(), 2);
+
+    // Several planner ticks later, the failed window still blocks the next ones.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let runs = harness.runs(&server, &workflow.flow_id).await;
+    assert_eq!(
+        runs.len(),
+        1,
+        "a later window skipped ahead of the failed one: {runs:#?}"
+    );
+    assert_eq!(status(&runs[0]), "failed");
+    assert_eq!(runs[0]["attempts"], 2);
+    assert_eq!(mock.request_count(), 2);
+    // Nothing was written.
+    assert_eq!(
+        parquet_files(&data_dir.join("datasets").join(&workflow.dataset_id)),
+        Vec::<PathBuf>::new()
+    );
+    // The flow shows the failure.
+    let (_, flow) = call(
+        &harness.client,
+        &harness.credential,
+        &server,
+        reqwest::Method::GET,
+        &format!("/flows/{}", workflow.flow_id),
+        None,
+    )
+    .await;
+    let details = &flow["items"][0]["lastRunDetails"];
+    assert_eq!(details["id"], runs[0]["id"], "{flow}");
+    assert!(server.terminate().success());
+    assert_store_consistent(&data_dir).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn re_trigger_after_the_upstream_recovers_succeeds() {
+    let (start_time, window_start) = schedule_with_due_windows(3);
+    // One member a minute over the three windows.
+    let mock = MockApi::start(
+        Scenario::explicit(members(45, window_start, 45 * 60))
+            .with_auth(basic_auth())
+            .with_faults(Faults {
+                fail_first: Some(FailFirst {
+                    count: 2,
+                    status: 500,
+                    retry_after: None,
+                }),
+                ..Faults::default()
+            }),
+    )
+    .await;
+    let (_dir, data_dir) = data_dir();
+    let server = Server::start_with_args(
+        &data_dir,
+        &[
+            "--run-attempts",
+            "2",
+            "--http-retries",
+            "0",
+            "--retry-backoff-ms",
+            "100",
+            "--planner-tick-ms",
+            "200",
+        ],
+    );
+    let harness = Harness::new(&server);
+    let workflow = harness.create(&server, &mock, PASSWORD, start_time).await;
+
+    let runs = harness
+        .wait_for_runs(
+            &server,
+            &workflow.flow_id,
+            "the first window to fail",
+            Duration::from_secs(30),
+            |runs| runs.iter().any(|run| status(run) == "failed"),
+        )
+        .await;
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    let failed_id = runs[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(runs[0]["attempts"], 2);
+    assert!(first_error(&runs[0]).1.contains("500"), "{:#?}", runs[0]);
+
+    // The upstream has recovered (its two failures are spent): re-trigger.
+    let (code, retriggered) = call(
+        &harness.client,
+        &harness.credential,
+        &server,
+        reqwest::Method::POST,
+        &format!("/runs/{failed_id}/action?op=RE_TRIGGER"),
+        None,
+    )
+    .await;
+    assert_eq!(code, 200, "{retriggered}");
+    assert_eq!(retriggered["id"], failed_id.as_str());
+    assert_ne!(status(&retriggered), "failed", "{retriggered}");
+
+    // The re-triggered window succeeds, then the later windows follow.
+    let runs = harness
+        .wait_for_runs(
+            &server,
+            &workflow.flow_id,
+            "all three windows to succeed",
+            Duration::from_secs(30),
+            |runs| runs.len() == 3 && runs.iter().all(|run| status(run) == "success"),
+        )
+        .await;
+    assert_eq!(runs[0]["id"], failed_id.as_str());
+    assert_eq!(
+        runs[0]["metrics"]["statusSummary"]["errors"],
+        json!([]),
+        "{:#?}",
+        runs[0]
+    );
+    let windows: Vec<(i64, i64)> = runs
+        .iter()
+        .map(|run| {
+            (
+                run["params"]["windowStartTime"].as_i64().unwrap(),
+                run["params"]["windowEndTime"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        windows,
+        [
+            (window_start, start_time),
+            (start_time, start_time + 900),
+            (start_time + 900, start_time + 1800),
+        ]
+    );
+    for run in &runs {
+        assert_eq!(
+            run["metrics"]["recordSummary"]["outputRecordCount"], 15,
+            "{run}"
+        );
+    }
+    let dataset =
+        flowd_sink::Dataset::open(data_dir.join("datasets"), &workflow.dataset_id).unwrap();
+    assert_eq!(dataset.batches().unwrap().len(), 3);
+    assert_eq!(
+        member_ids(&data_dir, &workflow.dataset_id),
+        (0..45).collect::<Vec<_>>()
+    );
+    assert!(server.terminate().success());
+    assert_store_consistent(&data_dir).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoked_credentials_fail_the_run_clearly() {
+    const STALE_PASSWORD: &str = "a-password-the-upstream-revoked";
+    let (start_time, window_start) = schedule_with_due_windows(2);
+    // The upstream wants PASSWORD; the connection (created without an
+    // authorizationTestUrl, so nothing checks it up front) holds another.
+    let mock = MockApi::start(
+        Scenario::explicit(members(30, window_start, 30 * 60)).with_auth(basic_auth()),
+    )
+    .await;
+    let (_dir, data_dir) = data_dir();
+    let server = Server::start_with_args(
+        &data_dir,
+        &[
+            "--run-attempts",
+            "3",
+            "--retry-backoff-ms",
+            "100",
+            "--planner-tick-ms",
+            "200",
+        ],
+    );
+    let harness = Harness::new(&server);
+    let workflow = harness
+        .create(&server, &mock, STALE_PASSWORD, start_time)
+        .await;
+
+    let runs = harness
+        .wait_for_runs(
+            &server,
+            &workflow.flow_id,
+            "the run to fail",
+            Duration::from_secs(30),
+            |runs| runs.iter().any(|run| status(run) == "failed"),
+        )
+        .await;
+    let run = &runs[0];
+    let (code, message) = first_error(run);
+    assert_eq!(code, "AUTHENTICATION", "{run}");
+    assert!(message.contains("401"), "{message}");
+    assert!(
+        !message.contains(STALE_PASSWORD) && !message.contains(PASSWORD),
+        "{message}"
+    );
+    assert_eq!(
+        run["attempts"], 1,
+        "refused credentials are not retried: {run}"
+    );
+
+    // No retry and no later window after a few more planner ticks.
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let runs = harness.runs(&server, &workflow.flow_id).await;
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(runs[0]["attempts"], 1);
+    assert_eq!(status(&runs[0]), "failed");
+    let members_requests = mock
+        .requests()
+        .iter()
+        .filter(|request| request.path.ends_with("/members"))
+        .count();
+    assert_eq!(members_requests, 1, "a refused request is not retried");
+    assert!(server.terminate().success());
+    assert_store_consistent(&data_dir).await;
+}
