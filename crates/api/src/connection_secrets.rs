@@ -5,6 +5,7 @@
 //! row does not decrypt. Responses show secrets as [`MASK`]; a client that
 //! sends the mask back (a GET edited and PATCHed) keeps the stored secret.
 
+use flowd_scheduler::credentials::auth_params_place;
 use flowd_secrets::Cipher;
 pub use flowd_secrets::sealed::MASK;
 use flowd_secrets::sealed::{masked_members, open_members, seal_members, sealed_token};
@@ -12,14 +13,6 @@ use flowd_store::Scope;
 use serde_json::{Map, Value};
 
 use crate::error::{ApiError, FlowError};
-
-/// Where a connection's auth params are sealed (their associated data).
-pub fn auth_params_place(scope: &Scope, connection_id: &str) -> String {
-    format!(
-        "connection/{}/{}/{connection_id}/auth.params",
-        scope.org_id, scope.sandbox_name
-    )
-}
 
 /// Params as stored: secret values sealed.
 pub fn seal(

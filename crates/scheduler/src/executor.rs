@@ -16,12 +16,14 @@ use flowd_connector::{
     AuthSession, HttpClient, RefreshedTokens, RunEvent, RunLimits, RunPlan, TokenCallback, Window,
 };
 use flowd_secrets::Cipher;
-use flowd_secrets::sealed::{open_members, seal_members};
+use flowd_secrets::sealed::open_members;
+
+use crate::credentials::{auth_params_place, save_refreshed_tokens};
 use flowd_sink::Dataset;
 use flowd_store::{ResourceKind, RunRecord, Scope, Store, StoredResource};
 use futures::StreamExt;
 use jiff::Timestamp;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 /// What a run needs from the process.
 #[derive(Clone)]
@@ -308,7 +310,14 @@ async fn ingest(
     }
     let tokens = refreshed.lock().expect("token slot lock").take();
     if let Some(tokens) = tokens {
-        save_refreshed_tokens(context, scope, &base_id, &tokens).await;
+        save_refreshed_tokens(
+            context.store.as_ref(),
+            &context.cipher,
+            scope,
+            &base_id,
+            &tokens,
+        )
+        .await;
     }
     if let Some(failure) = failure {
         let _ = batch.abort();
@@ -325,14 +334,6 @@ async fn ingest(
 /// status code only, so its cardinality stays bounded.
 fn count_upstream_request(status: u16) {
     metrics::counter!("flowd_upstream_requests_total", "status" => status.to_string()).increment(1);
-}
-
-/// Where a connection's auth params are sealed; the API seals them there.
-pub fn auth_params_place(scope: &Scope, connection_id: &str) -> String {
-    format!(
-        "connection/{}/{}/{connection_id}/auth.params",
-        scope.org_id, scope.sandbox_name
-    )
 }
 
 fn upstream_failure(error: &flowd_connector::RunError) -> RunFailure {
@@ -367,72 +368,5 @@ fn upstream_failure(error: &flowd_connector::RunError) -> RunFailure {
             message: error.to_string(),
             retryable: true,
         },
-    }
-}
-
-async fn save_refreshed_tokens(
-    context: &RunContext,
-    scope: &Scope,
-    connection_id: &str,
-    tokens: &RefreshedTokens,
-) {
-    let place = auth_params_place(scope, connection_id);
-    for _attempt in 0..4 {
-        let Ok(Some(stored)) = context
-            .store
-            .get_resource(scope, ResourceKind::Connection, connection_id)
-            .await
-        else {
-            return;
-        };
-        let stored_params: Map<String, Value> = stored
-            .body
-            .pointer("/auth/params")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        let Ok(mut plain) = open_members(&context.cipher, &place, &stored_params) else {
-            return;
-        };
-        plain.insert("accessToken".into(), json!(tokens.access_token.expose()));
-        if let Some(refresh_token) = &tokens.refresh_token {
-            plain.insert("refreshToken".into(), json!(refresh_token.expose()));
-        }
-        if let Some(expiration) = tokens.expiration {
-            plain.insert("expirationDate".into(), json!(expiration.to_string()));
-        }
-        let mut secret_names: Vec<String> = stored_params
-            .iter()
-            .filter(|(_, value)| value.is_object())
-            .map(|(name, _)| name.clone())
-            .collect();
-        secret_names.extend(["accessToken".to_owned(), "refreshToken".to_owned()]);
-        let mut document = stored.body.clone();
-        document["auth"]["params"] =
-            Value::Object(seal_members(&context.cipher, &place, &plain, &secret_names));
-        let etag = format!("\"{}\"", uuid::Uuid::new_v4());
-        document["etag"] = json!(etag);
-        document["version"] = json!(etag);
-        match context
-            .store
-            .replace_resource(
-                scope,
-                ResourceKind::Connection,
-                connection_id,
-                &document,
-                Some(stored.revision),
-            )
-            .await
-        {
-            Ok(flowd_store::ReplaceOutcome::RevisionMismatch { .. }) => continue,
-            Ok(_) => {
-                tracing::info!(%connection_id, "refreshed oauth tokens saved");
-                return;
-            }
-            Err(error) => {
-                tracing::error!(%connection_id, %error, "refreshed oauth tokens could not be saved");
-                return;
-            }
-        }
     }
 }

@@ -39,6 +39,7 @@
 //! * **A schedule ends where jiff's time range ends;** a first window whose `startTime − one
 //!   interval` precedes jiff's earliest instant has no start bound instead.
 
+pub mod credentials;
 pub mod executor;
 pub mod planner;
 pub mod schedule;

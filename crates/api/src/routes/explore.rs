@@ -175,7 +175,14 @@ pub async fn explore(
     let outcome = tokio::time::timeout(limit, preview).await;
     let refreshed_tokens = refreshed.lock().expect("token slot lock").take();
     if let Some(tokens) = refreshed_tokens {
-        connections::save_refreshed_tokens(&state, &tenant, &id, &tokens).await;
+        flowd_scheduler::credentials::save_refreshed_tokens(
+            state.store.as_ref(),
+            &state.cipher,
+            &tenant.scope,
+            &id,
+            &tokens,
+        )
+        .await;
     }
     match outcome {
         Err(_) => {
