@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::error::{ApiError, FlowError, FlowErrorCode, json_response};
 use crate::listing::ListQuery;
-use crate::metadata::{Stamp, stamp_created, stamp_replaced};
+use crate::metadata::{SERVER_MANAGED_FIELDS, Stamp, stamp_created, stamp_replaced};
 use crate::patch::{apply as apply_patch, normalize_etag, parse_instructions};
 use crate::path_id::PathId;
 use crate::state::AppState;
@@ -251,18 +251,9 @@ fn json_response_empty(status: StatusCode) -> Response {
     response
 }
 
-/// Top-level fields of instance resources that no PATCH may change.
+/// Top-level fields of instance resources, besides the server-managed ones
+/// every resource has, that no PATCH may change.
 pub const INSTANCE_IMMUTABLE_FIELDS: &[&str] = &[
-    "id",
-    "createdAt",
-    "updatedAt",
-    "createdBy",
-    "updatedBy",
-    "createdClient",
-    "updatedClient",
-    "sandboxId",
-    "sandboxName",
-    "imsOrgId",
     "etag",
     "version",
     "state",
@@ -356,8 +347,9 @@ pub async fn begin_patch(
         return Err(version_mismatch(&supplied, id).into());
     }
     let instructions = parse_instructions(body)?;
-    let immutable: Vec<&str> = INSTANCE_IMMUTABLE_FIELDS
+    let immutable: Vec<&str> = SERVER_MANAGED_FIELDS
         .iter()
+        .chain(INSTANCE_IMMUTABLE_FIELDS)
         .chain(immutable)
         .copied()
         .collect();
