@@ -17,12 +17,18 @@
 //! 3. The engine against the 100k server, for peak RSS.
 //! 4. A third server with 20 ms added latency and 20,000 records: the engine
 //!    with `--concurrency 1` and `--concurrency 8`.
-//! 5. Prints a Markdown table on stdout (progress goes to stderr) and exits
+//! 5. End to end, against the 1M server: `flowd serve` (a child process,
+//!    fresh data dir, one worker), the documented workflow over HTTP, one ad
+//!    hoc `POST /runs` timed until the run succeeds, with the server's peak
+//!    RSS; the dataset's record count is read back from the Parquet files
+//!    (see `end_to_end.rs`).
+//! 6. Prints a Markdown table on stdout (progress goes to stderr) and exits
 //!    with 1 when a target is missed, 2 when the benchmark could not run.
 //!
 //! Figures are medians over the rounds (peak RSS: the maximum). This is a
 //! binary, not a test: `cargo test` never runs it.
 
+mod end_to_end;
 mod engine;
 mod floor;
 mod mock;
@@ -40,6 +46,9 @@ const MIN_ENGINE_TO_FLOOR: f64 = 0.8;
 const MAX_PEAK_RSS_BYTES: f64 = 64e6;
 const MAX_RSS_SPREAD: f64 = 1.2;
 const MIN_SPECULATIVE_SPEEDUP: f64 = 5.0;
+/// Not from an issue: `flowd serve` during a 1M-record run to Parquet stays
+/// well below this (row groups of 10,000 records are flushed as they fill).
+const MAX_END_TO_END_RSS_BYTES: f64 = 256e6;
 
 const USAGE: &str = "usage: flowd-bench [--rounds N] [--records N] [--small-records N]
                    [--latency-records N] [--latency-ms MS] [--concurrency K] [--bin-dir DIR]
@@ -262,7 +271,6 @@ fn bench(args: &Args) -> Result<Vec<Row>, String> {
         small_rates.push(per_second(run.records as usize, run.wall));
         small_rss.push(run.peak_rss_kib);
     }
-    drop(large);
     drop(small);
 
     let slow = MockServer::start(&mockapi, args.latency_records, args.latency_ms)?;
@@ -292,6 +300,34 @@ fn bench(args: &Args) -> Result<Vec<Row>, String> {
         }
     }
     drop(slow);
+
+    // End to end, after everything else, against the same 1M server.
+    eprintln!(
+        "end to end: flowd serve, one ad hoc run of {} records to Parquet",
+        large.records()
+    );
+    let e2e = end_to_end::run(&flowd, &large, specs.path())?;
+    drop(large);
+    let e2e_rate = per_second(e2e.output_records as usize, e2e.wall);
+    eprintln!(
+        "  end to end: {} records in {:.2} s = {} records/s, peak RSS {:.1} MB (idle {:.1} MB), \
+         CPU {:.2} s user + {:.2} s system, {} batch(es), {} records in the dataset, \
+         {:.1} MB of Parquet, inputBytes {}, outputBytes {}",
+        e2e.output_records,
+        e2e.wall.as_secs_f64(),
+        thousands(e2e_rate),
+        megabytes(e2e.peak_rss_kib),
+        megabytes(e2e.idle_rss_kib),
+        e2e.cpu_user,
+        e2e.cpu_system,
+        e2e.batches,
+        e2e.dataset_records,
+        e2e.parquet_bytes as f64 / 1e6,
+        e2e.input_bytes,
+        e2e.output_bytes,
+    );
+    let e2e_complete =
+        e2e.output_records == args.records as u64 && e2e.dataset_records == args.records as u64;
 
     let floor_rate = median(&floor_rates);
     let engine_rate = median(&engine_rates);
@@ -384,6 +420,52 @@ fn bench(args: &Args) -> Result<Vec<Row>, String> {
             format!("{speedup:.1}×"),
             format!("≥ {MIN_SPECULATIVE_SPEEDUP:.0}×"),
             speedup >= MIN_SPECULATIVE_SPEEDUP,
+        ),
+        Row::info(
+            format!(
+                "End to end: `flowd serve`, one ad hoc run, mock API → committed Parquet, {big} records (`POST /runs` to `success`)"
+            ),
+            format!(
+                "{} records/s ({:.2} s)",
+                thousands(e2e_rate),
+                e2e.wall.as_secs_f64()
+            ),
+        ),
+        Row::info(
+            "End to end / engine records/s (this run / median of the engine above)",
+            format!("{:.2}×", e2e_rate / engine_rate),
+        ),
+        Row::info(
+            "CPU time of `flowd serve` during the end-to-end run (user + system)",
+            format!(
+                "{:.2} s + {:.2} s ({:.0}% of the wall time)",
+                e2e.cpu_user,
+                e2e.cpu_system,
+                100.0 * (e2e.cpu_user + e2e.cpu_system) / e2e.wall.as_secs_f64().max(1e-9)
+            ),
+        ),
+        Row::check(
+            format!("Peak RSS of `flowd serve`, end to end, {big} records (idle before the run)"),
+            format!(
+                "{:.1} MB ({:.1} MB)",
+                megabytes(e2e.peak_rss_kib),
+                megabytes(e2e.idle_rss_kib)
+            ),
+            "< 256 MB",
+            megabytes(e2e.peak_rss_kib) * 1e6 < MAX_END_TO_END_RSS_BYTES,
+        ),
+        Row::check(
+            "End to end: outputRecordCount and records in the dataset's Parquet (batches; size)",
+            format!(
+                "{} and {} ({} batch{}; {:.1} MB)",
+                thousands(e2e.output_records as f64),
+                thousands(e2e.dataset_records as f64),
+                e2e.batches,
+                if e2e.batches == 1 { "" } else { "es" },
+                e2e.parquet_bytes as f64 / 1e6
+            ),
+            format!("{big} each"),
+            e2e_complete,
         ),
         Row::check(
             "Every run delivered every record",
