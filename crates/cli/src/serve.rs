@@ -56,6 +56,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     )
     .with_metrics(install_metrics_recorder()?);
     let (stop_sender, stop_receiver) = tokio::sync::watch::channel(false);
+    sweep_staged_batches(shared_store.as_ref(), &args.data_dir.join("datasets")).await;
     let background = start_runs(&args, shared_store, cipher, stop_receiver)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -99,6 +100,36 @@ fn install_metrics_recorder() -> anyhow::Result<PrometheusHandle> {
         }
     });
     Ok(handle)
+}
+
+/// Removes what runs interrupted by a crash left in the sink's staging
+/// directory. Safe only before this process's workers start, and only while
+/// no other flowd process writes to the same data dir (the embedded store
+/// makes the data dir this process's own).
+async fn sweep_staged_batches(store: &dyn Store, datasets_root: &Path) {
+    let datasets = match store
+        .list_all_resources(flowd_store::ResourceKind::Dataset)
+        .await
+    {
+        Ok(datasets) => datasets,
+        Err(error) => {
+            tracing::warn!(%error, "could not list datasets to sweep their staging files");
+            return;
+        }
+    };
+    for (_, dataset) in datasets {
+        match flowd_sink::Dataset::open(datasets_root, &dataset.id)
+            .and_then(|files| files.sweep_staging())
+        {
+            Ok(0) => {}
+            Ok(removed) => {
+                tracing::info!(dataset_id = %dataset.id, removed, "removed batches left unfinished by a crash")
+            }
+            Err(error) => {
+                tracing::warn!(dataset_id = %dataset.id, %error, "could not sweep the dataset's staging files")
+            }
+        }
+    }
 }
 
 /// Starts the planner and the worker pool of `flowd serve`.

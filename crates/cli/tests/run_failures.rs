@@ -290,6 +290,13 @@ async fn a_sigkill_mid_run_is_retried_after_restart_and_each_record_lands_once()
     );
     assert!(restarted.terminate().success());
     assert_store_consistent(&data_dir).await;
+    // The killed attempt's staged files were swept at restart; the retried
+    // attempt's were published: nothing is left in staging.
+    let staging = data_dir.join("datasets").join(".flowd-staging");
+    let leftovers: Vec<_> = std::fs::read_dir(&staging)
+        .map(|entries| entries.map(|entry| entry.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(leftovers.is_empty(), "left in staging: {leftovers:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
