@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use crate::executor::RunContext;
-use crate::schedule::Schedule;
+use flowd_model::schedule::Schedule;
 
 /// Windows enqueued per flow and tick: one, because the next window is only
 /// enqueued once the previous one has succeeded (see [`plan_once`]).

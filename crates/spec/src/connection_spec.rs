@@ -15,9 +15,10 @@
 
 use serde_json::Value;
 
+use crate::auth_spec::auth_spec_problems;
 use crate::fetch_config::{DeclaredNames, FetchConfig, resolve_fetch_config};
 use crate::json_schema::schema_definition_problems;
-use crate::problem::{Problem, child_pointer, index_pointer, sort_in_document_order};
+use crate::problem::{Problem, child_pointer, sort_in_document_order};
 
 /// The `type` of the specs flowd can execute.
 pub const GENERIC_REST_TYPE: &str = "generic-rest";
@@ -144,51 +145,14 @@ fn require_non_empty_string(value: Option<&Value>, pointer: &str, problems: &mut
 }
 
 fn check_auth_specs(auth_specs: &Value, generic_rest: bool, problems: &mut Vec<Problem>) {
-    let Some(elements) = auth_specs.as_array() else {
-        problems.push(Problem::new("/authSpec", "must be an array"));
-        return;
-    };
-    if elements.is_empty() && generic_rest {
+    if auth_specs.as_array().is_some_and(Vec::is_empty) && generic_rest {
         problems.push(Problem::new(
             "/authSpec",
             "must hold at least one auth spec for generic-rest sources",
         ));
     }
-    // Base connections pick an auth spec by name, case-insensitively (reference §4.6), so two
-    // names differing only in case would be ambiguous.
-    let mut seen_names: Vec<(String, usize)> = Vec::new();
-    for (index, element) in elements.iter().enumerate() {
-        let element_pointer = index_pointer("/authSpec", index);
-        let Some(element_members) = element.as_object() else {
-            problems.push(Problem::new(element_pointer, "must be an object"));
-            continue;
-        };
-        let name_pointer = child_pointer(&element_pointer, "name");
-        require_non_empty_string(element_members.get("name"), &name_pointer, problems);
-        if let Some(name) = element_members.get("name").and_then(Value::as_str) {
-            let folded_name = name.to_lowercase();
-            match seen_names.iter().find(|(seen, _)| *seen == folded_name) {
-                Some((_, first_index)) => problems.push(Problem::new(
-                    name_pointer,
-                    format!("duplicates the name of /authSpec/{first_index}"),
-                )),
-                None => seen_names.push((folded_name, index)),
-            }
-        }
-        require_non_empty_string(
-            element_members.get("type"),
-            &child_pointer(&element_pointer, "type"),
-            problems,
-        );
-        let spec_pointer = child_pointer(&element_pointer, "spec");
-        match element_members.get("spec") {
-            None => problems.push(Problem::new(spec_pointer, "is required")),
-            Some(spec @ Value::Object(_)) => {
-                problems.extend(schema_definition_problems(spec, &spec_pointer));
-            }
-            Some(_) => problems.push(Problem::new(spec_pointer, "must be a JSON Schema object")),
-        }
-    }
+    // flowd runs generic-rest sources only, so only their auth types must be ones it runs.
+    auth_spec_problems(auth_specs, generic_rest, problems);
 }
 
 fn check_source_spec(connection_spec: &Value, problems: &mut Vec<Problem>) {

@@ -6,6 +6,7 @@
 //! storage or the network, and does no IO at all (JSON Schemas never fetch a remote `$ref`).
 //! The API crate calls the validators at the edge; a runtime consumes [`FetchConfig`].
 
+pub mod auth_spec;
 pub mod builtin;
 pub mod connection_spec;
 pub mod date_format;
@@ -15,6 +16,9 @@ pub mod json_schema;
 pub mod placeholder;
 pub mod problem;
 
+pub use auth_spec::{
+    ALWAYS_SECRET_PARAMS, AuthSpec, AuthSpecs, AuthType, normalize_auth_spec_name,
+};
 pub use builtin::{
     BATCH_REST_PROVIDER_ID, DATA_LAKE_CONNECTION_SPEC_ID, REST_STORAGE_TO_AEP_FLOW_SPEC_ID,
     data_lake_connection_spec, rest_storage_to_aep_flow_spec,

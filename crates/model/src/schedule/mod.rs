@@ -1,12 +1,41 @@
-//! A flow's schedule and the windows its runs cover (issue 5 "Scheduling", reference §7.2
-//! `scheduleSpec` and §5.9 windows).
+//! A flow's schedule and the windows its runs cover (reference §7.2 `scheduleSpec` and §5.9
+//! windows).
 //!
 //! Scheduled times are `startTime + k · interval · frequency` for `k = 0, 1, …` (`once`: only
 //! `k = 0`). The window of the run scheduled at `t` is `[end of the previous window, t)`; the
 //! first window starts at the beginning of time with `backfill`, else one interval before
 //! `startTime`. The caller keeps one piece of state per flow, the end of the last window it
-//! created a run for, and passes it back in; see the crate documentation for why missed
-//! windows are caught up one run each.
+//! created a run for, and passes it back in.
+//!
+//! Pure: no IO, no clock reads (`now` and the end of the flow's last window are always
+//! parameters), so every decision is reproducible in a test.
+//!
+//! **Architecture invariant:** the windows of one flow are contiguous. Run N covers the
+//! half-open window `[end of run N−1, scheduled time of run N)`, so consecutive windows share
+//! exactly one boundary instant: no record time falls in a gap, none in two windows. The next
+//! window always starts at the end the caller passes in (never at a value recomputed from the
+//! schedule), so the invariant survives downtime, a changed schedule and clock jumps.
+//!
+//! # Decisions
+//!
+//! * **Catch-up runs the missed windows in order, one run each; they are not merged.** A
+//!   window bounds how much one run fetches: an API pages and rate-limits, and one merged
+//!   window after a week of downtime would be a single unbounded fetch whose failure redoes
+//!   everything. Per-window runs keep each retry small, let a failed window block the later
+//!   ones without losing them, and leave the run history identical to what it would have been
+//!   without downtime. `max` caps how many windows one call returns. The cost: a flow whose
+//!   `startTime` lies far in the past replays every interval since then, mostly tiny runs.
+//! * **Windows are half-open `[start, end)`.**
+//! * **The first window** starts at the beginning of time (`start: None`) with `backfill: true`
+//!   (the default), else at `startTime − one interval`.
+//! * **`once` ignores `backfill`:** its single window has no start bound either way.
+//! * **Periods are exact seconds** (`minute` 60 s, `hour` 3600 s, `day` 86 400 s, `week`
+//!   604 800 s): `startTime` is epoch seconds, so there is no time zone and no DST.
+//! * **Lenient input, strict meaning:** numbers may arrive as numbers or numeric strings and
+//!   booleans as `"true"`/`"false"`; every problem is reported at once, each with a JSON
+//!   pointer relative to the parsed object.
+//! * **Bounded:** instants lie between 1970 and the year 9999 and runs are at most 366 days
+//!   apart (see `params`), so the API refuses what the planner could not run.
 
 mod error;
 mod params;
@@ -19,7 +48,7 @@ use std::num::NonZeroU32;
 use jiff::Timestamp;
 
 pub use error::{FieldProblem, ScheduleError};
-pub use params::adhoc_window;
+pub use params::{EARLIEST_EPOCH_SECOND, MAX_PERIOD_SECONDS, adhoc_window, latest_epoch_second};
 
 const NANOSECONDS_PER_SECOND: i128 = 1_000_000_000;
 

@@ -5,7 +5,10 @@
 //! `"true"`/`"false"` (a flow's GET returns strings, reference §7.2), so both are accepted;
 //! `null` counts as absent. The flow spec's own rules (`interval ≥ 15` for `minute`, `once`
 //! forbidding `interval`) are the API's to enforce and are not re-checked: a stored `once`
-//! flow that carries an `interval` simply ignores it.
+//! flow that carries an `interval` simply ignores it. What makes a schedule unusable is
+//! refused here, and the API parses with this same code, so every flow it accepts is one the
+//! planner can run: instants lie between 1970 and the year 9999 (a value that looks like epoch
+//! milliseconds gets a hint), and two runs are at most [`MAX_PERIOD_SECONDS`] apart.
 
 use std::num::NonZeroU32;
 
@@ -32,7 +35,7 @@ impl Schedule {
             None => None,
             Some(Frequency::Once) => Some(Recurrence::Once),
             Some(frequency) => required(object, "interval", &mut problems)
-                .and_then(|value| interval("/interval", value, &mut problems))
+                .and_then(|value| interval("/interval", value, frequency, &mut problems))
                 .map(|interval| Recurrence::Every {
                     frequency,
                     interval,
@@ -126,6 +129,18 @@ fn whole_float_to_i64(float: f64) -> Option<i64> {
     (float.fract() == 0.0 && in_range).then_some(float as i64)
 }
 
+/// The earliest instant a schedule or window may name: the Unix epoch.
+pub const EARLIEST_EPOCH_SECOND: i64 = 0;
+
+/// The latest instant a schedule or window may name, in epoch seconds: the end of the year
+/// 9999 as far as jiff represents it (9999-12-30T22:00:00Z).
+pub fn latest_epoch_second() -> i64 {
+    Timestamp::MAX.as_second()
+}
+
+/// Epoch seconds between 1970 and the year 9999. A value that would be a time in that range
+/// if it were milliseconds is refused with a hint, since epoch milliseconds are the most common
+/// mistake (JavaScript's `Date.now()`).
 fn epoch_seconds(
     pointer: &str,
     value: &Value,
@@ -138,6 +153,26 @@ fn epoch_seconds(
         ));
         return None;
     };
+    let latest = latest_epoch_second();
+    if seconds < EARLIEST_EPOCH_SECOND {
+        problems.push(FieldProblem::new(
+            pointer,
+            format!("{seconds} is before 1970; send epoch seconds between 0 and {latest}"),
+        ));
+        return None;
+    }
+    if seconds > latest {
+        let message = match seconds.checked_div(1000) {
+            Some(as_seconds) if as_seconds <= latest => format!(
+                "{seconds} looks like epoch milliseconds; send epoch seconds ({as_seconds})"
+            ),
+            _ => format!(
+                "{seconds} is after the year 9999; send epoch seconds between 0 and {latest}"
+            ),
+        };
+        problems.push(FieldProblem::new(pointer, message));
+        return None;
+    }
     match Timestamp::from_second(seconds) {
         Ok(timestamp) => Some(timestamp),
         Err(_) => {
@@ -166,7 +201,16 @@ fn frequency(pointer: &str, value: &Value, problems: &mut Vec<FieldProblem>) -> 
     found
 }
 
-fn interval(pointer: &str, value: &Value, problems: &mut Vec<FieldProblem>) -> Option<NonZeroU32> {
+/// The longest time between two runs: 366 days, so a yearly flow fits (leap years included)
+/// and schedule arithmetic stays far inside the representable range.
+pub const MAX_PERIOD_SECONDS: i64 = 366 * 86_400;
+
+fn interval(
+    pointer: &str,
+    value: &Value,
+    frequency: Frequency,
+    problems: &mut Vec<FieldProblem>,
+) -> Option<NonZeroU32> {
     let Some(interval) = integer(value) else {
         problems.push(FieldProblem::new(
             pointer,
@@ -181,14 +225,19 @@ fn interval(pointer: &str, value: &Value, problems: &mut Vec<FieldProblem>) -> O
         ));
         return None;
     }
-    let interval = u32::try_from(interval).ok().and_then(NonZeroU32::new);
-    if interval.is_none() {
+    let unit_seconds = frequency.unit_seconds().unwrap_or(1);
+    let most = MAX_PERIOD_SECONDS / unit_seconds;
+    if interval > most {
         problems.push(FieldProblem::new(
             pointer,
-            format!("must be at most {}", u32::MAX),
+            format!(
+                "must be at most {most} for frequency {} (runs at most 366 days apart), got {interval}",
+                frequency.as_str()
+            ),
         ));
+        return None;
     }
-    interval
+    u32::try_from(interval).ok().and_then(NonZeroU32::new)
 }
 
 fn boolean(pointer: &str, value: &Value, problems: &mut Vec<FieldProblem>) -> Option<bool> {
