@@ -12,9 +12,9 @@ pub mod auth;
 pub mod extract;
 pub mod http;
 pub mod pagination;
+pub mod plan;
 pub mod request;
 pub mod run;
-pub mod schema;
 pub mod secret;
 pub mod window;
 
@@ -22,5 +22,9 @@ pub use auth::{
     AuthSession, ConnectionAuth, RefreshedTokens, TokenCallback, resolve_connection_auth,
 };
 pub use http::{FetchError, HttpClient, HttpOptions};
+pub use plan::{
+    Credentials, PrepareError, PreparedAuth, RunInputs, prepare_auth, prepare_run,
+    probe_credentials,
+};
 pub use run::{Page, RunError, RunEvent, RunLimits, RunPlan, RunSummary, StopCause, run};
 pub use window::Window;

@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 
 use arrow_array::{Array, RecordBatch, TimestampMillisecondArray};
 use arrow_schema::Schema;
+use flowd_model::record_type::StructType;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::arrow_types::{merge_schemas, record_type_of_schema};
 use crate::fsutil::{self, BATCH_DIR_PREFIX, MANIFEST_FILE_NAME, STAGING_DIR_NAME};
-use crate::infer::{merge_schemas, record_type_of_schema};
+use crate::manifest::{BatchInfo, BatchManifest};
 use crate::writer::{BatchTarget, BatchWriter};
 use crate::{INGESTED_AT_COLUMN, SinkError, WriterOptions};
 
@@ -22,80 +23,6 @@ pub struct Dataset {
     dataset_dir: PathBuf,
     staging_root: PathBuf,
     writer_options: WriterOptions,
-}
-
-/// A published batch, as recorded in its manifest.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BatchInfo {
-    pub batch_id: String,
-    pub run_id: String,
-    pub ingested_at: jiff::Timestamp,
-    pub record_count: u64,
-    /// Total size of the batch's Parquet files.
-    pub bytes: u64,
-    /// The batch's Parquet files, in write order (names inside the batch directory).
-    pub files: Vec<BatchFile>,
-}
-
-/// One Parquet file of a batch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BatchFile {
-    pub name: String,
-    pub record_count: u64,
-    pub bytes: u64,
-}
-
-/// `_flowd_batch.json`, written into the batch directory before it is published.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct BatchManifest {
-    format_version: u32,
-    batch_id: String,
-    run_id: String,
-    ingested_at_ms: i64,
-    record_count: u64,
-    files: Vec<BatchFile>,
-}
-
-impl BatchManifest {
-    pub(crate) fn from_info(info: &BatchInfo) -> BatchManifest {
-        BatchManifest {
-            format_version: 1,
-            batch_id: info.batch_id.clone(),
-            run_id: info.run_id.clone(),
-            ingested_at_ms: info.ingested_at.as_millisecond(),
-            record_count: info.record_count,
-            files: info.files.clone(),
-        }
-    }
-
-    pub(crate) fn write(&self, path: &Path) -> Result<(), SinkError> {
-        let bytes = serde_json::to_vec_pretty(self).map_err(|source| SinkError::Manifest {
-            path: path.to_owned(),
-            source,
-        })?;
-        let mut file = File::create_new(path).map_err(SinkError::io("create", path))?;
-        std::io::Write::write_all(&mut file, &bytes).map_err(SinkError::io("write", path))?;
-        file.sync_all().map_err(SinkError::io("fsync", path))
-    }
-
-    fn read(path: &Path) -> Result<BatchInfo, SinkError> {
-        let bytes = std::fs::read(path).map_err(SinkError::io("read", path))?;
-        let manifest: BatchManifest =
-            serde_json::from_slice(&bytes).map_err(|source| SinkError::Manifest {
-                path: path.to_owned(),
-                source,
-            })?;
-        let ingested_at = jiff::Timestamp::from_millisecond(manifest.ingested_at_ms)
-            .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-        Ok(BatchInfo {
-            batch_id: manifest.batch_id,
-            run_id: manifest.run_id,
-            ingested_at,
-            record_count: manifest.record_count,
-            bytes: manifest.files.iter().map(|file| file.bytes).sum(),
-            files: manifest.files,
-        })
-    }
 }
 
 impl Dataset {
@@ -129,18 +56,18 @@ impl Dataset {
     }
 
     /// Starts the batch `batch_id` (the run id in flowd) in a fresh staging
-    /// directory. Committing it replaces any published batch of the same id.
+    /// directory. Its files start from `seed`, the dataset's merged record type (kept by the
+    /// caller, e.g. in the store's dataset statistics), so column types only ever widen.
+    /// Committing it replaces any published batch of the same id.
     pub fn begin_batch(
         &self,
         batch_id: &str,
         run_id: &str,
         ingested_at: jiff::Timestamp,
+        seed: &StructType,
     ) -> Result<BatchWriter, SinkError> {
         fsutil::validate_name("batch id", batch_id)?;
-        let seed_type = match self.schema()? {
-            Some(schema) => record_type_of_schema(&schema),
-            None => Default::default(),
-        };
+        let seed_type = seed.clone();
         fsutil::create_dir_all(&self.staging_root)?;
         let staging_dir =
             fsutil::unique_staging_path(&self.staging_root, &self.dataset_id, batch_id);
@@ -217,6 +144,15 @@ impl Dataset {
             });
         }
         Ok(merged)
+    }
+
+    /// The merged record type over the visible batches, read from the Parquet footers (for
+    /// tools and for rebuilding statistics; runs are seeded from the stored one).
+    pub fn record_type(&self) -> Result<StructType, SinkError> {
+        Ok(self
+            .schema()?
+            .map(|schema| record_type_of_schema(&schema))
+            .unwrap_or_default())
     }
 
     /// Records in the visible batches, counted from the Parquet footers.

@@ -1,8 +1,14 @@
 //! Datasets as Parquet files on local disk.
 //!
 //! `flowd-sink` takes records (`serde_json::Value` objects) and writes them
-//! as batches of Parquet files; it reads them back for `flowd dataset` and
-//! Catalog. It knows nothing of HTTP, of the store or of the runtime.
+//! as batches of Parquet files; it reads them back for `flowd dataset`. It
+//! knows nothing of HTTP, of the store or of the runtime.
+//!
+//! Datasets are written through the [`DatasetStore`] trait, created once by
+//! `flowd serve` and passed down; [`LocalDatasets`] (a directory on local
+//! disk) is its implementation today, and the [`conformance`] suite (feature
+//! `conformance`) is what another one must pass. The calls are blocking (file
+//! IO and Parquet encoding): async callers run them on blocking threads.
 //!
 //! # Layout
 //!
@@ -46,8 +52,8 @@
 //!
 //! # Schema inference and drift
 //!
-//! Types are inferred per row group with the rule documented in the `infer`
-//! module and on [`merge_schemas`]: nested objects become structs, arrays
+//! Types are inferred per row group with the rule documented in
+//! `flowd_model::record_type` (the same lattice explore uses) and on [`merge_schemas`]: nested objects become structs, arrays
 //! lists, numbers `Int64` or `Float64` (integer widens to float), nulls do
 //! not decide, and any other conflict widens the column to `Utf8` holding
 //! the value's JSON text. Every record also gets `_flowd_run_id` (`Utf8`)
@@ -55,7 +61,8 @@
 //!
 //! ## Schema drift within a batch
 //!
-//! A batch starts from the dataset's merged schema, so types only widen over
+//! A batch starts from the dataset's merged record type (the seed the caller
+//! passes, kept in the store's dataset statistics), so types only widen over
 //! time. Each row group is merged into the open file's schema; if that
 //! changes the schema (a new column, `Int64 → Float64`, anything → `Utf8`),
 //! the open file is closed and the row group starts a new file of the same
@@ -63,16 +70,73 @@
 //! readers unify them (pyarrow `unify_schemas`/`ds.dataset(..., schema=)`,
 //! DuckDB `union_by_name=true`), and [`Dataset::schema`] gives the merged one.
 
+pub mod arrow_types;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod dataset;
 mod error;
 mod fsutil;
-mod infer;
+mod local;
+mod manifest;
 mod writer;
 
-pub use dataset::{BatchFile, BatchInfo, Dataset};
+pub use arrow_types::merge_schemas;
+pub use dataset::Dataset;
 pub use error::SinkError;
-pub use infer::merge_schemas;
+pub use local::{DATASETS_DIR_NAME, LocalDatasets};
+pub use manifest::{BatchFile, BatchInfo};
 pub use writer::{BatchSummary, BatchWriter};
+
+use arrow_schema::Schema;
+use flowd_model::record_type::StructType;
+use serde_json::Value;
+
+/// Where datasets are written and read back.
+pub trait DatasetStore: Send + Sync + 'static {
+    /// Starts the batch `batch_id` of `dataset_id` (flowd names batches after runs), whose
+    /// files start from `seed`, the dataset's merged record type. Nothing is visible until
+    /// [`BatchWrite::commit`], which replaces a committed batch of the same id.
+    fn begin_batch(
+        &self,
+        dataset_id: &str,
+        batch_id: &str,
+        run_id: &str,
+        ingested_at: jiff::Timestamp,
+        seed: &StructType,
+    ) -> Result<Box<dyn BatchWrite>, SinkError>;
+
+    /// The committed batches, oldest first.
+    fn batches(&self, dataset_id: &str) -> Result<Vec<BatchInfo>, SinkError>;
+
+    /// The first `limit` records, oldest batch first, with flowd's columns.
+    fn head(&self, dataset_id: &str, limit: usize) -> Result<Vec<Value>, SinkError>;
+
+    /// The merged schema of the committed batches, read from the files; `None` before the
+    /// first one.
+    fn schema(&self, dataset_id: &str) -> Result<Option<Schema>, SinkError>;
+
+    /// Removes what writers that crashed left unfinished; call it only while no batch of the
+    /// dataset is being written. Returns how many leftovers were removed.
+    fn sweep_staging(&self, dataset_id: &str) -> Result<usize, SinkError>;
+
+    /// Where readers find the dataset (a path or URL).
+    fn location(&self, dataset_id: &str) -> String;
+}
+
+/// One batch being written.
+pub trait BatchWrite: Send {
+    /// Adds one page of records (JSON objects).
+    fn write(&mut self, records: Vec<Value>) -> Result<(), SinkError>;
+
+    /// Records written so far.
+    fn record_count(&self) -> u64;
+
+    /// Publishes the batch atomically.
+    fn commit(self: Box<Self>) -> Result<BatchSummary, SinkError>;
+
+    /// Discards the batch: nothing of it becomes visible (dropping it does the same).
+    fn abort(self: Box<Self>) -> Result<(), SinkError>;
+}
 
 /// Column holding the id of the run that wrote the record.
 pub const RUN_ID_COLUMN: &str = "_flowd_run_id";

@@ -15,9 +15,11 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use serde_json::Value;
 
-use crate::dataset::{BatchFile, BatchInfo, BatchManifest};
+use flowd_model::record_type::StructType;
+
+use crate::arrow_types::{arrow_fields, file_schema, is_metadata_column};
 use crate::fsutil;
-use crate::infer::{StructType, file_schema, is_metadata_column};
+use crate::manifest::{BatchFile, BatchInfo, BatchManifest};
 use crate::{SinkError, WriterOptions};
 
 /// What a committed batch holds.
@@ -28,6 +30,8 @@ pub struct BatchSummary {
     /// The schema of the batch's last file, which every earlier file of the
     /// batch widens into (see [`crate::merge_schemas`]).
     pub schema: SchemaRef,
+    /// The same as a record type: what the dataset's merged type absorbs.
+    pub record_type: StructType,
 }
 
 /// Everything a writer needs to know about where it writes.
@@ -175,7 +179,15 @@ impl BatchWriter {
             .last_schema
             .clone()
             .unwrap_or_else(|| Arc::new(file_schema(&self.seed_type)));
-        Ok(BatchSummary { batch, schema })
+        let record_type = self
+            .file_type
+            .clone()
+            .unwrap_or_else(|| self.seed_type.clone());
+        Ok(BatchSummary {
+            batch,
+            schema,
+            record_type,
+        })
     }
 
     /// Discards the batch: nothing of it becomes visible.
@@ -240,7 +252,7 @@ impl BatchWriter {
         let row_count = records.len();
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
         if !record_type.fields.is_empty() {
-            let record_schema = Arc::new(Schema::new(record_type.to_arrow_fields()));
+            let record_schema = Arc::new(Schema::new(arrow_fields(record_type)));
             let mut decoder = ReaderBuilder::new(record_schema).build_decoder()?;
             for chunk in records.chunks(1024) {
                 let conformed: Vec<Cow<'_, Value>> = chunk

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use arrow_schema::{DataType, TimeUnit};
-use flowd_sink::{Dataset, INGESTED_AT_COLUMN, RUN_ID_COLUMN, WriterOptions};
+use flowd_sink::{Dataset, INGESTED_AT_COLUMN, LocalDatasets, RUN_ID_COLUMN, WriterOptions};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::{Value, json};
 
@@ -78,7 +78,12 @@ fn nested_records_round_trip_through_parquet() {
                "tags": [], "ids": [4]}),
     ];
     let mut writer = dataset
-        .begin_batch("run-1", "run-1", timestamp(1_700_000_000_000))
+        .begin_batch(
+            "run-1",
+            "run-1",
+            timestamp(1_700_000_000_000),
+            &dataset.record_type().unwrap(),
+        )
         .unwrap();
     writer.write(records.clone()).unwrap();
     let summary = writer.commit().unwrap();
@@ -102,7 +107,12 @@ fn flowd_columns_carry_run_id_and_ingestion_time() {
     let root = tempfile::tempdir().unwrap();
     let dataset = Dataset::open(root.path(), "ds").unwrap();
     let mut writer = dataset
-        .begin_batch("b1", "run-42", timestamp(1_700_000_000_123))
+        .begin_batch(
+            "b1",
+            "run-42",
+            timestamp(1_700_000_000_123),
+            &dataset.record_type().unwrap(),
+        )
         .unwrap();
     // A record's own `_flowd_run_id` never overrides flowd's.
     writer
@@ -134,7 +144,9 @@ fn drift_across_row_groups_starts_a_file_with_the_widened_schema() {
             max_row_group_records: 2,
             ..WriterOptions::default()
         });
-    let mut writer = dataset.begin_batch("b1", "b1", timestamp(0)).unwrap();
+    let mut writer = dataset
+        .begin_batch("b1", "b1", timestamp(0), &dataset.record_type().unwrap())
+        .unwrap();
     // Row group 1: a is an integer. Row group 2: same schema, same file.
     writer
         .write(vec![json!({"a": 1}), json!({"a": 2})])
@@ -188,7 +200,9 @@ fn drift_across_row_groups_starts_a_file_with_the_widened_schema() {
 fn conflicting_types_within_a_row_group_widen_to_json_text() {
     let root = tempfile::tempdir().unwrap();
     let dataset = Dataset::open(root.path(), "ds").unwrap();
-    let mut writer = dataset.begin_batch("b1", "b1", timestamp(0)).unwrap();
+    let mut writer = dataset
+        .begin_batch("b1", "b1", timestamp(0), &dataset.record_type().unwrap())
+        .unwrap();
     writer
         .write(vec![
             json!({"v": 1, "l": [1, "two"], "empty": {}, "n": null}),
@@ -211,10 +225,24 @@ fn conflicting_types_within_a_row_group_widen_to_json_text() {
 fn later_batches_add_columns_and_widen_the_dataset_schema() {
     let root = tempfile::tempdir().unwrap();
     let dataset = Dataset::open(root.path(), "ds").unwrap();
-    let mut first = dataset.begin_batch("b1", "b1", timestamp(1_000)).unwrap();
+    let mut first = dataset
+        .begin_batch(
+            "b1",
+            "b1",
+            timestamp(1_000),
+            &dataset.record_type().unwrap(),
+        )
+        .unwrap();
     first.write(vec![json!({"id": 1, "n": 10})]).unwrap();
     first.commit().unwrap();
-    let mut second = dataset.begin_batch("b2", "b2", timestamp(2_000)).unwrap();
+    let mut second = dataset
+        .begin_batch(
+            "b2",
+            "b2",
+            timestamp(2_000),
+            &dataset.record_type().unwrap(),
+        )
+        .unwrap();
     second
         .write(vec![json!({"id": 2, "n": "ten", "extra": {"x": true}})])
         .unwrap();
@@ -260,7 +288,9 @@ fn nothing_is_visible_before_commit_and_a_dropped_writer_leaves_nothing() {
             max_row_group_records: 10,
             ..WriterOptions::default()
         });
-    let mut writer = dataset.begin_batch("b1", "b1", timestamp(0)).unwrap();
+    let mut writer = dataset
+        .begin_batch("b1", "b1", timestamp(0), &dataset.record_type().unwrap())
+        .unwrap();
     writer
         .write((0..100).map(|i| json!({"i": i})).collect())
         .unwrap();
@@ -280,7 +310,9 @@ fn nothing_is_visible_before_commit_and_a_dropped_writer_leaves_nothing() {
     assert!(all_parquet_files(root.path()).is_empty());
     assert!(dataset.batches().unwrap().is_empty());
 
-    let mut aborted = dataset.begin_batch("b2", "b2", timestamp(0)).unwrap();
+    let mut aborted = dataset
+        .begin_batch("b2", "b2", timestamp(0), &dataset.record_type().unwrap())
+        .unwrap();
     aborted.write(vec![json!({"i": 1})]).unwrap();
     aborted.abort().unwrap();
     assert!(all_parquet_files(root.path()).is_empty());
@@ -292,7 +324,12 @@ fn retrying_a_batch_id_replaces_the_batch() {
     let dataset = Dataset::open(root.path(), "ds").unwrap();
     for attempt in 0..3 {
         let mut writer = dataset
-            .begin_batch("run-7", "run-7", timestamp(attempt))
+            .begin_batch(
+                "run-7",
+                "run-7",
+                timestamp(attempt),
+                &dataset.record_type().unwrap(),
+            )
             .unwrap();
         writer
             .write(
@@ -317,11 +354,13 @@ fn retrying_a_batch_id_replaces_the_batch() {
 fn an_empty_batch_replaces_an_earlier_attempt() {
     let root = tempfile::tempdir().unwrap();
     let dataset = Dataset::open(root.path(), "ds").unwrap();
-    let mut writer = dataset.begin_batch("r", "r", timestamp(0)).unwrap();
+    let mut writer = dataset
+        .begin_batch("r", "r", timestamp(0), &dataset.record_type().unwrap())
+        .unwrap();
     writer.write(vec![json!({"a": 1})]).unwrap();
     writer.commit().unwrap();
     let summary = dataset
-        .begin_batch("r", "r", timestamp(0))
+        .begin_batch("r", "r", timestamp(0), &dataset.record_type().unwrap())
         .unwrap()
         .commit()
         .unwrap();
@@ -335,7 +374,9 @@ fn an_empty_batch_replaces_an_earlier_attempt() {
 fn a_large_run_never_buffers_more_than_one_row_group() {
     let root = tempfile::tempdir().unwrap();
     let dataset = Dataset::open(root.path(), "ds").unwrap();
-    let mut writer = dataset.begin_batch("big", "big", timestamp(0)).unwrap();
+    let mut writer = dataset
+        .begin_batch("big", "big", timestamp(0), &dataset.record_type().unwrap())
+        .unwrap();
     for page in 0..2_000 {
         let records = (0..100)
             .map(|i| json!({"id": page * 100 + i, "s": "x"}))
@@ -362,9 +403,13 @@ fn names_that_are_not_single_visible_path_components_are_refused() {
         assert!(Dataset::open(root.path(), bad).is_err(), "{bad:?}");
     }
     let dataset = Dataset::open(root.path(), "ok").unwrap();
-    assert!(dataset.begin_batch("../x", "r", timestamp(0)).is_err());
+    assert!(
+        dataset
+            .begin_batch("../x", "r", timestamp(0), &dataset.record_type().unwrap())
+            .is_err()
+    );
     let error = dataset
-        .begin_batch("b", "r", timestamp(0))
+        .begin_batch("b", "r", timestamp(0), &dataset.record_type().unwrap())
         .unwrap()
         .write(vec![json!([1])])
         .unwrap_err();
@@ -372,4 +417,15 @@ fn names_that_are_not_single_visible_path_components_are_refused() {
         error.to_string(),
         "record 0 of the page is not a json object"
     );
+}
+
+#[tokio::test]
+async fn local_datasets_pass_the_dataset_store_conformance_suite() {
+    flowd_sink::conformance::check_all(|| async {
+        let root = tempfile::tempdir().unwrap();
+        let datasets: std::sync::Arc<dyn flowd_sink::DatasetStore> =
+            std::sync::Arc::new(LocalDatasets::new(root.path()));
+        (datasets, Box::new(root) as Box<dyn std::any::Any + Send>)
+    })
+    .await;
 }

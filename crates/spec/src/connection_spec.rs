@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::auth_spec::auth_spec_problems;
 use crate::fetch_config::{DeclaredNames, FetchConfig, resolve_fetch_config};
-use crate::json_schema::schema_definition_problems;
+use crate::json_schema::{compile_schema, schema_definition_problems, schema_problems};
 use crate::problem::{Problem, child_pointer, sort_in_document_order};
 
 /// The `type` of the specs flowd can execute.
@@ -114,16 +114,44 @@ pub fn validate_connection_spec(connection_spec: &Value) -> Vec<Problem> {
     problems
 }
 
-/// The effective fetch configuration of a source connection of `connection_spec`: the spec's
-/// own for the executable shape (problems point into the spec), or the one the source
-/// connection supplies in `source_params` for the template shape (problems point into the
-/// source connection, under `/params`).
+/// The effective fetch configuration of a source connection of `connection_spec` with the
+/// source params `source_params` — the one place that decides whether a source can run:
+///
+/// 1. `source_params` are checked against the spec's `sourceSpec.spec` and, for the template
+///    shape, against the schema describing the fetch configuration (problems under `/params`);
+/// 2. the fetch configuration is resolved: the spec's own for the executable shape (problems
+///    point into the spec), or the one `source_params` supply for the template shape (problems
+///    under `/params`, leaving out those at a pointer the schema check already reported).
 pub fn resolve_source_fetch_config(
     connection_spec: &Value,
     source_params: &Value,
 ) -> Result<FetchConfig, Vec<Problem>> {
+    let shape = source_shape(connection_spec);
+    let mut schema_pointers = vec!["/sourceSpec/spec".to_owned()];
+    if let SourceShape::GenericTemplate {
+        fetch_config_schema_pointer,
+    } = &shape
+        && !schema_pointers.contains(fetch_config_schema_pointer)
+    {
+        schema_pointers.push(fetch_config_schema_pointer.clone());
+    }
+    let mut problems = Vec::new();
+    for schema_pointer in &schema_pointers {
+        let Some(schema) = connection_spec.pointer(schema_pointer) else {
+            continue;
+        };
+        match compile_schema(schema) {
+            Ok(validator) => {
+                problems.extend(schema_problems(&validator, source_params, "/params"));
+            }
+            Err(error) => problems.push(Problem::new(
+                schema_pointer,
+                format!("does not compile: {error}"),
+            )),
+        }
+    }
     let declared = DeclaredNames::from_connection_spec(connection_spec);
-    match source_shape(connection_spec) {
+    let resolved = match shape {
         SourceShape::Executable => {
             let attributes = connection_spec
                 .pointer("/sourceSpec/attributes")
@@ -132,6 +160,22 @@ pub fn resolve_source_fetch_config(
         }
         SourceShape::GenericTemplate { .. } => {
             resolve_fetch_config(source_params, "/params", &declared)
+        }
+    };
+    match resolved {
+        Ok(fetch_config) if problems.is_empty() => Ok(fetch_config),
+        Ok(_) => Err(problems),
+        Err(fetch_config_problems) => {
+            let reported: Vec<String> = problems
+                .iter()
+                .map(|problem| problem.pointer.clone())
+                .collect();
+            problems.extend(
+                fetch_config_problems
+                    .into_iter()
+                    .filter(|problem| !reported.contains(&problem.pointer)),
+            );
+            Err(problems)
         }
     }
 }

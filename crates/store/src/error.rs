@@ -1,11 +1,17 @@
 //! The store's error type.
 
+use flowd_model::ResourceKind;
+
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A resource with that id already exists in the scope.
+    /// A resource (or run) with that id already exists in the scope.
     #[error("resource {id} already exists")]
     AlreadyExists { id: String },
+    /// A written resource refers to a resource that does not exist in its scope (it never
+    /// did, or it was deleted concurrently); nothing was written.
+    #[error("the {} {id} it refers to does not exist", kind.as_str())]
+    MissingReference { kind: ResourceKind, id: String },
     /// The database could not be opened, migrated, read or written.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -24,4 +30,7 @@ pub enum StoreError {
     /// The database was written by a newer flowd.
     #[error("database schema version {found} is newer than this flowd supports ({supported})")]
     SchemaTooNew { found: i64, supported: i64 },
+    /// The store URL cannot be used (never holds the URL's password).
+    #[error("store URL {shown}: {reason}")]
+    InvalidUrl { shown: String, reason: String },
 }

@@ -1,33 +1,50 @@
-//! flowd's metadata store: the [`Store`] trait and its embedded SQLite backend.
+//! flowd's metadata store: the store traits and their embedded SQLite backend.
 //!
-//! Architecture invariant: this is the only crate that knows SQL. It stores
-//! resources as opaque JSON documents scoped by tenant ([`Scope`]: org and
-//! sandbox) and knows nothing of their rules, of HTTP or of the network. Every
-//! query takes the scope, so a tenant can never read another tenant's rows.
+//! Four traits, one per concern, that every backend implements: [`ResourceStore`]
+//! (sandboxes and resource documents with their reference edges and flow schedule rows),
+//! [`CredentialStore`] (API credentials), [`RunQueue`] (runs, leases and the planner's view of
+//! flow schedules) and [`DatasetStatsStore`] (per-dataset totals). [`Store`] is all four; a
+//! backend is opened from a URL by [`open_store`].
+//!
+//! Architecture invariant: this is the only crate that knows SQL. It stores resources as
+//! opaque JSON documents scoped by tenant ([`Scope`]: org and sandbox) and knows nothing of
+//! their rules, of HTTP or of the network: callers hand it the references and schedule a
+//! document implies (`flowd_model` computes them), and it enforces them in the transaction
+//! that writes. Every query takes the scope, so a tenant can never read another tenant's rows.
 
+#[cfg(feature = "conformance")]
+pub mod conformance;
+mod datasets;
 mod error;
 mod model;
+mod query;
 mod runs;
 mod sqlite;
+mod url;
 
+pub use datasets::DatasetStats;
 pub use error::StoreError;
+pub use flowd_model::{ResourceKind, ResourceRef, RunStatus, RunTrigger};
 pub use model::{
-    Credential, DeleteOutcome, NewCredential, Reference, ReplaceOutcome, ResourceKind, Sandbox,
-    Scope, SeedResource, StoredResource,
+    Credential, DeleteOutcome, NewCredential, ReplaceOutcome, ResourceWrite, Sandbox,
+    ScheduleWrite, Scope, SeedResource, StoredResource,
 };
-pub use runs::{NewRun, RunRecord, RunStatus};
-pub use sqlite::SqliteStore;
+pub use query::{Cursor, FilterOp, FilterValue, IndexedField, IndexedFilter, ListQuery};
+pub use runs::{
+    BatchCommit, DueFlow, FlowScheduleState, NewRun, RunCompletion, RunFilter, RunRecord,
+    ScheduleAdvance,
+};
+pub use sqlite::{DATABASE_FILE_NAME, SqliteStore};
+pub use url::{StoreUrl, open_store};
 
 use async_trait::async_trait;
-use serde_json::Value;
 
 /// Builds the built-in resources a sandbox starts with, given its new id.
 pub type SandboxSeeder<'a> = dyn Fn(&str) -> Vec<SeedResource> + Send + Sync + 'a;
 
-/// Everything the service persists, behind one trait so that other backends
-/// (PostgreSQL) can be added without touching the API.
+/// API credentials.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait CredentialStore: Send + Sync + 'static {
     /// Stores a new API credential (the token only as a hash).
     async fn insert_credential(&self, credential: &NewCredential) -> Result<(), StoreError>;
 
@@ -39,9 +56,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Number of credentials ever created (used to bootstrap the first one).
     async fn count_credentials(&self) -> Result<u64, StoreError>;
+}
 
-    /// Returns the sandbox `(org_id, sandbox_name)`, creating it on first use
-    /// together with the resources `seeder` returns, in one transaction.
+/// Sandboxes and the resource documents of each.
+#[async_trait]
+pub trait ResourceStore: Send + Sync + 'static {
+    /// Returns the sandbox `(org_id, sandbox_name)`, creating it on first use together with
+    /// the resources `seeder` returns, in one transaction.
     async fn ensure_sandbox(
         &self,
         org_id: &str,
@@ -49,14 +70,16 @@ pub trait Store: Send + Sync + 'static {
         seeder: &SandboxSeeder<'_>,
     ) -> Result<Sandbox, StoreError>;
 
-    /// Inserts a resource. Fails with [`StoreError::AlreadyExists`] when the id
-    /// is taken in that scope.
+    /// Inserts a resource with its references and schedule. Fails with
+    /// [`StoreError::AlreadyExists`] when the id is taken in that scope, and with
+    /// [`StoreError::MissingReference`] (writing nothing) when a referenced resource does not
+    /// exist in the scope.
     async fn insert_resource(
         &self,
         scope: &Scope,
         kind: ResourceKind,
         id: &str,
-        body: &Value,
+        write: ResourceWrite<'_>,
     ) -> Result<StoredResource, StoreError>;
 
     /// Reads one resource of the scope.
@@ -67,37 +90,61 @@ pub trait Store: Send + Sync + 'static {
         id: &str,
     ) -> Result<Option<StoredResource>, StoreError>;
 
-    /// Lists the resources of one kind in the scope, oldest first.
+    /// The resources of one kind in the scope that pass `query`'s filters, in its order,
+    /// after its cursor, at most its limit.
     async fn list_resources(
         &self,
         scope: &Scope,
         kind: ResourceKind,
+        query: &ListQuery,
     ) -> Result<Vec<StoredResource>, StoreError>;
 
-    /// Every resource of one kind across all scopes (the scheduler scans
-    /// every sandbox's flows), oldest first.
+    /// How many resources of one kind in the scope pass `query`'s filters.
+    async fn count_resources(
+        &self,
+        scope: &Scope,
+        kind: ResourceKind,
+        query: &ListQuery,
+    ) -> Result<u64, StoreError>;
+
+    /// Every resource of one kind across all scopes, oldest first (maintenance tasks that
+    /// visit every dataset; never a request path).
     async fn list_all_resources(
         &self,
         kind: ResourceKind,
     ) -> Result<Vec<(Scope, StoredResource)>, StoreError>;
 
-    /// Replaces a resource's body. With `expected_revision`, the write happens
-    /// only if the stored revision still matches (optimistic concurrency).
+    /// Replaces a resource's body (and, when given, its references and schedule). With
+    /// `expected_revision`, the write happens only if the stored revision still matches.
+    /// Fails with [`StoreError::MissingReference`] like an insert.
     async fn replace_resource(
         &self,
         scope: &Scope,
         kind: ResourceKind,
         id: &str,
-        body: &Value,
+        write: ResourceWrite<'_>,
         expected_revision: Option<i64>,
     ) -> Result<ReplaceOutcome, StoreError>;
 
-    /// Enqueues a run. Fails with [`StoreError::AlreadyExists`] when the flow
-    /// already has a run for that window end.
+    /// Deletes a resource unless a resource of the scope refers to it; the check and the
+    /// delete are one transaction.
+    async fn delete_resource(
+        &self,
+        scope: &Scope,
+        kind: ResourceKind,
+        id: &str,
+    ) -> Result<DeleteOutcome, StoreError>;
+}
+
+/// Runs, their leases, and the planner's view of flow schedules.
+#[async_trait]
+pub trait RunQueue: Send + Sync + 'static {
+    /// Enqueues a run. Fails with [`StoreError::AlreadyExists`] when the flow already has a
+    /// run for that window end.
     async fn insert_run(&self, run: &NewRun) -> Result<(), StoreError>;
 
-    /// Claims the oldest due run for `worker_id` with a lease of `lease_ms`:
-    /// a pending run whose time has come, or a run whose lease expired.
+    /// Claims the oldest due run for `worker_id` with a lease of `lease_ms`: a pending run
+    /// whose time has come, or a run whose lease expired.
     async fn claim_run(
         &self,
         worker_id: &str,
@@ -114,32 +161,48 @@ pub trait Store: Send + Sync + 'static {
         lease_ms: i64,
     ) -> Result<bool, StoreError>;
 
-    /// Records the outcome (`Success`, `Failed`, or `Pending` again with a
-    /// later `scheduled_at` for a retry) and releases the lease; `false` when
-    /// `worker_id` no longer holds it (nothing is written then).
+    /// Records an attempt's outcome and releases the lease, in one transaction: the run's
+    /// status, metrics and error; for a success, the release of the flow schedule waiting for
+    /// it and the committed batch in the dataset's statistics. `false` (nothing written) when
+    /// `worker_id` no longer holds the lease.
     async fn finish_run(
         &self,
         run_id: &str,
         worker_id: &str,
-        status: RunStatus,
-        scheduled_at: i64,
-        body: &Value,
+        completion: &RunCompletion<'_>,
     ) -> Result<bool, StoreError>;
 
     /// One run of the scope.
     async fn get_run(&self, scope: &Scope, run_id: &str) -> Result<Option<RunRecord>, StoreError>;
 
-    /// The runs of the scope, of one flow when given, oldest window first.
+    /// The runs of the scope that pass `filter` and `query` (fields `Id`, `FlowId`,
+    /// `CreatedAt`), in its order (default: creation, then position), at most its limit.
     async fn list_runs(
         &self,
         scope: &Scope,
-        flow_id: Option<&str>,
+        filter: &RunFilter,
+        query: &ListQuery,
     ) -> Result<Vec<RunRecord>, StoreError>;
 
-    /// Puts a failed run of the scope back in the queue (`RE_TRIGGER`): pending,
-    /// due at `now_ms`, without a lease, with a fresh retry budget (attempts
-    /// back to 0); its window and body are kept. `false` (nothing written) when the run is not in the scope or not
-    /// `Failed`.
+    /// The run of `flow_id` whose window ends at `window_end`.
+    async fn find_run_by_window(
+        &self,
+        scope: &Scope,
+        flow_id: &str,
+        window_end: i64,
+    ) -> Result<Option<RunRecord>, StoreError>;
+
+    /// Each flow's run with the latest window end, for the flows of `flow_ids` that have one.
+    async fn latest_runs(
+        &self,
+        scope: &Scope,
+        flow_ids: &[String],
+    ) -> Result<Vec<RunRecord>, StoreError>;
+
+    /// Puts a failed run of the scope back in the queue (`RE_TRIGGER`): pending, due at
+    /// `now_ms`, without a lease, with a fresh retry budget (attempts back to 0), trigger
+    /// `retrigger`; its window, metrics and error are kept. `false` (nothing written) when the
+    /// run is not in the scope or not `Failed`.
     async fn retrigger_run(
         &self,
         scope: &Scope,
@@ -147,13 +210,47 @@ pub trait Store: Send + Sync + 'static {
         now_ms: i64,
     ) -> Result<bool, StoreError>;
 
-    /// Deletes a resource unless a resource of the scope refers to it through
-    /// one of `references`; the check and the delete are one transaction.
-    async fn delete_resource(
+    /// The schedule row of a flow of the scope (`None`: no such flow).
+    async fn flow_schedule(
         &self,
         scope: &Scope,
-        kind: ResourceKind,
-        id: &str,
-        references: &[Reference],
-    ) -> Result<DeleteOutcome, StoreError>;
+        flow_id: &str,
+    ) -> Result<Option<FlowScheduleState>, StoreError>;
+
+    /// Enabled flows whose next run may be due at `now_ms` and that wait for no run, oldest
+    /// due first, at most `limit`.
+    async fn due_flows(&self, now_ms: i64, limit: usize) -> Result<Vec<DueFlow>, StoreError>;
+
+    /// Applies the planner's decisions in one transaction: for each flow whose schedule
+    /// revision still matches, enqueue its run (the flow then waits for it) and store when it
+    /// may be due next. Returns the ids of the runs enqueued.
+    async fn advance_schedules(
+        &self,
+        advances: &[ScheduleAdvance],
+    ) -> Result<Vec<String>, StoreError>;
 }
+
+/// Per-dataset statistics.
+#[async_trait]
+pub trait DatasetStatsStore: Send + Sync + 'static {
+    /// The dataset's totals; `None` before its first batch.
+    async fn dataset_stats(
+        &self,
+        scope: &Scope,
+        dataset_id: &str,
+    ) -> Result<Option<DatasetStats>, StoreError>;
+
+    /// Records a batch committed outside a run (statistics rebuilt from a dataset's files).
+    /// A batch id recorded before is replaced, not counted twice.
+    async fn record_batch(
+        &self,
+        scope: &Scope,
+        run_id: Option<&str>,
+        batch: &BatchCommit<'_>,
+    ) -> Result<(), StoreError>;
+}
+
+/// Everything flowd persists.
+pub trait Store: CredentialStore + ResourceStore + RunQueue + DatasetStatsStore {}
+
+impl<T: CredentialStore + ResourceStore + RunQueue + DatasetStatsStore> Store for T {}

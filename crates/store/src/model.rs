@@ -1,5 +1,6 @@
-//! Plain data types exchanged with the store.
+//! Plain data types exchanged with the store about credentials, sandboxes and resources.
 
+use flowd_model::{ResourceKind, ResourceRef};
 use serde_json::Value;
 
 /// The tenant a request acts for: an IMS org and one of its sandboxes.
@@ -9,49 +10,6 @@ pub struct Scope {
     pub org_id: String,
     /// The `x-sandbox-name` of the request.
     pub sandbox_name: String,
-}
-
-/// The kinds of stored resources. A closed set: every table row names one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ResourceKind {
-    ConnectionSpec,
-    FlowSpec,
-    Connection,
-    SourceConnection,
-    TargetConnection,
-    Flow,
-    Dataset,
-}
-
-impl ResourceKind {
-    /// Every kind, for lookups by stored name.
-    pub const ALL: [ResourceKind; 7] = [
-        ResourceKind::ConnectionSpec,
-        ResourceKind::FlowSpec,
-        ResourceKind::Connection,
-        ResourceKind::SourceConnection,
-        ResourceKind::TargetConnection,
-        ResourceKind::Flow,
-        ResourceKind::Dataset,
-    ];
-
-    /// The kind whose stored name is `name`.
-    pub fn from_stored_name(name: &str) -> Option<ResourceKind> {
-        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
-    }
-
-    /// The name stored in the `kind` column; never change a published value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResourceKind::ConnectionSpec => "connectionSpec",
-            ResourceKind::FlowSpec => "flowSpec",
-            ResourceKind::Connection => "connection",
-            ResourceKind::SourceConnection => "sourceConnection",
-            ResourceKind::TargetConnection => "targetConnection",
-            ResourceKind::Flow => "flow",
-            ResourceKind::Dataset => "dataSet",
-        }
-    }
 }
 
 /// A stored API credential, without its secret.
@@ -93,6 +51,50 @@ pub struct SeedResource {
     pub kind: ResourceKind,
     pub id: String,
     pub body: Value,
+    pub references: Vec<ResourceRef>,
+}
+
+/// What one insert or replace writes besides the document.
+#[derive(Debug, Clone, Copy)]
+pub struct ResourceWrite<'a> {
+    /// The document, stored verbatim.
+    pub body: &'a Value,
+    /// The resources it refers to. They must exist in the scope when the write commits, and
+    /// cannot be deleted while it refers to them. `None` on a replace keeps the stored ones.
+    pub references: Option<&'a [ResourceRef]>,
+    /// For flows: what the planner needs. `None` leaves a stored schedule row untouched.
+    pub schedule: Option<ScheduleWrite>,
+}
+
+impl<'a> ResourceWrite<'a> {
+    /// A document that refers to nothing and has no schedule.
+    pub fn document(body: &'a Value) -> ResourceWrite<'a> {
+        ResourceWrite {
+            body,
+            references: Some(&[]),
+            schedule: None,
+        }
+    }
+
+    /// A document and the resources it refers to.
+    pub fn with_references(body: &'a Value, references: &'a [ResourceRef]) -> ResourceWrite<'a> {
+        ResourceWrite {
+            body,
+            references: Some(references),
+            schedule: None,
+        }
+    }
+}
+
+/// A flow's schedule as the planner finds it: whether it is enabled, and the earliest instant
+/// its next run can be due. The hint may be early (the planner then recomputes it from the
+/// schedule and the end of the flow's last window) but never late: write the schedule's
+/// `startTime`, which precedes every run of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScheduleWrite {
+    pub enabled: bool,
+    /// Epoch milliseconds; `None` when the flow has no schedule (ad hoc runs only).
+    pub due_hint: Option<i64>,
 }
 
 /// A resource as stored: its JSON document and its revision counter.
@@ -104,15 +106,6 @@ pub struct StoredResource {
     pub revision: i64,
     /// Insertion order within the store: larger is newer, never reused.
     pub position: i64,
-}
-
-/// "Resources of `kind` refer to the deleted id through the JSON field
-/// `field`" (an SQLite JSON path such as `$.sourceConnectionSpecIds`; the
-/// field may hold one id or an array of ids).
-#[derive(Debug, Clone, Copy)]
-pub struct Reference {
-    pub kind: ResourceKind,
-    pub field: &'static str,
 }
 
 /// What a delete did.

@@ -1,11 +1,7 @@
-//! Authentication of outbound requests, one module per `authSpec[].type`
-//! (reference §4.7), resolved once per run from the connection's
-//! `auth.specName` and `auth.params`.
-//!
-//! `specName` is matched against `authSpec[].name`, then `authSpec[].type`,
-//! ignoring case and every character that is not a letter or digit, so the
-//! spellings Adobe's own documents use for one spec (`OAuth2 Refresh Code`,
-//! `OAuth 2 Refresh Code`, `oAuth2RefreshCode`) all find it.
+//! Authentication of outbound requests, one module per `flowd_spec::AuthType`
+//! (reference §4.7), built once per run from the resolved auth spec and the
+//! connection's `auth.params` (see `crate::plan` for where the auth spec is
+//! chosen).
 
 mod basic;
 mod key_based;
@@ -21,17 +17,13 @@ pub use key_based::KeyBasedAuthentication;
 pub(crate) use oauth2::transport_error_kind;
 pub use oauth2::{OAuth2RefreshCode, RefreshedTokens, TokenCallback};
 
+use flowd_spec::{ALWAYS_SECRET_PARAMS, AuthSpec, AuthType};
+
 use crate::secret::Redactor;
 
 /// Why authentication could not be set up or renewed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
-    #[error("auth spec {spec_name} could not be found in the connection spec")]
-    SpecNotFound { spec_name: String },
-    #[error(
-        "auth type {auth_type} is not supported (supported: BasicAuthentication, OAuth2RefreshCode, KeyBased)"
-    )]
-    UnsupportedType { auth_type: String },
     #[error("auth param {name} is required for {auth_type}")]
     MissingParam { name: String, auth_type: String },
     #[error("auth param {name} must be {expected}")]
@@ -40,6 +32,18 @@ pub enum AuthError {
     RefreshUnavailable { reason: String },
     #[error("refreshing the access token at {url} failed: {reason}")]
     RefreshFailed { url: String, reason: String },
+}
+
+impl AuthError {
+    /// The auth param the error is about, when it is about one.
+    pub fn param_name(&self) -> Option<&str> {
+        match self {
+            AuthError::MissingParam { name, .. } | AuthError::InvalidParam { name, .. } => {
+                Some(name)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// One supported authentication method with its credentials.
@@ -91,95 +95,36 @@ impl std::fmt::Debug for ConnectionAuth {
     }
 }
 
-/// Params that hold credentials for every auth type, whatever the schema says.
-const ALWAYS_SECRET_PARAMS: [&str; 4] = ["password", "accessToken", "refreshToken", "clientSecret"];
-
-fn comparable(name: &str) -> String {
-    name.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|character| character.to_ascii_lowercase())
-        .collect()
-}
-
-/// The `authSpec[]` element `spec_name` designates: by `name`, then by `type`.
-pub fn find_auth_spec<'a>(auth_specs: &'a Value, spec_name: &str) -> Option<&'a Value> {
-    let wanted = comparable(spec_name);
-    let elements = auth_specs.as_array()?;
-    let matching = |field: &str| {
-        elements.iter().find(|element| {
-            element
-                .get(field)
-                .and_then(Value::as_str)
-                .is_some_and(|value| comparable(value) == wanted)
-        })
-    };
-    matching("name").or_else(|| matching("type"))
-}
-
-/// Builds the run's authentication from the connection spec's `authSpec`
-/// array and the connection's `auth` object (`{"specName", "params"}`).
+/// Builds a connection's authentication from its resolved auth spec and its plaintext
+/// `auth.params`.
 pub fn resolve_connection_auth(
-    auth_specs: &Value,
-    connection_auth: &Value,
+    auth_spec: &AuthSpec,
+    params: &Map<String, Value>,
 ) -> Result<ConnectionAuth, AuthError> {
-    let spec_name = connection_auth
-        .get("specName")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let auth_spec =
-        find_auth_spec(auth_specs, spec_name).ok_or_else(|| AuthError::SpecNotFound {
-            spec_name: spec_name.to_owned(),
-        })?;
-    let auth_type = auth_spec
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let params = connection_auth
-        .get("params")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let schema = auth_spec.get("spec").unwrap_or(&Value::Null);
     let mut redactor = Redactor::default();
-    for name in secret_param_names(schema) {
+    for name in auth_spec.secret_param_names() {
         if let Some(value) = params.get(&name).and_then(Value::as_str) {
             redactor.add(value);
         }
     }
-    let method = match comparable(auth_type).as_str() {
-        "basicauthentication" | "basic" => {
-            AuthMethod::Basic(BasicAuthentication::from_params(&params, &mut redactor)?)
+    let method = match auth_spec.auth_type {
+        AuthType::BasicAuthentication => {
+            AuthMethod::Basic(BasicAuthentication::from_params(params, &mut redactor)?)
         }
-        "oauth2refreshcode" => AuthMethod::OAuth2(Box::new(OAuth2RefreshCode::from_params(
-            &params,
+        AuthType::OAuth2RefreshCode => AuthMethod::OAuth2(Box::new(
+            OAuth2RefreshCode::from_params(params, &mut redactor)?,
+        )),
+        AuthType::KeyBased => AuthMethod::KeyBased(KeyBasedAuthentication::from_params(
+            &auth_spec.schema,
+            params,
             &mut redactor,
-        )?)),
-        "keybased" | "apikeyauthentication" | "apikey" => AuthMethod::KeyBased(
-            KeyBasedAuthentication::from_params(schema, &params, &mut redactor)?,
-        ),
-        _ => {
-            return Err(AuthError::UnsupportedType {
-                auth_type: auth_type.to_owned(),
-            });
-        }
+        )?),
     };
     Ok(ConnectionAuth {
         method,
-        params,
+        params: params.clone(),
         redactor: Arc::new(RwLock::new(redactor)),
     })
-}
-
-/// Param names that hold secrets: `format: password` in the schema, plus
-/// the credential names every auth type uses whatever the schema says.
-pub fn secret_param_names(schema: &Value) -> Vec<String> {
-    let mut names = flowd_spec::secret_properties(schema);
-    for always_secret in ALWAYS_SECRET_PARAMS {
-        if !names.iter().any(|name| name == always_secret) {
-            names.push(always_secret.to_owned());
-        }
-    }
-    names
 }
 
 fn required_string(
@@ -307,45 +252,5 @@ impl AuthSession {
             }
             _ => Ok(false),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn auth_specs() -> Value {
-        json!([
-            {"name": "OAuth2 Refresh Code", "type": "OAuth2RefreshCode", "spec": {"properties": {"accessToken": {"type": "string", "format": "password"}}}},
-            {"name": "Basic Authentication", "type": "BasicAuthentication", "spec": {"properties": {"password": {"type": "string", "format": "password"}}}}
-        ])
-    }
-
-    #[test]
-    fn spec_names_match_by_name_then_type_ignoring_case_and_spacing() {
-        let specs = auth_specs();
-        for (spec_name, expected_type) in [
-            ("OAuth2 Refresh Code", "OAuth2RefreshCode"),
-            ("OAuth 2 Refresh Code", "OAuth2RefreshCode"),
-            ("oAuth2RefreshCode", "OAuth2RefreshCode"),
-            ("basic authentication", "BasicAuthentication"),
-            ("BasicAuthentication", "BasicAuthentication"),
-        ] {
-            let found = find_auth_spec(&specs, spec_name).expect(spec_name);
-            assert_eq!(found["type"], expected_type, "{spec_name}");
-        }
-        assert!(find_auth_spec(&specs, "KeyBased").is_none());
-    }
-
-    #[test]
-    fn an_unknown_spec_name_is_a_clear_error() {
-        let error =
-            resolve_connection_auth(&auth_specs(), &json!({"specName": "Nope", "params": {}}))
-                .unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "auth spec Nope could not be found in the connection spec"
-        );
     }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use flowd_connector::{
     AuthSession, HttpClient, HttpOptions, Page, RefreshedTokens, RunError, RunEvent, RunLimits,
-    RunPlan, RunSummary, TokenCallback, Window, resolve_connection_auth,
+    RunPlan, RunSummary, TokenCallback, Window,
 };
 use flowd_mockapi::RecordedRequest;
 use futures::StreamExt;
@@ -148,9 +148,17 @@ pub fn auth_session(
     connection_auth: Value,
     on_refresh: Option<TokenCallback>,
 ) -> Arc<AuthSession> {
-    let auth = resolve_connection_auth(&spec["authSpec"], &connection_auth)
-        .expect("the test auth resolves");
-    Arc::new(AuthSession::new(auth, on_refresh))
+    let params = connection_auth["params"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let credentials = flowd_connector::Credentials {
+        spec_name: connection_auth["specName"].as_str().unwrap_or_default(),
+        params: &params,
+    };
+    flowd_connector::prepare_auth(spec, credentials, on_refresh)
+        .expect("the test auth resolves")
+        .session
 }
 
 /// A token callback and the tokens it received, in order.

@@ -53,6 +53,175 @@ const STEPS: &[&str] = &[
     ) STRICT;
     CREATE INDEX runs_due ON runs (status, scheduled_at);
     CREATE INDEX runs_of_flow ON runs (org_id, sandbox_name, flow_id, window_end);",
+    // 3: documents get their list fields as indexed columns; references become edges the
+    // database enforces.
+    "ALTER TABLE resources ADD COLUMN name TEXT;
+    ALTER TABLE resources ADD COLUMN state TEXT;
+    ALTER TABLE resources ADD COLUMN doc_created_at INTEGER;
+    ALTER TABLE resources ADD COLUMN doc_updated_at INTEGER;
+    UPDATE resources SET
+        name = CASE json_type(body, '$.name') WHEN 'text' THEN json_extract(body, '$.name') END,
+        state = CASE json_type(body, '$.state') WHEN 'text' THEN json_extract(body, '$.state') END,
+        doc_created_at = CASE json_type(body, '$.createdAt')
+            WHEN 'integer' THEN json_extract(body, '$.createdAt') END,
+        doc_updated_at = CASE json_type(body, '$.updatedAt')
+            WHEN 'integer' THEN json_extract(body, '$.updatedAt') END;
+    CREATE INDEX resources_by_position ON resources (org_id, sandbox_name, kind, seq);
+    CREATE INDEX resources_by_name ON resources (org_id, sandbox_name, kind, name, seq);
+    CREATE INDEX resources_by_state ON resources (org_id, sandbox_name, kind, state, seq);
+    CREATE INDEX resources_by_created ON resources (org_id, sandbox_name, kind, doc_created_at, seq);
+    CREATE INDEX resources_by_updated ON resources (org_id, sandbox_name, kind, doc_updated_at, seq);
+    CREATE TABLE resource_refs (
+        org_id TEXT NOT NULL,
+        sandbox_name TEXT NOT NULL,
+        from_kind TEXT NOT NULL,
+        from_id TEXT NOT NULL,
+        to_kind TEXT NOT NULL,
+        to_id TEXT NOT NULL,
+        PRIMARY KEY (org_id, sandbox_name, from_kind, from_id, to_kind, to_id),
+        FOREIGN KEY (org_id, sandbox_name, from_kind, from_id)
+            REFERENCES resources (org_id, sandbox_name, kind, id) ON DELETE CASCADE,
+        FOREIGN KEY (org_id, sandbox_name, to_kind, to_id)
+            REFERENCES resources (org_id, sandbox_name, kind, id) ON DELETE RESTRICT
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX resource_refs_to ON resource_refs (org_id, sandbox_name, to_kind, to_id);
+    INSERT OR IGNORE INTO resource_refs
+        SELECT r.org_id, r.sandbox_name, r.kind, r.id, edge.to_kind, j.value
+        FROM resources AS r
+        JOIN (SELECT 'sourceConnection' AS from_kind, '$.baseConnectionId' AS field, 'connection' AS to_kind
+              UNION ALL SELECT 'flow', '$.sourceConnectionIds', 'sourceConnection'
+              UNION ALL SELECT 'flow', '$.targetConnectionIds', 'targetConnection'
+              UNION ALL SELECT 'targetConnection', '$.params.dataSetId', 'dataSet'
+              UNION ALL SELECT 'flowSpec', '$.sourceConnectionSpecIds', 'connectionSpec'
+              UNION ALL SELECT 'flowSpec', '$.targetConnectionSpecIds', 'connectionSpec') AS edge
+            ON edge.from_kind = r.kind,
+        json_each(r.body, edge.field) AS j
+        WHERE EXISTS (SELECT 1 FROM resources AS t WHERE t.org_id = r.org_id
+            AND t.sandbox_name = r.sandbox_name AND t.kind = edge.to_kind AND t.id = j.value);",
+    // 4: runs become typed columns (what workers and the API wrote into a JSON body), with
+    // their trigger, and indexes for listing and claiming without scanning history.
+    "CREATE TABLE typed_runs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        org_id TEXT NOT NULL,
+        sandbox_name TEXT NOT NULL,
+        flow_id TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        window_start INTEGER,
+        window_end INTEGER NOT NULL,
+        scheduled_at INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_expires_at INTEGER,
+        created_at INTEGER NOT NULL,
+        created_by TEXT,
+        created_client TEXT,
+        updated_at INTEGER NOT NULL,
+        started_at INTEGER,
+        completed_at INTEGER,
+        pages INTEGER,
+        input_records INTEGER,
+        input_bytes INTEGER,
+        output_records INTEGER,
+        output_bytes INTEGER,
+        output_files INTEGER,
+        error_code TEXT,
+        error_message TEXT,
+        UNIQUE (org_id, sandbox_name, flow_id, window_end)
+    ) STRICT;
+    INSERT INTO typed_runs (id, org_id, sandbox_name, flow_id, trigger, window_start, window_end,
+        scheduled_at, status, attempts, lease_owner, lease_expires_at, created_at, created_by,
+        created_client, updated_at, started_at, completed_at, pages, input_records, input_bytes,
+        output_records, output_bytes, output_files, error_code, error_message)
+    SELECT id, org_id, sandbox_name, flow_id,
+        CASE json_extract(body, '$.trigger') WHEN 'adhoc' THEN 'adhoc' ELSE 'scheduled' END,
+        window_start, window_end, scheduled_at, status, attempts, lease_owner, lease_expires_at,
+        COALESCE(json_extract(body, '$.createdAt'), scheduled_at),
+        json_extract(body, '$.createdBy'), json_extract(body, '$.createdClient'),
+        MAX(COALESCE(json_extract(body, '$.updatedAt'), 0),
+            COALESCE(json_extract(body, '$.metrics.durationSummary.completedAtUTC'), 0),
+            COALESCE(json_extract(body, '$.createdAt'), scheduled_at)),
+        json_extract(body, '$.metrics.durationSummary.startedAtUTC'),
+        json_extract(body, '$.metrics.durationSummary.completedAtUTC'),
+        json_extract(body, '$.pages'),
+        json_extract(body, '$.metrics.recordSummary.inputRecordCount'),
+        json_extract(body, '$.metrics.sizeSummary.inputBytes'),
+        json_extract(body, '$.metrics.recordSummary.outputRecordCount'),
+        json_extract(body, '$.metrics.sizeSummary.outputBytes'),
+        json_extract(body, '$.metrics.fileSummary.outputFileCount'),
+        json_extract(body, '$.errors[0].code'),
+        json_extract(body, '$.errors[0].message')
+    FROM runs ORDER BY rowid;
+    DROP TABLE runs;
+    ALTER TABLE typed_runs RENAME TO runs;
+    CREATE INDEX runs_pending ON runs (scheduled_at, window_end) WHERE status = 'pending';
+    CREATE INDEX runs_leased ON runs (lease_expires_at) WHERE status = 'inProgress';
+    CREATE INDEX runs_by_created ON runs (org_id, sandbox_name, created_at, seq);
+    CREATE INDEX runs_of_flow_by_created ON runs (org_id, sandbox_name, flow_id, created_at, seq);",
+    // 5: the planner's view of flows: when each may next be due and which run it waits for.
+    // Existing flows are due at once: the planner then recomputes the exact time.
+    "CREATE TABLE flow_schedules (
+        org_id TEXT NOT NULL,
+        sandbox_name TEXT NOT NULL,
+        flow_id TEXT NOT NULL,
+        kind TEXT NOT NULL DEFAULT 'flow' CHECK (kind = 'flow'),
+        enabled INTEGER NOT NULL,
+        next_due_at INTEGER,
+        last_window_end INTEGER,
+        blocked_by_run TEXT,
+        revision INTEGER NOT NULL,
+        PRIMARY KEY (org_id, sandbox_name, flow_id),
+        FOREIGN KEY (org_id, sandbox_name, kind, flow_id)
+            REFERENCES resources (org_id, sandbox_name, kind, id) ON DELETE CASCADE
+    ) STRICT;
+    CREATE INDEX flow_schedules_due ON flow_schedules (next_due_at)
+        WHERE enabled = 1 AND blocked_by_run IS NULL AND next_due_at IS NOT NULL;
+    CREATE INDEX flow_schedules_blocked ON flow_schedules (blocked_by_run)
+        WHERE blocked_by_run IS NOT NULL;
+    INSERT INTO flow_schedules (org_id, sandbox_name, flow_id, enabled, next_due_at,
+        last_window_end, blocked_by_run, revision)
+    SELECT f.org_id, f.sandbox_name, f.id,
+        COALESCE(json_extract(f.body, '$.state'), 'enabled') = 'enabled',
+        CASE WHEN json_type(f.body, '$.scheduleParams') = 'object' THEN 0 END,
+        latest.window_end,
+        CASE WHEN latest.status <> 'success' THEN latest.id END,
+        1
+    FROM resources AS f
+    LEFT JOIN runs AS latest ON latest.org_id = f.org_id AND latest.sandbox_name = f.sandbox_name
+        AND latest.flow_id = f.id AND latest.trigger <> 'adhoc'
+        AND latest.window_end = (SELECT MAX(window_end) FROM runs AS r WHERE r.org_id = f.org_id
+            AND r.sandbox_name = f.sandbox_name AND r.flow_id = f.id AND r.trigger <> 'adhoc')
+    WHERE f.kind = 'flow';",
+    // 6: dataset statistics, kept when batches commit.
+    "CREATE TABLE dataset_batches (
+        org_id TEXT NOT NULL,
+        sandbox_name TEXT NOT NULL,
+        dataset_id TEXT NOT NULL,
+        kind TEXT NOT NULL DEFAULT 'dataSet' CHECK (kind = 'dataSet'),
+        batch_id TEXT NOT NULL,
+        run_id TEXT,
+        record_count INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        file_count INTEGER NOT NULL,
+        committed_at INTEGER NOT NULL,
+        PRIMARY KEY (org_id, sandbox_name, dataset_id, batch_id),
+        FOREIGN KEY (org_id, sandbox_name, kind, dataset_id)
+            REFERENCES resources (org_id, sandbox_name, kind, id) ON DELETE CASCADE
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE dataset_stats (
+        org_id TEXT NOT NULL,
+        sandbox_name TEXT NOT NULL,
+        dataset_id TEXT NOT NULL,
+        kind TEXT NOT NULL DEFAULT 'dataSet' CHECK (kind = 'dataSet'),
+        batch_count INTEGER NOT NULL,
+        record_count INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        schema TEXT,
+        PRIMARY KEY (org_id, sandbox_name, dataset_id),
+        FOREIGN KEY (org_id, sandbox_name, kind, dataset_id)
+            REFERENCES resources (org_id, sandbox_name, kind, id) ON DELETE CASCADE
+    ) STRICT;",
 ];
 
 /// Brings the database to the newest schema version.

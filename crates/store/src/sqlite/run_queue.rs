@@ -1,208 +1,398 @@
-//! SQLite statements of the run queue. Claims run inside `BEGIN IMMEDIATE`,
-//! so two workers (or two flowd processes on one file) never claim the same
-//! run; the lease columns make a dead worker's run claimable again.
+//! SQLite statements of the run queue. Claims run inside `BEGIN IMMEDIATE`, so two workers
+//! (or two flowd processes on one file) never claim the same run; the lease columns make a
+//! dead worker's run claimable again.
 
-use serde_json::Value;
-use sqlx::Row;
-use sqlx::sqlite::{SqlitePool, SqliteRow};
+use async_trait::async_trait;
+use flowd_model::{RunErrorRecord, RunMetrics, RunStatus, RunTrigger};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite};
 
-use crate::StoreError;
+use super::listing::{push_conditions, push_order_and_limit, run_column};
+use super::{SqliteStore, is_unique_violation};
 use crate::model::Scope;
-use crate::runs::{NewRun, RunRecord, RunStatus};
+use crate::query::ListQuery;
+use crate::runs::{
+    DueFlow, FlowScheduleState, NewRun, RunCompletion, RunFilter, RunRecord, ScheduleAdvance,
+};
+use crate::{RunQueue, StoreError};
 
-/// The columns of a run, as a macro so queries stay `&'static str` (sqlx
-/// refuses runtime-built SQL).
+/// The columns of a run, as a macro so queries stay `&'static str`.
 macro_rules! run_columns {
     () => {
-        "id, org_id, sandbox_name, flow_id, window_start, window_end, \
-         scheduled_at, status, attempts, lease_owner, lease_expires_at, body"
+        "seq, id, org_id, sandbox_name, flow_id, trigger, window_start, window_end, \
+         scheduled_at, status, attempts, lease_owner, lease_expires_at, created_at, created_by, \
+         created_client, updated_at, started_at, completed_at, pages, input_records, \
+         input_bytes, output_records, output_bytes, output_files, error_code, error_message"
     };
 }
 
-fn run_from_row(row: &SqliteRow) -> Result<RunRecord, StoreError> {
-    let id: String = row.get("id");
-    let body_text: String = row.get("body");
-    let body = serde_json::from_str(&body_text).map_err(|source| StoreError::CorruptDocument {
-        id: id.clone(),
-        source,
-    })?;
+fn count(row: &SqliteRow, column: &str) -> u64 {
+    row.get::<Option<i64>, _>(column)
+        .and_then(|value| u64::try_from(value).ok())
+        .unwrap_or(0)
+}
+
+pub(super) fn run_from_row(row: &SqliteRow) -> RunRecord {
     let status_text: String = row.get("status");
-    let status = RunStatus::from_stored_name(&status_text).unwrap_or(RunStatus::Failed);
-    Ok(RunRecord {
-        id,
+    let trigger_text: String = row.get("trigger");
+    let metrics = row
+        .get::<Option<i64>, _>("started_at")
+        .map(|started_at| RunMetrics {
+            started_at,
+            completed_at: row
+                .get::<Option<i64>, _>("completed_at")
+                .unwrap_or(started_at),
+            pages: count(row, "pages"),
+            input_records: count(row, "input_records"),
+            input_bytes: count(row, "input_bytes"),
+            output_records: count(row, "output_records"),
+            output_bytes: count(row, "output_bytes"),
+            output_files: count(row, "output_files"),
+        });
+    let error = row
+        .get::<Option<String>, _>("error_code")
+        .map(|code| RunErrorRecord {
+            code,
+            message: row
+                .get::<Option<String>, _>("error_message")
+                .unwrap_or_default(),
+        });
+    RunRecord {
+        id: row.get("id"),
+        position: row.get("seq"),
         scope: Scope {
             org_id: row.get("org_id"),
             sandbox_name: row.get("sandbox_name"),
         },
         flow_id: row.get("flow_id"),
+        trigger: RunTrigger::from_stored_name(&trigger_text).unwrap_or(RunTrigger::Scheduled),
         window_start: row.get("window_start"),
         window_end: row.get("window_end"),
         scheduled_at: row.get("scheduled_at"),
-        status,
+        status: RunStatus::from_stored_name(&status_text).unwrap_or(RunStatus::Failed),
         attempts: row.get("attempts"),
         lease_owner: row.get("lease_owner"),
         lease_expires_at: row.get("lease_expires_at"),
-        body,
-    })
+        created_at: row.get("created_at"),
+        created_by: row.get("created_by"),
+        created_client: row.get("created_client"),
+        updated_at: row.get("updated_at"),
+        metrics,
+        error,
+    }
 }
 
-pub(super) async fn insert_run(pool: &SqlitePool, run: &NewRun) -> Result<(), StoreError> {
+/// Inserts a pending run; `Ok(false)` when the flow already has a run for its window end.
+pub(super) async fn insert_run_row<'c, E>(executor: E, run: &NewRun) -> Result<bool, StoreError>
+where
+    E: sqlx::Executor<'c, Database = Sqlite>,
+{
     let result = sqlx::query(
-        "INSERT INTO runs (id, org_id, sandbox_name, flow_id, window_start, window_end, \
-         scheduled_at, status, body) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+        "INSERT INTO runs (id, org_id, sandbox_name, flow_id, trigger, window_start, window_end, \
+         scheduled_at, status, created_at, created_by, created_client, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
     )
     .bind(&run.id)
     .bind(&run.scope.org_id)
     .bind(&run.scope.sandbox_name)
     .bind(&run.flow_id)
+    .bind(run.trigger.as_str())
     .bind(run.window_start)
     .bind(run.window_end)
     .bind(run.scheduled_at)
-    .bind(run.body.to_string())
-    .execute(pool)
+    .bind(run.created_at)
+    .bind(&run.created_by)
+    .bind(&run.created_client)
+    .bind(run.created_at)
+    .execute(executor)
     .await;
     match result {
-        Ok(_) => Ok(()),
-        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-            Err(StoreError::AlreadyExists { id: run.id.clone() })
-        }
+        Ok(_) => Ok(true),
+        Err(error) if is_unique_violation(&error) => Ok(false),
         Err(error) => Err(error.into()),
     }
 }
 
-pub(super) async fn claim_run(
-    pool: &SqlitePool,
-    worker_id: &str,
-    now_ms: i64,
-    lease_ms: i64,
-) -> Result<Option<RunRecord>, StoreError> {
-    let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let candidate: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM runs \
-         WHERE (status = 'pending' AND scheduled_at <= ?) \
-            OR (status = 'inProgress' AND lease_expires_at < ?) \
-         ORDER BY scheduled_at, window_end LIMIT 1",
-    )
-    .bind(now_ms)
-    .bind(now_ms)
-    .fetch_optional(&mut *transaction)
-    .await?;
-    let Some(run_id) = candidate else {
-        return Ok(None);
-    };
-    let claimed = sqlx::query(concat!(
-        "UPDATE runs SET status = 'inProgress', lease_owner = ?, lease_expires_at = ?, \
-         attempts = attempts + 1 WHERE id = ? RETURNING ",
-        run_columns!()
-    ))
-    .bind(worker_id)
-    .bind(now_ms + lease_ms)
-    .bind(&run_id)
-    .fetch_one(&mut *transaction)
-    .await?;
-    transaction.commit().await?;
-    run_from_row(&claimed).map(Some)
+fn u64_column(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-pub(super) async fn heartbeat_run(
-    pool: &SqlitePool,
-    run_id: &str,
-    worker_id: &str,
-    now_ms: i64,
-    lease_ms: i64,
-) -> Result<bool, StoreError> {
-    let updated = sqlx::query(
-        "UPDATE runs SET lease_expires_at = ? \
-         WHERE id = ? AND status = 'inProgress' AND lease_owner = ?",
-    )
-    .bind(now_ms + lease_ms)
-    .bind(run_id)
-    .bind(worker_id)
-    .execute(pool)
-    .await?
-    .rows_affected();
-    Ok(updated == 1)
-}
+#[async_trait]
+impl RunQueue for SqliteStore {
+    async fn insert_run(&self, run: &NewRun) -> Result<(), StoreError> {
+        if insert_run_row(&self.pool, run).await? {
+            Ok(())
+        } else {
+            Err(StoreError::AlreadyExists { id: run.id.clone() })
+        }
+    }
 
-pub(super) async fn finish_run(
-    pool: &SqlitePool,
-    run_id: &str,
-    worker_id: &str,
-    status: RunStatus,
-    scheduled_at: i64,
-    body: &Value,
-) -> Result<bool, StoreError> {
-    let updated = sqlx::query(
-        "UPDATE runs SET status = ?, scheduled_at = ?, body = ?, lease_owner = NULL, \
-         lease_expires_at = NULL \
-         WHERE id = ? AND status = 'inProgress' AND lease_owner = ?",
-    )
-    .bind(status.as_str())
-    .bind(scheduled_at)
-    .bind(body.to_string())
-    .bind(run_id)
-    .bind(worker_id)
-    .execute(pool)
-    .await?
-    .rows_affected();
-    Ok(updated == 1)
-}
+    async fn claim_run(
+        &self,
+        worker_id: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<Option<RunRecord>, StoreError> {
+        let mut transaction = self.begin_write().await?;
+        // Two index lookups (pending by due time, in progress by lease expiry) instead of one
+        // scan over a history that only grows.
+        let pending: Option<(String, i64, i64)> = sqlx::query_as(
+            "SELECT id, scheduled_at, window_end FROM runs \
+             WHERE status = 'pending' AND scheduled_at <= ? \
+             ORDER BY scheduled_at, window_end LIMIT 1",
+        )
+        .bind(now_ms)
+        .fetch_optional(&mut *transaction)
+        .await?;
+        let expired: Option<(String, i64, i64)> = sqlx::query_as(
+            "SELECT id, scheduled_at, window_end FROM runs \
+             WHERE status = 'inProgress' AND lease_expires_at < ? \
+             ORDER BY scheduled_at, window_end LIMIT 1",
+        )
+        .bind(now_ms)
+        .fetch_optional(&mut *transaction)
+        .await?;
+        let candidate = match (pending, expired) {
+            (Some(pending), Some(expired)) => {
+                Some(if (expired.1, expired.2) < (pending.1, pending.2) {
+                    expired
+                } else {
+                    pending
+                })
+            }
+            (pending, expired) => pending.or(expired),
+        };
+        let Some((run_id, _, _)) = candidate else {
+            return Ok(None);
+        };
+        let claimed = sqlx::query(concat!(
+            "UPDATE runs SET status = 'inProgress', lease_owner = ?, lease_expires_at = ?, \
+             attempts = attempts + 1, updated_at = ? WHERE id = ? RETURNING ",
+            run_columns!()
+        ))
+        .bind(worker_id)
+        .bind(now_ms + lease_ms)
+        .bind(now_ms)
+        .bind(&run_id)
+        .fetch_one(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(Some(run_from_row(&claimed)))
+    }
 
-pub(super) async fn get_run(
-    pool: &SqlitePool,
-    scope: &Scope,
-    run_id: &str,
-) -> Result<Option<RunRecord>, StoreError> {
-    let row = sqlx::query(concat!(
-        "SELECT ",
-        run_columns!(),
-        " FROM runs WHERE org_id = ? AND sandbox_name = ? AND id = ?"
-    ))
-    .bind(&scope.org_id)
-    .bind(&scope.sandbox_name)
-    .bind(run_id)
-    .fetch_optional(pool)
-    .await?;
-    row.as_ref().map(run_from_row).transpose()
-}
+    async fn heartbeat_run(
+        &self,
+        run_id: &str,
+        worker_id: &str,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let updated = sqlx::query(
+            "UPDATE runs SET lease_expires_at = ? \
+             WHERE id = ? AND status = 'inProgress' AND lease_owner = ?",
+        )
+        .bind(now_ms + lease_ms)
+        .bind(run_id)
+        .bind(worker_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
+    }
 
-pub(super) async fn list_runs(
-    pool: &SqlitePool,
-    scope: &Scope,
-    flow_id: Option<&str>,
-) -> Result<Vec<RunRecord>, StoreError> {
-    let rows = sqlx::query(concat!(
-        "SELECT ",
-        run_columns!(),
-        " FROM runs WHERE org_id = ? AND sandbox_name = ? \
-         AND (? IS NULL OR flow_id = ?) ORDER BY flow_id, window_end"
-    ))
-    .bind(&scope.org_id)
-    .bind(&scope.sandbox_name)
-    .bind(flow_id)
-    .bind(flow_id)
-    .fetch_all(pool)
-    .await?;
-    rows.iter().map(run_from_row).collect()
-}
+    async fn finish_run(
+        &self,
+        run_id: &str,
+        worker_id: &str,
+        completion: &RunCompletion<'_>,
+    ) -> Result<bool, StoreError> {
+        let mut transaction = self.begin_write().await?;
+        let metrics = &completion.metrics;
+        let scope: Option<(String, String)> = sqlx::query_as(
+            "UPDATE runs SET status = ?, scheduled_at = ?, lease_owner = NULL, \
+             lease_expires_at = NULL, updated_at = ?, started_at = ?, completed_at = ?, \
+             pages = ?, input_records = ?, input_bytes = ?, output_records = ?, \
+             output_bytes = ?, output_files = ?, error_code = ?, error_message = ? \
+             WHERE id = ? AND status = 'inProgress' AND lease_owner = ? \
+             RETURNING org_id, sandbox_name",
+        )
+        .bind(completion.status.as_str())
+        .bind(completion.scheduled_at)
+        .bind(metrics.completed_at.max(flowd_model::time::now_millis()))
+        .bind(metrics.started_at)
+        .bind(metrics.completed_at)
+        .bind(u64_column(metrics.pages))
+        .bind(u64_column(metrics.input_records))
+        .bind(u64_column(metrics.input_bytes))
+        .bind(u64_column(metrics.output_records))
+        .bind(u64_column(metrics.output_bytes))
+        .bind(u64_column(metrics.output_files))
+        .bind(completion.error.as_ref().map(|error| error.code.as_str()))
+        .bind(
+            completion
+                .error
+                .as_ref()
+                .map(|error| error.message.as_str()),
+        )
+        .bind(run_id)
+        .bind(worker_id)
+        .fetch_optional(&mut *transaction)
+        .await?;
+        let Some((org_id, sandbox_name)) = scope else {
+            return Ok(false);
+        };
+        if completion.status == RunStatus::Success {
+            super::schedules::release_flow(&mut transaction, run_id).await?;
+            if let Some(batch) = &completion.batch {
+                let scope = Scope {
+                    org_id,
+                    sandbox_name,
+                };
+                super::datasets::record_batch(&mut transaction, &scope, Some(run_id), batch)
+                    .await?;
+            }
+        }
+        transaction.commit().await?;
+        Ok(true)
+    }
 
-pub(super) async fn retrigger_run(
-    pool: &SqlitePool,
-    scope: &Scope,
-    run_id: &str,
-    now_ms: i64,
-) -> Result<bool, StoreError> {
-    let updated = sqlx::query(
-        "UPDATE runs SET status = 'pending', scheduled_at = ?, lease_owner = NULL, \
-         lease_expires_at = NULL, attempts = 0 \
-         WHERE org_id = ? AND sandbox_name = ? AND id = ? AND status = 'failed'",
-    )
-    .bind(now_ms)
-    .bind(&scope.org_id)
-    .bind(&scope.sandbox_name)
-    .bind(run_id)
-    .execute(pool)
-    .await?
-    .rows_affected();
-    Ok(updated == 1)
+    async fn get_run(&self, scope: &Scope, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            run_columns!(),
+            " FROM runs WHERE org_id = ? AND sandbox_name = ? AND id = ?"
+        ))
+        .bind(&scope.org_id)
+        .bind(&scope.sandbox_name)
+        .bind(run_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(run_from_row))
+    }
+
+    async fn list_runs(
+        &self,
+        scope: &Scope,
+        filter: &RunFilter,
+        query: &ListQuery,
+    ) -> Result<Vec<RunRecord>, StoreError> {
+        let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(concat!(
+            "SELECT ",
+            run_columns!(),
+            " FROM runs WHERE org_id = "
+        ));
+        builder.push_bind(scope.org_id.clone());
+        builder.push(" AND sandbox_name = ");
+        builder.push_bind(scope.sandbox_name.clone());
+        if let Some(flow_ids) = &filter.flow_ids {
+            if flow_ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            builder.push(" AND flow_id IN (");
+            let mut separated = builder.separated(", ");
+            for flow_id in flow_ids {
+                separated.push_bind(flow_id.clone());
+            }
+            builder.push(")");
+        }
+        push_conditions(&mut builder, query, run_column);
+        push_order_and_limit(&mut builder, query, run_column, "created_at, seq");
+        let rows = builder.build().fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(run_from_row).collect())
+    }
+
+    async fn find_run_by_window(
+        &self,
+        scope: &Scope,
+        flow_id: &str,
+        window_end: i64,
+    ) -> Result<Option<RunRecord>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            run_columns!(),
+            " FROM runs WHERE org_id = ? AND sandbox_name = ? AND flow_id = ? AND window_end = ?"
+        ))
+        .bind(&scope.org_id)
+        .bind(&scope.sandbox_name)
+        .bind(flow_id)
+        .bind(window_end)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(run_from_row))
+    }
+
+    async fn latest_runs(
+        &self,
+        scope: &Scope,
+        flow_ids: &[String],
+    ) -> Result<Vec<RunRecord>, StoreError> {
+        if flow_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(concat!(
+            "SELECT ",
+            run_columns!(),
+            " FROM (SELECT flow_id AS latest_flow, MAX(window_end) AS latest_end FROM runs \
+             WHERE org_id = "
+        ));
+        builder.push_bind(scope.org_id.clone());
+        builder.push(" AND sandbox_name = ");
+        builder.push_bind(scope.sandbox_name.clone());
+        builder.push(" AND flow_id IN (");
+        let mut separated = builder.separated(", ");
+        for flow_id in flow_ids {
+            separated.push_bind(flow_id.clone());
+        }
+        builder.push(") GROUP BY flow_id) JOIN runs ON org_id = ");
+        builder.push_bind(scope.org_id.clone());
+        builder.push(" AND sandbox_name = ");
+        builder.push_bind(scope.sandbox_name.clone());
+        builder.push(" AND flow_id = latest_flow AND window_end = latest_end");
+        let rows = builder.build().fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(run_from_row).collect())
+    }
+
+    async fn retrigger_run(
+        &self,
+        scope: &Scope,
+        run_id: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let updated = sqlx::query(
+            "UPDATE runs SET status = 'pending', scheduled_at = ?, lease_owner = NULL, \
+             lease_expires_at = NULL, attempts = 0, trigger = 'retrigger', updated_at = ? \
+             WHERE org_id = ? AND sandbox_name = ? AND id = ? AND status = 'failed'",
+        )
+        .bind(now_ms)
+        .bind(now_ms)
+        .bind(&scope.org_id)
+        .bind(&scope.sandbox_name)
+        .bind(run_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
+    }
+
+    async fn flow_schedule(
+        &self,
+        scope: &Scope,
+        flow_id: &str,
+    ) -> Result<Option<FlowScheduleState>, StoreError> {
+        super::schedules::flow_schedule(&self.pool, scope, flow_id).await
+    }
+
+    async fn due_flows(&self, now_ms: i64, limit: usize) -> Result<Vec<DueFlow>, StoreError> {
+        super::schedules::due_flows(&self.pool, now_ms, limit).await
+    }
+
+    async fn advance_schedules(
+        &self,
+        advances: &[ScheduleAdvance],
+    ) -> Result<Vec<String>, StoreError> {
+        let mut transaction = self.begin_write().await?;
+        let enqueued = super::schedules::advance(&mut transaction, advances).await?;
+        transaction.commit().await?;
+        Ok(enqueued)
+    }
 }

@@ -1,0 +1,200 @@
+//! Record types (`flowd_model::record_type`, the one inference lattice) as Arrow schemas and
+//! back: what Parquet files are written with, and how their footers read back into the
+//! lattice so batches merge with the same rule as records.
+
+use std::sync::Arc;
+
+use arrow_schema::{DataType, Field, Fields, Schema};
+use flowd_model::record_type::{ColumnType, StructType};
+
+use crate::{INGESTED_AT_COLUMN, RUN_ID_COLUMN};
+
+/// The Arrow fields of a record type.
+pub fn arrow_fields(record_type: &StructType) -> Fields {
+    record_type
+        .fields
+        .iter()
+        .map(|(name, column_type)| Field::new(name, arrow_type(column_type), true))
+        .collect()
+}
+
+/// The Arrow type written to Parquet for a lattice type. A struct without any field (only
+/// `{}` seen) is written as `Null`: Parquet cannot store an empty group.
+pub fn arrow_type(column_type: &ColumnType) -> DataType {
+    match column_type {
+        ColumnType::Null => DataType::Null,
+        ColumnType::Boolean => DataType::Boolean,
+        ColumnType::Integer => DataType::Int64,
+        ColumnType::Float => DataType::Float64,
+        ColumnType::String => DataType::Utf8,
+        ColumnType::List(item_type) => {
+            DataType::List(Arc::new(Field::new("item", arrow_type(item_type), true)))
+        }
+        ColumnType::Struct(struct_type) if struct_type.fields.is_empty() => DataType::Null,
+        ColumnType::Struct(struct_type) => DataType::Struct(arrow_fields(struct_type)),
+    }
+}
+
+/// The lattice element of an Arrow type read back from a Parquet footer (types outside the
+/// lattice count as `string`).
+pub fn column_type_of_arrow(data_type: &DataType) -> ColumnType {
+    match data_type {
+        DataType::Null => ColumnType::Null,
+        DataType::Boolean => ColumnType::Boolean,
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32 => ColumnType::Integer,
+        DataType::UInt64 | DataType::Float16 | DataType::Float32 | DataType::Float64 => {
+            ColumnType::Float
+        }
+        DataType::List(item) | DataType::LargeList(item) => {
+            ColumnType::List(Box::new(column_type_of_arrow(item.data_type())))
+        }
+        DataType::Struct(fields) => ColumnType::Struct(struct_type_of_arrow(fields)),
+        _ => ColumnType::String,
+    }
+}
+
+fn struct_type_of_arrow(fields: &Fields) -> StructType {
+    StructType {
+        fields: fields
+            .iter()
+            .map(|field| {
+                (
+                    field.name().clone(),
+                    column_type_of_arrow(field.data_type()),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// The Arrow fields flowd adds to every record.
+pub(crate) fn metadata_fields() -> [Field; 2] {
+    [
+        Field::new(RUN_ID_COLUMN, DataType::Utf8, false),
+        Field::new(
+            INGESTED_AT_COLUMN,
+            DataType::Timestamp(arrow_schema::TimeUnit::Millisecond, Some("UTC".into())),
+            false,
+        ),
+    ]
+}
+
+/// True for the columns flowd adds itself; record keys with these names are ignored.
+pub(crate) fn is_metadata_column(name: &str) -> bool {
+    name == RUN_ID_COLUMN || name == INGESTED_AT_COLUMN
+}
+
+/// The record columns of a dataset schema (without flowd's own columns).
+pub fn record_type_of_schema(schema: &Schema) -> StructType {
+    StructType {
+        fields: schema
+            .fields()
+            .iter()
+            .filter(|field| !is_metadata_column(field.name()))
+            .map(|field| {
+                (
+                    field.name().clone(),
+                    column_type_of_arrow(field.data_type()),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// The full file schema for a record type: its columns, then flowd's own.
+pub fn file_schema(record_type: &StructType) -> Schema {
+    let mut fields: Vec<Field> = arrow_fields(record_type)
+        .iter()
+        .map(|field| field.as_ref().clone())
+        .collect();
+    fields.extend(metadata_fields());
+    Schema::new(fields)
+}
+
+/// Merges two dataset schemas with the widening rule of `flowd_model::record_type`: columns
+/// of `a` first, in order, then the columns only `b` has. flowd's own columns stay last with
+/// their fixed types.
+pub fn merge_schemas(a: &Schema, b: &Schema) -> Schema {
+    let mut record_type = record_type_of_schema(a);
+    record_type.merge(&record_type_of_schema(b));
+    file_schema(&record_type)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn inferred(values: &[Value]) -> ColumnType {
+        let mut column_type = ColumnType::Null;
+        for value in values {
+            column_type.observe(value);
+        }
+        column_type
+    }
+
+    #[test]
+    fn the_widening_rule() {
+        let cases: Vec<(Vec<Value>, DataType)> = vec![
+            (vec![json!(null)], DataType::Null),
+            (vec![json!(null), json!(1)], DataType::Int64),
+            (vec![json!(1), json!(2.5)], DataType::Float64),
+            (vec![json!(u64::MAX)], DataType::Float64),
+            (vec![json!(true), json!(null)], DataType::Boolean),
+            (vec![json!(true), json!(1)], DataType::Utf8),
+            (vec![json!("a"), json!(1)], DataType::Utf8),
+            (vec![json!({"a": 1}), json!([1])], DataType::Utf8),
+            (vec![json!([1]), json!(1)], DataType::Utf8),
+            (vec![json!({})], DataType::Null),
+        ];
+        for (values, expected) in cases {
+            assert_eq!(arrow_type(&inferred(&values)), expected, "{values:?}");
+        }
+        let list = arrow_type(&inferred(&[json!([1]), json!([2.5, null])]));
+        assert_eq!(
+            list,
+            DataType::List(Arc::new(Field::new("item", DataType::Float64, true)))
+        );
+    }
+
+    #[test]
+    fn a_record_type_survives_its_parquet_schema() {
+        let record_type = StructType::of_records(
+            json!([{"a": 1, "b": [{"c": "x"}], "d": null, "e": 2.5, "f": true, "g": {"h": 1}}])
+                .as_array()
+                .unwrap(),
+        );
+        assert_eq!(
+            record_type_of_schema(&file_schema(&record_type)),
+            record_type
+        );
+    }
+
+    #[test]
+    fn merge_schemas_appends_new_columns_and_keeps_flowd_columns_last() {
+        let schema = |records: &[Value]| {
+            let mut record_type = StructType::default();
+            for record in records {
+                record_type.observe_object(record.as_object().unwrap());
+            }
+            file_schema(&record_type)
+        };
+        let merged = merge_schemas(
+            &schema(&[json!({"a": 1, "b": {"x": 1}})]),
+            &schema(&[json!({"c": true, "a": 2.5, "b": {"y": "s"}})]),
+        );
+        let names: Vec<&str> = merged.fields().iter().map(|f| f.name().as_str()).collect();
+        assert_eq!(names, ["a", "b", "c", RUN_ID_COLUMN, INGESTED_AT_COLUMN]);
+        assert_eq!(merged.field(0).data_type(), &DataType::Float64);
+        let DataType::Struct(b_fields) = merged.field(1).data_type() else {
+            panic!("b is a struct");
+        };
+        assert_eq!(b_fields.len(), 2);
+    }
+}

@@ -1,0 +1,178 @@
+//! The conformance suite every [`DatasetStore`] must pass (feature `conformance`): a second
+//! implementation runs exactly these checks with one call to [`check_all`], given a function
+//! that opens a fresh, empty store and a guard keeping what backs it alive.
+
+use std::any::Any;
+use std::future::Future;
+use std::sync::Arc;
+
+use flowd_model::record_type::{ColumnType, StructType};
+use serde_json::{Value, json};
+
+use crate::{DatasetStore, INGESTED_AT_COLUMN, RUN_ID_COLUMN};
+
+/// A fresh dataset store and what keeps it alive.
+pub type OpenedDatasets = (Arc<dyn DatasetStore>, Box<dyn Any + Send>);
+
+const DATASET: &str = "0123456789abcdef01234567";
+
+fn at(millis: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_millisecond(millis).expect("a test instant")
+}
+
+/// Every check, each against a fresh store from `open`.
+pub async fn check_all<Open, Opening>(open: Open)
+where
+    Open: Fn() -> Opening,
+    Opening: Future<Output = OpenedDatasets>,
+{
+    macro_rules! check {
+        ($check:ident) => {{
+            let (datasets, _guard) = open().await;
+            $check(datasets.as_ref());
+        }};
+    }
+    check!(a_committed_batch_reads_back_whole_with_flowd_columns);
+    check!(nothing_of_an_uncommitted_or_aborted_batch_is_visible);
+    check!(a_recommitted_batch_replaces_the_earlier_one);
+    check!(types_widen_from_the_seed_and_never_narrow);
+    check!(names_that_are_not_plain_ids_are_refused);
+    check!(a_dataset_without_batches_reads_back_empty);
+}
+
+fn records(range: std::ops::Range<u64>) -> Vec<Value> {
+    range
+        .map(|n| json!({"id": n, "name": format!("n{n}")}))
+        .collect()
+}
+
+pub fn a_committed_batch_reads_back_whole_with_flowd_columns(datasets: &dyn DatasetStore) {
+    let mut batch = datasets
+        .begin_batch(
+            DATASET,
+            "run-1",
+            "run-1",
+            at(1_700_000_000_000),
+            &StructType::default(),
+        )
+        .unwrap();
+    batch.write(records(0..3)).unwrap();
+    batch.write(records(3..5)).unwrap();
+    assert_eq!(batch.record_count(), 5);
+    let summary = batch.commit().unwrap();
+    assert_eq!(summary.batch.record_count, 5);
+    let batches = datasets.batches(DATASET).unwrap();
+    assert_eq!(batches.len(), 1);
+    assert_eq!(
+        (batches[0].batch_id.as_str(), batches[0].record_count),
+        ("run-1", 5)
+    );
+    let head = datasets.head(DATASET, 10).unwrap();
+    assert_eq!(head.len(), 5);
+    assert_eq!(head[4]["id"], 4);
+    assert_eq!(head[0][RUN_ID_COLUMN], "run-1");
+    assert!(head[0][INGESTED_AT_COLUMN].is_string());
+    assert_eq!(datasets.head(DATASET, 2).unwrap().len(), 2);
+}
+
+pub fn nothing_of_an_uncommitted_or_aborted_batch_is_visible(datasets: &dyn DatasetStore) {
+    let mut open = datasets
+        .begin_batch(DATASET, "run-1", "run-1", at(0), &StructType::default())
+        .unwrap();
+    open.write(records(0..20_000)).unwrap();
+    assert!(
+        datasets.batches(DATASET).unwrap().is_empty(),
+        "still being written"
+    );
+    assert!(datasets.head(DATASET, 1).unwrap().is_empty());
+    open.abort().unwrap();
+    let mut dropped = datasets
+        .begin_batch(DATASET, "run-2", "run-2", at(0), &StructType::default())
+        .unwrap();
+    dropped.write(records(0..3)).unwrap();
+    drop(dropped);
+    assert!(
+        datasets.batches(DATASET).unwrap().is_empty(),
+        "aborted or dropped"
+    );
+    assert_eq!(datasets.schema(DATASET).unwrap(), None);
+}
+
+pub fn a_recommitted_batch_replaces_the_earlier_one(datasets: &dyn DatasetStore) {
+    for attempt in 0..3 {
+        let mut batch = datasets
+            .begin_batch(
+                DATASET,
+                "run-7",
+                "run-7",
+                at(attempt),
+                &StructType::default(),
+            )
+            .unwrap();
+        batch.write(records(0..(10 + attempt as u64))).unwrap();
+        batch.commit().unwrap();
+    }
+    let batches = datasets.batches(DATASET).unwrap();
+    assert_eq!(batches.len(), 1, "one batch per id");
+    assert_eq!(batches[0].record_count, 12, "the last attempt's records");
+    assert_eq!(datasets.head(DATASET, 100).unwrap().len(), 12);
+}
+
+pub fn types_widen_from_the_seed_and_never_narrow(datasets: &dyn DatasetStore) {
+    let mut first = datasets
+        .begin_batch(DATASET, "b1", "b1", at(1), &StructType::default())
+        .unwrap();
+    first.write(vec![json!({"a": 1, "b": "x"})]).unwrap();
+    let first = first.commit().unwrap();
+    let mut seed = first.record_type.clone();
+    let mut second = datasets
+        .begin_batch(DATASET, "b2", "b2", at(2), &seed)
+        .unwrap();
+    second.write(vec![json!({"a": 2.5})]).unwrap();
+    let second = second.commit().unwrap();
+    seed.merge(&second.record_type);
+    assert_eq!(
+        seed.fields,
+        [
+            ("a".to_owned(), ColumnType::Float),
+            ("b".to_owned(), ColumnType::String)
+        ],
+        "integer widened to float; b kept though the batch never saw it"
+    );
+    let mut third = datasets
+        .begin_batch(DATASET, "b3", "b3", at(3), &seed)
+        .unwrap();
+    third.write(vec![json!({"a": 3})]).unwrap();
+    assert_eq!(
+        third.commit().unwrap().record_type,
+        seed,
+        "an integer in a float column stays float"
+    );
+    let schema = datasets.schema(DATASET).unwrap().unwrap();
+    assert_eq!(crate::arrow_types::record_type_of_schema(&schema), seed);
+}
+
+pub fn names_that_are_not_plain_ids_are_refused(datasets: &dyn DatasetStore) {
+    for bad in ["", "..", "a/b", ".hidden"] {
+        assert!(
+            datasets
+                .begin_batch(bad, "b", "b", at(0), &StructType::default())
+                .is_err(),
+            "dataset id {bad:?}"
+        );
+        assert!(
+            datasets
+                .begin_batch(DATASET, bad, "b", at(0), &StructType::default())
+                .is_err(),
+            "batch id {bad:?}"
+        );
+    }
+}
+
+pub fn a_dataset_without_batches_reads_back_empty(datasets: &dyn DatasetStore) {
+    assert!(datasets.batches(DATASET).unwrap().is_empty());
+    assert!(datasets.head(DATASET, 5).unwrap().is_empty());
+    assert_eq!(datasets.schema(DATASET).unwrap(), None);
+    assert_eq!(datasets.sweep_staging(DATASET).unwrap(), 0);
+    assert!(!datasets.location(DATASET).is_empty());
+}

@@ -1,0 +1,107 @@
+//! [`LocalDatasets`]: the [`DatasetStore`] of datasets as directories under one root on local
+//! disk (see the crate documentation for the layout and the atomicity argument).
+
+use std::path::{Path, PathBuf};
+
+use arrow_schema::Schema;
+use flowd_model::record_type::StructType;
+use serde_json::Value;
+
+use crate::manifest::BatchInfo;
+use crate::writer::{BatchSummary, BatchWriter};
+use crate::{BatchWrite, Dataset, DatasetStore, SinkError, WriterOptions};
+
+/// The directory of the data dir that holds the datasets.
+pub const DATASETS_DIR_NAME: &str = "datasets";
+
+/// Datasets under one directory.
+#[derive(Debug, Clone)]
+pub struct LocalDatasets {
+    root: PathBuf,
+    writer_options: WriterOptions,
+}
+
+impl LocalDatasets {
+    /// Datasets under `root`.
+    pub fn new(root: impl Into<PathBuf>) -> LocalDatasets {
+        LocalDatasets {
+            root: root.into(),
+            writer_options: WriterOptions::default(),
+        }
+    }
+
+    /// The datasets of a flowd data directory (`<data_dir>/datasets`).
+    pub fn in_data_dir(data_dir: &Path) -> LocalDatasets {
+        LocalDatasets::new(data_dir.join(DATASETS_DIR_NAME))
+    }
+
+    /// Uses `writer_options` for the batches begun from now on.
+    pub fn with_writer_options(mut self, writer_options: WriterOptions) -> LocalDatasets {
+        self.writer_options = writer_options;
+        self
+    }
+
+    /// Where the datasets live.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The directory handle of one dataset.
+    pub fn dataset(&self, dataset_id: &str) -> Result<Dataset, SinkError> {
+        Ok(Dataset::open(&self.root, dataset_id)?.with_writer_options(self.writer_options.clone()))
+    }
+}
+
+impl BatchWrite for BatchWriter {
+    fn write(&mut self, records: Vec<Value>) -> Result<(), SinkError> {
+        BatchWriter::write(self, records)
+    }
+
+    fn record_count(&self) -> u64 {
+        BatchWriter::record_count(self)
+    }
+
+    fn commit(self: Box<Self>) -> Result<BatchSummary, SinkError> {
+        BatchWriter::commit(*self)
+    }
+
+    fn abort(self: Box<Self>) -> Result<(), SinkError> {
+        BatchWriter::abort(*self)
+    }
+}
+
+impl DatasetStore for LocalDatasets {
+    fn begin_batch(
+        &self,
+        dataset_id: &str,
+        batch_id: &str,
+        run_id: &str,
+        ingested_at: jiff::Timestamp,
+        seed: &StructType,
+    ) -> Result<Box<dyn BatchWrite>, SinkError> {
+        let writer = self
+            .dataset(dataset_id)?
+            .begin_batch(batch_id, run_id, ingested_at, seed)?;
+        Ok(Box::new(writer))
+    }
+
+    fn batches(&self, dataset_id: &str) -> Result<Vec<BatchInfo>, SinkError> {
+        self.dataset(dataset_id)?.batches()
+    }
+
+    fn head(&self, dataset_id: &str, limit: usize) -> Result<Vec<Value>, SinkError> {
+        self.dataset(dataset_id)?.head(limit)
+    }
+
+    fn schema(&self, dataset_id: &str) -> Result<Option<Schema>, SinkError> {
+        self.dataset(dataset_id)?.schema()
+    }
+
+    fn sweep_staging(&self, dataset_id: &str) -> Result<usize, SinkError> {
+        self.dataset(dataset_id)?.sweep_staging()
+    }
+
+    fn location(&self, dataset_id: &str) -> String {
+        self.root.join(dataset_id).display().to_string()
+    }
+}

@@ -1,0 +1,544 @@
+//! Checks of the run queue: claims, leases and fencing, re-triggering, concurrent workers,
+//! store-side run lists, and flow schedules advanced by the planner.
+
+use std::sync::Arc;
+
+use flowd_model::{RunErrorRecord, RunMetrics, RunTrigger};
+use serde_json::json;
+
+use super::scope;
+use crate::{
+    FilterOp, FilterValue, IndexedField, IndexedFilter, ListQuery, NewRun, ResourceKind,
+    ResourceWrite, RunCompletion, RunFilter, RunStatus, ScheduleAdvance, ScheduleWrite, Scope,
+    Store, StoreError,
+};
+
+fn new_run(id: &str, scope: &Scope, flow_id: &str, window_end: i64, scheduled_at: i64) -> NewRun {
+    NewRun {
+        id: id.to_owned(),
+        scope: scope.clone(),
+        flow_id: flow_id.to_owned(),
+        trigger: RunTrigger::Scheduled,
+        window_start: Some(window_end - 1000),
+        window_end,
+        scheduled_at,
+        created_at: scheduled_at,
+        created_by: None,
+        created_client: None,
+    }
+}
+
+fn completion(status: RunStatus, scheduled_at: i64) -> RunCompletion<'static> {
+    RunCompletion {
+        status,
+        scheduled_at,
+        metrics: RunMetrics {
+            started_at: 1,
+            completed_at: 2,
+            pages: 3,
+            input_records: 4,
+            input_bytes: 5,
+            output_records: 4,
+            output_bytes: 6,
+            output_files: 1,
+        },
+        error: (status != RunStatus::Success).then(|| RunErrorRecord {
+            code: "UPSTREAM".into(),
+            message: "the source api answered 503".into(),
+        }),
+        batch: None,
+    }
+}
+
+async fn finish(store: &dyn Store, run_id: &str, worker: &str, status: RunStatus, at: i64) -> bool {
+    store
+        .finish_run(run_id, worker, &completion(status, at))
+        .await
+        .unwrap()
+}
+
+pub async fn runs_are_claimed_once_in_order_and_only_when_due(store: Arc<dyn Store>) {
+    let mine = scope("ORG1", "runs");
+    store
+        .insert_run(&new_run("run-b", &mine, "flow-1", 2000, 200))
+        .await
+        .unwrap();
+    store
+        .insert_run(&new_run("run-a", &mine, "flow-1", 1000, 100))
+        .await
+        .unwrap();
+    store
+        .insert_run(&new_run("run-later", &mine, "flow-1", 3000, 10_000))
+        .await
+        .unwrap();
+    let same_window = store
+        .insert_run(&new_run("run-dup", &mine, "flow-1", 1000, 100))
+        .await;
+    assert!(
+        matches!(same_window, Err(StoreError::AlreadyExists { .. })),
+        "one run per window"
+    );
+    let first = store
+        .claim_run("worker-1", 500, 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.id, "run-a", "the oldest due run first");
+    assert_eq!(first.status, RunStatus::InProgress);
+    assert_eq!(first.attempts, 1);
+    assert_eq!(first.lease_owner.as_deref(), Some("worker-1"));
+    assert_eq!(first.metrics, None, "no attempt finished yet");
+    let second = store
+        .claim_run("worker-2", 500, 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.id, "run-b", "a claimed run is not claimed again");
+    assert!(
+        store
+            .claim_run("worker-3", 500, 60_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "run-later is not due"
+    );
+    assert!(
+        store
+            .heartbeat_run("run-a", "worker-1", 600, 60_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .heartbeat_run("run-a", "worker-2", 600, 60_000)
+            .await
+            .unwrap(),
+        "only the owner heartbeats"
+    );
+    assert!(finish(store.as_ref(), "run-a", "worker-1", RunStatus::Success, 100).await);
+    let done = store.get_run(&mine, "run-a").await.unwrap().unwrap();
+    assert_eq!(done.status, RunStatus::Success);
+    assert_eq!(
+        done.metrics,
+        Some(completion(RunStatus::Success, 100).metrics)
+    );
+    assert_eq!(done.error, None);
+    assert_eq!(done.lease_owner, None);
+    assert!(
+        !finish(store.as_ref(), "run-a", "worker-1", RunStatus::Failed, 100).await,
+        "a finished run cannot be finished again"
+    );
+    assert!(
+        store
+            .get_run(&scope("ORG2", "runs"), "run-a")
+            .await
+            .unwrap()
+            .is_none(),
+        "runs are scoped"
+    );
+}
+
+pub async fn an_expired_lease_is_taken_over_and_the_old_worker_is_fenced(store: Arc<dyn Store>) {
+    let mine = scope("ORG1", "leases");
+    store
+        .insert_run(&new_run("run-x", &mine, "flow-1", 1000, 0))
+        .await
+        .unwrap();
+    let claimed = store
+        .claim_run("dying-worker", 100, 1_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.id, "run-x");
+    assert!(
+        store
+            .claim_run("other", 500, 1_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "the lease still holds"
+    );
+    let taken = store
+        .claim_run("other", 1_200, 1_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(taken.id, "run-x", "an expired lease is taken over");
+    assert_eq!(taken.attempts, 2);
+    assert!(
+        !store
+            .heartbeat_run("run-x", "dying-worker", 1_300, 1_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !finish(
+            store.as_ref(),
+            "run-x",
+            "dying-worker",
+            RunStatus::Success,
+            0
+        )
+        .await,
+        "the old worker cannot overwrite the new one's outcome"
+    );
+    assert!(
+        finish(store.as_ref(), "run-x", "other", RunStatus::Pending, 5_000).await,
+        "a retry: back to pending, due later"
+    );
+    let retry = store.get_run(&mine, "run-x").await.unwrap().unwrap();
+    assert_eq!(
+        retry.error.as_ref().map(|error| error.code.as_str()),
+        Some("UPSTREAM")
+    );
+    assert!(
+        store
+            .claim_run("other", 4_000, 1_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let retried = store
+        .claim_run("other", 5_000, 1_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((retried.id.as_str(), retried.attempts), ("run-x", 3));
+}
+
+pub async fn only_a_failed_run_of_the_scope_is_retriggered(store: Arc<dyn Store>) {
+    let mine = scope("ORG1", "retrigger");
+    store
+        .insert_run(&new_run("run-f", &mine, "flow-f", 1000, 0))
+        .await
+        .unwrap();
+    assert!(
+        !store.retrigger_run(&mine, "run-f", 5_100).await.unwrap(),
+        "a pending run is not retriggered"
+    );
+    store
+        .claim_run("worker-f", 5_500, 1_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !store.retrigger_run(&mine, "run-f", 5_510).await.unwrap(),
+        "a run in progress is not retriggered"
+    );
+    assert!(finish(store.as_ref(), "run-f", "worker-f", RunStatus::Failed, 0).await);
+    assert!(
+        !store
+            .retrigger_run(&scope("ORG2", "retrigger"), "run-f", 5_550)
+            .await
+            .unwrap(),
+        "another scope's run is not retriggered"
+    );
+    assert!(
+        !store
+            .retrigger_run(&mine, "no-such-run", 5_550)
+            .await
+            .unwrap()
+    );
+    assert!(store.retrigger_run(&mine, "run-f", 5_600).await.unwrap());
+    let pending = store.get_run(&mine, "run-f").await.unwrap().unwrap();
+    assert_eq!(pending.status, RunStatus::Pending);
+    assert_eq!(pending.trigger, RunTrigger::Retrigger);
+    assert_eq!(pending.scheduled_at, 5_600);
+    assert_eq!(
+        (pending.lease_owner, pending.lease_expires_at),
+        (None, None)
+    );
+    assert_eq!(
+        pending.attempts, 0,
+        "a re-triggered run gets a fresh retry budget"
+    );
+    assert_eq!(
+        (pending.window_start, pending.window_end),
+        (Some(0), 1000),
+        "the window is kept"
+    );
+    assert_eq!(
+        pending.error.map(|error| error.code),
+        Some("UPSTREAM".to_owned()),
+        "the last error is kept until the next outcome"
+    );
+    assert!(
+        !store.retrigger_run(&mine, "run-f", 5_650).await.unwrap(),
+        "a retriggered run is pending, not failed"
+    );
+    let reclaimed = store
+        .claim_run("worker-g", 5_700, 1_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((reclaimed.id.as_str(), reclaimed.attempts), ("run-f", 1));
+    assert!(finish(store.as_ref(), "run-f", "worker-g", RunStatus::Success, 0).await);
+    assert!(
+        !store.retrigger_run(&mine, "run-f", 5_800).await.unwrap(),
+        "a successful run is not retriggered"
+    );
+}
+
+pub async fn concurrent_workers_never_claim_the_same_run(store: Arc<dyn Store>) {
+    let mine = scope("ORG1", "busy");
+    for n in 0..60 {
+        store
+            .insert_run(&new_run(
+                &format!("run-{n:02}"),
+                &mine,
+                "flow-1",
+                1000 + n,
+                0,
+            ))
+            .await
+            .unwrap();
+    }
+    let mut workers = Vec::new();
+    for worker in 0..4 {
+        let store = store.clone();
+        workers.push(tokio::spawn(async move {
+            let mut claimed = Vec::new();
+            while let Some(run) = store
+                .claim_run(&format!("worker-{worker}"), 10, 60_000)
+                .await
+                .unwrap()
+            {
+                claimed.push(run.id);
+            }
+            claimed
+        }));
+    }
+    let mut all = Vec::new();
+    for worker in workers {
+        all.extend(worker.await.unwrap());
+    }
+    all.sort();
+    let before = all.len();
+    all.dedup();
+    assert_eq!(before, all.len(), "a run was claimed twice");
+    assert_eq!(all.len(), 60, "every run was claimed");
+}
+
+pub async fn runs_list_in_the_store_and_each_flow_has_a_latest_run(store: Arc<dyn Store>) {
+    let mine = scope("ORG1", "history");
+    for (id, flow, window_end) in [
+        ("r1", "flow-a", 1000),
+        ("r2", "flow-b", 1000),
+        ("r3", "flow-a", 3000),
+        ("r4", "flow-a", 2000),
+    ] {
+        store
+            .insert_run(&new_run(id, &mine, flow, window_end, window_end))
+            .await
+            .unwrap();
+    }
+    let ids = |runs: Vec<crate::RunRecord>| runs.into_iter().map(|run| run.id).collect::<Vec<_>>();
+    let of_a = RunFilter {
+        flow_ids: Some(vec!["flow-a".into()]),
+    };
+    let by_creation = ListQuery {
+        order: Some((IndexedField::CreatedAt, false)),
+        ..ListQuery::default()
+    };
+    assert_eq!(
+        ids(store.list_runs(&mine, &of_a, &by_creation).await.unwrap()),
+        ["r1", "r4", "r3"]
+    );
+    let first_two = ListQuery {
+        limit: Some(2),
+        ..by_creation.clone()
+    };
+    assert_eq!(
+        ids(store
+            .list_runs(&mine, &RunFilter::default(), &first_two)
+            .await
+            .unwrap()),
+        ["r1", "r2"]
+    );
+    let by_id = ListQuery {
+        filters: vec![IndexedFilter {
+            field: IndexedField::Id,
+            op: FilterOp::In,
+            values: vec![FilterValue::Text("r2".into())],
+        }],
+        ..ListQuery::default()
+    };
+    assert_eq!(
+        ids(store
+            .list_runs(&mine, &RunFilter::default(), &by_id)
+            .await
+            .unwrap()),
+        ["r2"]
+    );
+    let mut latest = ids(store
+        .latest_runs(
+            &mine,
+            &["flow-a".into(), "flow-b".into(), "flow-none".into()],
+        )
+        .await
+        .unwrap());
+    latest.sort();
+    assert_eq!(latest, ["r2", "r3"]);
+    assert!(
+        store
+            .latest_runs(&scope("ORG2", "history"), &["flow-a".into()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let found = store
+        .find_run_by_window(&mine, "flow-a", 2000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, "r4");
+}
+
+pub async fn due_flows_advance_once_and_wait_for_their_scheduled_run(store: Arc<dyn Store>) {
+    let mine = scope("ORG1", "planner");
+    let flow = json!({"state": "enabled"});
+    let schedule = ScheduleWrite {
+        enabled: true,
+        due_hint: Some(1_000),
+    };
+    store
+        .insert_resource(
+            &mine,
+            ResourceKind::Flow,
+            "flow-1",
+            ResourceWrite {
+                schedule: Some(schedule),
+                ..ResourceWrite::document(&flow)
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .insert_resource(
+            &mine,
+            ResourceKind::Flow,
+            "flow-off",
+            ResourceWrite {
+                schedule: Some(ScheduleWrite {
+                    enabled: false,
+                    due_hint: Some(0),
+                }),
+                ..ResourceWrite::document(&flow)
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        store.due_flows(999, 10).await.unwrap().is_empty(),
+        "not due before its hint"
+    );
+    let due = store.due_flows(1_000, 10).await.unwrap();
+    assert_eq!(due.len(), 1, "a disabled flow is never due: {due:?}");
+    let due = due.into_iter().next().unwrap();
+    assert_eq!(
+        (due.flow_id.as_str(), due.last_window_end),
+        ("flow-1", None)
+    );
+    let advance = ScheduleAdvance {
+        flow: due.clone(),
+        run: Some(new_run("run-1", &mine, "flow-1", 1_000, 1_000)),
+        next_due_at: Some(2_000),
+    };
+    assert_eq!(
+        store
+            .advance_schedules(std::slice::from_ref(&advance))
+            .await
+            .unwrap(),
+        ["run-1"]
+    );
+    assert!(
+        store
+            .advance_schedules(std::slice::from_ref(&advance))
+            .await
+            .unwrap()
+            .is_empty(),
+        "a stale decision is refused"
+    );
+    assert!(
+        store.due_flows(5_000, 10).await.unwrap().is_empty(),
+        "the flow waits for its run"
+    );
+    let state = store.flow_schedule(&mine, "flow-1").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            state.last_window_end,
+            state.waiting_for_run.as_deref(),
+            state.next_due_at
+        ),
+        (Some(1_000), Some("run-1"), Some(2_000))
+    );
+    store
+        .claim_run("worker", 1_000, 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(finish(store.as_ref(), "run-1", "worker", RunStatus::Failed, 1_000).await);
+    assert!(
+        store.due_flows(5_000, 10).await.unwrap().is_empty(),
+        "a failed run still holds it"
+    );
+    store.retrigger_run(&mine, "run-1", 1_500).await.unwrap();
+    store
+        .claim_run("worker", 1_500, 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(finish(store.as_ref(), "run-1", "worker", RunStatus::Success, 1_000).await);
+    let due = store.due_flows(5_000, 10).await.unwrap();
+    assert_eq!(due.len(), 1, "its success releases the flow");
+    assert_eq!(due[0].last_window_end, Some(1_000));
+    // A write of the flow moves the revision: a decision taken before it is refused.
+    store
+        .replace_resource(
+            &mine,
+            ResourceKind::Flow,
+            "flow-1",
+            ResourceWrite {
+                schedule: Some(schedule),
+                ..ResourceWrite::document(&flow)
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let stale = ScheduleAdvance {
+        flow: due[0].clone(),
+        run: None,
+        next_due_at: Some(9_000),
+    };
+    assert!(store.advance_schedules(&[stale]).await.unwrap().is_empty());
+    let state = store.flow_schedule(&mine, "flow-1").await.unwrap().unwrap();
+    assert_eq!(
+        (state.next_due_at, state.last_window_end),
+        (Some(1_000), Some(1_000)),
+        "the write set the hint and kept the last window"
+    );
+    // An advance without a run only moves the hint.
+    let due = store.due_flows(5_000, 10).await.unwrap();
+    let quiet = ScheduleAdvance {
+        flow: due[0].clone(),
+        run: None,
+        next_due_at: Some(7_000),
+    };
+    store.advance_schedules(&[quiet]).await.unwrap();
+    assert!(store.due_flows(6_999, 10).await.unwrap().is_empty());
+    assert_eq!(store.due_flows(7_000, 10).await.unwrap().len(), 1);
+    store
+        .delete_resource(&mine, ResourceKind::Flow, "flow-1")
+        .await
+        .unwrap();
+    assert!(
+        store
+            .flow_schedule(&mine, "flow-1")
+            .await
+            .unwrap()
+            .is_none(),
+        "deleted with its flow"
+    );
+    assert!(store.due_flows(i64::MAX, 10).await.unwrap().is_empty());
+}

@@ -1,0 +1,137 @@
+//! Dataset statistics: one row per dataset with its totals and merged schema, and one row per
+//! batch so that a batch committed again (a retried run) replaces its earlier counts.
+
+use async_trait::async_trait;
+use sqlx::Row;
+
+use super::{SqliteStore, Transaction};
+use crate::datasets::DatasetStats;
+use crate::model::Scope;
+use crate::runs::BatchCommit;
+use crate::{DatasetStatsStore, StoreError};
+
+fn stored_count(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// Adds (or replaces) `batch` in the dataset's statistics; nothing when the dataset no longer
+/// exists.
+pub(super) async fn record_batch(
+    transaction: &mut Transaction,
+    scope: &Scope,
+    run_id: Option<&str>,
+    batch: &BatchCommit<'_>,
+) -> Result<(), StoreError> {
+    let exists: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM resources WHERE org_id = ? AND sandbox_name = ? AND kind = 'dataSet' \
+         AND id = ?",
+    )
+    .bind(&scope.org_id)
+    .bind(&scope.sandbox_name)
+    .bind(batch.dataset_id)
+    .fetch_optional(&mut **transaction)
+    .await?;
+    if exists.is_none() {
+        return Ok(());
+    }
+    let previous: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT record_count, bytes FROM dataset_batches \
+         WHERE org_id = ? AND sandbox_name = ? AND dataset_id = ? AND batch_id = ?",
+    )
+    .bind(&scope.org_id)
+    .bind(&scope.sandbox_name)
+    .bind(batch.dataset_id)
+    .bind(batch.batch_id)
+    .fetch_optional(&mut **transaction)
+    .await?;
+    sqlx::query(
+        "INSERT OR REPLACE INTO dataset_batches (org_id, sandbox_name, dataset_id, batch_id, \
+         run_id, record_count, bytes, file_count, committed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&scope.org_id)
+    .bind(&scope.sandbox_name)
+    .bind(batch.dataset_id)
+    .bind(batch.batch_id)
+    .bind(run_id)
+    .bind(stored_count(batch.record_count))
+    .bind(stored_count(batch.bytes))
+    .bind(stored_count(batch.file_count))
+    .bind(flowd_model::time::now_millis())
+    .execute(&mut **transaction)
+    .await?;
+    let stored_schema: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT schema FROM dataset_stats WHERE org_id = ? AND sandbox_name = ? \
+         AND dataset_id = ?",
+    )
+    .bind(&scope.org_id)
+    .bind(&scope.sandbox_name)
+    .bind(batch.dataset_id)
+    .fetch_optional(&mut **transaction)
+    .await?;
+    let merged = (batch.merge_schema)(stored_schema.flatten().as_deref());
+    let (new_batches, previous_records, previous_bytes) = match previous {
+        Some((records, bytes)) => (0, records, bytes),
+        None => (1, 0, 0),
+    };
+    sqlx::query(
+        "INSERT INTO dataset_stats (org_id, sandbox_name, dataset_id, batch_count, \
+         record_count, bytes, schema) VALUES (?, ?, ?, 1, ?, ?, ?) \
+         ON CONFLICT (org_id, sandbox_name, dataset_id) DO UPDATE SET \
+         batch_count = batch_count + ?, record_count = record_count + ? - ?, \
+         bytes = bytes + ? - ?, schema = excluded.schema",
+    )
+    .bind(&scope.org_id)
+    .bind(&scope.sandbox_name)
+    .bind(batch.dataset_id)
+    .bind(stored_count(batch.record_count))
+    .bind(stored_count(batch.bytes))
+    .bind(&merged)
+    .bind(new_batches)
+    .bind(stored_count(batch.record_count))
+    .bind(previous_records)
+    .bind(stored_count(batch.bytes))
+    .bind(previous_bytes)
+    .execute(&mut **transaction)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl DatasetStatsStore for SqliteStore {
+    async fn dataset_stats(
+        &self,
+        scope: &Scope,
+        dataset_id: &str,
+    ) -> Result<Option<DatasetStats>, StoreError> {
+        let row = sqlx::query(
+            "SELECT batch_count, record_count, bytes, schema FROM dataset_stats \
+             WHERE org_id = ? AND sandbox_name = ? AND dataset_id = ?",
+        )
+        .bind(&scope.org_id)
+        .bind(&scope.sandbox_name)
+        .bind(dataset_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let count = |row: &sqlx::sqlite::SqliteRow, column: &str| {
+            u64::try_from(row.get::<i64, _>(column)).unwrap_or(0)
+        };
+        Ok(row.map(|row| DatasetStats {
+            batch_count: count(&row, "batch_count"),
+            record_count: count(&row, "record_count"),
+            bytes: count(&row, "bytes"),
+            schema: row.get("schema"),
+        }))
+    }
+
+    async fn record_batch(
+        &self,
+        scope: &Scope,
+        run_id: Option<&str>,
+        batch: &BatchCommit<'_>,
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.begin_write().await?;
+        record_batch(&mut transaction, scope, run_id, batch).await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+}
