@@ -4,7 +4,7 @@
 //! human-chosen secrets.
 
 use base64::Engine;
-use flowd_store::{NewCredential, Store, StoreError};
+use flowd_store::{CredentialStore, NewCredential, StoreError};
 use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -42,7 +42,7 @@ fn random_bytes<const N: usize>() -> [u8; N] {
 
 /// Creates a credential for `org_id`, stores it, and returns its secrets.
 pub async fn issue_credential(
-    store: &dyn Store,
+    store: &dyn CredentialStore,
     org_id: &str,
 ) -> Result<IssuedCredential, StoreError> {
     let access_token = format!(
@@ -52,10 +52,7 @@ pub async fn issue_credential(
     let api_key = hex::encode(random_bytes::<16>());
     // Shaped like an IMS technical account id, as AEP's createdBy values are.
     let principal_id = format!("{}@AdobeID", hex::encode_upper(random_bytes::<12>()));
-    let created_at = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_millis() as i64)
-        .unwrap_or_default();
+    let created_at = flowd_model::time::now_millis();
     store
         .insert_credential(&NewCredential {
             id: principal_id,

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::error::{ApiError, FlowError, FlowErrorCode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Operator {
+pub enum Operator {
     Equal,
     NotEqual,
     Greater,
@@ -97,6 +97,20 @@ impl PropertyFilter {
             operator,
             values,
         })
+    }
+
+    /// The dotted path's segments (`[]` kept on a segment that fans out).
+    pub fn segments(&self) -> &[String] {
+        &self.segments
+    }
+
+    pub fn operator(&self) -> Operator {
+        self.operator
+    }
+
+    /// The values, as written (several only for `==` and `!=`).
+    pub fn values(&self) -> &[String] {
+        &self.values
     }
 
     /// Whether `document` satisfies this filter.

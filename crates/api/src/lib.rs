@@ -3,11 +3,12 @@
 //! `/data/foundation/catalog`), the credentials check, and error bodies.
 //!
 //! API boundary: this is the only crate that knows HTTP status codes and
-//! Flow Service wire shapes. It validates with `flowd_spec` and persists
-//! through the `flowd_store::Store` trait; it knows no SQL.
+//! Flow Service wire shapes. It resolves bodies with `flowd_model` and
+//! `flowd_spec`, prepares previews with `flowd-plan` and `flowd-connector`, and
+//! persists through the `flowd_store` traits; it knows no SQL and writes no
+//! dataset.
 
 mod body;
-mod connection_secrets;
 pub mod credentials;
 pub mod error;
 mod filter;
@@ -17,6 +18,7 @@ mod patch;
 mod path_id;
 pub mod request_id;
 mod routes;
+mod seed;
 pub mod state;
 mod tenant;
 

@@ -5,14 +5,28 @@
 //! Pages are cut by keyset, not by offset: the token holds the sort value
 //! and store position of the last item returned, so an item created or
 //! deleted between two pages neither repeats nor hides another one.
+//!
+//! What the store holds as indexed columns it answers itself
+//! ([`ListQuery::store_plan`]): `==`/`!=` on `id`, `name`, `state` (runs:
+//! `id`, `flowId`), `==`/`!=`/comparisons on `createdAt` and `updatedAt`
+//! with numeric values, `orderby` on those fields, the continuation and the
+//! limit — so a page costs the page, whatever the collection's size. Any
+//! other filter or order (dotted paths, `[]`, other fields, comparisons on
+//! text, whose semantics mix numeric and text comparison) is applied in
+//! memory over the documents the pushed-down filters select, because a
+//! general JSON-path filter language is more than an index can serve; the
+//! page is then cut in memory with the same keyset rule, so tokens work the
+//! same in both modes.
 
 use std::cmp::Ordering;
 
 use base64::Engine;
 use serde_json::{Value, json};
 
+use flowd_store::{Cursor, FilterOp, FilterValue, IndexedField, IndexedFilter};
+
 use crate::error::{ApiError, FlowError, FlowErrorCode};
-use crate::filter::{PropertyFilter, matches_all};
+use crate::filter::{Operator, PropertyFilter, matches_all};
 
 /// A parsed list query.
 #[derive(Debug)]
@@ -192,21 +206,178 @@ impl ListQuery {
         }
         let next = more.then(|| {
             let (value, position, _) = selected.last().expect("a full page");
-            let mut link = form_urlencoded::Serializer::new(String::new());
-            for (name, value) in &self.kept_parameters {
-                link.append_pair(name, value);
-            }
-            link.append_pair("continuationToken", &make_token(value, *position));
-            format!("{collection_path}?{}", link.finish())
+            self.next_link(value, *position, collection_path)
         });
         let items: Vec<Value> = selected
             .into_iter()
             .map(|(_, _, document)| document)
             .collect();
-        match next {
-            Some(href) => json!({ "items": items, "_links": { "next": { "href": href } } }),
-            None => json!({ "items": items }),
+        page_body(items, next)
+    }
+}
+
+/// What the store can answer of a [`ListQuery`].
+#[derive(Debug, Clone)]
+pub struct StorePlan {
+    /// The filters (and, when `complete`, order, cursor and limit + 1) for the store.
+    pub query: flowd_store::ListQuery,
+    /// Whether the store answers the whole query; otherwise the rest is applied in memory to
+    /// what `query` returns.
+    pub complete: bool,
+}
+
+/// A collection's fields that the store holds as indexed columns.
+pub type IndexedFields = &'static [(&'static str, IndexedField)];
+
+/// The indexed fields of resource documents.
+pub const DOCUMENT_INDEXED_FIELDS: IndexedFields = &[
+    ("id", IndexedField::Id),
+    ("name", IndexedField::Name),
+    ("state", IndexedField::State),
+    ("createdAt", IndexedField::CreatedAt),
+    ("updatedAt", IndexedField::UpdatedAt),
+];
+
+/// `text` as an integer when it is one written canonically (so text equality, the in-memory
+/// rule, and numeric equality agree).
+fn canonical_integer(text: &str) -> Option<i64> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|number| number.to_string() == text)
+}
+
+/// The store form of `filter`, when the store's column gives the same answer.
+fn pushed_filter(filter: &PropertyFilter, indexed: IndexedFields) -> Option<IndexedFilter> {
+    let [segment] = filter.segments() else {
+        return None;
+    };
+    let field = indexed
+        .iter()
+        .find(|(name, _)| name == segment)
+        .map(|(_, field)| *field)?;
+    let values = filter.values();
+    let (op, values) = match filter.operator() {
+        Operator::Equal | Operator::NotEqual => {
+            let op = if filter.operator() == Operator::Equal {
+                FilterOp::In
+            } else {
+                FilterOp::NotIn
+            };
+            let values = if field.is_numeric() {
+                values
+                    .iter()
+                    .map(|value| canonical_integer(value).map(|n| FilterValue::Number(n as f64)))
+                    .collect::<Option<Vec<_>>>()?
+            } else {
+                values.iter().cloned().map(FilterValue::Text).collect()
+            };
+            (op, values)
         }
+        comparison if field.is_numeric() => {
+            let number = values.first()?.parse::<f64>().ok()?;
+            let op = match comparison {
+                Operator::Greater => FilterOp::Greater,
+                Operator::GreaterOrEqual => FilterOp::GreaterOrEqual,
+                Operator::Less => FilterOp::Less,
+                _ => FilterOp::LessOrEqual,
+            };
+            (op, vec![FilterValue::Number(number)])
+        }
+        _ => return None,
+    };
+    Some(IndexedFilter { field, op, values })
+}
+
+impl ListQuery {
+    /// Orders by `field` ascending when the client asked for no order (runs list by creation).
+    pub fn with_default_order(mut self, field: &str) -> ListQuery {
+        if self.order.is_none() {
+            self.order = Some(SortOrder {
+                field: field.to_owned(),
+                descending: false,
+            });
+        }
+        self
+    }
+
+    /// Whether the client asked for a count only.
+    pub fn counts(&self) -> bool {
+        self.count
+    }
+
+    /// What the store can answer, given the collection's indexed fields.
+    pub fn store_plan(&self, indexed: IndexedFields) -> StorePlan {
+        let pushed: Vec<Option<IndexedFilter>> = self
+            .filters
+            .iter()
+            .map(|filter| pushed_filter(filter, indexed))
+            .collect();
+        let all_filters_pushed = pushed.iter().all(Option::is_some);
+        let order = match &self.order {
+            None => Some(None),
+            Some(order) => indexed
+                .iter()
+                .find(|(name, _)| *name == order.field)
+                .map(|(_, field)| Some((*field, order.descending))),
+        };
+        let filters = pushed.into_iter().flatten().collect();
+        match order {
+            Some(order) if all_filters_pushed => StorePlan {
+                query: flowd_store::ListQuery {
+                    filters,
+                    order,
+                    after: self.after.as_ref().map(|(value, position)| Cursor {
+                        value: value.clone(),
+                        position: *position,
+                    }),
+                    limit: self.limit.map(|limit| limit + 1),
+                },
+                complete: true,
+            },
+            _ => StorePlan {
+                query: flowd_store::ListQuery {
+                    filters,
+                    ..flowd_store::ListQuery::default()
+                },
+                complete: false,
+            },
+        }
+    }
+
+    /// `{"count": n}`.
+    pub fn count_response(count: u64) -> Value {
+        json!({ "count": count })
+    }
+
+    /// The response body for a page the store already filtered, ordered and cut after the
+    /// cursor, fetched with one item more than the limit to tell whether another page follows.
+    pub fn respond_store_page(&self, mut page: Vec<(i64, Value)>, collection_path: &str) -> Value {
+        let more = self.limit.is_some_and(|limit| page.len() > limit);
+        if let Some(limit) = self.limit {
+            page.truncate(limit);
+        }
+        let next = more.then(|| {
+            let (position, document) = page.last().expect("a full page");
+            self.next_link(&self.sort_value(document), *position, collection_path)
+        });
+        let items: Vec<Value> = page.into_iter().map(|(_, document)| document).collect();
+        page_body(items, next)
+    }
+
+    fn next_link(&self, sort_value: &Value, position: i64, collection_path: &str) -> String {
+        let mut link = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in &self.kept_parameters {
+            link.append_pair(name, value);
+        }
+        link.append_pair("continuationToken", &make_token(sort_value, position));
+        format!("{collection_path}?{}", link.finish())
+    }
+}
+
+fn page_body(items: Vec<Value>, next: Option<String>) -> Value {
+    match next {
+        Some(href) => json!({ "items": items, "_links": { "next": { "href": href } } }),
+        None => json!({ "items": items }),
     }
 }
 

@@ -1,11 +1,7 @@
 //! Server-managed fields (reference §1.3): stripped from what clients send,
 //! filled from the request, and written first in every stored document.
 
-use flowd_spec::builtin;
-use flowd_store::{ResourceKind, SeedResource};
 use serde_json::{Map, Value, json};
-
-use crate::tenant::Tenant;
 
 /// Fields the server owns; a client's values for them are ignored.
 pub const SERVER_MANAGED_FIELDS: [&str; 10] = [
@@ -23,14 +19,6 @@ pub const SERVER_MANAGED_FIELDS: [&str; 10] = [
 
 /// Principal and client recorded on built-in resources.
 pub const SYSTEM_PRINCIPAL: &str = "flowd";
-
-/// Epoch milliseconds now.
-pub fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_millis() as i64)
-        .unwrap_or_default()
-}
 
 /// The client's document without any server-managed field.
 pub fn strip_server_managed(body: Value) -> Value {
@@ -53,19 +41,6 @@ pub struct Stamp<'a> {
     pub sandbox_name: &'a str,
     pub sandbox_id: &'a str,
     pub at: i64,
-}
-
-impl<'a> Stamp<'a> {
-    pub fn for_tenant(tenant: &'a Tenant) -> Stamp<'a> {
-        Stamp {
-            principal_id: &tenant.principal_id,
-            client_id: &tenant.client_id,
-            org_id: &tenant.scope.org_id,
-            sandbox_name: &tenant.scope.sandbox_name,
-            sandbox_id: &tenant.sandbox_id,
-            at: now_millis(),
-        }
-    }
 }
 
 /// A new document: server fields first (as AEP prints them), then the body.
@@ -105,36 +80,4 @@ fn stamp_document(id: &str, body: Value, created: &Value, stamp: &Stamp<'_>) -> 
         document.extend(fields);
     }
     Value::Object(document)
-}
-
-/// The built-in specs every sandbox starts with.
-pub fn builtin_seed(org_id: &str, sandbox_name: &str, sandbox_id: &str) -> Vec<SeedResource> {
-    let stamp = Stamp {
-        principal_id: SYSTEM_PRINCIPAL,
-        client_id: SYSTEM_PRINCIPAL,
-        org_id,
-        sandbox_name,
-        sandbox_id,
-        at: now_millis(),
-    };
-    vec![
-        SeedResource {
-            kind: ResourceKind::ConnectionSpec,
-            id: builtin::DATA_LAKE_CONNECTION_SPEC_ID.to_owned(),
-            body: stamp_created(
-                builtin::DATA_LAKE_CONNECTION_SPEC_ID,
-                builtin::data_lake_connection_spec(),
-                &stamp,
-            ),
-        },
-        SeedResource {
-            kind: ResourceKind::FlowSpec,
-            id: builtin::REST_STORAGE_TO_AEP_FLOW_SPEC_ID.to_owned(),
-            body: stamp_created(
-                builtin::REST_STORAGE_TO_AEP_FLOW_SPEC_ID,
-                builtin::rest_storage_to_aep_flow_spec(),
-                &stamp,
-            ),
-        },
-    ]
 }

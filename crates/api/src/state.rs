@@ -2,7 +2,6 @@
 //! sandboxes already known to exist.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use std::time::Duration;
@@ -19,9 +18,6 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     /// Limit of one upstream request made while a client waits (probe, explore).
     pub upstream_timeout: Duration,
-    /// `<data dir>/datasets`, where runs write the datasets' Parquet files;
-    /// `None` shows every dataset as empty (no batches, no columns).
-    pub datasets_root: Option<PathBuf>,
 }
 
 /// Default request body limit: 8 MiB.
@@ -32,7 +28,6 @@ impl Default for ApiConfig {
         ApiConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             upstream_timeout: Duration::from_secs(30),
-            datasets_root: None,
         }
     }
 }

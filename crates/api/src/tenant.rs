@@ -13,7 +13,8 @@ use flowd_store::{Scope, SeedResource};
 
 use crate::credentials::token_hash;
 use crate::error::{ApiError, FlowError, FlowErrorCode, GatewayError};
-use crate::metadata::builtin_seed;
+use crate::metadata::Stamp;
+use crate::seed::builtin_seed;
 use crate::state::AppState;
 
 /// The authenticated caller of a request and the sandbox it acts in.
@@ -26,6 +27,20 @@ pub struct Tenant {
     pub principal_id: String,
     /// The `x-api-key` of the request (`createdClient`/`updatedClient`).
     pub client_id: String,
+}
+
+impl Tenant {
+    /// Who and when, for the server-managed fields of a write made now.
+    pub fn stamp(&self) -> Stamp<'_> {
+        Stamp {
+            principal_id: &self.principal_id,
+            client_id: &self.client_id,
+            org_id: &self.scope.org_id,
+            sandbox_name: &self.scope.sandbox_name,
+            sandbox_id: &self.sandbox_id,
+            at: flowd_model::time::now_millis(),
+        }
+    }
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -249,13 +249,8 @@ async fn datasets_are_isolated_across_orgs_and_sandboxes() {
 }
 
 #[tokio::test]
-async fn a_dataset_shows_its_batches_records_and_columns() {
-    let datasets_root = tempfile::tempdir().unwrap();
-    let app = TestApp::with_config(flowd_api::ApiConfig {
-        datasets_root: Some(datasets_root.path().to_path_buf()),
-        ..flowd_api::ApiConfig::default()
-    })
-    .await;
+async fn a_dataset_shows_the_batches_records_and_columns_its_statistics_hold() {
+    let app = TestApp::new().await;
     let caller = app.caller();
     let id = app.create_dataset(&caller, "members").await;
 
@@ -268,18 +263,36 @@ async fn a_dataset_shows_its_batches_records_and_columns() {
     assert_eq!(read.body[&id]["recordCount"], 0);
     assert_eq!(read.body[&id]["schema"], json!({"columns": []}));
 
-    let dataset = flowd_sink::Dataset::open(datasets_root.path(), &id).unwrap();
+    // Two batches committed, as a worker records them with the run's outcome.
+    let records = [
+        json!({"id": 1, "email": "a@example.com"}),
+        json!({"id": 2, "email": "b@example.com"}),
+    ];
+    let record_type = flowd_model::record_type::StructType::of_records(records.iter());
+    let merge = |stored: Option<&str>| {
+        let mut merged: flowd_model::record_type::StructType = stored
+            .map(|text| serde_json::from_str(text).unwrap())
+            .unwrap_or_default();
+        merged.merge(&record_type);
+        serde_json::to_string(&merged).unwrap()
+    };
+    let scope = flowd_store::Scope {
+        org_id: caller.org.clone(),
+        sandbox_name: caller.sandbox.clone(),
+    };
     for run in ["run-1", "run-2"] {
-        let mut batch = dataset
-            .begin_batch(run, run, jiff::Timestamp::now())
+        let batch = flowd_store::BatchCommit {
+            dataset_id: &id,
+            batch_id: run,
+            record_count: 2,
+            bytes: 100,
+            file_count: 1,
+            merge_schema: &merge,
+        };
+        app.store
+            .record_batch(&scope, Some(run), &batch)
+            .await
             .unwrap();
-        batch
-            .write(vec![
-                json!({"id": 1, "email": "a@example.com"}),
-                json!({"id": 2, "email": "b@example.com"}),
-            ])
-            .unwrap();
-        batch.commit().unwrap();
     }
 
     let read = app
@@ -302,18 +315,4 @@ async fn a_dataset_shows_its_batches_records_and_columns() {
     assert_eq!(column("email")["type"], "Utf8");
     column("_flowd_run_id");
     column("_flowd_ingested_at");
-}
-
-#[tokio::test]
-async fn without_a_datasets_root_a_dataset_shows_as_empty() {
-    let app = TestApp::new().await;
-    let caller = app.caller();
-    let id = app.create_dataset(&caller, "members").await;
-    let read = app
-        .catalog(&caller, "GET", &format!("/dataSets/{id}"), None)
-        .await;
-    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
-    assert_eq!(read.body[&id]["batchCount"], 0);
-    assert_eq!(read.body[&id]["recordCount"], 0);
-    assert_eq!(read.body[&id]["schema"]["columns"], json!([]));
 }

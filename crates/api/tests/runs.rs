@@ -10,7 +10,8 @@ use common::chain::{
     target_body,
 };
 use common::{Caller, TestApp, assert_flow_error};
-use flowd_store::{RunStatus, Scope, Store};
+use flowd_model::{RunErrorRecord, RunMetrics};
+use flowd_store::{ListQuery, RunCompletion, RunFilter, RunStatus, Scope};
 use serde_json::{Value, json};
 
 /// A sandbox holding a flow (and its whole chain): the flow id.
@@ -66,9 +67,15 @@ fn far_future() -> i64 {
     i64::MAX / 4
 }
 
-/// Plays a worker: claims the (only) due run and records `status`, merging
-/// `outcome` into the stored body as the worker does.
-async fn finish_next_run(app: &TestApp, expected_id: &str, status: RunStatus, outcome: Value) {
+/// Plays a worker: claims the (only) due run and records `status` with what the attempt
+/// measured and why it failed.
+async fn finish_next_run(
+    app: &TestApp,
+    expected_id: &str,
+    status: RunStatus,
+    metrics: RunMetrics,
+    error: Option<(&str, &str)>,
+) {
     let claimed = app
         .store
         .claim_run("test-worker", far_future(), 60_000)
@@ -76,13 +83,19 @@ async fn finish_next_run(app: &TestApp, expected_id: &str, status: RunStatus, ou
         .unwrap()
         .expect("a due run");
     assert_eq!(claimed.id, expected_id);
-    let mut body = claimed.body.clone();
-    for (name, value) in outcome.as_object().unwrap() {
-        body[name] = value.clone();
-    }
+    let completion = RunCompletion {
+        status,
+        scheduled_at: 0,
+        metrics,
+        error: error.map(|(code, message)| RunErrorRecord {
+            code: code.into(),
+            message: message.into(),
+        }),
+        batch: None,
+    };
     assert!(
         app.store
-            .finish_run(&claimed.id, "test-worker", status, 0, &body)
+            .finish_run(&claimed.id, "test-worker", &completion)
             .await
             .unwrap()
     );
@@ -217,7 +230,11 @@ async fn run_windows_are_read_leniently_and_checked() {
     // Nothing was enqueued by the refused requests.
     assert_eq!(
         app.store
-            .list_runs(&scope(&caller), None)
+            .list_runs(
+                &scope(&caller),
+                &RunFilter::default(),
+                &ListQuery::default()
+            )
             .await
             .unwrap()
             .len(),
@@ -456,14 +473,13 @@ async fn only_a_failed_run_is_retriggered() {
         &app,
         &run_id,
         RunStatus::Failed,
-        json!({
-            "metrics": {
-                "durationSummary": {"startedAtUTC": 1_700_000_000_000_i64, "completedAtUTC": 1_700_000_005_000_i64},
-                "recordSummary": {"inputRecordCount": 3, "outputRecordCount": 0, "failedRecordCount": 0}
-            },
-            "errors": [{"code": "UPSTREAM_STATUS", "message": "upstream answered 500"}],
-            "activities": [{"id": "fetch", "name": "Copy Activity"}]
-        }),
+        RunMetrics {
+            started_at: 1_700_000_000_000,
+            completed_at: 1_700_000_005_000,
+            input_records: 3,
+            ..RunMetrics::default()
+        },
+        Some(("UPSTREAM_STATUS", "upstream answered 500")),
     )
     .await;
     let failed = app.get(&caller, &format!("/runs/{run_id}")).await.body["items"][0].clone();
@@ -476,13 +492,13 @@ async fn only_a_failed_run_is_retriggered() {
     assert_eq!(
         failed["metrics"]["sizeSummary"],
         json!({"inputBytes": 0, "outputBytes": 0}),
-        "defaults where the worker stored nothing"
+        "zeros where the attempt measured nothing"
     );
     assert_eq!(failed["activities"][0]["name"], "Copy Activity");
     assert_eq!(failed["attempts"], 1);
     assert_eq!(
         failed["createdAt"], run["createdAt"],
-        "kept from the stored body"
+        "kept from the enqueued run"
     );
     assert!(failed["updatedAt"].as_i64() >= run["updatedAt"].as_i64());
     assert_ne!(failed["etag"], run["etag"]);
@@ -507,7 +523,14 @@ async fn only_a_failed_run_is_retriggered() {
     assert_flow_error(&app.post(&caller, &action, &json!({})).await, "1409-400");
 
     // The queue hands it out again.
-    finish_next_run(&app, &run_id, RunStatus::Success, json!({})).await;
+    finish_next_run(
+        &app,
+        &run_id,
+        RunStatus::Success,
+        RunMetrics::default(),
+        None,
+    )
+    .await;
     assert_eq!(
         app.get(&caller, &format!("/runs/{run_id}")).await.body["items"][0]["attempts"],
         1,
@@ -554,7 +577,12 @@ async fn last_run_details_follow_the_latest_run() {
         &app,
         &later,
         RunStatus::Success,
-        json!({"metrics": {"durationSummary": {"startedAtUTC": 1_700_000_000_000_i64, "completedAtUTC": 1_700_000_060_000_i64}}}),
+        RunMetrics {
+            started_at: 1_700_000_000_000,
+            completed_at: 1_700_000_060_000,
+            ..RunMetrics::default()
+        },
+        None,
     )
     .await;
     // An earlier window created afterwards does not take over.

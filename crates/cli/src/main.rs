@@ -46,6 +46,9 @@ struct ServeArgs {
     /// Directory holding the database and every other file flowd writes.
     #[arg(long, env = "FLOWD_DATA_DIR", default_value = "./flowd-data")]
     data_dir: PathBuf,
+    /// The metadata store, as a URL (`sqlite://PATH`); the data dir's SQLite file by default.
+    #[arg(long = "store", env = "FLOWD_STORE_URL")]
+    store: Option<String>,
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "FLOWD_MAX_BODY_BYTES", default_value_t = flowd_api::DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
@@ -77,6 +80,9 @@ enum CredentialsCommand {
         /// Directory holding the database.
         #[arg(long, env = "FLOWD_DATA_DIR", default_value = "./flowd-data")]
         data_dir: PathBuf,
+        /// The metadata store, as a URL (`sqlite://PATH`); the data dir's by default.
+        #[arg(long = "store", env = "FLOWD_STORE_URL")]
+        store: Option<String>,
         /// The IMS org id the credential may act for (x-gw-ims-org-id).
         #[arg(long)]
         org: String,
@@ -132,8 +138,13 @@ fn main() -> ExitCode {
         Command::Dataset(args) => report(run_async(dataset::run(args))),
         Command::Serve(args) => report(run_async(serve::run(args))),
         Command::Credentials {
-            command: CredentialsCommand::Create { data_dir, org },
-        } => report(run_async(serve::create_credential(data_dir, org))),
+            command:
+                CredentialsCommand::Create {
+                    data_dir,
+                    store,
+                    org,
+                },
+        } => report(run_async(serve::create_credential(data_dir, store, org))),
     }
 }
 

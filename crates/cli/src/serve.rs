@@ -1,6 +1,7 @@
-//! `flowd serve` and `flowd credentials create`: open the store in the data
-//! directory, bootstrap the first credential, and run the API until SIGINT
-//! or SIGTERM.
+//! `flowd serve` and `flowd credentials create`: open the store (the data
+//! directory's SQLite file, or `--store URL`), bootstrap the first credential,
+//! create the one dataset store, and run the API, the planner and the workers
+//! until SIGINT or SIGTERM.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -12,7 +13,8 @@ use flowd_scheduler::executor::RunContext;
 use flowd_scheduler::planner::run_planner;
 use flowd_scheduler::worker::{WorkerOptions, run_worker};
 use flowd_secrets::{Cipher, SecretKey};
-use flowd_store::{SqliteStore, Store};
+use flowd_sink::{DatasetStore, LocalDatasets};
+use flowd_store::{ResourceKind, Store, StoreUrl};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 
@@ -33,31 +35,39 @@ fn init_logging() {
         .init();
 }
 
+/// The store `--store` names, or the data directory's embedded SQLite file.
+pub async fn open_store(data_dir: &Path, url: Option<&str>) -> anyhow::Result<Arc<dyn Store>> {
+    let url = match url {
+        Some(url) => StoreUrl::parse(url)?,
+        None => StoreUrl::in_data_dir(data_dir),
+    };
+    flowd_store::open_store(&url)
+        .await
+        .with_context(|| format!("opening the store {}", url.shown()))
+}
+
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging();
-    let store = SqliteStore::open_in_data_dir(&args.data_dir)
-        .await
-        .with_context(|| format!("opening the store in {}", args.data_dir.display()))?;
+    let store = open_store(&args.data_dir, args.store.as_deref()).await?;
     if store.count_credentials().await? == 0 {
-        bootstrap_credential(&store, &args.data_dir).await?;
+        bootstrap_credential(store.as_ref(), &args.data_dir).await?;
     }
     let secret_key = SecretKey::load_or_create(&args.data_dir)
         .context("loading the key that encrypts connection credentials")?;
     let cipher = Cipher::new(secret_key);
-    let shared_store: Arc<dyn Store> = Arc::new(store.clone());
+    let datasets: Arc<dyn DatasetStore> = Arc::new(LocalDatasets::in_data_dir(&args.data_dir));
     let state = AppState::new(
-        shared_store.clone(),
+        store.clone(),
         ApiConfig {
             max_body_bytes: args.max_body_bytes,
-            datasets_root: Some(args.data_dir.join("datasets")),
             ..ApiConfig::default()
         },
         cipher.clone(),
     )
     .with_metrics(install_metrics_recorder()?);
     let (stop_sender, stop_receiver) = tokio::sync::watch::channel(false);
-    sweep_staged_batches(shared_store.as_ref(), &args.data_dir.join("datasets")).await;
-    let background = start_runs(&args, shared_store, cipher, stop_receiver)?;
+    prepare_datasets(store.as_ref(), datasets.clone()).await;
+    let background = start_runs(&args, store.clone(), datasets, cipher, stop_receiver)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
@@ -102,32 +112,40 @@ fn install_metrics_recorder() -> anyhow::Result<PrometheusHandle> {
     Ok(handle)
 }
 
-/// Removes what runs interrupted by a crash left in the sink's staging
-/// directory. Safe only before this process's workers start, and only while
-/// no other flowd process writes to the same data dir (the embedded store
-/// makes the data dir this process's own).
-async fn sweep_staged_batches(store: &dyn Store, datasets_root: &Path) {
-    let datasets = match store
-        .list_all_resources(flowd_store::ResourceKind::Dataset)
-        .await
-    {
-        Ok(datasets) => datasets,
+/// Before workers start: removes what runs interrupted by a crash left in the datasets'
+/// staging areas, and rebuilds the statistics of datasets that have batches but none stored
+/// (written by a flowd that did not keep them). Safe only before this process's workers start,
+/// and only while no other flowd process writes to the same datasets (the embedded store
+/// makes the data dir one process's own).
+async fn prepare_datasets(store: &dyn Store, datasets: Arc<dyn DatasetStore>) {
+    let all = match store.list_all_resources(ResourceKind::Dataset).await {
+        Ok(all) => all,
         Err(error) => {
             tracing::warn!(%error, "could not list datasets to sweep their staging files");
             return;
         }
     };
-    for (_, dataset) in datasets {
-        match flowd_sink::Dataset::open(datasets_root, &dataset.id)
-            .and_then(|files| files.sweep_staging())
-        {
-            Ok(0) => {}
-            Ok(removed) => {
+    for (scope, dataset) in all {
+        let swept = {
+            let datasets = datasets.clone();
+            let dataset_id = dataset.id.clone();
+            tokio::task::spawn_blocking(move || datasets.sweep_staging(&dataset_id)).await
+        };
+        match swept {
+            Ok(Ok(0)) => {}
+            Ok(Ok(removed)) => {
                 tracing::info!(dataset_id = %dataset.id, removed, "removed batches left unfinished by a crash")
             }
-            Err(error) => {
+            Ok(Err(error)) => {
                 tracing::warn!(dataset_id = %dataset.id, %error, "could not sweep the dataset's staging files")
             }
+            Err(error) => tracing::warn!(dataset_id = %dataset.id, %error, "sweeping panicked"),
+        }
+        if let Err(error) =
+            crate::dataset::rebuild_missing_stats(store, datasets.clone(), &scope, &dataset.id)
+                .await
+        {
+            tracing::warn!(dataset_id = %dataset.id, error = %format!("{error:#}"), "could not rebuild the dataset's statistics");
         }
     }
 }
@@ -136,6 +154,7 @@ async fn sweep_staged_batches(store: &dyn Store, datasets_root: &Path) {
 fn start_runs(
     args: &ServeArgs,
     store: Arc<dyn Store>,
+    datasets: Arc<dyn DatasetStore>,
     cipher: Cipher,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
@@ -144,14 +163,14 @@ fn start_runs(
         ..flowd_connector::HttpOptions::default()
     })?;
     let context = RunContext {
-        store,
+        store: store.clone(),
         cipher: Arc::new(cipher),
         http,
-        datasets_root: args.data_dir.join("datasets"),
+        datasets,
     };
     let process_id = uuid_like();
     let mut tasks = vec![tokio::spawn(run_planner(
-        context.clone(),
+        store,
         std::time::Duration::from_millis(args.planner_tick_ms),
         stop.clone(),
     ))];
@@ -176,13 +195,13 @@ fn uuid_like() -> String {
     format!(
         "{}-{}",
         std::process::id(),
-        jiff::Timestamp::now().as_nanosecond()
+        flowd_model::time::now().as_nanosecond()
     )
 }
 
 /// Creates the first credential of an empty data dir, prints it once and
 /// keeps a copy readable only by the owner, for the README's quick start.
-async fn bootstrap_credential(store: &SqliteStore, data_dir: &Path) -> anyhow::Result<()> {
+async fn bootstrap_credential(store: &dyn Store, data_dir: &Path) -> anyhow::Result<()> {
     let credential = issue_credential(store, BOOTSTRAP_ORG_ID).await?;
     let path = data_dir.join(BOOTSTRAP_CREDENTIAL_FILE);
     write_owner_only(&path, &credential).with_context(|| format!("writing {}", path.display()))?;
@@ -231,13 +250,15 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-pub async fn create_credential(data_dir: PathBuf, org: String) -> anyhow::Result<()> {
+pub async fn create_credential(
+    data_dir: PathBuf,
+    store_url: Option<String>,
+    org: String,
+) -> anyhow::Result<()> {
     let org = org.trim();
     anyhow::ensure!(!org.is_empty(), "--org must not be empty");
-    let store = SqliteStore::open_in_data_dir(&data_dir)
-        .await
-        .with_context(|| format!("opening the store in {}", data_dir.display()))?;
-    let credential = issue_credential(&store, org).await?;
+    let store = open_store(&data_dir, store_url.as_deref()).await?;
+    let credential = issue_credential(store.as_ref(), org).await?;
     println!("{}", serde_json::to_string(&credential)?);
     store.close().await;
     Ok(())

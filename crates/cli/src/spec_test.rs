@@ -13,11 +13,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::ValueEnum;
-use flowd_connector::schema::{infer_columns, infer_nested_columns};
 use flowd_connector::{
-    AuthSession, HttpClient, HttpOptions, RunEvent, RunLimits, RunPlan, StopCause, TokenCallback,
-    Window, resolve_connection_auth,
+    Credentials, HttpClient, HttpOptions, RunEvent, RunInputs, RunLimits, StopCause, TokenCallback,
+    Window,
 };
+use flowd_model::record_type::StructType;
 use futures::StreamExt;
 use serde_json::{Map, Value};
 
@@ -165,49 +165,43 @@ async fn run_spec_test(args: SpecTestArgs) -> anyhow::Result<()> {
         ));
     }
     let source_params = parse_params(args.params.as_deref())?;
-    if let Some(schema) = spec.pointer("/sourceSpec/spec") {
-        let validator = flowd_spec::compile_schema(schema).map_err(anyhow::Error::msg)?;
-        let problems =
-            flowd_spec::schema_problems(&validator, &Value::Object(source_params.clone()), "");
-        if !problems.is_empty() {
-            return Err(problems_error("--params", &problems));
-        }
-    }
-    let fetch =
-        flowd_spec::resolve_source_fetch_config(&spec, &Value::Object(source_params.clone()))
-            .map_err(|problems| problems_error("the fetch configuration", &problems))?;
     let window = parse_window(args.window.as_deref())?;
-    let auth = match &args.auth {
-        Some(path) => {
-            let connection_auth = read_json(path)?;
-            let auth_specs = spec.get("authSpec").cloned().unwrap_or(Value::Null);
-            let resolved = resolve_connection_auth(&auth_specs, &connection_auth)?;
-            let on_refresh: TokenCallback = Arc::new(|_tokens| {
-                eprintln!(
-                    "note: the access token was refreshed; spec test does not save the new tokens"
-                );
-            });
-            Some(Arc::new(AuthSession::new(resolved, Some(on_refresh))))
-        }
-        None => None,
-    };
-    let client = HttpClient::new(HttpOptions {
-        request_timeout: Duration::from_secs(args.timeout),
-        retries: args.http_retries,
-        requests_per_second: args.rate_limit,
-        ..HttpOptions::default()
-    })?;
-    let plan = RunPlan {
-        fetch: Arc::new(fetch),
-        auth,
-        source_params,
+    let connection_auth = args.auth.as_ref().map(read_json).transpose()?;
+    let auth_params = connection_auth
+        .as_ref()
+        .and_then(|auth| auth.get("params"))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let credentials = connection_auth.as_ref().map(|auth| Credentials {
+        spec_name: auth
+            .get("specName")
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
+        params: &auth_params,
+    });
+    let on_refresh: TokenCallback = Arc::new(|_tokens| {
+        eprintln!("note: the access token was refreshed; spec test does not save the new tokens");
+    });
+    let plan = flowd_connector::prepare_run(RunInputs {
+        connection_spec: &spec,
+        credentials,
+        source_params: &source_params,
         window,
         limits: RunLimits {
             max_pages: args.max_pages,
             max_records: args.max_records,
             concurrency: args.concurrency.max(1),
         },
-    };
+        on_refresh: Some(on_refresh),
+    })
+    .map_err(|error| problems_error("the run (spec, --params and --auth)", &error.problems()))?;
+    let client = HttpClient::new(HttpOptions {
+        request_timeout: Duration::from_secs(args.timeout),
+        retries: args.http_retries,
+        requests_per_second: args.rate_limit,
+        ..HttpOptions::default()
+    })?;
     let jsonl = args.format == RecordFormat::Jsonl;
     let stdout = std::io::stdout();
     let mut records_out = BufWriter::with_capacity(256 * 1024, stdout.lock());
@@ -280,8 +274,8 @@ async fn run_spec_test(args: SpecTestArgs) -> anyhow::Result<()> {
         "\nschema (inferred from the first {} records):",
         sample.len().min(SAMPLE_RECORDS)
     )?;
-    for column in infer_columns(sample.iter()) {
-        writeln!(report, "  {}: {}", column.name, column.r#type)?;
+    for (name, column_type) in StructType::of_records(sample.iter()).columns() {
+        writeln!(report, "  {name}: {column_type}")?;
     }
     let elapsed = started.elapsed();
     writeln!(
@@ -327,10 +321,11 @@ fn cell(record: &Value, dotted: &str) -> String {
 }
 
 fn print_table(out: &mut dyn Write, records: &[Value], total: u64) -> anyhow::Result<()> {
-    let columns: Vec<String> = infer_nested_columns(records.iter())
+    let columns: Vec<String> = StructType::of_records(records.iter())
+        .flattened_columns()
         .into_iter()
-        .filter(|column| column.r#type != "object")
-        .map(|column| column.name)
+        .filter(|(_, column_type)| *column_type != "object")
+        .map(|(name, _)| name)
         .collect();
     let rows: Vec<Vec<String>> = records
         .iter()

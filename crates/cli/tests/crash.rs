@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{Credential, Server, data_dir, fixture};
-use flowd_store::{SqliteStore, Store};
+use flowd_store::SqliteStore;
+use flowd_store::prelude::*;
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -31,18 +31,26 @@ fn pyarrow_and_dataset_head_read_every_committed_record_once() {
     let root = data_dir.path().join("datasets");
     let dataset = Dataset::open(&root, "0123456789abcdef01234567").unwrap();
     let at = jiff::Timestamp::now();
-    let mut first = dataset.begin_batch("run-1", "run-1", at).unwrap();
+    let mut first = dataset
+        .begin_batch("run-1", "run-1", at, &dataset.record_type().unwrap())
+        .unwrap();
     first.write(page(0, 100)).unwrap();
     first.commit().unwrap();
     // A retried run replaces its own batch: no record twice.
-    let mut retried = dataset.begin_batch("run-1", "run-1", at).unwrap();
+    let mut retried = dataset
+        .begin_batch("run-1", "run-1", at, &dataset.record_type().unwrap())
+        .unwrap();
     retried.write(page(0, 100)).unwrap();
     retried.commit().unwrap();
-    let mut second = dataset.begin_batch("run-2", "run-2", at).unwrap();
+    let mut second = dataset
+        .begin_batch("run-2", "run-2", at, &dataset.record_type().unwrap())
+        .unwrap();
     second.write(page(100, 150)).unwrap();
     second.commit().unwrap();
     // A batch in progress (never committed) is invisible.
-    let mut pending = dataset.begin_batch("run-3", "run-3", at).unwrap();
+    let mut pending = dataset
+        .begin_batch("run-3", "run-3", at, &dataset.record_type().unwrap())
+        .unwrap();
     pending.write(page(150, 200)).unwrap();
 
     let output = common::flowd()

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use common::workflow::{self, Workflow, call, runs_of};
 use common::{Credential, Server, data_dir};
 use flowd_mockapi::{Auth, DEFAULT_LIST_ID, FailFirst, Faults, MockApi, Scenario};
+
 use flowd_store::SqliteStore;
 use serde_json::{Value, json};
 

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use common::{Credential, Server, data_dir};
 use flowd_mockapi::{Auth, DEFAULT_LIST_ID, MockApi, Scenario};
-use flowd_store::{RunStatus, Scope, SqliteStore, Store};
+use flowd_store::prelude::*;
+use flowd_store::{ListQuery, RunFilter, RunStatus, Scope, SqliteStore};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "runs-secret-password";
@@ -71,7 +72,14 @@ async fn three_due_windows_land_in_the_dataset_each_record_once() {
     };
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let runs = loop {
-        let runs = store.list_runs(&scope, Some(&flow_id)).await.unwrap();
+        let of_flow = RunFilter {
+            flow_ids: Some(vec![flow_id.clone()]),
+        };
+        let mut runs = store
+            .list_runs(&scope, &of_flow, &ListQuery::default())
+            .await
+            .unwrap();
+        runs.sort_by_key(|run| run.window_end);
         if runs.len() == 3 && runs.iter().all(|run| run.status == RunStatus::Success) {
             break runs;
         }
@@ -97,9 +105,9 @@ async fn three_due_windows_land_in_the_dataset_each_record_once() {
     );
     for run in &runs {
         assert_eq!(
-            run.body["metrics"]["recordSummary"]["outputRecordCount"], 15,
-            "{}",
-            run.body
+            run.metrics.map(|metrics| metrics.output_records),
+            Some(15),
+            "{run:?}"
         );
     }
     // The mock saw each window's bounds on every request.

@@ -128,10 +128,10 @@ pub struct RunInputs<'a> {
 }
 
 /// The plan of one run: the source params checked and the fetch configuration resolved
-/// (`flowd_spec::resolve_source_fetch_config`), then the credentials ([`prepare_auth`]).
+/// (`flowd_spec::resolve_source`), then the credentials ([`prepare_auth`]).
 /// Every problem of both is reported at once.
 pub fn prepare_run(inputs: RunInputs<'_>) -> Result<RunPlan, PrepareError> {
-    let fetch = flowd_spec::resolve_source_fetch_config(
+    let fetch = flowd_spec::resolve_source(
         inputs.connection_spec,
         &Value::Object(inputs.source_params.clone()),
     );

@@ -1,29 +1,29 @@
-//! Executing one claimed run: resolve the flow's source connection, base
-//! connection (credentials opened), connection spec and target dataset; run
-//! the spec over the run's window through `flowd-connector`; stream the
-//! records into one `flowd-sink` batch named after the run; commit it.
+//! Executing one claimed run: load the flow's typed resource chain (`flowd_plan::load_flow`),
+//! prepare the run plan over the run's window (`flowd_connector::prepare_run`, the same
+//! function explore and `flowd spec test` use), stream the records into one dataset batch
+//! named after the run, commit it.
 //!
-//! A batch is committed only after the last page, and a retried run writes
-//! the same batch id again, which replaces the earlier attempt: a window is
-//! never ingested twice and a failed run leaves nothing visible. OAuth tokens
-//! refreshed on the way are sealed and written back to the connection.
+//! A batch is committed only after the last page, and a retried run writes the same batch id
+//! again, which replaces the earlier attempt: a window is never ingested twice and a failed
+//! run leaves nothing visible. A run whose dataset no longer exists fails before anything is
+//! written, and is checked again just before the commit. OAuth tokens refreshed on the way are
+//! sealed and written back to the connection.
 
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
-use flowd_connector::{
-    AuthSession, HttpClient, RefreshedTokens, RunEvent, RunLimits, RunPlan, TokenCallback, Window,
-};
+use flowd_connector::{HttpClient, PrepareError, RunEvent, RunInputs, RunLimits, Window};
+use flowd_model::record_type::StructType;
+use flowd_model::{FailureCode, ResourceKind, RunFailure, RunMetrics};
+use flowd_plan::credentials::save_refreshed_tokens;
+use flowd_plan::{LoadError, RefreshedTokenSlot, load_flow};
 use flowd_secrets::Cipher;
-use flowd_secrets::sealed::open_members;
-
-use crate::credentials::{auth_params_place, save_refreshed_tokens};
-use flowd_sink::Dataset;
-use flowd_store::{ResourceKind, RunRecord, Scope, Store, StoredResource};
+use flowd_sink::DatasetStore;
+use flowd_store::{RunRecord, Scope, Store};
 use futures::StreamExt;
 use jiff::Timestamp;
-use serde_json::{Value, json};
+
+use crate::batch::{AsyncBatch, BatchError};
 
 /// What a run needs from the process.
 #[derive(Clone)]
@@ -31,271 +31,235 @@ pub struct RunContext {
     pub store: Arc<dyn Store>,
     pub cipher: Arc<Cipher>,
     pub http: HttpClient,
-    /// `<data dir>/datasets`.
-    pub datasets_root: PathBuf,
+    pub datasets: Arc<dyn DatasetStore>,
 }
 
-/// How a run ended, with the run document to store.
-#[derive(Debug, Clone)]
+/// A batch a successful run committed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommittedBatch {
+    pub dataset_id: String,
+    pub batch_id: String,
+    pub record_count: u64,
+    pub bytes: u64,
+    pub file_count: u64,
+    /// The batch's record type, merged into the dataset's stored one when it is recorded.
+    pub record_type: StructType,
+}
+
+/// How one attempt of a run ended.
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunOutcome {
-    pub succeeded: bool,
-    /// Worth another attempt (upstream trouble), as opposed to a problem
-    /// only a user can fix (a deleted connection, refused credentials).
-    pub retryable: bool,
-    /// `{"metrics": {...}, "errors": [{code, message}], "activities": [...]}`.
-    pub body: Value,
+    pub metrics: RunMetrics,
+    pub result: Result<CommittedBatch, RunFailure>,
 }
 
-/// Why a run failed, with the code shown in `statusSummary.errors`.
-struct RunFailure {
-    code: &'static str,
-    message: String,
-    retryable: bool,
+fn failure(code: FailureCode, message: impl Into<String>) -> RunFailure {
+    RunFailure::new(code, message)
 }
 
-impl RunFailure {
-    fn configuration(message: String) -> RunFailure {
-        RunFailure {
-            code: "CONFIGURATION",
-            message,
-            retryable: false,
-        }
+fn load_failure(error: LoadError) -> RunFailure {
+    match error {
+        LoadError::Store(error) => failure(
+            FailureCode::Store,
+            format!("the store could not be read: {error}"),
+        ),
+        other => failure(FailureCode::Configuration, other.to_string()),
     }
 }
 
-/// Totals gathered while the run streams.
-#[derive(Default)]
-struct Totals {
-    pages: u64,
-    input_records: u64,
-    input_bytes: u64,
-    output_records: u64,
-    output_bytes: u64,
-    output_files: u64,
+fn prepare_failure(error: PrepareError) -> RunFailure {
+    let problems = error.problems();
+    let about_credentials = problems
+        .iter()
+        .all(|problem| problem.pointer.starts_with("/auth"));
+    let code = if about_credentials {
+        FailureCode::Authentication
+    } else {
+        FailureCode::Configuration
+    };
+    failure(code, format!("the run cannot be prepared: {error}"))
 }
 
-fn millis_to_timestamp(millis: i64) -> Option<Timestamp> {
-    Timestamp::from_millisecond(millis).ok()
-}
-
-async fn load(
-    context: &RunContext,
-    scope: &Scope,
-    kind: ResourceKind,
-    id: &str,
-    what: &str,
-) -> Result<StoredResource, RunFailure> {
-    context
-        .store
-        .get_resource(scope, kind, id)
-        .await
-        .map_err(|error| RunFailure {
-            code: "STORE",
-            message: format!("the store could not be read: {error}"),
-            retryable: true,
-        })?
-        .ok_or_else(|| RunFailure::configuration(format!("the {what} {id} no longer exists")))
-}
-
-fn text_at<'a>(document: &'a Value, pointer: &str) -> &'a str {
-    document
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
+fn sink_failure(error: BatchError) -> RunFailure {
+    failure(
+        FailureCode::Sink,
+        format!("writing the dataset failed: {error}"),
+    )
 }
 
 /// Executes `run` to the end and says how it went.
 pub async fn execute(context: &RunContext, run: &RunRecord) -> RunOutcome {
     let started = Timestamp::now();
     let clock = Instant::now();
-    let mut totals = Totals::default();
-    let result = ingest(context, run, &mut totals).await;
-    let completed = Timestamp::now();
-    let mut metrics = json!({
-        "durationSummary": {
-            "startedAtUTC": started.as_millisecond(),
-            "completedAtUTC": completed.as_millisecond(),
-        },
-        "sizeSummary": {"inputBytes": totals.input_bytes, "outputBytes": totals.output_bytes},
-        "recordSummary": {
-            "inputRecordCount": totals.input_records,
-            "outputRecordCount": totals.output_records,
-            "failedRecordCount": 0,
-        },
-        "fileSummary": {"outputFileCount": totals.output_files},
-    });
-    let (succeeded, retryable, errors) = match result {
-        Ok(()) => (true, false, Vec::new()),
-        Err(failure) => {
-            metrics["recordSummary"]["outputRecordCount"] = json!(0);
-            (
-                false,
-                failure.retryable,
-                vec![json!({"code": failure.code, "message": failure.message})],
-            )
-        }
+    let mut metrics = RunMetrics {
+        started_at: started.as_millisecond(),
+        ..RunMetrics::default()
     };
-    metrics::histogram!("flowd_run_duration_seconds").record(clock.elapsed().as_secs_f64());
-    if succeeded {
-        metrics::counter!("flowd_records_ingested_total").increment(totals.output_records);
-        metrics::counter!("flowd_bytes_ingested_total").increment(totals.input_bytes);
+    let result = ingest(context, run, &mut metrics).await;
+    metrics.completed_at = Timestamp::now().as_millisecond();
+    if let Ok(batch) = &result {
+        metrics.output_records = batch.record_count;
+        metrics.output_bytes = batch.bytes;
+        metrics.output_files = batch.file_count;
     }
+    metrics::histogram!("flowd_run_duration_seconds").record(clock.elapsed().as_secs_f64());
     tracing::info!(
         run_id = %run.id,
         flow_id = %run.flow_id,
-        pages = totals.pages,
-        records = totals.output_records,
+        pages = metrics.pages,
+        records = metrics.output_records,
         duration_ms = clock.elapsed().as_millis() as u64,
-        succeeded,
+        succeeded = result.is_ok(),
         "run finished"
     );
-    RunOutcome {
-        succeeded,
-        retryable,
-        body: json!({
-            "metrics": metrics,
-            "errors": errors,
-            "activities": [{
-                "name": "Copy Activity",
-                "updatedAtUTC": completed.as_millisecond(),
-                "recordSummary": {"inputRecordCount": totals.input_records, "outputRecordCount": totals.output_records},
-            }],
-            "pages": totals.pages,
-        }),
-    }
+    RunOutcome { metrics, result }
+}
+
+async fn dataset_exists(
+    context: &RunContext,
+    scope: &Scope,
+    dataset_id: &str,
+) -> Result<bool, RunFailure> {
+    context
+        .store
+        .get_resource(scope, ResourceKind::Dataset, dataset_id)
+        .await
+        .map(|found| found.is_some())
+        .map_err(|error| {
+            failure(
+                FailureCode::Store,
+                format!("the store could not be read: {error}"),
+            )
+        })
+}
+
+fn dataset_gone(dataset_id: &str) -> RunFailure {
+    failure(
+        FailureCode::Configuration,
+        format!("the dataset {dataset_id} no longer exists; nothing was written"),
+    )
+}
+
+/// The dataset's merged record type as stored with its statistics (empty before its first
+/// batch).
+async fn dataset_seed(
+    context: &RunContext,
+    scope: &Scope,
+    dataset_id: &str,
+) -> Result<StructType, RunFailure> {
+    let stats = context
+        .store
+        .dataset_stats(scope, dataset_id)
+        .await
+        .map_err(|error| {
+            failure(
+                FailureCode::Store,
+                format!("the store could not be read: {error}"),
+            )
+        })?;
+    Ok(stats
+        .and_then(|stats| stats.schema)
+        .and_then(|schema| match serde_json::from_str(&schema) {
+            Ok(record_type) => Some(record_type),
+            Err(error) => {
+                tracing::warn!(%dataset_id, %error, "the dataset's stored schema cannot be read; the batch starts from no schema");
+                None
+            }
+        })
+        .unwrap_or_default())
 }
 
 async fn ingest(
     context: &RunContext,
     run: &RunRecord,
-    totals: &mut Totals,
-) -> Result<(), RunFailure> {
+    metrics: &mut RunMetrics,
+) -> Result<CommittedBatch, RunFailure> {
     let scope = &run.scope;
-    let flow = load(context, scope, ResourceKind::Flow, &run.flow_id, "flow")
-        .await?
-        .body;
-    let source_id = text_at(&flow, "/sourceConnectionIds/0").to_owned();
-    let target_id = text_at(&flow, "/targetConnectionIds/0").to_owned();
-    let source = load(
-        context,
-        scope,
-        ResourceKind::SourceConnection,
-        &source_id,
-        "source connection",
-    )
-    .await?
-    .body;
-    let target = load(
-        context,
-        scope,
-        ResourceKind::TargetConnection,
-        &target_id,
-        "target connection",
-    )
-    .await?
-    .body;
-    let base_id = text_at(&source, "/baseConnectionId").to_owned();
-    let base = load(
-        context,
-        scope,
-        ResourceKind::Connection,
-        &base_id,
-        "base connection",
-    )
-    .await?;
-    let spec_id = text_at(&base.body, "/connectionSpec/id").to_owned();
-    let spec = load(
-        context,
-        scope,
-        ResourceKind::ConnectionSpec,
-        &spec_id,
-        "connection spec",
-    )
-    .await?
-    .body;
-    let dataset_id = text_at(&target, "/params/dataSetId").to_owned();
-
-    let source_params = source.get("params").cloned().unwrap_or_else(|| json!({}));
-    let fetch =
-        flowd_spec::resolve_source_fetch_config(&spec, &source_params).map_err(|problems| {
-            let listing: Vec<String> = problems
-                .iter()
-                .map(|problem| format!("{}: {}", problem.pointer, problem.message))
-                .collect();
-            RunFailure::configuration(format!(
-                "the fetch configuration is invalid: {}",
-                listing.join("; ")
-            ))
-        })?;
-    let place = auth_params_place(scope, &base_id);
-    let stored_params = base
-        .body
-        .pointer("/auth/params")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let plain = open_members(&context.cipher, &place, &stored_params).map_err(|error| {
-        RunFailure::configuration(format!(
-            "the connection's credentials cannot be opened: {error}"
-        ))
-    })?;
-    let auth = flowd_connector::resolve_connection_auth(
-        spec.get("authSpec").unwrap_or(&Value::Null),
-        &json!({"specName": text_at(&base.body, "/auth/specName"), "params": plain}),
-    )
-    .map_err(|error| RunFailure {
-        code: "AUTHENTICATION",
-        message: error.to_string(),
-        retryable: false,
-    })?;
-    let refreshed: Arc<Mutex<Option<RefreshedTokens>>> = Arc::default();
-    let on_refresh: TokenCallback = {
-        let refreshed = refreshed.clone();
-        Arc::new(move |tokens: &RefreshedTokens| {
-            *refreshed.lock().expect("token slot lock") = Some(tokens.clone());
-        })
+    let chain = load_flow(context.store.as_ref(), &context.cipher, scope, &run.flow_id)
+        .await
+        .map_err(load_failure)?;
+    let dataset_id = chain.target.dataset_id.clone();
+    if !dataset_exists(context, scope, &dataset_id).await? {
+        return Err(dataset_gone(&dataset_id));
+    }
+    let tokens = RefreshedTokenSlot::default();
+    let window = Window {
+        start: run
+            .window_start
+            .and_then(|millis| Timestamp::from_millisecond(millis).ok()),
+        end: Timestamp::from_millisecond(run.window_end).unwrap_or_else(|_| Timestamp::now()),
     };
-    let plan = RunPlan {
-        fetch: Arc::new(fetch),
-        auth: Some(Arc::new(AuthSession::new(auth, Some(on_refresh)))),
-        source_params: source_params.as_object().cloned().unwrap_or_default(),
-        window: Some(Window {
-            start: run.window_start.and_then(millis_to_timestamp),
-            end: millis_to_timestamp(run.window_end).unwrap_or_else(Timestamp::now),
-        }),
+    let plan = flowd_connector::prepare_run(RunInputs {
+        connection_spec: &chain.connection.connection_spec,
+        credentials: Some(chain.connection.credentials()),
+        source_params: &chain.source.params,
+        window: Some(window),
         limits: RunLimits::default(),
-    };
-    let dataset = Dataset::open(&context.datasets_root, &dataset_id).map_err(|error| {
-        RunFailure::configuration(format!(
-            "the dataset {dataset_id} cannot be opened: {error}"
-        ))
-    })?;
-    let sink_failed = |error: flowd_sink::SinkError| RunFailure {
-        code: "SINK",
-        message: format!("writing the dataset failed: {error}"),
-        retryable: true,
-    };
-    let mut batch = dataset
-        .begin_batch(&run.id, &run.id, Timestamp::now())
-        .map_err(sink_failed)?;
+        on_refresh: Some(tokens.callback()),
+    })
+    .map_err(prepare_failure)?;
+    let seed = dataset_seed(context, scope, &dataset_id).await?;
+    let mut batch = AsyncBatch::begin(
+        context.datasets.clone(),
+        dataset_id.clone(),
+        run.id.clone(),
+        Timestamp::now(),
+        seed,
+    )
+    .await
+    .map_err(sink_failure)?;
+    let streamed = stream_pages(context, run, plan, &mut batch, metrics).await;
+    save_refreshed_tokens(
+        context.store.as_ref(),
+        &context.cipher,
+        scope,
+        &chain.connection.connection_id,
+        &tokens,
+    )
+    .await;
+    if let Err(failure) = streamed {
+        batch.abort().await;
+        return Err(failure);
+    }
+    // The flow, and with it the target and the dataset, may have been deleted meanwhile.
+    if !dataset_exists(context, scope, &dataset_id).await? {
+        batch.abort().await;
+        return Err(dataset_gone(&dataset_id));
+    }
+    let summary = batch.commit().await.map_err(sink_failure)?;
+    Ok(CommittedBatch {
+        dataset_id,
+        batch_id: run.id.clone(),
+        record_count: summary.batch.record_count,
+        bytes: summary.batch.bytes,
+        file_count: summary.batch.files.len() as u64,
+        record_type: summary.record_type,
+    })
+}
+
+/// Streams the run's pages into `batch` until the runtime says how the fetch ended.
+async fn stream_pages(
+    context: &RunContext,
+    run: &RunRecord,
+    plan: flowd_connector::RunPlan,
+    batch: &mut AsyncBatch,
+    metrics: &mut RunMetrics,
+) -> Result<(), RunFailure> {
     let mut stream = std::pin::pin!(flowd_connector::run(context.http.clone(), plan));
-    let mut failure = None;
     while let Some(event) = stream.next().await {
         match event {
             Ok(RunEvent::Page(page)) => {
-                totals.pages += 1;
+                metrics.pages += 1;
                 count_upstream_request(page.status);
-                totals.input_bytes += page.body_bytes as u64;
-                totals.input_records += page.records.len() as u64;
-                if let Err(error) = batch.write(page.records) {
-                    failure = Some(sink_failed(error));
-                    break;
-                }
+                metrics.input_bytes += page.body_bytes as u64;
+                metrics.input_records += page.records.len() as u64;
+                batch.write(page.records).await.map_err(sink_failure)?;
             }
             Ok(RunEvent::Finished(summary)) => {
                 for warning in summary.warnings {
                     tracing::warn!(run_id = %run.id, %warning, "run warning");
                 }
+                return Ok(());
             }
             Err(error) => {
                 if let flowd_connector::RunError::Fetch { source, .. } = &error
@@ -303,70 +267,36 @@ async fn ingest(
                 {
                     count_upstream_request(status);
                 }
-                failure = Some(upstream_failure(&error));
-                break;
+                return Err(upstream_failure(&error));
             }
         }
     }
-    let tokens = refreshed.lock().expect("token slot lock").take();
-    if let Some(tokens) = tokens {
-        save_refreshed_tokens(
-            context.store.as_ref(),
-            &context.cipher,
-            scope,
-            &base_id,
-            &tokens,
-        )
-        .await;
-    }
-    if let Some(failure) = failure {
-        let _ = batch.abort();
-        return Err(failure);
-    }
-    let summary = batch.commit().map_err(sink_failed)?;
-    totals.output_records = summary.batch.record_count;
-    totals.output_bytes = summary.batch.bytes;
-    totals.output_files = summary.batch.files.len() as u64;
-    Ok(())
+    Err(failure(
+        FailureCode::Incomplete,
+        "the fetch stopped before its end (the runtime task ended without a summary)",
+    ))
 }
 
-/// Counts one upstream request by its final HTTP status; the label is the
-/// status code only, so its cardinality stays bounded.
+/// Counts one upstream request by its final HTTP status; the label is the status code only,
+/// so its cardinality stays bounded.
 fn count_upstream_request(status: u16) {
     metrics::counter!("flowd_upstream_requests_total", "status" => status.to_string()).increment(1);
 }
 
 fn upstream_failure(error: &flowd_connector::RunError) -> RunFailure {
     use flowd_connector::{FetchError, RunError};
-    match error {
+    let code = match error {
         RunError::Fetch {
-            source: FetchError::Auth(_),
+            source:
+                FetchError::Auth(_)
+                | FetchError::Status {
+                    status: 401 | 403, ..
+                },
             ..
-        } => RunFailure {
-            code: "AUTHENTICATION",
-            message: error.to_string(),
-            retryable: false,
-        },
-        RunError::Fetch {
-            source: FetchError::Status {
-                status: 401 | 403, ..
-            },
-            ..
-        } => RunFailure {
-            code: "AUTHENTICATION",
-            message: error.to_string(),
-            retryable: false,
-        },
-        RunError::Request(_) => RunFailure::configuration(error.to_string()),
-        RunError::InvalidResponse { .. } => RunFailure {
-            code: "INVALID_RESPONSE",
-            message: error.to_string(),
-            retryable: true,
-        },
-        _ => RunFailure {
-            code: "UPSTREAM",
-            message: error.to_string(),
-            retryable: true,
-        },
-    }
+        } => FailureCode::Authentication,
+        RunError::Request(_) => FailureCode::Configuration,
+        RunError::InvalidResponse { .. } => FailureCode::InvalidResponse,
+        _ => FailureCode::Upstream,
+    };
+    failure(code, error.to_string())
 }

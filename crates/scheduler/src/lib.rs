@@ -1,14 +1,13 @@
-//! flowd's scheduler: turns a flow's `scheduleParams` into the time windows its runs cover
-//! ([`schedule`], pure), enqueues due windows as runs ([`planner`]), and executes claimed runs
-//! into datasets ([`worker`], [`executor`]) through `flowd-connector` and `flowd-sink`.
+//! flowd's scheduler: enqueues due windows of enabled flows as runs ([`planner`]), and
+//! executes claimed runs into datasets ([`worker`], [`executor`], [`batch`]) through
+//! `flowd-connector` and a `flowd_sink::DatasetStore`.
 //!
-//! Schedules themselves (the windows of a flow) are pure and live in `flowd_model::schedule`.
+//! **API boundary:** knows the store, the runtime and the dataset store; knows nothing of HTTP
+//! or of AEP's wire shapes (a run's outcome is stored typed; the API presents it). Schedules
+//! themselves (the windows of a flow) are pure and live in `flowd_model::schedule`; the
+//! credentials and the typed resource chain of a run come from `flowd-plan`.
 
-pub mod credentials;
+pub mod batch;
 pub mod executor;
 pub mod planner;
 pub mod worker;
-
-pub use flowd_model::schedule::{
-    FieldProblem, Frequency, Recurrence, Schedule, ScheduleError, ScheduledWindow, adhoc_window,
-};

@@ -1,40 +1,34 @@
-//! The planner: on every tick, for every enabled flow of every sandbox,
-//! enqueue the next due window once the flow's previous scheduled run has
-//! succeeded, so windows run one at a time, in order. Windows never skip
-//! ahead of a pending, retried or failed one: while a flow's latest scheduled
-//! run has not succeeded, no later window is enqueued (RE_TRIGGER a failed
-//! one, or disable and re-create the flow, to unblock it). Ad hoc runs
-//! (`POST /runs`) do not move a flow's schedule.
+//! The planner: on every tick, ask the store which enabled flows may be due and wait for no
+//! run, decide each one's next window with its schedule (`flowd_model::schedule`), and apply
+//! every decision in one store transaction. The cost of a tick follows the flows that are due,
+//! not the number of flows or the length of their history.
+//!
+//! Windows run one at a time, in order: a flow whose scheduled run is pending, retried or
+//! failed is not due (the store releases it when that run succeeds), so no window skips ahead
+//! of an earlier one (RE_TRIGGER a failed one, or disable and re-create the flow, to unblock
+//! it). Ad hoc runs (`POST /runs`) do not move a flow's schedule.
 
 use std::time::Duration;
 
-use flowd_store::{NewRun, ResourceKind, RunStatus, StoreError};
+use flowd_model::{Flow, ResourceKind, RunTrigger, Schedule};
+use flowd_store::{DueFlow, NewRun, ScheduleAdvance, Store, StoreError};
 use jiff::Timestamp;
-use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use crate::executor::RunContext;
-use flowd_model::schedule::Schedule;
-
-/// Windows enqueued per flow and tick: one, because the next window is only
-/// enqueued once the previous one has succeeded (see [`plan_once`]).
-const WINDOWS_PER_TICK: usize = 1;
-
-/// The `body.trigger` of runs the planner creates.
-pub const SCHEDULED_TRIGGER: &str = "schedule";
-
-/// The `body.trigger` of runs `POST /runs` creates; they do not move the
-/// flow's schedule. Any run not marked so counts as scheduled, so a run
-/// whose marker was lost still holds back later windows when it fails.
-pub const ADHOC_TRIGGER: &str = "adhoc";
+/// Due flows handled per tick; more wait for the next one.
+pub const FLOWS_PER_TICK: usize = 1_000;
 
 /// Enqueues due windows every `tick` until `shutdown` turns true.
-pub async fn run_planner(context: RunContext, tick: Duration, mut shutdown: watch::Receiver<bool>) {
+pub async fn run_planner(
+    store: std::sync::Arc<dyn Store>,
+    tick: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         if *shutdown.borrow() {
             return;
         }
-        if let Err(error) = plan_once(&context, Timestamp::now()).await {
+        if let Err(error) = plan_once(store.as_ref(), Timestamp::now()).await {
             tracing::error!(%error, "planning runs failed");
         }
         tokio::select! {
@@ -44,57 +38,83 @@ pub async fn run_planner(context: RunContext, tick: Duration, mut shutdown: watc
     }
 }
 
-/// One planning pass at `now`; returns how many runs were enqueued.
-pub async fn plan_once(context: &RunContext, now: Timestamp) -> Result<usize, StoreError> {
-    let mut enqueued = 0;
-    for (scope, flow) in context.store.list_all_resources(ResourceKind::Flow).await? {
-        if flow.body.get("state").and_then(Value::as_str) != Some("enabled") {
-            continue;
-        }
-        let schedule = match flow.body.get("scheduleParams").map(Schedule::from_params) {
-            Some(Ok(schedule)) => schedule,
-            Some(Err(error)) => {
-                tracing::warn!(flow_id = %flow.id, %error, "flow has an unusable schedule");
-                continue;
-            }
-            None => continue,
-        };
-        let runs = context.store.list_runs(&scope, Some(&flow.id)).await?;
-        let latest = runs
-            .iter()
-            .filter(|run| run.body.get("trigger").and_then(Value::as_str) != Some(ADHOC_TRIGGER))
-            .max_by_key(|run| run.window_end);
-        // Windows run one at a time, in order: the next one is enqueued only
-        // once the latest scheduled run has succeeded. Enqueuing several at
-        // once let a later window overtake an earlier one that was waiting
-        // for a retry (its backoff moves it behind them in the queue) or had
-        // failed, so a window could be ingested after a later one, or while
-        // the earlier one never was.
-        if latest.is_some_and(|run| run.status != RunStatus::Success) {
-            continue;
-        }
-        let last_end = latest.and_then(|run| Timestamp::from_millisecond(run.window_end).ok());
-        for window in schedule.due_windows(last_end, now, WINDOWS_PER_TICK) {
-            let id = uuid::Uuid::new_v4().to_string();
-            let created_at = now.as_millisecond();
-            let run = NewRun {
-                id: id.clone(),
-                scope: scope.clone(),
-                flow_id: flow.id.clone(),
-                window_start: window.start.map(|start| start.as_millisecond()),
-                window_end: window.end.as_millisecond(),
-                scheduled_at: window.scheduled_at.as_millisecond(),
-                body: json!({"trigger": SCHEDULED_TRIGGER, "createdAt": created_at, "updatedAt": created_at}),
-            };
-            match context.store.insert_run(&run).await {
-                Ok(()) => {
-                    enqueued += 1;
-                    tracing::info!(flow_id = %flow.id, run_id = %id, window_end = %window.end, "run scheduled");
-                }
-                Err(StoreError::AlreadyExists { .. }) => {}
-                Err(error) => return Err(error),
-            }
+fn millis(timestamp: Timestamp) -> i64 {
+    timestamp.as_millisecond()
+}
+
+/// The flow's schedule, or `None` (logged) when it has none or it cannot be read.
+async fn schedule_of(store: &dyn Store, due: &DueFlow) -> Result<Option<Schedule>, StoreError> {
+    let Some(stored) = store
+        .get_resource(&due.scope, ResourceKind::Flow, &due.flow_id)
+        .await?
+    else {
+        return Ok(None);
+    };
+    match Flow::from_document(&stored.body) {
+        Ok(flow) => Ok(flow.schedule),
+        Err(problems) => {
+            let listing: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            tracing::warn!(flow_id = %due.flow_id, problems = %listing.join("; "), "the stored flow is invalid; it is not scheduled until it is updated");
+            Ok(None)
         }
     }
-    Ok(enqueued)
+}
+
+/// What is due for one flow at `now`.
+fn decide(due: DueFlow, schedule: Option<Schedule>, now: Timestamp) -> ScheduleAdvance {
+    let Some(schedule) = schedule else {
+        return ScheduleAdvance {
+            flow: due,
+            run: None,
+            next_due_at: None,
+        };
+    };
+    let last_end = due
+        .last_window_end
+        .and_then(|end| Timestamp::from_millisecond(end).ok());
+    match schedule.due_windows(last_end, now, 1).into_iter().next() {
+        Some(window) => ScheduleAdvance {
+            run: Some(NewRun {
+                id: flowd_model::ids::new_resource_id(),
+                scope: due.scope.clone(),
+                flow_id: due.flow_id.clone(),
+                trigger: RunTrigger::Scheduled,
+                window_start: window.start.map(millis),
+                window_end: millis(window.end),
+                scheduled_at: millis(window.scheduled_at),
+                created_at: millis(now),
+                created_by: None,
+                created_client: None,
+            }),
+            next_due_at: schedule.next_scheduled_after(Some(window.end)).map(millis),
+            flow: due,
+        },
+        None => ScheduleAdvance {
+            next_due_at: schedule.next_scheduled_after(last_end).map(millis),
+            run: None,
+            flow: due,
+        },
+    }
+}
+
+/// One planning pass at `now`; returns how many runs were enqueued.
+pub async fn plan_once(store: &dyn Store, now: Timestamp) -> Result<usize, StoreError> {
+    let due_flows = store.due_flows(millis(now), FLOWS_PER_TICK).await?;
+    if due_flows.is_empty() {
+        return Ok(0);
+    }
+    let mut advances = Vec::with_capacity(due_flows.len());
+    for due in due_flows {
+        let schedule = schedule_of(store, &due).await?;
+        advances.push(decide(due, schedule, now));
+    }
+    let enqueued = store.advance_schedules(&advances).await?;
+    for advance in &advances {
+        if let Some(run) = &advance.run
+            && enqueued.contains(&run.id)
+        {
+            tracing::info!(flow_id = %run.flow_id, run_id = %run.id, window_end = run.window_end, "run scheduled");
+        }
+    }
+    Ok(enqueued.len())
 }

@@ -7,7 +7,8 @@
 
 use std::time::Duration;
 
-use flowd_store::{RunRecord, RunStatus};
+use flowd_model::RunErrorRecord;
+use flowd_store::{BatchCommit, RunCompletion, RunRecord, RunStatus};
 use tokio::sync::watch;
 
 use crate::executor::{RunContext, RunOutcome, execute};
@@ -42,9 +43,7 @@ impl WorkerOptions {
     }
 }
 
-fn now_millis() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
-}
+use flowd_model::time::now_millis;
 
 /// Claims and executes runs until `shutdown` turns true; a run in progress
 /// finishes first.
@@ -122,32 +121,63 @@ async fn record(
     run: &RunRecord,
     outcome: RunOutcome,
 ) {
-    let mut body = run.body.clone();
-    if let (Some(stored), Some(new)) = (body.as_object_mut(), outcome.body.as_object()) {
-        for (name, value) in new {
-            stored.insert(name.clone(), value.clone());
+    let (status, scheduled_at, error) = match &outcome.result {
+        Ok(_) => {
+            metrics::counter!("flowd_runs_succeeded_total").increment(1);
+            metrics::counter!("flowd_records_ingested_total")
+                .increment(outcome.metrics.output_records);
+            metrics::counter!("flowd_bytes_ingested_total").increment(outcome.metrics.input_bytes);
+            (RunStatus::Success, run.scheduled_at, None)
         }
-    }
-    let retry =
-        !outcome.succeeded && outcome.retryable && (run.attempts as u32) < options.run_attempts;
-    let (status, scheduled_at) = if outcome.succeeded {
-        metrics::counter!("flowd_runs_succeeded_total").increment(1);
-        (RunStatus::Success, run.scheduled_at)
-    } else if retry {
-        let exponent = (run.attempts.max(1) - 1).min(16) as u32;
-        let delay = options
-            .retry_backoff
-            .saturating_mul(2u32.saturating_pow(exponent));
-        tracing::warn!(run_id = %run.id, attempt = run.attempts, retry_in_ms = delay.as_millis() as u64, "run failed; retrying");
-        metrics::counter!("flowd_run_retries_total").increment(1);
-        (RunStatus::Pending, now_millis() + delay.as_millis() as i64)
-    } else {
-        metrics::counter!("flowd_runs_failed_total").increment(1);
-        (RunStatus::Failed, run.scheduled_at)
+        Err(failure) if failure.retryable() && (run.attempts as u32) < options.run_attempts => {
+            let exponent = (run.attempts.max(1) - 1).min(16) as u32;
+            let delay = options
+                .retry_backoff
+                .saturating_mul(2u32.saturating_pow(exponent));
+            tracing::warn!(run_id = %run.id, attempt = run.attempts, code = failure.code.as_str(), retry_in_ms = delay.as_millis() as u64, "run failed; retrying");
+            metrics::counter!("flowd_run_retries_total").increment(1);
+            (
+                RunStatus::Pending,
+                now_millis() + delay.as_millis() as i64,
+                Some(RunErrorRecord::from(failure)),
+            )
+        }
+        Err(failure) => {
+            metrics::counter!("flowd_runs_failed_total").increment(1);
+            (
+                RunStatus::Failed,
+                run.scheduled_at,
+                Some(RunErrorRecord::from(failure)),
+            )
+        }
+    };
+    let merge_schema = |stored: Option<&str>| -> String {
+        let mut merged: flowd_model::record_type::StructType = stored
+            .and_then(|text| serde_json::from_str(text).ok())
+            .unwrap_or_default();
+        if let Ok(batch) = &outcome.result {
+            merged.merge(&batch.record_type);
+        }
+        serde_json::to_string(&merged).expect("a record type serializes")
+    };
+    let batch = outcome.result.as_ref().ok().map(|batch| BatchCommit {
+        dataset_id: &batch.dataset_id,
+        batch_id: &batch.batch_id,
+        record_count: batch.record_count,
+        bytes: batch.bytes,
+        file_count: batch.file_count,
+        merge_schema: &merge_schema,
+    });
+    let completion = RunCompletion {
+        status,
+        scheduled_at,
+        metrics: outcome.metrics,
+        error,
+        batch,
     };
     match context
         .store
-        .finish_run(&run.id, &options.worker_id, status, scheduled_at, &body)
+        .finish_run(&run.id, &options.worker_id, &completion)
         .await
     {
         Ok(true) => {}

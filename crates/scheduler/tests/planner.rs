@@ -1,141 +1,177 @@
-//! The planner against a real store: due windows become runs in order, one
-//! at a time; a disabled flow gets none; enabling it again resumes where it
-//! stopped; a failed scheduled run holds back every later window.
+//! The planner against a real store: due windows become runs in order, one at a time; a
+//! disabled flow gets none; enabling it again resumes where it stopped; a failed scheduled run
+//! holds back every later window; a flow whose schedule is not due costs the tick nothing.
 
 use std::sync::Arc;
 
-use flowd_connector::{HttpClient, HttpOptions};
-use flowd_scheduler::executor::RunContext;
+use flowd_model::RunMetrics;
 use flowd_scheduler::planner::plan_once;
-use flowd_secrets::{Cipher, SecretKey};
-use flowd_store::{ResourceKind, RunStatus, Scope, SqliteStore};
+use flowd_store::{
+    ListQuery, ResourceKind, ResourceWrite, RunCompletion, RunFilter, RunStatus, ScheduleWrite,
+    Scope, SqliteStore, Store,
+};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
 const START: i64 = 1_700_000_000;
 
-async fn context() -> (tempfile::TempDir, RunContext, Scope) {
+async fn store() -> (tempfile::TempDir, Arc<dyn Store>, Scope) {
     let data_dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open_in_data_dir(data_dir.path())
         .await
         .unwrap();
-    let context = RunContext {
-        store: Arc::new(store),
-        cipher: Arc::new(Cipher::new(SecretKey::from_bytes([1; 32]))),
-        http: HttpClient::new(HttpOptions::default()).unwrap(),
-        datasets_root: data_dir.path().join("datasets"),
-    };
     let scope = Scope {
         org_id: "ORG@AdobeOrg".into(),
         sandbox_name: "prod".into(),
     };
-    (data_dir, context, scope)
+    (data_dir, Arc::new(store), scope)
 }
 
 fn at(second: i64) -> Timestamp {
     Timestamp::from_second(second).unwrap()
 }
 
-async fn set_state(context: &RunContext, scope: &Scope, state: &str) {
-    let stored = context
-        .store
+fn flow(state: &str, schedule: Value) -> Value {
+    json!({
+        "name": "hourly",
+        "state": state,
+        "flowSpec": {"id": "6499120c-0b15-42dc-936e-847ea3c24d72", "version": "1.0"},
+        "sourceConnectionIds": ["11111111-1111-4111-8111-111111111111"],
+        "targetConnectionIds": ["22222222-2222-4222-8222-222222222222"],
+        "scheduleParams": schedule
+    })
+}
+
+/// Writes the flow as the API does: document and schedule row in one write.
+async fn write_flow(store: &dyn Store, scope: &Scope, state: &str, schedule: Value) {
+    let body = flow(state, schedule);
+    let parsed = flowd_model::Flow::from_document(&body).unwrap();
+    let write = ResourceWrite {
+        schedule: Some(ScheduleWrite {
+            enabled: state == "enabled",
+            due_hint: parsed.schedule.map(|s| s.start_time().as_millisecond()),
+        }),
+        ..ResourceWrite::document(&body)
+    };
+    match store
         .get_resource(scope, ResourceKind::Flow, "flow-1")
         .await
         .unwrap()
-        .unwrap();
-    let mut body = stored.body.clone();
-    body["state"] = json!(state);
-    context
-        .store
-        .replace_resource(scope, ResourceKind::Flow, "flow-1", &body, None)
-        .await
-        .unwrap();
+    {
+        None => {
+            store
+                .insert_resource(scope, ResourceKind::Flow, "flow-1", write)
+                .await
+                .unwrap();
+        }
+        Some(_) => {
+            store
+                .replace_resource(scope, ResourceKind::Flow, "flow-1", write, None)
+                .await
+                .unwrap();
+        }
+    }
 }
 
-async fn windows(context: &RunContext, scope: &Scope) -> Vec<(Option<i64>, i64)> {
-    context
-        .store
-        .list_runs(scope, Some("flow-1"))
+async fn windows(store: &dyn Store, scope: &Scope) -> Vec<(Option<i64>, i64)> {
+    let filter = RunFilter {
+        flow_ids: Some(vec!["flow-1".into()]),
+    };
+    let mut runs = store
+        .list_runs(scope, &filter, &ListQuery::default())
         .await
-        .unwrap()
-        .iter()
+        .unwrap();
+    runs.sort_by_key(|run| run.window_end);
+    runs.iter()
         .map(|run| (run.window_start.map(|ms| ms / 1000), run.window_end / 1000))
         .collect()
 }
 
 /// Claims the flow's pending run and records `status` for it.
-async fn finish_pending(context: &RunContext, now: i64, status: RunStatus) {
-    let run = context
-        .store
+async fn finish_pending(store: &dyn Store, now: i64, status: RunStatus) -> String {
+    let run = store
         .claim_run("worker", at(now).as_millisecond(), 60_000)
         .await
         .unwrap()
         .expect("a due run");
+    let completion = RunCompletion {
+        status,
+        scheduled_at: run.scheduled_at,
+        metrics: RunMetrics::default(),
+        error: None,
+        batch: None,
+    };
     assert!(
-        context
-            .store
-            .finish_run(&run.id, "worker", status, run.scheduled_at, &run.body)
+        store
+            .finish_run(&run.id, "worker", &completion)
             .await
             .unwrap()
     );
+    run.id
 }
 
 #[tokio::test]
 async fn due_windows_become_runs_one_at_a_time_and_disabled_flows_wait() {
-    let (_dir, context, scope) = context().await;
-    let flow: Value = json!({"state": "enabled", "scheduleParams": {"startTime": START, "frequency": "hour", "interval": 1, "backfill": false}});
-    context
-        .store
-        .insert_resource(&scope, ResourceKind::Flow, "flow-1", &flow)
-        .await
-        .unwrap();
+    let (_dir, store, scope) = store().await;
+    let hourly = json!({"startTime": START, "frequency": "hour", "interval": 1, "backfill": false});
+    write_flow(store.as_ref(), &scope, "enabled", hourly.clone()).await;
 
     assert_eq!(
-        plan_once(&context, at(START - 1)).await.unwrap(),
+        plan_once(store.as_ref(), at(START - 1)).await.unwrap(),
         0,
         "nothing is due before startTime"
     );
     let now = START + 3600;
-    assert_eq!(plan_once(&context, at(now)).await.unwrap(), 1);
+    assert_eq!(plan_once(store.as_ref(), at(now)).await.unwrap(), 1);
     assert_eq!(
-        plan_once(&context, at(now)).await.unwrap(),
+        plan_once(store.as_ref(), at(now)).await.unwrap(),
         0,
         "the next window waits for this one"
     );
-    finish_pending(&context, now, RunStatus::Success).await;
+    finish_pending(store.as_ref(), now, RunStatus::Success).await;
     assert_eq!(
-        plan_once(&context, at(now)).await.unwrap(),
+        plan_once(store.as_ref(), at(now)).await.unwrap(),
         1,
         "then the next due window follows"
     );
-    finish_pending(&context, now, RunStatus::Success).await;
+    finish_pending(store.as_ref(), now, RunStatus::Success).await;
     assert_eq!(
-        plan_once(&context, at(now)).await.unwrap(),
+        plan_once(store.as_ref(), at(now)).await.unwrap(),
         0,
         "nothing else is due yet"
     );
     assert_eq!(
-        windows(&context, &scope).await,
+        windows(store.as_ref(), &scope).await,
         [(Some(START - 3600), START), (Some(START), START + 3600)]
     );
+    let state = store
+        .flow_schedule(&scope, "flow-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        state.next_due_at,
+        Some((START + 2 * 3600) * 1000),
+        "the flow is next due at its next scheduled time, not before"
+    );
 
-    set_state(&context, &scope, "disabled").await;
+    write_flow(store.as_ref(), &scope, "disabled", hourly.clone()).await;
     let later = START + 3 * 3600;
     assert_eq!(
-        plan_once(&context, at(later)).await.unwrap(),
+        plan_once(store.as_ref(), at(later)).await.unwrap(),
         0,
         "a disabled flow gets no run"
     );
-    set_state(&context, &scope, "enabled").await;
+    write_flow(store.as_ref(), &scope, "enabled", hourly).await;
     for _ in 0..2 {
         assert_eq!(
-            plan_once(&context, at(later)).await.unwrap(),
+            plan_once(store.as_ref(), at(later)).await.unwrap(),
             1,
             "enabling resumes where it stopped"
         );
-        finish_pending(&context, later, RunStatus::Success).await;
+        finish_pending(store.as_ref(), later, RunStatus::Success).await;
     }
-    let all = windows(&context, &scope).await;
+    let all = windows(store.as_ref(), &scope).await;
     assert_eq!(all.len(), 4);
     for pair in all.windows(2) {
         assert_eq!(pair[0].1, pair[1].0.unwrap(), "contiguous windows: {all:?}");
@@ -144,52 +180,72 @@ async fn due_windows_become_runs_one_at_a_time_and_disabled_flows_wait() {
 
 #[tokio::test]
 async fn a_failed_scheduled_run_holds_back_later_windows_until_it_succeeds() {
-    let (_dir, context, scope) = context().await;
-    let flow = json!({"state": "enabled", "scheduleParams": {"startTime": START, "frequency": "hour", "interval": 1}});
-    context
-        .store
-        .insert_resource(&scope, ResourceKind::Flow, "flow-1", &flow)
-        .await
-        .unwrap();
-    assert_eq!(plan_once(&context, at(START)).await.unwrap(), 1);
+    let (_dir, store, scope) = store().await;
+    let hourly = json!({"startTime": START, "frequency": "hour", "interval": 1});
+    write_flow(store.as_ref(), &scope, "enabled", hourly).await;
+    assert_eq!(plan_once(store.as_ref(), at(START)).await.unwrap(), 1);
     assert_eq!(
-        windows(&context, &scope).await,
+        windows(store.as_ref(), &scope).await,
         [(None, START)],
         "backfill: the first window has no start"
     );
-    finish_pending(&context, START, RunStatus::Failed).await;
+    let failed = finish_pending(store.as_ref(), START, RunStatus::Failed).await;
     let later = START + 5 * 3600;
     assert_eq!(
-        plan_once(&context, at(later)).await.unwrap(),
+        plan_once(store.as_ref(), at(later)).await.unwrap(),
         0,
         "no window skips ahead of a failed one"
     );
-    let failed = context
-        .store
-        .list_runs(&scope, Some("flow-1"))
-        .await
-        .unwrap()
-        .remove(0);
     assert!(
-        context
-            .store
-            .retrigger_run(&scope, &failed.id, at(later).as_millisecond())
+        store
+            .retrigger_run(&scope, &failed, at(later).as_millisecond())
             .await
             .unwrap()
     );
     assert_eq!(
-        plan_once(&context, at(later)).await.unwrap(),
+        plan_once(store.as_ref(), at(later)).await.unwrap(),
         0,
         "nor of a re-triggered one still pending"
     );
-    finish_pending(&context, later, RunStatus::Success).await;
+    finish_pending(store.as_ref(), later, RunStatus::Success).await;
     assert_eq!(
-        plan_once(&context, at(later)).await.unwrap(),
+        plan_once(store.as_ref(), at(later)).await.unwrap(),
         1,
         "its success unblocks the flow"
     );
     assert_eq!(
-        windows(&context, &scope).await,
+        windows(store.as_ref(), &scope).await,
         [(None, START), (Some(START), START + 3600)]
+    );
+}
+
+#[tokio::test]
+async fn a_patched_schedule_keeps_the_windows_contiguous() {
+    let (_dir, store, scope) = store().await;
+    write_flow(
+        store.as_ref(),
+        &scope,
+        "enabled",
+        json!({"startTime": START, "frequency": "hour", "interval": 1, "backfill": false}),
+    )
+    .await;
+    assert_eq!(plan_once(store.as_ref(), at(START)).await.unwrap(), 1);
+    finish_pending(store.as_ref(), START, RunStatus::Success).await;
+    // Every two hours from now on, starting later than the last window's end.
+    write_flow(
+        store.as_ref(),
+        &scope,
+        "enabled",
+        json!({"startTime": START + 1800, "frequency": "hour", "interval": 2, "backfill": false}),
+    )
+    .await;
+    assert_eq!(
+        plan_once(store.as_ref(), at(START + 1800)).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        windows(store.as_ref(), &scope).await,
+        [(Some(START - 3600), START), (Some(START), START + 1800)],
+        "the next window starts where the last one ended"
     );
 }

@@ -114,15 +114,37 @@ pub fn validate_connection_spec(connection_spec: &Value) -> Vec<Problem> {
     problems
 }
 
-/// The effective fetch configuration of a source connection of `connection_spec` with the
-/// source params `source_params` — the one place that decides whether a source can run:
+/// The effective fetch configuration of a source connection of `connection_spec`: the spec's
+/// own for the executable shape (problems point into the spec), or the one the source
+/// connection supplies in `source_params` for the template shape (problems point into the
+/// source connection, under `/params`). [`resolve_source`] also checks the params.
+pub fn resolve_source_fetch_config(
+    connection_spec: &Value,
+    source_params: &Value,
+) -> Result<FetchConfig, Vec<Problem>> {
+    let declared = DeclaredNames::from_connection_spec(connection_spec);
+    match source_shape(connection_spec) {
+        SourceShape::Executable => {
+            let attributes = connection_spec
+                .pointer("/sourceSpec/attributes")
+                .unwrap_or(&Value::Null);
+            resolve_fetch_config(attributes, "/sourceSpec/attributes", &declared)
+        }
+        SourceShape::GenericTemplate { .. } => {
+            resolve_fetch_config(source_params, "/params", &declared)
+        }
+    }
+}
+
+/// Whether a source connection of `connection_spec` with `source_params` can run, and what it
+/// fetches — the one place that decides it, used when a source connection is written and when
+/// a run or a preview is prepared:
 ///
 /// 1. `source_params` are checked against the spec's `sourceSpec.spec` and, for the template
 ///    shape, against the schema describing the fetch configuration (problems under `/params`);
-/// 2. the fetch configuration is resolved: the spec's own for the executable shape (problems
-///    point into the spec), or the one `source_params` supply for the template shape (problems
-///    under `/params`, leaving out those at a pointer the schema check already reported).
-pub fn resolve_source_fetch_config(
+/// 2. the fetch configuration is resolved ([`resolve_source_fetch_config`]), leaving out
+///    problems at a pointer the schema check already reported.
+pub fn resolve_source(
     connection_spec: &Value,
     source_params: &Value,
 ) -> Result<FetchConfig, Vec<Problem>> {
@@ -150,19 +172,7 @@ pub fn resolve_source_fetch_config(
             )),
         }
     }
-    let declared = DeclaredNames::from_connection_spec(connection_spec);
-    let resolved = match shape {
-        SourceShape::Executable => {
-            let attributes = connection_spec
-                .pointer("/sourceSpec/attributes")
-                .unwrap_or(&Value::Null);
-            resolve_fetch_config(attributes, "/sourceSpec/attributes", &declared)
-        }
-        SourceShape::GenericTemplate { .. } => {
-            resolve_fetch_config(source_params, "/params", &declared)
-        }
-    };
-    match resolved {
+    match resolve_source_fetch_config(connection_spec, source_params) {
         Ok(fetch_config) if problems.is_empty() => Ok(fetch_config),
         Ok(_) => Err(problems),
         Err(fetch_config_problems) => {

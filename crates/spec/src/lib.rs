@@ -24,7 +24,7 @@ pub use builtin::{
     data_lake_connection_spec, rest_storage_to_aep_flow_spec,
 };
 pub use connection_spec::{
-    SourceShape, is_generic_rest, resolve_source_fetch_config, source_shape,
+    SourceShape, is_generic_rest, resolve_source, resolve_source_fetch_config, source_shape,
     validate_connection_spec,
 };
 pub use date_format::{DateFormatError, DotNetDateFormat};

@@ -39,6 +39,12 @@ pub use url::{StoreUrl, open_store};
 
 use async_trait::async_trait;
 
+/// The store traits, for code that calls them on a concrete backend (`use
+/// flowd_store::prelude::*`); through `dyn Store` they need no import.
+pub mod prelude {
+    pub use crate::{CredentialStore, DatasetStatsStore, ResourceStore, RunQueue, Store};
+}
+
 /// Builds the built-in resources a sandbox starts with, given its new id.
 pub type SandboxSeeder<'a> = dyn Fn(&str) -> Vec<SeedResource> + Send + Sync + 'a;
 
@@ -134,6 +140,9 @@ pub trait ResourceStore: Send + Sync + 'static {
         kind: ResourceKind,
         id: &str,
     ) -> Result<DeleteOutcome, StoreError>;
+
+    /// Closes the store's connections once the process is done with it (no call may follow).
+    async fn close(&self);
 }
 
 /// Runs, their leases, and the planner's view of flow schedules.

@@ -1,50 +1,28 @@
-//! `/connectionSpecs`: create, list, read, replace (PUT) and delete
-//! connection specifications (reference §3). Bodies are validated by
-//! `flowd_spec` and stored verbatim apart from the server-managed fields.
+//! `/connectionSpecs`: create, list, read, replace (PUT) and delete connection specifications
+//! (reference §3). Bodies are validated by `flowd_spec` and stored verbatim apart from the
+//! server-managed fields.
 
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
-use flowd_store::{Reference, ResourceKind};
 use serde_json::Value;
 
 use crate::body::JsonBody;
-use crate::error::{ApiError, FlowError, FlowErrorCode};
+use crate::error::{ApiError, FlowError};
 use crate::metadata::strip_server_managed;
 use crate::path_id::PathId;
-use crate::routes::documents::{self, Collection, ResourceType, SPEC_SORTABLE_FIELDS};
+use crate::routes::collections::{CONNECTION_SPECS, ResourceType};
+use crate::routes::documents::{self, Collection};
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
-pub const CONNECTION_SPECS: ResourceType = ResourceType {
-    kind: ResourceKind::ConnectionSpec,
-    collection: "connectionSpecs",
-    noun: "connection spec",
-    sortable: SPEC_SORTABLE_FIELDS,
-    references: &REFERENCES,
-    in_use: FlowErrorCode::StillReferenced,
-    present: documents::as_stored,
-};
-
-/// The collection, for the shared list, read and delete routes.
+/// The collection.
 pub struct ConnectionSpecs;
 
 impl Collection for ConnectionSpecs {
     const TYPE: ResourceType = CONNECTION_SPECS;
 }
-
-/// Where other resources refer to a connection spec by id.
-const REFERENCES: [Reference; 2] = [
-    Reference {
-        kind: ResourceKind::FlowSpec,
-        field: "$.sourceConnectionSpecIds",
-    },
-    Reference {
-        kind: ResourceKind::FlowSpec,
-        field: "$.targetConnectionSpecIds",
-    },
-];
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -77,7 +55,7 @@ async fn create(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let body = validated(body)?;
-    documents::create(&state, &tenant, CONNECTION_SPECS, body).await
+    documents::create(&state, &tenant, CONNECTION_SPECS, body, &[]).await
 }
 
 async fn replace(
@@ -86,9 +64,9 @@ async fn replace(
     PathId(id): PathId,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    // An unknown id is reported before the body's problems: fixing the body
-    // of a PUT that can never succeed would waste the user's time.
+    // An unknown id is reported before the body's problems: fixing the body of a PUT that can
+    // never succeed would waste the user's time.
     documents::load(&state, &tenant, CONNECTION_SPECS, &id).await?;
     let body = validated(body)?;
-    documents::replace(&state, &tenant, CONNECTION_SPECS, &id, body).await
+    documents::replace(&state, &tenant, CONNECTION_SPECS, &id, body, &[]).await
 }

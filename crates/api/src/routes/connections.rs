@@ -1,75 +1,37 @@
-//! `/connections`: base connections (reference §8.1) — a connection spec, an
-//! auth spec chosen by `auth.specName`, and credentials validated against
-//! that auth spec's JSON Schema, probed at `authorizationTestUrl` when given,
-//! encrypted at rest and masked in every response.
+//! `/connections`: base connections (reference §8.1) — a connection spec, an auth spec chosen
+//! by `auth.specName`, and credentials checked the way runs use them
+//! (`flowd_connector::prepare_auth`), probed at `authorizationTestUrl` when given, encrypted at
+//! rest and masked in every response.
 
 use axum::Router;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
+use flowd_connector::{Credentials, PrepareError, PreparedAuth, prepare_auth, probe_credentials};
+use flowd_model::Connection;
+use flowd_plan::credentials::{open, resolve_client_params, seal, stored_params};
 use flowd_spec::Problem;
-use flowd_store::{Reference, ResourceKind};
 use serde_json::{Map, Value, json};
 
-use crate::body::JsonBody;
-use crate::connection_secrets::{masked, open, resolve_client_params, seal};
 use crate::error::{ApiError, FlowError, FlowErrorCode, json_response};
 use crate::path_id::PathId;
-use crate::routes::body_fields::{client_instance_fields, required_string};
-use crate::routes::connection_specs::CONNECTION_SPECS;
-use crate::routes::documents::{self, Collection, ResourceType};
+use crate::routes::body_fields::{client_instance_fields, invalid};
+use crate::routes::collections::{CONNECTION_SPECS, CONNECTIONS, ResourceType};
+use crate::routes::documents::Collection;
+use crate::routes::instances::{InstanceResource, Validated, Write, instance_routes};
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
-pub const CONNECTIONS: ResourceType = ResourceType {
-    kind: ResourceKind::Connection,
-    collection: "connections",
-    noun: "connection",
-    sortable: &[
-        "id",
-        "name",
-        "description",
-        "state",
-        "createdAt",
-        "updatedAt",
-    ],
-    references: &REFERENCES,
-    in_use: FlowErrorCode::ConnectionInUse,
-    present,
-};
-
-/// The collection, for the shared list, read and delete routes.
+/// The collection.
 pub struct Connections;
 
 impl Collection for Connections {
     const TYPE: ResourceType = CONNECTIONS;
 }
 
-/// Where other resources refer to a base connection.
-const REFERENCES: [Reference; 1] = [Reference {
-    kind: ResourceKind::SourceConnection,
-    field: "$.baseConnectionId",
-}];
-
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/connections",
-            get(documents::list_handler::<Connections>).post(create),
-        )
-        .route(
-            "/connections/{id}",
-            get(documents::read_handler::<Connections>)
-                .patch(patch)
-                .delete(documents::delete_handler::<Connections>),
-        )
-        .route(
-            "/connections/{id}/",
-            get(documents::read_handler::<Connections>)
-                .patch(patch)
-                .delete(documents::delete_handler::<Connections>),
-        )
+    instance_routes::<Connections>()
         .route("/connections/{id}/test", get(test))
         .route(
             "/connections/{id}/explore",
@@ -77,42 +39,15 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// A validated connection: what to store, and the plaintext credentials.
-pub struct ValidatedConnection {
-    pub stored: Value,
-    pub plain_params: Map<String, Value>,
-    pub connection_spec: Value,
-}
-
-/// Checks a connection body (a create, or a patched document) and seals its
-/// secrets. `previous_plain` holds the stored credentials of a PATCH.
-pub async fn validate_connection(
+/// The connection spec `spec_id` of the tenant's sandbox, or `1413-400`.
+pub async fn load_connection_spec(
     state: &AppState,
     tenant: &Tenant,
-    id: &str,
-    body: Value,
-    previous_plain: Option<&Map<String, Value>>,
-) -> Result<ValidatedConnection, ApiError> {
-    let mut body = client_instance_fields(body, "connection")?;
-    let mut problems = Vec::new();
-    required_string(&body, "/name", &mut problems);
-    let spec_id = required_string(&body, "/connectionSpec/id", &mut problems).map(str::to_owned);
-    let spec_name = required_string(&body, "/auth/specName", &mut problems).map(str::to_owned);
-    let sent_params = match body.pointer("/auth/params") {
-        None => Map::new(),
-        Some(Value::Object(params)) => params.clone(),
-        Some(_) => {
-            problems.push(Problem::new("/auth/params", "must be an object"));
-            Map::new()
-        }
-    };
-    if !problems.is_empty() {
-        return Err(FlowError::invalid_body("connection", problems).into());
-    }
-    let (spec_id, spec_name) = (spec_id.unwrap_or_default(), spec_name.unwrap_or_default());
-    let connection_spec = state
+    spec_id: &str,
+) -> Result<Value, ApiError> {
+    state
         .store
-        .get_resource(&tenant.scope, CONNECTION_SPECS.kind, &spec_id)
+        .get_resource(&tenant.scope, CONNECTION_SPECS.kind, spec_id)
         .await?
         .map(|stored| stored.body)
         .ok_or_else(|| {
@@ -124,118 +59,22 @@ pub async fn validate_connection(
                 "/connectionSpec/id",
                 "names no connection spec of this sandbox",
             )])
-        })?;
-    let auth_specs = connection_spec
-        .get("authSpec")
-        .cloned()
-        .unwrap_or(Value::Null);
-    let auth_spec =
-        flowd_connector::auth::find_auth_spec(&auth_specs, &spec_name).ok_or_else(|| {
-            FlowError::new(
-                FlowErrorCode::AuthSpecNotFound,
-                format!(
-                    "auth spec {spec_name} could not be found for the connection spec ID {spec_id}"
-                ),
-            )
-        })?;
-    let schema = auth_spec.get("spec").cloned().unwrap_or(Value::Null);
-    let plain_params = resolve_client_params(&sent_params, previous_plain);
-    let validator = flowd_spec::compile_schema(&schema).map_err(|error| {
-        FlowError::new(
-            FlowErrorCode::InvalidRequest,
-            format!("The auth spec {spec_name} has a schema that does not compile: {error}"),
+            .into()
+        })
+}
+
+/// `1415-400` for an unknown auth spec, `1100-400` for anything else wrong with credentials.
+fn credentials_refused(error: PrepareError, spec_id: &str, body: &Value) -> ApiError {
+    match error {
+        PrepareError::UnknownAuthSpec { spec_name, .. } => FlowError::new(
+            FlowErrorCode::AuthSpecNotFound,
+            format!(
+                "auth spec {spec_name} could not be found for the connection spec ID {spec_id}"
+            ),
         )
-    })?;
-    let problems = flowd_spec::schema_problems(
-        &validator,
-        &Value::Object(plain_params.clone()),
-        "/auth/params",
-    );
-    if !problems.is_empty() {
-        return Err(FlowError::invalid_body("connection", problems).into());
+        .into(),
+        PrepareError::Invalid { problems } => invalid("connection", body, problems),
     }
-    let secret_names = flowd_connector::auth::secret_param_names(&schema);
-    let sealed = seal(
-        &state.cipher,
-        &tenant.scope,
-        id,
-        &plain_params,
-        &secret_names,
-    );
-    body["auth"]["params"] = Value::Object(sealed);
-    if body.get("state").is_none() {
-        body["state"] = json!("enabled");
-    }
-    Ok(ValidatedConnection {
-        stored: body,
-        plain_params,
-        connection_spec,
-    })
-}
-
-/// Calls `authorizationTestUrl` with the credentials applied; `Err` with
-/// the reason when it does not answer 2xx.
-pub async fn probe_credentials(
-    state: &AppState,
-    connection_spec: &Value,
-    spec_name: &str,
-    plain_params: &Map<String, Value>,
-) -> Result<(), String> {
-    let Some(url) = plain_params
-        .get("authorizationTestUrl")
-        .and_then(Value::as_str)
-    else {
-        return Ok(());
-    };
-    let auth_specs = connection_spec
-        .get("authSpec")
-        .cloned()
-        .unwrap_or(Value::Null);
-    let auth = flowd_connector::resolve_connection_auth(
-        &auth_specs,
-        &json!({"specName": spec_name, "params": plain_params}),
-    )
-    .map_err(|error| error.to_string())?;
-    let session = flowd_connector::AuthSession::new(auth, None);
-    let url =
-        url::Url::parse(url).map_err(|_| "authorizationTestUrl is not a valid URL".to_owned())?;
-    let request = flowd_connector::http::OutgoingRequest {
-        method: reqwest::Method::GET,
-        url,
-        headers: Vec::new(),
-        body: None,
-    };
-    state
-        .http
-        .send(&request, Some(&session))
-        .await
-        .map(|_| ())
-        .map_err(|error| error.to_string())
-}
-
-/// A stored connection as clients see it: secrets masked.
-pub fn present(mut document: Value) -> Value {
-    if let Some(Value::Object(params)) = document.pointer("/auth/params") {
-        let shown = masked(params);
-        document["auth"]["params"] = Value::Object(shown);
-    }
-    document
-}
-
-/// The stored connection and its plaintext credentials.
-pub async fn load_with_credentials(
-    state: &AppState,
-    tenant: &Tenant,
-    id: &str,
-) -> Result<(Value, Map<String, Value>), ApiError> {
-    let document = documents::load(state, tenant, CONNECTIONS, id).await?;
-    let stored_params = document
-        .pointer("/auth/params")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let plain = open(&state.cipher, &tenant.scope, id, &stored_params)?;
-    Ok((document, plain))
 }
 
 fn probe_failed(reason: String) -> ApiError {
@@ -246,93 +85,78 @@ fn probe_failed(reason: String) -> ApiError {
     .into()
 }
 
-async fn create(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    JsonBody(body): JsonBody,
-) -> Result<Response, ApiError> {
-    let id = uuid::Uuid::new_v4().to_string();
-    let validated = validate_connection(&state, &tenant, &id, body, None).await?;
-    let spec_name = validated
-        .stored
-        .pointer("/auth/specName")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    probe_credentials(
-        &state,
-        &validated.connection_spec,
-        &spec_name,
-        &validated.plain_params,
-    )
-    .await
-    .map_err(probe_failed)?;
-    documents::create_instance(&state, &tenant, CONNECTIONS, &id, validated.stored).await
+/// Calls `authorizationTestUrl` when the credentials name one; `Ok(None)` when they do not.
+async fn probe(
+    state: &AppState,
+    prepared: &PreparedAuth,
+    plain: &Map<String, Value>,
+) -> Option<Result<(), String>> {
+    let url = plain.get("authorizationTestUrl").and_then(Value::as_str)?;
+    Some(probe_credentials(&state.http, &prepared.session, url).await)
 }
 
-async fn patch(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    PathId(id): PathId,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    JsonBody(body): JsonBody,
-) -> Result<Response, ApiError> {
-    let pending = documents::begin_patch(
-        &state,
-        &tenant,
-        CONNECTIONS,
-        &id,
-        documents::if_match(&headers, query.as_deref()),
-        &body,
-        &[],
-    )
-    .await?;
-    if pending.patched.get("connectionSpec") != pending.previous.body.get("connectionSpec") {
-        return Err(FlowError::new(
-            FlowErrorCode::ConnectionSpecImmutable,
-            "The connection spec of a connection cannot be changed; create a new connection instead.",
-        )
-        .into());
+impl InstanceResource for Connections {
+    async fn validate(
+        state: &AppState,
+        tenant: &Tenant,
+        id: &str,
+        body: Value,
+        write: Write<'_>,
+    ) -> Result<Validated, ApiError> {
+        let mut body = client_instance_fields(body, CONNECTIONS.noun)?;
+        let connection = Connection::from_document(&body)
+            .map_err(|problems| invalid("connection", &body, problems))?;
+        if let Some(previous) = write.previous()
+            && body.get("connectionSpec") != previous.get("connectionSpec")
+        {
+            return Err(FlowError::new(
+                FlowErrorCode::ConnectionSpecImmutable,
+                "The connection spec of a connection cannot be changed; create a new connection instead.",
+            )
+            .into());
+        }
+        let spec_id = &connection.connection_spec.id;
+        let spec = load_connection_spec(state, tenant, spec_id).await?;
+        let previous_plain = match write.previous() {
+            Some(previous) => Some(
+                open(&state.cipher, &tenant.scope, id, &stored_params(previous)).map_err(|error| {
+                    tracing::error!(%error, connection_id = id, "stored credentials cannot be decrypted");
+                    ApiError::from(FlowError::internal())
+                })?,
+            ),
+            None => None,
+        };
+        let plain = resolve_client_params(&connection.auth.params, previous_plain.as_ref());
+        let credentials = Credentials {
+            spec_name: &connection.auth.spec_name,
+            params: &plain,
+        };
+        let prepared = prepare_auth(&spec, credentials, None)
+            .map_err(|error| credentials_refused(error, spec_id, &body))?;
+        let spec_name_changed = write.previous().is_some_and(|previous| {
+            previous.pointer("/auth/specName") != body.pointer("/auth/specName")
+        });
+        let auth_changed = previous_plain.as_ref() != Some(&plain) || spec_name_changed;
+        if auth_changed && let Some(Err(reason)) = probe(state, &prepared, &plain).await {
+            return Err(probe_failed(reason));
+        }
+        let sealed = seal(
+            &state.cipher,
+            &tenant.scope,
+            id,
+            &plain,
+            &prepared.secret_param_names(),
+        );
+        body["auth"]["params"] = Value::Object(sealed);
+        if matches!(write, Write::Create) {
+            body["state"] = json!("enabled");
+        }
+        Ok(Validated {
+            document: body,
+            references: connection.references(),
+            schedule: None,
+        })
     }
-    let previous_params = pending
-        .previous
-        .body
-        .pointer("/auth/params")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let previous_plain = open(&state.cipher, &tenant.scope, &id, &previous_params)?;
-    let validated = validate_connection(
-        &state,
-        &tenant,
-        &id,
-        pending.patched.clone(),
-        Some(&previous_plain),
-    )
-    .await?;
-    let auth_changed = validated.plain_params != previous_plain
-        || validated.stored.pointer("/auth/specName")
-            != pending.previous.body.pointer("/auth/specName");
-    if auth_changed {
-        let spec_name = validated
-            .stored
-            .pointer("/auth/specName")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        probe_credentials(
-            &state,
-            &validated.connection_spec,
-            &spec_name,
-            &validated.plain_params,
-        )
-        .await
-        .map_err(probe_failed)?;
-    }
-    let mut stored = validated.stored;
-    stored["state"] = pending.previous.body["state"].clone();
-    documents::finish_patch(&state, &tenant, CONNECTIONS, &id, &pending, stored).await
 }
 
 /// `GET /connections/{id}/test`: `{"result": true}`, or false with the reason.
@@ -341,25 +165,22 @@ async fn test(
     tenant: Tenant,
     PathId(id): PathId,
 ) -> Result<Response, ApiError> {
-    let (document, plain) = load_with_credentials(&state, &tenant, &id).await?;
-    let spec_id = document
-        .pointer("/connectionSpec/id")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let connection_spec = documents::load(&state, &tenant, CONNECTION_SPECS, spec_id).await?;
-    let spec_name = document
-        .pointer("/auth/specName")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if !plain.contains_key("authorizationTestUrl") {
+    let chain =
+        flowd_plan::load_connection(state.store.as_ref(), &state.cipher, &tenant.scope, &id)
+            .await
+            .map_err(|error| crate::routes::explore::chain_refused(error, &id))?;
+    if !chain.plain_params.contains_key("authorizationTestUrl") {
         return Ok(json_response(
             StatusCode::OK,
             json!({"result": true, "detail": "the connection has no authorizationTestUrl; its credentials are checked when data is first fetched"}),
         ));
     }
-    let body = match probe_credentials(&state, &connection_spec, spec_name, &plain).await {
-        Ok(()) => json!({"result": true}),
-        Err(reason) => json!({"result": false, "reason": reason}),
+    let body = match prepare_auth(&chain.connection_spec, chain.credentials(), None) {
+        Err(error) => json!({"result": false, "reason": error.to_string()}),
+        Ok(prepared) => match probe(&state, &prepared, &chain.plain_params).await {
+            Some(Err(reason)) => json!({"result": false, "reason": reason}),
+            _ => json!({"result": true}),
+        },
     };
     Ok(json_response(StatusCode::OK, body))
 }

@@ -9,67 +9,34 @@
 //! `updated` (epoch ms) next to flowd's server-managed fields. Credentials,
 //! tenancy and error bodies are the Flow Service ones.
 
-use std::path::PathBuf;
-
 use axum::Router;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::get;
-use flowd_spec::Problem;
-use flowd_store::{Reference, ResourceKind};
-use rand::RngCore;
+use flowd_model::Dataset;
+use flowd_model::record_type::StructType;
+use flowd_store::ResourceWrite;
 use serde_json::{Map, Value, json};
 
 use crate::body::JsonBody;
 use crate::error::{ApiError, FlowError, FlowErrorCode, json_response};
-use crate::metadata::{Stamp, stamp_created, strip_server_managed};
-use crate::routes::body_fields::{invalid, optional_string, required_string};
-use crate::routes::documents::{self, ResourceType};
+use crate::metadata::{stamp_created, strip_server_managed};
+use crate::routes::body_fields::invalid;
+use crate::routes::collections::DATASETS;
+use crate::routes::documents;
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
-pub const DATASETS: ResourceType = ResourceType {
-    kind: ResourceKind::Dataset,
-    collection: "dataSets",
-    noun: "dataset",
-    sortable: &[],
-    references: &REFERENCES,
-    in_use: FlowErrorCode::StillReferenced,
-    present: documents::as_stored,
-};
-
-/// Where other resources refer to a dataset.
-const REFERENCES: [Reference; 1] = [Reference {
-    kind: ResourceKind::TargetConnection,
-    field: "$.params.dataSetId",
-}];
-
 /// Catalog's own timestamps; a client's values are ignored.
 const CATALOG_MANAGED_FIELDS: [&str; 2] = ["created", "updated"];
-
-/// Length of a dataset id: 12 random bytes in lowercase hex, as AEP's.
-const DATASET_ID_LENGTH: usize = 24;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/dataSets", get(list).post(create))
         .route("/dataSets/{id}", get(read).delete(delete))
         .route("/dataSets/{id}/", get(read).delete(delete))
-}
-
-/// The canonical (lowercase) form of a dataset id, or `None` when `text`
-/// is not 24 hexadecimal characters.
-pub fn canonical_dataset_id(text: &str) -> Option<String> {
-    (text.len() == DATASET_ID_LENGTH && text.bytes().all(|byte| byte.is_ascii_hexdigit()))
-        .then(|| text.to_ascii_lowercase())
-}
-
-fn new_dataset_id() -> String {
-    let mut bytes = [0u8; DATASET_ID_LENGTH / 2];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
 }
 
 /// The `{id}` path segment of dataset routes: a dataset id, else `1411-400`.
@@ -88,7 +55,7 @@ impl<S: Send + Sync> FromRequestParts<S> for DatasetId {
                     "The dataset id could not be read from the path.",
                 )
             })?;
-        canonical_dataset_id(&raw).map(DatasetId).ok_or_else(|| {
+        flowd_model::ids::canonical_dataset_id(&raw).map(DatasetId).ok_or_else(|| {
             FlowError::new(
                 FlowErrorCode::InvalidPathId,
                 format!(
@@ -109,30 +76,12 @@ fn reference_list(id: &str) -> Value {
 fn validate_dataset(body: Value) -> Result<Value, ApiError> {
     let noun = DATASETS.noun;
     let mut body = strip_server_managed(body);
-    let Some(fields) = body.as_object_mut() else {
-        return Err(invalid(
-            noun,
-            &Value::Null,
-            vec![Problem::new("", "must be a JSON object")],
-        ));
-    };
-    for managed in CATALOG_MANAGED_FIELDS {
-        fields.shift_remove(managed);
-    }
-    let mut problems = Vec::new();
-    required_string(&body, "/name", &mut problems);
-    optional_string(&body, "/description", &mut problems);
-    match body.get("schemaRef") {
-        None => problems.push(Problem::new("/schemaRef", "is required")),
-        Some(Value::Object(_)) => {
-            required_string(&body, "/schemaRef/id", &mut problems);
-            optional_string(&body, "/schemaRef/contentType", &mut problems);
+    if let Some(fields) = body.as_object_mut() {
+        for managed in CATALOG_MANAGED_FIELDS {
+            fields.shift_remove(managed);
         }
-        Some(_) => problems.push(Problem::new("/schemaRef", "must be an object")),
     }
-    if !problems.is_empty() {
-        return Err(invalid(noun, &body, problems));
-    }
+    Dataset::from_document(&body).map_err(|problems| invalid(noun, &body, problems))?;
     Ok(body)
 }
 
@@ -140,12 +89,42 @@ fn validate_dataset(body: Value) -> Result<Value, ApiError> {
 async fn list(State(state): State<AppState>, tenant: Tenant) -> Result<Response, ApiError> {
     let datasets: Map<String, Value> = state
         .store
-        .list_resources(&tenant.scope, DATASETS.kind)
+        .list_resources(
+            &tenant.scope,
+            DATASETS.kind,
+            &flowd_store::ListQuery::default(),
+        )
         .await?
         .into_iter()
         .map(|stored| (stored.id, stored.body))
         .collect();
     Ok(json_response(StatusCode::OK, Value::Object(datasets)))
+}
+
+/// `batchCount`, `recordCount` and `schema.columns` (Arrow types, flowd's own columns last) of
+/// the batches committed so far, as the store keeps them: zeros and no columns before the
+/// first one.
+fn dataset_stats(stats: Option<flowd_store::DatasetStats>) -> Map<String, Value> {
+    let stats = stats.unwrap_or_default();
+    let columns: Vec<Value> = match stats.schema.as_deref() {
+        None => Vec::new(),
+        Some(schema) => {
+            let record_type: StructType = serde_json::from_str(schema).unwrap_or_else(|error| {
+                tracing::warn!(%error, "a dataset's stored schema cannot be read");
+                StructType::default()
+            });
+            flowd_sink::arrow_types::file_schema(&record_type)
+                .fields()
+                .iter()
+                .map(|field| json!({"name": field.name(), "type": field.data_type().to_string()}))
+                .collect()
+        }
+    };
+    let mut shown = Map::new();
+    shown.insert("batchCount".into(), json!(stats.batch_count));
+    shown.insert("recordCount".into(), json!(stats.record_count));
+    shown.insert("schema".into(), json!({"columns": columns}));
+    shown
 }
 
 async fn read(
@@ -154,56 +133,13 @@ async fn read(
     DatasetId(id): DatasetId,
 ) -> Result<Response, ApiError> {
     let mut document = documents::load(&state, &tenant, DATASETS, &id).await?;
-    let stats = dataset_stats(state.config.datasets_root.clone(), id.clone()).await?;
+    let stats = state.store.dataset_stats(&tenant.scope, &id).await?;
     if let Some(fields) = document.as_object_mut() {
-        fields.extend(stats);
+        fields.extend(dataset_stats(stats));
     }
     let mut keyed = Map::new();
     keyed.insert(id, document);
     Ok(json_response(StatusCode::OK, Value::Object(keyed)))
-}
-
-/// `batchCount`, `recordCount` and `schema.columns` of the dataset's
-/// visible batches, read from the data dir (zeros and no columns when the
-/// API has no datasets root or nothing was ingested yet).
-async fn dataset_stats(
-    datasets_root: Option<PathBuf>,
-    id: String,
-) -> Result<Map<String, Value>, ApiError> {
-    let read = move || -> Result<(usize, u64, Vec<Value>), flowd_sink::SinkError> {
-        let Some(root) = datasets_root else {
-            return Ok((0, 0, Vec::new()));
-        };
-        let dataset = flowd_sink::Dataset::open(root, &id)?;
-        let batches = dataset.batches()?.len();
-        let records = dataset.record_count()?;
-        let columns = dataset
-            .schema()?
-            .map(|schema| {
-                schema
-                    .fields()
-                    .iter()
-                    .map(|field| json!({"name": field.name(), "type": field.data_type().to_string()}))
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok((batches, records, columns))
-    };
-    let (batches, records, columns) = tokio::task::spawn_blocking(read)
-        .await
-        .map_err(|error| {
-            tracing::error!(%error, "reading the dataset's files panicked");
-            ApiError::from(FlowError::internal())
-        })?
-        .map_err(|error| {
-            tracing::error!(%error, "reading the dataset's files failed");
-            ApiError::from(FlowError::internal())
-        })?;
-    let mut stats = Map::new();
-    stats.insert("batchCount".into(), json!(batches));
-    stats.insert("recordCount".into(), json!(records));
-    stats.insert("schema".into(), json!({"columns": columns}));
-    Ok(stats)
 }
 
 async fn create(
@@ -212,21 +148,26 @@ async fn create(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let body = validate_dataset(body)?;
-    let id = new_dataset_id();
-    let stamp = Stamp::for_tenant(&tenant);
+    let id = flowd_model::ids::new_dataset_id();
+    let stamp = tenant.stamp();
     let mut document = stamp_created(&id, body, &stamp);
     document["created"] = json!(stamp.at);
     document["updated"] = json!(stamp.at);
     state
         .store
-        .insert_resource(&tenant.scope, DATASETS.kind, &id, &document)
+        .insert_resource(
+            &tenant.scope,
+            DATASETS.kind,
+            &id,
+            ResourceWrite::document(&document),
+        )
         .await?;
     tracing::info!(kind = DATASETS.noun, %id, "created");
     Ok(json_response(StatusCode::CREATED, reference_list(&id)))
 }
 
-/// `DELETE /dataSets/{id}`: 200 `["@/dataSets/<id>"]`, refused with
-/// `1447-400` while a target connection writes to the dataset.
+/// `DELETE /dataSets/{id}`: 200 `["@/dataSets/<id>"]`, refused with `1447-400` while a target
+/// connection writes to the dataset.
 async fn delete(
     State(state): State<AppState>,
     tenant: Tenant,

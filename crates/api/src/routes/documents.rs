@@ -1,59 +1,28 @@
-//! What every stored resource type shares: listing with `property` filters,
-//! reading one (`{"items": [x]}`), creating and replacing with
-//! server-managed fields, deleting unless referenced.
+//! What every stored resource type shares: listing with the list parameters (answered by the
+//! store where it can), reading one (`{"items": [x]}`), creating and replacing spec documents
+//! with server-managed fields, and deleting unless referenced.
 
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use flowd_store::{DeleteOutcome, Reference, ReplaceOutcome, ResourceKind};
+use flowd_spec::Problem;
+use flowd_store::{DeleteOutcome, ReplaceOutcome, ResourceRef, ResourceWrite, StoreError};
+use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, FlowError, FlowErrorCode, json_response};
-use crate::listing::ListQuery;
-use crate::metadata::{SERVER_MANAGED_FIELDS, Stamp, stamp_created, stamp_replaced};
-use crate::patch::{apply as apply_patch, normalize_etag, parse_instructions};
+use crate::listing::{DOCUMENT_INDEXED_FIELDS, ListQuery};
+use crate::metadata::{stamp_created, stamp_replaced};
 use crate::path_id::PathId;
+use crate::routes::collections::{ResourceType, of_kind};
 use crate::state::AppState;
 use crate::tenant::Tenant;
-
-/// Fields of connection and flow specs that `orderby` accepts.
-pub const SPEC_SORTABLE_FIELDS: &[&str] = &[
-    "id",
-    "name",
-    "providerId",
-    "createdAt",
-    "updatedAt",
-    "version",
-    "type",
-];
-
-/// How one resource type appears on the wire.
-#[derive(Debug, Clone, Copy)]
-pub struct ResourceType {
-    pub kind: ResourceKind,
-    /// The collection's path segment, also used as `report.type` in errors.
-    pub collection: &'static str,
-    /// Lowercase singular noun for messages ("connection spec").
-    pub noun: &'static str,
-    /// Fields `orderby` accepts.
-    pub sortable: &'static [&'static str],
-    /// Where other resources refer to one of these; a delete is refused
-    /// while any does.
-    pub references: &'static [Reference],
-    /// The code of that refusal.
-    pub in_use: FlowErrorCode,
-    /// What clients see of a stored document (secrets masked).
-    pub present: fn(Value) -> Value,
-}
-
-/// [`ResourceType::present`] for resources shown as stored.
-pub fn as_stored(document: Value) -> Value {
-    document
-}
 
 /// A collection whose list, read and delete routes are the shared ones.
 pub trait Collection: Send + Sync + 'static {
     const TYPE: ResourceType;
+    /// Computed fields added to every document shown (after [`ResourceType::present`]).
+    const DECORATE: Option<Decorate> = None;
 }
 
 /// `GET /<collection>` for a [`Collection`].
@@ -62,7 +31,7 @@ pub async fn list_handler<C: Collection>(
     tenant: Tenant,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    list(&state, &tenant, C::TYPE, query.as_deref()).await
+    list(&state, &tenant, C::TYPE, query.as_deref(), C::DECORATE).await
 }
 
 /// `GET /<collection>/{id}` for a [`Collection`].
@@ -71,7 +40,7 @@ pub async fn read_handler<C: Collection>(
     tenant: Tenant,
     PathId(id): PathId,
 ) -> Result<Response, ApiError> {
-    read(&state, &tenant, C::TYPE, &id).await
+    read(&state, &tenant, C::TYPE, &id, C::DECORATE).await
 }
 
 /// `DELETE /<collection>/{id}` for a [`Collection`].
@@ -80,26 +49,55 @@ pub async fn delete_handler<C: Collection>(
     tenant: Tenant,
     PathId(id): PathId,
 ) -> Result<Response, ApiError> {
-    delete(&state, &tenant, C::TYPE, &id).await
+    delete(&state, &tenant, C::TYPE, &id).await?;
+    Ok(empty_response(StatusCode::NO_CONTENT))
 }
 
-/// `GET /<collection>`: `{"items": [...]}` with the list parameters of
-/// [`ListQuery`].
+/// Adds computed fields (a flow's `lastRunDetails`) to presented documents before they are
+/// filtered and returned.
+pub type Decorate =
+    for<'a> fn(&'a AppState, &'a Tenant, &'a mut [Value]) -> BoxFuture<'a, Result<(), ApiError>>;
+
+/// `GET /<collection>`: `{"items": [...]}` with the list parameters of [`ListQuery`]; what the
+/// store cannot answer is applied in memory.
 pub async fn list(
     state: &AppState,
     tenant: &Tenant,
     resource_type: ResourceType,
     raw_query: Option<&str>,
+    decorate: Option<Decorate>,
 ) -> Result<Response, ApiError> {
     let query = ListQuery::parse(raw_query, resource_type.sortable)?;
-    let documents: Vec<(i64, Value)> = state
+    let plan = query.store_plan(DOCUMENT_INDEXED_FIELDS);
+    let collection_path = format!("/{}", resource_type.collection);
+    if plan.complete && query.counts() {
+        let count = state
+            .store
+            .count_resources(&tenant.scope, resource_type.kind, &plan.query)
+            .await?;
+        return Ok(json_response(
+            StatusCode::OK,
+            ListQuery::count_response(count),
+        ));
+    }
+    let stored = state
         .store
-        .list_resources(&tenant.scope, resource_type.kind)
-        .await?
+        .list_resources(&tenant.scope, resource_type.kind, &plan.query)
+        .await?;
+    let positions: Vec<i64> = stored.iter().map(|resource| resource.position).collect();
+    let mut documents: Vec<Value> = stored
         .into_iter()
-        .map(|stored| (stored.position, (resource_type.present)(stored.body)))
+        .map(|resource| (resource_type.present)(resource.body))
         .collect();
-    let body = query.respond(documents, &format!("/{}", resource_type.collection));
+    if let Some(decorate) = decorate {
+        decorate(state, tenant, &mut documents).await?;
+    }
+    let documents: Vec<(i64, Value)> = positions.into_iter().zip(documents).collect();
+    let body = if plan.complete {
+        query.respond_store_page(documents, &collection_path)
+    } else {
+        query.respond(documents, &collection_path)
+    };
     Ok(json_response(StatusCode::OK, body))
 }
 
@@ -124,42 +122,94 @@ pub async fn read(
     tenant: &Tenant,
     resource_type: ResourceType,
     id: &str,
+    decorate: Option<Decorate>,
 ) -> Result<Response, ApiError> {
-    let document = (resource_type.present)(load(state, tenant, resource_type, id).await?);
+    let mut documents = [(resource_type.present)(
+        load(state, tenant, resource_type, id).await?,
+    )];
+    if let Some(decorate) = decorate {
+        decorate(state, tenant, &mut documents).await?;
+    }
+    let [document] = documents;
     Ok(json_response(
         StatusCode::OK,
         json!({ "items": [document] }),
     ))
 }
 
-/// Stores a validated body under a new id; 201 with the stored document.
+/// The error of a write the store refused: a reference that does not exist (any more) is a
+/// body problem at the field naming it, with `code`; anything else is internal.
+pub fn write_refused(
+    error: StoreError,
+    references: &[ResourceRef],
+    code: FlowErrorCode,
+    what: &str,
+) -> ApiError {
+    match error {
+        StoreError::MissingReference { kind, id } => {
+            let pointer = references
+                .iter()
+                .find(|reference| reference.kind == kind && reference.id == id)
+                .map(|reference| reference.pointer.clone())
+                .unwrap_or_default();
+            let noun = of_kind(kind).noun;
+            let mut refused = FlowError::invalid_body(
+                what,
+                vec![Problem::new(
+                    pointer,
+                    format!("names no {noun} of this sandbox"),
+                )],
+            );
+            refused.code = code;
+            refused.into()
+        }
+        other => other.into(),
+    }
+}
+
+/// Stores a validated spec body under a new id; 201 with the stored document.
 pub async fn create(
     state: &AppState,
     tenant: &Tenant,
     resource_type: ResourceType,
     body: Value,
+    references: &[ResourceRef],
 ) -> Result<Response, ApiError> {
-    let id = uuid::Uuid::new_v4().to_string();
-    let document = stamp_created(&id, body, &Stamp::for_tenant(tenant));
+    let id = flowd_model::ids::new_resource_id();
+    let document = stamp_created(&id, body, &tenant.stamp());
     state
         .store
-        .insert_resource(&tenant.scope, resource_type.kind, &id, &document)
-        .await?;
+        .insert_resource(
+            &tenant.scope,
+            resource_type.kind,
+            &id,
+            ResourceWrite::with_references(&document, references),
+        )
+        .await
+        .map_err(|error| {
+            write_refused(
+                error,
+                references,
+                FlowErrorCode::InvalidSpecId,
+                resource_type.noun,
+            )
+        })?;
     tracing::info!(kind = resource_type.noun, %id, "created");
     Ok(json_response(StatusCode::CREATED, document))
 }
 
-/// Replaces a document by a validated body, keeping id and `created*`;
-/// 200 with the stored document.
+/// Replaces a spec document by a validated body, keeping id and `created*`; 200 with the
+/// stored document.
 pub async fn replace(
     state: &AppState,
     tenant: &Tenant,
     resource_type: ResourceType,
     id: &str,
     body: Value,
+    references: &[ResourceRef],
 ) -> Result<Response, ApiError> {
-    // A concurrent replace between our read and write is retried, so the
-    // `created*` fields we keep are always those of the row we overwrite.
+    // A concurrent replace between our read and write is retried, so the `created*` fields we
+    // keep are always those of the row we overwrite.
     for _attempt in 0..8 {
         let Some(previous) = state
             .store
@@ -168,18 +218,26 @@ pub async fn replace(
         else {
             break;
         };
-        let document = stamp_replaced(id, body.clone(), &previous.body, &Stamp::for_tenant(tenant));
-        match state
+        let document = stamp_replaced(id, body.clone(), &previous.body, &tenant.stamp());
+        let outcome = state
             .store
             .replace_resource(
                 &tenant.scope,
                 resource_type.kind,
                 id,
-                &document,
+                ResourceWrite::with_references(&document, references),
                 Some(previous.revision),
             )
-            .await?
-        {
+            .await
+            .map_err(|error| {
+                write_refused(
+                    error,
+                    references,
+                    FlowErrorCode::InvalidSpecId,
+                    resource_type.noun,
+                )
+            })?;
+        match outcome {
             ReplaceOutcome::Replaced(_) => {
                 tracing::info!(kind = resource_type.noun, %id, "replaced");
                 return Ok(json_response(StatusCode::OK, document));
@@ -191,27 +249,21 @@ pub async fn replace(
     Err(FlowError::not_found(resource_type.collection, id).into())
 }
 
-/// `DELETE /<collection>/{id}`: 204, or 404, or `1447-400` naming the
-/// resources that still refer to it.
+/// Deletes unless referenced: 404, or `in_use` naming the resources that still refer to it.
 pub async fn delete(
     state: &AppState,
     tenant: &Tenant,
     resource_type: ResourceType,
     id: &str,
-) -> Result<Response, ApiError> {
+) -> Result<(), ApiError> {
     match state
         .store
-        .delete_resource(
-            &tenant.scope,
-            resource_type.kind,
-            id,
-            resource_type.references,
-        )
+        .delete_resource(&tenant.scope, resource_type.kind, id)
         .await?
     {
         DeleteOutcome::Deleted => {
             tracing::info!(kind = resource_type.noun, %id, "deleted");
-            Ok(json_response_empty(StatusCode::NO_CONTENT))
+            Ok(())
         }
         DeleteOutcome::NotFound => Err(FlowError::not_found(resource_type.collection, id).into()),
         DeleteOutcome::Referenced(referencing) => {
@@ -245,167 +297,9 @@ pub async fn delete(
     }
 }
 
-fn json_response_empty(status: StatusCode) -> Response {
+/// A response without a body.
+pub fn empty_response(status: StatusCode) -> Response {
     let mut response = Response::new(axum::body::Body::empty());
     *response.status_mut() = status;
     response
-}
-
-/// Top-level fields of instance resources, besides the server-managed ones
-/// every resource has, that no PATCH may change.
-pub const INSTANCE_IMMUTABLE_FIELDS: &[&str] = &[
-    "etag",
-    "version",
-    "state",
-    "inheritedAttributes",
-    "lastOperation",
-    "lastRunDetails",
-    "runs",
-];
-
-/// A fresh etag, shaped like AEP's: a JSON string holding a quoted value.
-pub fn new_etag() -> String {
-    format!("\"{}\"", uuid::Uuid::new_v4())
-}
-
-/// Stores a new instance (validated `body`, server fields not yet set) under
-/// `id`: 201 with `{"id", "etag"}` and a `Location` header.
-pub async fn create_instance(
-    state: &AppState,
-    tenant: &Tenant,
-    resource_type: ResourceType,
-    id: &str,
-    body: Value,
-) -> Result<Response, ApiError> {
-    let etag = new_etag();
-    let mut document = stamp_created(id, body, &Stamp::for_tenant(tenant));
-    document["etag"] = json!(etag);
-    document["version"] = json!(etag);
-    state
-        .store
-        .insert_resource(&tenant.scope, resource_type.kind, id, &document)
-        .await?;
-    tracing::info!(kind = resource_type.noun, %id, "created");
-    let mut response = json_response(StatusCode::CREATED, json!({"id": id, "etag": etag}));
-    if let Ok(location) = axum::http::HeaderValue::from_str(&format!(
-        "{}/{}/{id}",
-        crate::FLOW_SERVICE_BASE_PATH,
-        resource_type.collection
-    )) {
-        response
-            .headers_mut()
-            .insert(axum::http::header::LOCATION, location);
-    }
-    Ok(response)
-}
-
-/// A PATCH checked against its precondition and applied to the stored
-/// document, waiting for the resource's own validation.
-pub struct PendingPatch {
-    pub previous: flowd_store::StoredResource,
-    pub patched: Value,
-}
-
-/// The `If-Match` of a request: the header, else the `if-match` query parameter.
-pub fn if_match(headers: &axum::http::HeaderMap, raw_query: Option<&str>) -> Option<String> {
-    headers
-        .get(axum::http::header::IF_MATCH)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| {
-            form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes())
-                .find(|(name, _)| name.eq_ignore_ascii_case("if-match"))
-                .map(|(_, value)| value.into_owned())
-        })
-        .filter(|value| !value.trim().is_empty())
-}
-
-/// Loads the instance, checks `If-Match` (`1403-400` missing, `1404-412`
-/// stale; see [`if_match`]) and applies the PATCH instructions of `body`.
-pub async fn begin_patch(
-    state: &AppState,
-    tenant: &Tenant,
-    resource_type: ResourceType,
-    id: &str,
-    if_match: Option<String>,
-    body: &Value,
-    immutable: &[&str],
-) -> Result<PendingPatch, ApiError> {
-    let previous = state
-        .store
-        .get_resource(&tenant.scope, resource_type.kind, id)
-        .await?
-        .ok_or_else(|| FlowError::not_found(resource_type.collection, id))?;
-    let supplied = if_match.ok_or_else(|| {
-        FlowError::new(
-            FlowErrorCode::RequiredHeaderMissing,
-            "The If-Match header (or if-match query parameter) with the current etag is required.",
-        )
-    })?;
-    let current = previous.body["etag"].as_str().unwrap_or_default();
-    if normalize_etag(&supplied) != normalize_etag(current) {
-        return Err(version_mismatch(&supplied, id).into());
-    }
-    let instructions = parse_instructions(body)?;
-    let immutable: Vec<&str> = SERVER_MANAGED_FIELDS
-        .iter()
-        .chain(INSTANCE_IMMUTABLE_FIELDS)
-        .chain(immutable)
-        .copied()
-        .collect();
-    let patched = apply_patch(&previous.body, &instructions, &immutable)?;
-    Ok(PendingPatch { previous, patched })
-}
-
-fn version_mismatch(supplied: &str, id: &str) -> FlowError {
-    FlowError::new(
-        FlowErrorCode::VersionMismatch,
-        format!(
-            "Supplied version=[{supplied}] does not match the current version on entity=[{id}]"
-        ),
-    )
-}
-
-/// Stores a validated patched document with a new etag: 200 `{"id", "etag"}`.
-pub async fn finish_patch(
-    state: &AppState,
-    tenant: &Tenant,
-    resource_type: ResourceType,
-    id: &str,
-    pending: &PendingPatch,
-    validated: Value,
-) -> Result<Response, ApiError> {
-    let etag = new_etag();
-    let mut document = stamp_replaced(
-        id,
-        validated,
-        &pending.previous.body,
-        &Stamp::for_tenant(tenant),
-    );
-    document["etag"] = json!(etag);
-    document["version"] = json!(etag);
-    match state
-        .store
-        .replace_resource(
-            &tenant.scope,
-            resource_type.kind,
-            id,
-            &document,
-            Some(pending.previous.revision),
-        )
-        .await?
-    {
-        ReplaceOutcome::Replaced(_) => {
-            tracing::info!(kind = resource_type.noun, %id, "patched");
-            Ok(json_response(
-                StatusCode::OK,
-                json!({"id": id, "etag": etag}),
-            ))
-        }
-        ReplaceOutcome::NotFound => Err(FlowError::not_found(resource_type.collection, id).into()),
-        ReplaceOutcome::RevisionMismatch { .. } => {
-            let supplied = pending.previous.body["etag"].as_str().unwrap_or_default();
-            Err(version_mismatch(supplied, id).into())
-        }
-    }
 }

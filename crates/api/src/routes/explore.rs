@@ -9,22 +9,22 @@
 //! one, otherwise they are inferred from the records. OAuth tokens refreshed
 //! on the way are saved back to the connection, encrypted.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine;
-use flowd_connector::{AuthSession, RefreshedTokens, RunEvent, RunLimits, RunPlan, TokenCallback};
+use flowd_connector::{PrepareError, RunEvent, RunInputs, RunLimits};
+use flowd_model::record_type::StructType;
+use flowd_plan::credentials::save_refreshed_tokens;
+use flowd_plan::{LoadError, RefreshedTokenSlot};
 use futures::StreamExt;
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, FlowError, FlowErrorCode, json_response};
 use crate::path_id::PathId;
-use crate::routes::connection_specs::CONNECTION_SPECS;
-use crate::routes::connections;
-use crate::routes::documents;
+use crate::routes::collections::of_kind;
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
@@ -92,73 +92,63 @@ fn columns_from_schema(schema: &Value) -> Option<Vec<Value>> {
     )
 }
 
+/// The error of a connection chain that cannot be loaded: a missing resource is its
+/// `1439-404`, a stored document that no longer resolves a `1100-400` naming it.
+pub fn chain_refused(error: LoadError, connection_id: &str) -> ApiError {
+    match error {
+        LoadError::Missing { kind, id } => {
+            FlowError::not_found(of_kind(kind).collection, &id).into()
+        }
+        LoadError::Invalid { problems, .. } => {
+            FlowError::invalid_body(&format!("stored connection {connection_id}"), problems).into()
+        }
+        LoadError::Credentials { .. } => FlowError::internal().into(),
+        LoadError::Store(error) => error.into(),
+    }
+}
+
+fn plan_refused(error: PrepareError) -> ApiError {
+    let problems = error
+        .problems()
+        .into_iter()
+        .map(|problem| match problem.pointer.strip_prefix("/params") {
+            Some(rest) => flowd_spec::Problem::new(format!("/sourceParams{rest}"), problem.message),
+            None => problem,
+        })
+        .collect();
+    FlowError::invalid_body("preview request", problems).into()
+}
+
 pub async fn explore(
     State(state): State<AppState>,
     tenant: Tenant,
     PathId(id): PathId,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let (connection, plain) = connections::load_with_credentials(&state, &tenant, &id).await?;
+    let chain =
+        flowd_plan::load_connection(state.store.as_ref(), &state.cipher, &tenant.scope, &id)
+            .await
+            .map_err(|error| chain_refused(error, &id))?;
     let source_params = form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
         .find(|(name, _)| name == "sourceParams")
         .map(|(_, value)| decode_source_params(&value))
         .transpose()?
         .unwrap_or_default();
-    let spec_id = connection
-        .pointer("/connectionSpec/id")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let spec = documents::load(&state, &tenant, CONNECTION_SPECS, spec_id).await?;
-    if let Some(schema) = spec.pointer("/sourceSpec/spec")
-        && let Ok(validator) = flowd_spec::compile_schema(schema)
-    {
-        let problems = flowd_spec::schema_problems(
-            &validator,
-            &Value::Object(source_params.clone()),
-            "/sourceParams",
-        );
-        if !problems.is_empty() {
-            return Err(FlowError::invalid_body("sourceParams", problems).into());
-        }
-    }
-    let fetch =
-        flowd_spec::resolve_source_fetch_config(&spec, &Value::Object(source_params.clone()))
-            .map_err(|problems| {
-                ApiError::from(FlowError::invalid_body("fetch configuration", problems))
-            })?;
-    let spec_name = connection
-        .pointer("/auth/specName")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let auth = flowd_connector::resolve_connection_auth(
-        spec.get("authSpec").unwrap_or(&Value::Null),
-        &json!({"specName": spec_name, "params": plain}),
-    )
-    .map_err(|error| {
-        upstream_failed(
-            format!("The connection's credentials cannot be used: {error}"),
-            None,
-        )
-    })?;
-    let refreshed: Arc<Mutex<Option<RefreshedTokens>>> = Arc::default();
-    let on_refresh: TokenCallback = {
-        let refreshed = refreshed.clone();
-        Arc::new(move |tokens: &RefreshedTokens| {
-            *refreshed.lock().expect("token slot lock") = Some(tokens.clone());
-        })
-    };
-    let schema_columns = fetch.schema.as_ref().and_then(columns_from_schema);
-    let plan = RunPlan {
-        fetch: Arc::new(fetch),
-        auth: Some(Arc::new(AuthSession::new(auth, Some(on_refresh)))),
-        source_params,
+    let tokens = RefreshedTokenSlot::default();
+    let plan = flowd_connector::prepare_run(RunInputs {
+        connection_spec: &chain.connection_spec,
+        credentials: Some(chain.credentials()),
+        source_params: &source_params,
         window: None,
         limits: RunLimits {
             max_pages: Some(1),
             max_records: Some(PREVIEW_RECORDS),
             concurrency: 1,
         },
-    };
+        on_refresh: Some(tokens.callback()),
+    })
+    .map_err(plan_refused)?;
+    let schema_columns = plan.fetch.schema.as_ref().and_then(columns_from_schema);
     let mut records = Vec::new();
     let preview = async {
         let mut stream = std::pin::pin!(flowd_connector::run(state.http.clone(), plan));
@@ -173,17 +163,14 @@ pub async fn explore(
     };
     let limit = state.config.upstream_timeout + Duration::from_secs(5);
     let outcome = tokio::time::timeout(limit, preview).await;
-    let refreshed_tokens = refreshed.lock().expect("token slot lock").take();
-    if let Some(tokens) = refreshed_tokens {
-        flowd_scheduler::credentials::save_refreshed_tokens(
-            state.store.as_ref(),
-            &state.cipher,
-            &tenant.scope,
-            &id,
-            &tokens,
-        )
-        .await;
-    }
+    save_refreshed_tokens(
+        state.store.as_ref(),
+        &state.cipher,
+        &tenant.scope,
+        &id,
+        &tokens,
+    )
+    .await;
     match outcome {
         Err(_) => {
             return Err(upstream_failed(
@@ -207,9 +194,10 @@ pub async fn explore(
         Ok(Ok(())) => {}
     }
     let columns = schema_columns.unwrap_or_else(|| {
-        flowd_connector::schema::infer_columns(records.iter())
+        StructType::of_records(records.iter())
+            .columns()
             .into_iter()
-            .map(|column| json!({"name": column.name, "type": column.r#type}))
+            .map(|(name, column_type)| json!({"name": name, "type": column_type}))
             .collect()
     });
     Ok(json_response(

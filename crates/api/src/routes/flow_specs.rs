@@ -1,35 +1,25 @@
-//! `/flowSpecs`: list, read, create and replace (PUT) flow specifications
-//! (reference §7). Every sandbox starts with the built-in `RestStorageToAEP`
-//! flow spec; a PUT changes only the caller's sandbox copy.
+//! `/flowSpecs`: list, read, create and replace (PUT) flow specifications (reference §7).
+//! Every sandbox starts with the built-in `RestStorageToAEP` flow spec; a PUT changes only the
+//! caller's sandbox copy. The connection specs a flow spec lists must exist, and cannot be
+//! deleted while it lists them (the store keeps those references).
 
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use flowd_spec::Problem;
-use flowd_store::ResourceKind;
 use serde_json::Value;
 
 use crate::body::JsonBody;
 use crate::error::{ApiError, FlowError, FlowErrorCode};
 use crate::metadata::strip_server_managed;
 use crate::path_id::PathId;
-use crate::routes::connection_specs::CONNECTION_SPECS;
-use crate::routes::documents::{self, Collection, ResourceType, SPEC_SORTABLE_FIELDS};
+use crate::routes::collections::{CONNECTION_SPECS, FLOW_SPECS, ResourceType};
+use crate::routes::documents::{self, Collection};
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
-pub const FLOW_SPECS: ResourceType = ResourceType {
-    kind: ResourceKind::FlowSpec,
-    collection: "flowSpecs",
-    noun: "flow spec",
-    sortable: SPEC_SORTABLE_FIELDS,
-    references: &[],
-    in_use: FlowErrorCode::StillReferenced,
-    present: documents::as_stored,
-};
-
-/// The collection, for the shared list, read and delete routes.
+/// The collection.
 pub struct FlowSpecs;
 
 impl Collection for FlowSpecs {
@@ -48,37 +38,39 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// The normalized body (`transformationSpecs` only), or every problem: first
-/// its shape, then connection spec ids that do not exist in the sandbox.
-async fn validated(state: &AppState, tenant: &Tenant, body: Value) -> Result<Value, ApiError> {
+/// The normalized body (`transformationSpecs` only) and the connection specs it lists, or
+/// every problem: first its shape, then listed connection specs that do not exist.
+async fn validated(
+    state: &AppState,
+    tenant: &Tenant,
+    body: Value,
+) -> Result<(Value, Vec<flowd_store::ResourceRef>), ApiError> {
     let mut body = strip_server_managed(body);
     let mut problems = flowd_spec::normalize_flow_spec(&mut body);
     problems.extend(flowd_spec::validate_flow_spec(&body));
     if !problems.is_empty() {
         return Err(FlowError::invalid_body("flow spec", problems).into());
     }
+    let references = flowd_model::flow_spec_references(&body);
     let mut missing = Vec::new();
-    for field in ["sourceConnectionSpecIds", "targetConnectionSpecIds"] {
-        let Some(ids) = body.get(field).and_then(Value::as_array) else {
-            continue;
-        };
-        for (index, id) in ids.iter().enumerate() {
-            let Some(id) = id.as_str() else { continue };
-            let exists = state
-                .store
-                .get_resource(&tenant.scope, CONNECTION_SPECS.kind, id)
-                .await?
-                .is_some();
-            if !exists {
-                missing.push(Problem {
-                    pointer: format!("/{field}/{index}"),
-                    message: format!("connection spec {id} does not exist in this sandbox"),
-                });
-            }
+    for reference in &references {
+        let exists = state
+            .store
+            .get_resource(&tenant.scope, CONNECTION_SPECS.kind, &reference.id)
+            .await?
+            .is_some();
+        if !exists {
+            missing.push(Problem::new(
+                &reference.pointer,
+                format!(
+                    "connection spec {} does not exist in this sandbox",
+                    reference.id
+                ),
+            ));
         }
     }
     if missing.is_empty() {
-        Ok(body)
+        Ok((body, references))
     } else {
         let mut error = FlowError::invalid_body("flow spec", missing);
         error.code = FlowErrorCode::InvalidSpecId;
@@ -91,8 +83,8 @@ async fn create(
     tenant: Tenant,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let body = validated(&state, &tenant, body).await?;
-    documents::create(&state, &tenant, FLOW_SPECS, body).await
+    let (body, references) = validated(&state, &tenant, body).await?;
+    documents::create(&state, &tenant, FLOW_SPECS, body, &references).await
 }
 
 async fn replace(
@@ -102,6 +94,6 @@ async fn replace(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     documents::load(&state, &tenant, FLOW_SPECS, &id).await?;
-    let body = validated(&state, &tenant, body).await?;
-    documents::replace(&state, &tenant, FLOW_SPECS, &id, body).await
+    let (body, references) = validated(&state, &tenant, body).await?;
+    documents::replace(&state, &tenant, FLOW_SPECS, &id, body, &references).await
 }

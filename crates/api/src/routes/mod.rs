@@ -1,7 +1,10 @@
-//! The Flow Service routes (and Catalog's datasets), one module per resource
-//! collection.
+//! The Flow Service routes (and Catalog's datasets), one module per resource collection; the
+//! shared read, list and delete path in `documents`, the shared create and PATCH path of
+//! instance resources in `instances`, and every collection's wire description in
+//! `collections`.
 
 mod body_fields;
+pub mod collections;
 pub mod connection_specs;
 pub mod connections;
 pub mod datasets;
@@ -9,6 +12,7 @@ mod documents;
 pub mod explore;
 pub mod flow_specs;
 pub mod flows;
+mod instances;
 pub mod runs;
 pub mod source_connections;
 pub mod target_connections;

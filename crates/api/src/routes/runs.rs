@@ -1,14 +1,13 @@
 //! `/runs`: dataflow runs (reference §8.5). `POST /runs` enqueues an ad hoc
 //! run over a window, `GET /runs[/{id}]` shows runs with AEP's run shape and
 //! `POST /runs/{id}/action?op=RE_TRIGGER` puts a failed run back in the queue.
-//! The flow's `lastRunDetails` is computed here too ([`last_run_details`]).
+//! A flow's `lastRunDetails` is presented here too ([`details_of`]).
 //!
 //! Runs live in the store's run queue ([`RunRecord`]), not among the JSON
-//! documents: the status, window and attempts are columns, and the record's
-//! `body` holds what the API and the worker add (`createdAt`/`createdBy`…
-//! when the API enqueues, `{"metrics", "errors", "activities"}` when a worker
-//! records an outcome). [`present_run`] is the one place turning a record
-//! into the wire shape.
+//! documents: status, window, attempts, trigger, who created it, the last
+//! attempt's metrics and error are typed columns. [`present_run`] is the one
+//! place turning a record into AEP's wire shape (`durationSummary`,
+//! `statusSummary`, `activities` with its `Copy Activity`).
 //!
 //! Decisions where the reference is silent:
 //! - `POST /runs` answers 201 with the full run (the docs' shape; it carries
@@ -21,31 +20,32 @@
 //! - A flow has one run per window end: a second one is `1409-400` ("not
 //!   applicable in current state": the request is well formed, the flow's
 //!   run history refuses it), with the existing run's id in `report.runId`.
-//! - The `etag` (and `version`) is a digest of status, attempts, due time and
-//!   body, so it changes whenever the run does.
+//!   An ad hoc window ending on a future scheduled time of the flow is
+//!   refused the same way: the schedule will run that window.
+//! - The `etag` (and `version`) is a digest of status, attempts, due time,
+//!   last change and outcome, so it changes whenever the run does.
 //! - RE_TRIGGER keeps the window and the last attempt's metrics and errors
 //!   (visible until the next outcome replaces them) and gives the run a
 //!   fresh retry budget (attempts back to 0); only a `failed` run can be
 //!   re-triggered (`1409-400` otherwise).
-
-use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
+use flowd_model::{RunMetrics, RunTrigger, Schedule};
 use flowd_spec::Problem;
-use flowd_store::{NewRun, RunRecord, RunStatus, Scope, StoreError};
+use flowd_store::{NewRun, RunFilter, RunRecord, RunStatus, StoreError};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::body::JsonBody;
 use crate::error::{ApiError, FlowError, FlowErrorCode, json_response};
-use crate::listing::ListQuery;
-use crate::metadata::{SYSTEM_PRINCIPAL, now_millis};
+use crate::listing::{IndexedFields, ListQuery};
+use crate::metadata::SYSTEM_PRINCIPAL;
 use crate::path_id::PathId;
-use crate::routes::flows::FLOWS;
+use crate::routes::collections::FLOWS;
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
@@ -55,6 +55,13 @@ const COLLECTION: &str = "runs";
 /// Fields `orderby` accepts on `GET /runs`.
 const SORTABLE: &[&str] = &["createdAt", "id", "flowId"];
 
+/// The fields of runs the store filters and orders by.
+const RUN_INDEXED_FIELDS: IndexedFields = &[
+    ("id", flowd_store::IndexedField::Id),
+    ("flowId", flowd_store::IndexedField::FlowId),
+    ("createdAt", flowd_store::IndexedField::CreatedAt),
+];
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/runs", get(list).post(create))
@@ -62,56 +69,50 @@ pub fn routes() -> Router<AppState> {
         .route("/runs/{id}/action", post(action))
 }
 
-/// The wire shape of a run (reference §8.5).
-///
-/// Status, window and attempts come from the record's columns; `metrics`,
-/// errors and `activities` from what a worker stored in the body
-/// (`{"metrics": {durationSummary, sizeSummary, recordSummary, fileSummary},
-/// "errors": [{code, message}], "activities": [...]}`), with zero counts, no
-/// timestamps and no errors until it has. `sandbox_id` is the scope's sandbox
-/// UUID (the record knows only the sandbox name).
-pub fn present_run(record: &RunRecord, sandbox_id: &str) -> Value {
-    let body = &record.body;
-    let stored_metrics = body.get("metrics");
-    let summary = |name: &str, defaults: Value| -> Value {
-        let mut merged = defaults;
-        if let (Some(target), Some(Value::Object(stored))) = (
-            merged.as_object_mut(),
-            stored_metrics.and_then(|metrics| metrics.get(name)),
-        ) {
-            for (key, value) in stored {
-                target.insert(key.clone(), value.clone());
-            }
+/// AEP's metrics of a run's last attempt (zeros and no timestamps before the first one).
+fn present_metrics(record: &RunRecord) -> Value {
+    let metrics = record.metrics.unwrap_or_default();
+    let duration = match record.metrics {
+        Some(metrics) => {
+            json!({"startedAtUTC": metrics.started_at, "completedAtUTC": metrics.completed_at})
         }
-        merged
+        None => json!({}),
     };
-    let duration = summary("durationSummary", json!({}));
-    let errors = body
-        .get("errors")
-        .filter(|errors| errors.is_array())
-        .cloned()
-        .unwrap_or_else(|| json!([]));
-    let created_at = body
-        .get("createdAt")
-        .and_then(Value::as_i64)
-        .unwrap_or(record.scheduled_at);
-    // A worker's outcome may replace the body without touching `updatedAt`:
-    // the latest of the known instants is the last change.
-    let updated_at = [
-        body.get("updatedAt"),
-        duration.get("startedAtUTC"),
-        duration.get("completedAtUTC"),
-    ]
-    .into_iter()
-    .flatten()
-    .filter_map(Value::as_i64)
-    .fold(created_at, i64::max);
-    let text = |name: &str| {
-        body.get(name)
-            .and_then(Value::as_str)
-            .unwrap_or(SYSTEM_PRINCIPAL)
-            .to_owned()
-    };
+    let errors: Vec<Value> = record
+        .error
+        .iter()
+        .map(|error| json!({"code": error.code, "message": error.message}))
+        .collect();
+    json!({
+        "durationSummary": duration,
+        "sizeSummary": {"inputBytes": metrics.input_bytes, "outputBytes": metrics.output_bytes},
+        "recordSummary": {
+            "inputRecordCount": metrics.input_records,
+            "outputRecordCount": metrics.output_records,
+            "failedRecordCount": 0,
+        },
+        "fileSummary": {"outputFileCount": metrics.output_files},
+        "statusSummary": {"status": record.status.as_str(), "errors": errors},
+    })
+}
+
+fn present_activities(metrics: Option<&RunMetrics>) -> Value {
+    match metrics {
+        None => json!([]),
+        Some(metrics) => json!([{
+            "name": "Copy Activity",
+            "updatedAtUTC": metrics.completed_at,
+            "recordSummary": {
+                "inputRecordCount": metrics.input_records,
+                "outputRecordCount": metrics.output_records,
+            },
+        }]),
+    }
+}
+
+/// The wire shape of a run (reference §8.5). `sandbox_id` is the scope's sandbox UUID (the
+/// record knows only the sandbox name).
+pub fn present_run(record: &RunRecord, sandbox_id: &str) -> Value {
     let mut params = Map::new();
     if let Some(start) = record.window_start {
         params.insert("windowStartTime".into(), json!(start.div_euclid(1000)));
@@ -120,15 +121,17 @@ pub fn present_run(record: &RunRecord, sandbox_id: &str) -> Value {
         "windowEndTime".into(),
         json!(record.window_end.div_euclid(1000)),
     );
+    let principal =
+        |value: &Option<String>| value.clone().unwrap_or_else(|| SYSTEM_PRINCIPAL.to_owned());
     let etag = run_etag(record);
     json!({
         "id": record.id,
-        "createdAt": created_at,
-        "updatedAt": updated_at,
-        "createdBy": text("createdBy"),
-        "updatedBy": text("updatedBy"),
-        "createdClient": text("createdClient"),
-        "updatedClient": text("updatedClient"),
+        "createdAt": record.created_at,
+        "updatedAt": record.updated_at.max(record.created_at),
+        "createdBy": principal(&record.created_by),
+        "updatedBy": principal(&record.created_by),
+        "createdClient": principal(&record.created_client),
+        "updatedClient": principal(&record.created_client),
         "sandboxId": sandbox_id,
         "sandboxName": record.scope.sandbox_name,
         "imsOrgId": record.scope.org_id,
@@ -136,96 +139,46 @@ pub fn present_run(record: &RunRecord, sandbox_id: &str) -> Value {
         "params": params,
         "etag": etag,
         "version": etag,
-        // flowd extension: how many times a worker claimed the run (each
-        // claim is one attempt; a retry after a failure or a lost lease is
-        // another).
+        // flowd extensions: how many times a worker claimed the run (each claim is one
+        // attempt), and what put it in the queue last.
         "attempts": record.attempts,
-        "metrics": {
-            "durationSummary": duration,
-            "sizeSummary": summary("sizeSummary", json!({"inputBytes": 0, "outputBytes": 0})),
-            "recordSummary": summary(
-                "recordSummary",
-                json!({"inputRecordCount": 0, "outputRecordCount": 0, "failedRecordCount": 0}),
-            ),
-            "fileSummary": summary("fileSummary", json!({"outputFileCount": 0})),
-            "statusSummary": {"status": record.status.as_str(), "errors": errors},
-        },
-        "activities": body
-            .get("activities")
-            .filter(|activities| activities.is_array())
-            .cloned()
-            .unwrap_or_else(|| json!([])),
+        "trigger": record.trigger.as_str(),
+        "metrics": present_metrics(record),
+        "activities": present_activities(record.metrics.as_ref()),
     })
 }
 
-/// AEP-shaped etag (a JSON string holding a quoted value) digesting what
-/// changes over a run's life: status, attempts, due time and body.
+/// AEP-shaped etag (a JSON string holding a quoted value) digesting what changes over a run's
+/// life.
 fn run_etag(record: &RunRecord) -> String {
     let mut digest = Sha256::new();
     digest.update(record.status.as_str());
     digest.update(record.attempts.to_be_bytes());
     digest.update(record.scheduled_at.to_be_bytes());
-    digest.update(record.body.to_string());
+    digest.update(record.updated_at.to_be_bytes());
+    digest.update(record.trigger.as_str());
+    if let Some(metrics) = &record.metrics {
+        digest.update(metrics.completed_at.to_be_bytes());
+        digest.update(metrics.output_records.to_be_bytes());
+    }
+    if let Some(error) = &record.error {
+        digest.update(&error.code);
+        digest.update(&error.message);
+    }
     format!("\"{}\"", hex::encode(&digest.finalize()[..16]))
 }
 
-/// `lastRunDetails` of one run: `{id, state, startedAtUTC, completedAtUTC}`,
-/// the times only once a worker recorded them.
-fn details_of(record: &RunRecord) -> Value {
+/// `lastRunDetails` of one run: `{id, state, startedAtUTC, completedAtUTC}`, the times only
+/// once a worker recorded them.
+pub fn details_of(record: &RunRecord) -> Value {
     let mut details = Map::new();
     details.insert("id".into(), json!(record.id));
     details.insert("state".into(), json!(record.status.as_str()));
-    let duration = record.body.pointer("/metrics/durationSummary");
-    for name in ["startedAtUTC", "completedAtUTC"] {
-        if let Some(instant) = duration.and_then(|duration| duration.get(name))
-            && !instant.is_null()
-        {
-            details.insert(name.into(), instant.clone());
-        }
+    if let Some(metrics) = &record.metrics {
+        details.insert("startedAtUTC".into(), json!(metrics.started_at));
+        details.insert("completedAtUTC".into(), json!(metrics.completed_at));
     }
     Value::Object(details)
-}
-
-/// The flow's `lastRunDetails`: its latest run (highest window end), or `{}`
-/// before its first run.
-pub async fn last_run_details(
-    state: &AppState,
-    scope: &Scope,
-    flow_id: &str,
-) -> Result<Value, ApiError> {
-    let runs = state.store.list_runs(scope, Some(flow_id)).await?;
-    Ok(latest(runs.iter())
-        .map(details_of)
-        .unwrap_or_else(|| json!({})))
-}
-
-/// [`last_run_details`] of every flow of the scope that has runs, from one
-/// store query (for `GET /flows`); flows missing from the map have none.
-pub async fn last_run_details_by_flow(
-    state: &AppState,
-    scope: &Scope,
-) -> Result<HashMap<String, Value>, ApiError> {
-    let runs = state.store.list_runs(scope, None).await?;
-    let mut latest_by_flow: HashMap<&str, &RunRecord> = HashMap::new();
-    for run in &runs {
-        latest_by_flow
-            .entry(run.flow_id.as_str())
-            .and_modify(|current| {
-                if run.window_end > current.window_end {
-                    *current = run;
-                }
-            })
-            .or_insert(run);
-    }
-    Ok(latest_by_flow
-        .into_iter()
-        .map(|(flow_id, run)| (flow_id.to_owned(), details_of(run)))
-        .collect())
-}
-
-/// The run with the highest window end (a flow has one run per window end).
-fn latest<'a>(runs: impl Iterator<Item = &'a RunRecord>) -> Option<&'a RunRecord> {
-    runs.max_by_key(|run| run.window_end)
 }
 
 fn run_not_found(id: &str) -> ApiError {
@@ -240,8 +193,41 @@ async fn load_run(state: &AppState, tenant: &Tenant, id: &str) -> Result<RunReco
         .ok_or_else(|| run_not_found(id))
 }
 
-/// `POST /runs`: `{"flowId", "params": {"windowStartTime"?, "windowEndTime"}}`
-/// → 201 with the run.
+/// `1409-400` for a window end the flow already has a run for, or that its schedule will run.
+fn window_taken(flow_id: &str, window_end: i64, existing: Option<&str>, reason: &str) -> ApiError {
+    let end_seconds = window_end.div_euclid(1000);
+    let mut error = FlowError::new(
+        FlowErrorCode::NotApplicableInState,
+        format!(
+            "A run for this window cannot be created: flow {flow_id} {reason} at windowEndTime {end_seconds}{}.",
+            existing.map(|id| format!(" ({id}); re-trigger that run if it failed")).unwrap_or_default()
+        ),
+    )
+    .with_problems(vec![Problem::new(
+        "/params/windowEndTime",
+        format!("the flow {reason} at this time"),
+    )]);
+    if let Some(existing) = existing {
+        error.report.insert("runId".into(), json!(existing));
+    }
+    error.into()
+}
+
+/// Whether `window_end` is a scheduled time of `schedule` not yet reached by the flow's
+/// scheduled windows (an ad hoc run there would take the schedule's place).
+fn on_future_schedule(schedule: &Schedule, last_window_end: Option<i64>, window_end: i64) -> bool {
+    let Ok(end) = jiff::Timestamp::from_millisecond(window_end) else {
+        return false;
+    };
+    if last_window_end.is_some_and(|last_end| window_end <= last_end) {
+        return false;
+    }
+    let before = jiff::Timestamp::from_millisecond(window_end - 1).ok();
+    schedule.next_scheduled_after(before) == Some(end)
+}
+
+/// `POST /runs`: `{"flowId", "params": {"windowStartTime"?, "windowEndTime"}}` → 201 with
+/// the run.
 async fn create(
     State(state): State<AppState>,
     tenant: Tenant,
@@ -267,7 +253,7 @@ async fn create(
             ));
             None
         }
-        Some(params) => match flowd_scheduler::adhoc_window(params) {
+        Some(params) => match flowd_model::adhoc_window(params) {
             Ok(window) => Some(window),
             Err(error) => {
                 problems.extend(error.problems().iter().map(|problem| {
@@ -281,15 +267,12 @@ async fn create(
         return Err(FlowError::invalid_body("run", problems).into());
     };
     // Flow ids are stored canonical (lowercase hyphenated UUIDs).
-    let flow_id = uuid::Uuid::try_parse(&flow_id)
-        .map(|uuid| uuid.hyphenated().to_string())
-        .unwrap_or(flow_id);
-    let flow_exists = state
+    let flow_id = flowd_model::ids::canonical_uuid(&flow_id).unwrap_or(flow_id);
+    let Some(stored_flow) = state
         .store
         .get_resource(&tenant.scope, FLOWS.kind, &flow_id)
         .await?
-        .is_some();
-    if !flow_exists {
+    else {
         let mut error = FlowError::new(
             FlowErrorCode::FlowNotFound,
             format!("The flow {flow_id} does not exist in this sandbox."),
@@ -301,30 +284,52 @@ async fn create(
         error.report.insert("id".into(), json!(flow_id));
         error.report.insert("type".into(), json!(FLOWS.collection));
         return Err(error.into());
+    };
+    let window_end = end.as_millisecond();
+    if let Ok(flow) = flowd_model::Flow::from_document(&stored_flow.body)
+        && let Some(schedule) = flow.schedule
+    {
+        let last_window_end = state
+            .store
+            .flow_schedule(&tenant.scope, &flow_id)
+            .await?
+            .and_then(|schedule| schedule.last_window_end);
+        if on_future_schedule(&schedule, last_window_end, window_end) {
+            return Err(window_taken(
+                &flow_id,
+                window_end,
+                None,
+                "has a scheduled run ending",
+            ));
+        }
     }
-    let id = uuid::Uuid::new_v4().to_string();
-    let now = now_millis();
+    let id = flowd_model::ids::new_resource_id();
+    let now = flowd_model::time::now_millis();
     let run = NewRun {
         id: id.clone(),
         scope: tenant.scope.clone(),
         flow_id: flow_id.clone(),
+        trigger: RunTrigger::Adhoc,
         window_start: start.map(|start| start.as_millisecond()),
-        window_end: end.as_millisecond(),
+        window_end,
         scheduled_at: now,
-        body: json!({
-            "trigger": flowd_scheduler::planner::ADHOC_TRIGGER,
-            "createdAt": now,
-            "updatedAt": now,
-            "createdBy": tenant.principal_id,
-            "updatedBy": tenant.principal_id,
-            "createdClient": tenant.client_id,
-            "updatedClient": tenant.client_id,
-        }),
+        created_at: now,
+        created_by: Some(tenant.principal_id.clone()),
+        created_client: Some(tenant.client_id.clone()),
     };
     match state.store.insert_run(&run).await {
         Ok(()) => {}
         Err(StoreError::AlreadyExists { .. }) => {
-            return Err(duplicate_window(&state, &tenant, &run).await);
+            let existing = state
+                .store
+                .find_run_by_window(&tenant.scope, &flow_id, window_end)
+                .await?;
+            return Err(window_taken(
+                &flow_id,
+                window_end,
+                existing.as_ref().map(|run| run.id.as_str()),
+                "already has a run ending",
+            ));
         }
         Err(error) => return Err(error.into()),
     }
@@ -343,95 +348,37 @@ async fn create(
     Ok(response)
 }
 
-/// `1409-400` for a window end the flow already has a run for.
-async fn duplicate_window(state: &AppState, tenant: &Tenant, run: &NewRun) -> ApiError {
-    let existing = match state
-        .store
-        .list_runs(&tenant.scope, Some(&run.flow_id))
-        .await
-    {
-        Ok(runs) => runs
-            .into_iter()
-            .find(|existing| existing.window_end == run.window_end)
-            .map(|existing| existing.id),
-        Err(error) => return error.into(),
-    };
-    let end_seconds = run.window_end.div_euclid(1000);
-    let mut error = FlowError::new(
-        FlowErrorCode::NotApplicableInState,
-        format!(
-            "A run for this window already exists: flow {} has a run ending at windowEndTime {end_seconds}{}. Re-trigger that run if it failed.",
-            run.flow_id,
-            existing
-                .as_deref()
-                .map(|id| format!(" ({id})"))
-                .unwrap_or_default()
-        ),
-    )
-    .with_problems(vec![Problem::new(
-        "/params/windowEndTime",
-        "the flow already has a run ending at this time",
-    )]);
-    if let Some(existing) = existing {
-        error.report.insert("runId".into(), json!(existing));
-    }
-    error.into()
-}
-
-/// `GET /runs`: every run of the sandbox in the run shape, through the list
-/// parameters (`property=flowId==<id>` as the docs use it, any other
-/// `property` filter, `orderby` on [`SORTABLE`], `limit`, `count`).
+/// `GET /runs`: the runs of the sandbox in the run shape, through the list parameters
+/// (`property=flowId==<id>` as the docs use it, any other `property` filter, `orderby` on
+/// [`SORTABLE`], `limit`, `count`); oldest first by default.
 async fn list(
     State(state): State<AppState>,
     tenant: Tenant,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let list_query = ListQuery::parse(query.as_deref(), SORTABLE)?;
-    // The documented query names one flow: only its runs are read. The
-    // filter still applies, so this only saves work.
-    let one_flow = single_flow_filter(query.as_deref());
+    let list_query = ListQuery::parse(query.as_deref(), SORTABLE)?.with_default_order("createdAt");
+    let plan = list_query.store_plan(RUN_INDEXED_FIELDS);
     let runs = state
         .store
-        .list_runs(&tenant.scope, one_flow.as_deref())
+        .list_runs(&tenant.scope, &RunFilter::default(), &plan.query)
         .await?;
-    let mut presented: Vec<Value> = runs
+    if plan.complete && list_query.counts() && plan.query.limit.is_none() {
+        return Ok(json_response(
+            StatusCode::OK,
+            ListQuery::count_response(runs.len() as u64),
+        ));
+    }
+    let presented: Vec<(i64, Value)> = runs
         .iter()
-        .map(|record| present_run(record, &tenant.sandbox_id))
+        .map(|record| (record.position, present_run(record, &tenant.sandbox_id)))
         .collect();
-    // Positions for the continuation token: runs are never deleted and a new
-    // run has the newest `createdAt`, so this order only ever grows at the end.
-    presented.sort_by(|left, right| {
-        let key = |run: &Value| {
-            (
-                run["createdAt"].as_i64(),
-                run["id"].as_str().map(str::to_owned),
-            )
-        };
-        key(left).cmp(&key(right))
-    });
-    let documents = presented
-        .into_iter()
-        .enumerate()
-        .map(|(position, run)| (position as i64, run))
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        list_query.respond(documents, &format!("/{COLLECTION}")),
-    ))
-}
-
-/// The flow id of a `property=flowId==<one id>` parameter, if any.
-fn single_flow_filter(raw_query: Option<&str>) -> Option<String> {
-    form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes())
-        .filter(|(name, _)| name == "property")
-        .find_map(|(_, value)| {
-            value
-                .trim()
-                .strip_prefix("flowId==")
-                .map(str::trim)
-                .filter(|id| !id.is_empty() && !id.contains(','))
-                .map(str::to_owned)
-        })
+    let collection_path = format!("/{COLLECTION}");
+    let body = if plan.complete {
+        list_query.respond_store_page(presented, &collection_path)
+    } else {
+        list_query.respond(presented, &collection_path)
+    };
+    Ok(json_response(StatusCode::OK, body))
 }
 
 /// `GET /runs/{id}`: `{"items": [run]}`.
@@ -447,8 +394,7 @@ async fn read(
     ))
 }
 
-/// `POST /runs/{id}/action?op=RE_TRIGGER`: a failed run is due again now;
-/// 200 with the run.
+/// `POST /runs/{id}/action?op=RE_TRIGGER`: a failed run is due again now; 200 with the run.
 async fn action(
     State(state): State<AppState>,
     tenant: Tenant,
@@ -472,7 +418,7 @@ async fn action(
     let retriggered = record.status == RunStatus::Failed
         && state
             .store
-            .retrigger_run(&tenant.scope, &id, now_millis())
+            .retrigger_run(&tenant.scope, &id, flowd_model::time::now_millis())
             .await?;
     if !retriggered {
         // Not failed, or no longer failed (re-triggered concurrently).
@@ -501,15 +447,19 @@ async fn action(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use flowd_model::RunErrorRecord;
+    use flowd_store::Scope;
 
-    fn record(body: Value) -> RunRecord {
+    fn record() -> RunRecord {
         RunRecord {
             id: "run-1".into(),
+            position: 1,
             scope: Scope {
                 org_id: "ORG@AdobeOrg".into(),
                 sandbox_name: "prod".into(),
             },
             flow_id: "flow-1".into(),
+            trigger: RunTrigger::Scheduled,
             window_start: None,
             window_end: 1_700_000_000_000,
             scheduled_at: 1_600_000_000_000,
@@ -517,51 +467,77 @@ mod tests {
             attempts: 2,
             lease_owner: None,
             lease_expires_at: None,
-            body,
+            created_at: 1_600_000_000_000,
+            created_by: None,
+            created_client: None,
+            updated_at: 1_600_000_009_000,
+            metrics: None,
+            error: None,
         }
     }
 
     #[test]
-    fn a_body_without_server_fields_falls_back_to_the_columns() {
-        let run = present_run(
-            &record(json!({
-                "metrics": {
-                    "durationSummary": {"startedAtUTC": 1_600_000_001_000_i64, "completedAtUTC": 1_600_000_009_000_i64},
-                    "fileSummary": {"outputFileCount": 1, "inputFileCount": 0},
-                    "statusSummary": {"status": "ignored"}
-                },
-                "errors": "not a list"
-            })),
-            "sandbox-uuid",
-        );
-        assert_eq!(run["createdAt"], 1_600_000_000_000_i64, "due time");
-        assert_eq!(run["updatedAt"], 1_600_000_009_000_i64, "completion");
+    fn a_run_before_its_first_attempt_shows_zeros_and_the_planner_as_creator() {
+        let run = present_run(&record(), "sandbox-uuid");
+        assert_eq!(run["createdAt"], 1_600_000_000_000_i64);
+        assert_eq!(run["updatedAt"], 1_600_000_009_000_i64);
         assert_eq!(run["createdBy"], SYSTEM_PRINCIPAL);
         assert_eq!(run["params"], json!({"windowEndTime": 1_700_000_000}));
-        assert_eq!(
-            run["metrics"]["fileSummary"],
-            json!({"outputFileCount": 1, "inputFileCount": 0})
-        );
+        assert_eq!(run["metrics"]["durationSummary"], json!({}));
+        assert_eq!(run["metrics"]["fileSummary"], json!({"outputFileCount": 0}));
         assert_eq!(
             run["metrics"]["statusSummary"],
-            json!({"status": "success", "errors": []}),
-            "status from the column, never from the body"
+            json!({"status": "success", "errors": []})
         );
+        assert_eq!(run["activities"], json!([]));
         assert_eq!(
-            details_of(&record(json!({}))),
+            details_of(&record()),
             json!({"id": "run-1", "state": "success"})
         );
     }
 
     #[test]
+    fn a_finished_attempt_shows_its_metrics_and_error() {
+        let mut failed = record();
+        failed.status = RunStatus::Failed;
+        failed.metrics = Some(RunMetrics {
+            started_at: 10,
+            completed_at: 20,
+            pages: 2,
+            input_records: 5,
+            input_bytes: 100,
+            ..RunMetrics::default()
+        });
+        failed.error = Some(RunErrorRecord {
+            code: "UPSTREAM".into(),
+            message: "503".into(),
+        });
+        let run = present_run(&failed, "sandbox-uuid");
+        assert_eq!(
+            run["metrics"]["durationSummary"],
+            json!({"startedAtUTC": 10, "completedAtUTC": 20})
+        );
+        assert_eq!(run["metrics"]["recordSummary"]["inputRecordCount"], 5);
+        assert_eq!(
+            run["metrics"]["statusSummary"]["errors"],
+            json!([{"code": "UPSTREAM", "message": "503"}])
+        );
+        assert_eq!(run["activities"][0]["name"], "Copy Activity");
+        assert_eq!(
+            details_of(&failed),
+            json!({"id": "run-1", "state": "failed", "startedAtUTC": 10, "completedAtUTC": 20})
+        );
+    }
+
+    #[test]
     fn the_etag_changes_with_the_run() {
-        let first = record(json!({}));
+        let first = record();
         let mut failed = first.clone();
         failed.status = RunStatus::Failed;
         let mut retried = first.clone();
         retried.attempts += 1;
         let mut measured = first.clone();
-        measured.body = json!({"metrics": {}});
+        measured.metrics = Some(RunMetrics::default());
         let etags: std::collections::HashSet<String> = [&first, &failed, &retried, &measured]
             .into_iter()
             .map(run_etag)

@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use flowd_api::{ApiConfig, AppState, IssuedCredential, app, issue_credential};
 use flowd_secrets::{Cipher, SecretKey};
-use flowd_store::SqliteStore;
+use flowd_store::{SqliteStore, Store};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -26,7 +26,7 @@ pub fn fixture(name: &str) -> Value {
 
 pub struct TestApp {
     pub router: Router,
-    pub store: SqliteStore,
+    pub store: Arc<dyn Store>,
     pub credential: IssuedCredential,
     pub data_dir: tempfile::TempDir,
 }
@@ -53,12 +53,16 @@ impl TestApp {
 
     pub async fn with_config(config: ApiConfig) -> TestApp {
         let data_dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open_in_data_dir(data_dir.path())
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open_in_data_dir(data_dir.path())
+                .await
+                .unwrap(),
+        );
+        let credential = issue_credential(store.as_ref(), "ORG1@AdobeOrg")
             .await
             .unwrap();
-        let credential = issue_credential(&store, "ORG1@AdobeOrg").await.unwrap();
         let cipher = Cipher::new(SecretKey::from_bytes([7; 32]));
-        let router = app(AppState::new(Arc::new(store.clone()), config, cipher));
+        let router = app(AppState::new(store.clone(), config, cipher));
         TestApp {
             router,
             store,
@@ -77,7 +81,7 @@ impl TestApp {
     }
 
     pub async fn caller_for_new_org(&self, org: &str) -> Caller {
-        let credential = issue_credential(&self.store, org).await.unwrap();
+        let credential = issue_credential(self.store.as_ref(), org).await.unwrap();
         Caller {
             token: credential.access_token,
             api_key: credential.api_key,

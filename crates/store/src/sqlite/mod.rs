@@ -102,11 +102,6 @@ impl SqliteStore {
         Ok(rows.iter().map(|row| row.get::<String, _>(0)).collect())
     }
 
-    /// Closes every connection (checkpointing the WAL).
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
-
     async fn begin_write(&self) -> Result<Transaction, StoreError> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }

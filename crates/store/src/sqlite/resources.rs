@@ -457,4 +457,8 @@ impl ResourceStore for SqliteStore {
             DeleteOutcome::Deleted
         })
     }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
 }

@@ -1,0 +1,176 @@
+//! Connection credentials at rest. Every auth param that is a secret (its schema says
+//! `format: password`, or it is one of the credential names every auth type uses) is sealed
+//! with `flowd_secrets::sealed`, bound to its org, sandbox, connection and field, so a
+//! ciphertext copied to another row does not decrypt. Clients see secrets as [`MASK`]; one
+//! that sends the mask back (a GET edited and PATCHed) keeps the stored secret.
+
+use std::sync::{Arc, Mutex};
+
+use flowd_connector::{RefreshedTokens, TokenCallback};
+use flowd_model::ResourceKind;
+pub use flowd_secrets::sealed::MASK;
+use flowd_secrets::sealed::{masked_members, open_members, seal_members, sealed_token};
+use flowd_secrets::{Cipher, SecretsError};
+use flowd_store::{ReplaceOutcome, ResourceStore, ResourceWrite, Scope};
+use serde_json::{Map, Value, json};
+
+/// Where a connection's auth params are sealed (the associated data of each ciphertext).
+fn auth_params_place(scope: &Scope, connection_id: &str) -> String {
+    format!(
+        "connection/{}/{}/{connection_id}/auth.params",
+        scope.org_id, scope.sandbox_name
+    )
+}
+
+/// Params as stored: the members named in `secret_names` sealed.
+pub fn seal(
+    cipher: &Cipher,
+    scope: &Scope,
+    connection_id: &str,
+    plain: &Map<String, Value>,
+    secret_names: &[String],
+) -> Map<String, Value> {
+    seal_members(
+        cipher,
+        &auth_params_place(scope, connection_id),
+        plain,
+        secret_names,
+    )
+}
+
+/// Plaintext params from stored ones.
+pub fn open(
+    cipher: &Cipher,
+    scope: &Scope,
+    connection_id: &str,
+    stored: &Map<String, Value>,
+) -> Result<Map<String, Value>, SecretsError> {
+    open_members(cipher, &auth_params_place(scope, connection_id), stored)
+}
+
+/// Params as shown to clients: every sealed value replaced by the mask.
+pub fn masked(stored: &Map<String, Value>) -> Map<String, Value> {
+    masked_members(stored)
+}
+
+/// Plaintext params from what a client sent: the mask (or a sealed value left in a patched
+/// document) stands for the previous value.
+pub fn resolve_client_params(
+    sent: &Map<String, Value>,
+    previous_plain: Option<&Map<String, Value>>,
+) -> Map<String, Value> {
+    sent.iter()
+        .filter_map(|(name, value)| {
+            let keeps_previous = value.as_str() == Some(MASK) || sealed_token(value).is_some();
+            if keeps_previous {
+                previous_plain
+                    .and_then(|previous| previous.get(name))
+                    .map(|previous| (name.clone(), previous.clone()))
+            } else {
+                Some((name.clone(), value.clone()))
+            }
+        })
+        .collect()
+}
+
+/// The stored `auth.params` of a connection document.
+pub fn stored_params(connection_document: &Value) -> Map<String, Value> {
+    connection_document
+        .pointer("/auth/params")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Where the runtime leaves OAuth tokens it refreshed during one run or preview, to be saved
+/// once it ends ([`save_refreshed_tokens`]).
+#[derive(Clone, Default)]
+pub struct RefreshedTokenSlot {
+    tokens: Arc<Mutex<Option<RefreshedTokens>>>,
+}
+
+impl RefreshedTokenSlot {
+    /// The callback to hand to `flowd_connector::prepare_run`.
+    pub fn callback(&self) -> TokenCallback {
+        let tokens = self.tokens.clone();
+        Arc::new(move |refreshed: &RefreshedTokens| {
+            *tokens.lock().expect("token slot lock") = Some(refreshed.clone());
+        })
+    }
+
+    /// The latest tokens refreshed, if any.
+    pub fn take(&self) -> Option<RefreshedTokens> {
+        self.tokens.lock().expect("token slot lock").take()
+    }
+}
+
+/// Writes the tokens `slot` holds (if any) into the connection's sealed params with a new
+/// etag. A failure is logged, not returned: the request or run that caused the refresh has
+/// succeeded, and the next refresh will try again.
+pub async fn save_refreshed_tokens(
+    store: &dyn ResourceStore,
+    cipher: &Cipher,
+    scope: &Scope,
+    connection_id: &str,
+    slot: &RefreshedTokenSlot,
+) {
+    let Some(tokens) = slot.take() else {
+        return;
+    };
+    for _attempt in 0..4 {
+        let Ok(Some(stored)) = store
+            .get_resource(scope, ResourceKind::Connection, connection_id)
+            .await
+        else {
+            return;
+        };
+        let stored_params = stored_params(&stored.body);
+        let Ok(mut plain) = open(cipher, scope, connection_id, &stored_params) else {
+            return;
+        };
+        plain.insert("accessToken".into(), json!(tokens.access_token.expose()));
+        if let Some(refresh_token) = &tokens.refresh_token {
+            plain.insert("refreshToken".into(), json!(refresh_token.expose()));
+        }
+        if let Some(expiration) = tokens.expiration {
+            plain.insert("expirationDate".into(), json!(expiration.to_string()));
+        }
+        let mut secret_names: Vec<String> = stored_params
+            .iter()
+            .filter(|(_, value)| sealed_token(value).is_some())
+            .map(|(name, _)| name.clone())
+            .collect();
+        secret_names.extend(["accessToken".to_owned(), "refreshToken".to_owned()]);
+        let mut document = stored.body.clone();
+        document["auth"]["params"] =
+            Value::Object(seal(cipher, scope, connection_id, &plain, &secret_names));
+        let etag = format!("\"{}\"", flowd_model::ids::new_resource_id());
+        document["etag"] = json!(etag);
+        document["version"] = json!(etag);
+        document["updatedAt"] = json!(flowd_model::time::now_millis());
+        let write = ResourceWrite {
+            references: None,
+            ..ResourceWrite::document(&document)
+        };
+        match store
+            .replace_resource(
+                scope,
+                ResourceKind::Connection,
+                connection_id,
+                write,
+                Some(stored.revision),
+            )
+            .await
+        {
+            Ok(ReplaceOutcome::RevisionMismatch { .. }) => continue,
+            Ok(_) => {
+                tracing::info!(%connection_id, "refreshed oauth tokens saved");
+                return;
+            }
+            Err(error) => {
+                tracing::error!(%connection_id, %error, "refreshed oauth tokens could not be saved");
+                return;
+            }
+        }
+    }
+}
