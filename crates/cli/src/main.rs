@@ -2,6 +2,7 @@
 //! It parses arguments, sets up logging, and wires the store into the API;
 //! all behaviour lives in the libraries.
 
+mod data;
 mod dataset;
 mod serve;
 mod spec_test;

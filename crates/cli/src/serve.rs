@@ -14,7 +14,7 @@ use flowd_scheduler::planner::run_planner;
 use flowd_scheduler::worker::{WorkerOptions, run_worker};
 use flowd_secrets::{Cipher, SecretKey};
 use flowd_sink::{DatasetStore, LocalDatasets};
-use flowd_store::{ResourceKind, Store, StoreUrl};
+use flowd_store::Store;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 
@@ -35,20 +35,9 @@ fn init_logging() {
         .init();
 }
 
-/// The store `--store` names, or the data directory's embedded SQLite file.
-pub async fn open_store(data_dir: &Path, url: Option<&str>) -> anyhow::Result<Arc<dyn Store>> {
-    let url = match url {
-        Some(url) => StoreUrl::parse(url)?,
-        None => StoreUrl::in_data_dir(data_dir),
-    };
-    flowd_store::open_store(&url)
-        .await
-        .with_context(|| format!("opening the store {}", url.shown()))
-}
-
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging();
-    let store = open_store(&args.data_dir, args.store.as_deref()).await?;
+    let store = crate::data::open_store(&args.data_dir, args.store.as_deref()).await?;
     if store.count_credentials().await? == 0 {
         bootstrap_credential(store.as_ref(), &args.data_dir).await?;
     }
@@ -66,7 +55,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     )
     .with_metrics(install_metrics_recorder()?);
     let (stop_sender, stop_receiver) = tokio::sync::watch::channel(false);
-    prepare_datasets(store.as_ref(), datasets.clone()).await;
+    crate::data::prepare_datasets(store.as_ref(), datasets.clone()).await;
     let background = start_runs(&args, store.clone(), datasets, cipher, stop_receiver)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -110,44 +99,6 @@ fn install_metrics_recorder() -> anyhow::Result<PrometheusHandle> {
         }
     });
     Ok(handle)
-}
-
-/// Before workers start: removes what runs interrupted by a crash left in the datasets'
-/// staging areas, and rebuilds the statistics of datasets that have batches but none stored
-/// (written by a flowd that did not keep them). Safe only before this process's workers start,
-/// and only while no other flowd process writes to the same datasets (the embedded store
-/// makes the data dir one process's own).
-async fn prepare_datasets(store: &dyn Store, datasets: Arc<dyn DatasetStore>) {
-    let all = match store.list_all_resources(ResourceKind::Dataset).await {
-        Ok(all) => all,
-        Err(error) => {
-            tracing::warn!(%error, "could not list datasets to sweep their staging files");
-            return;
-        }
-    };
-    for (scope, dataset) in all {
-        let swept = {
-            let datasets = datasets.clone();
-            let dataset_id = dataset.id.clone();
-            tokio::task::spawn_blocking(move || datasets.sweep_staging(&dataset_id)).await
-        };
-        match swept {
-            Ok(Ok(0)) => {}
-            Ok(Ok(removed)) => {
-                tracing::info!(dataset_id = %dataset.id, removed, "removed batches left unfinished by a crash")
-            }
-            Ok(Err(error)) => {
-                tracing::warn!(dataset_id = %dataset.id, %error, "could not sweep the dataset's staging files")
-            }
-            Err(error) => tracing::warn!(dataset_id = %dataset.id, %error, "sweeping panicked"),
-        }
-        if let Err(error) =
-            crate::dataset::rebuild_missing_stats(store, datasets.clone(), &scope, &dataset.id)
-                .await
-        {
-            tracing::warn!(dataset_id = %dataset.id, error = %format!("{error:#}"), "could not rebuild the dataset's statistics");
-        }
-    }
 }
 
 /// Starts the planner and the worker pool of `flowd serve`.
@@ -257,7 +208,7 @@ pub async fn create_credential(
 ) -> anyhow::Result<()> {
     let org = org.trim();
     anyhow::ensure!(!org.is_empty(), "--org must not be empty");
-    let store = open_store(&data_dir, store_url.as_deref()).await?;
+    let store = crate::data::open_store(&data_dir, store_url.as_deref()).await?;
     let credential = issue_credential(store.as_ref(), org).await?;
     println!("{}", serde_json::to_string(&credential)?);
     store.close().await;

@@ -36,6 +36,7 @@ mod request;
 mod routes;
 mod scenario;
 mod server;
+mod state;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -55,7 +56,7 @@ pub use scenario::{
     RetryAfter, RouteError, Scenario, TokenFields, TokenLocation, WindowOptions,
 };
 
-use server::Shared;
+use state::Shared;
 
 /// A running mock server. Dropping it stops the server (in-flight requests
 /// finish first); [`MockApi::shutdown`] does the same and waits for it.

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
 use crate::request::decode_pairs;
-use crate::server::{AppState, basic_credentials, json_response};
+use crate::state::{AppState, basic_credentials, json_response};
 
 fn oauth_error(status: StatusCode, code: &str, description: &str) -> Response {
     let body = serde_json::json!({ "error": code, "error_description": description });

@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::dataset::{Selection, parse_time};
 use crate::request::decode_pairs;
 use crate::scenario::{CursorEnd, LastPointer, PointerStyle, TokenLocation};
-use crate::server::{AppState, Reject, Shared, json_response};
+use crate::state::{AppState, Reject, Shared, json_response};
 
 /// Mailchimp's documented default `count`.
 const MAILCHIMP_DEFAULT_COUNT: usize = 10;

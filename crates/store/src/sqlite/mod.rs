@@ -9,6 +9,7 @@ mod listing;
 mod migrations;
 mod resources;
 mod run_queue;
+mod run_rows;
 mod schedules;
 
 use std::path::Path;

@@ -5,7 +5,7 @@ use sqlx::sqlite::SqlitePool;
 use sqlx::{Acquire, Row};
 
 use super::Transaction;
-use super::run_queue::insert_run_row;
+use super::run_rows::insert_run_row;
 use crate::StoreError;
 use crate::model::Scope;
 use crate::runs::{DueFlow, FlowScheduleState, ScheduleAdvance};
