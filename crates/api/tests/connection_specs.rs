@@ -404,3 +404,25 @@ async fn every_invalid_fixture_spec_is_refused_with_exactly_its_problems() {
         "a refused POST stores nothing"
     );
 }
+
+#[tokio::test]
+async fn auth_types_flowd_cannot_run_are_refused_when_the_spec_is_written() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let mut spec = fixture("seed_mailchimp_update.json");
+    spec["authSpec"][1]["type"] = json!("None");
+    let refused = app.post(&caller, "/connectionSpecs", &spec).await;
+    assert_flow_error(&refused, "1100-400");
+    assert_eq!(refused.body["problems"][0]["pointer"], "/authSpec/1/type");
+    assert_eq!(
+        refused.body["problems"][0]["message"],
+        "auth type None is not supported; flowd runs BasicAuthentication, OAuth2RefreshCode, KeyBased"
+    );
+    // Names one lookup could not tell apart are refused the same way.
+    let mut spec = fixture("seed_mailchimp_update.json");
+    spec["authSpec"][0]["name"] = json!("OAuth 2");
+    spec["authSpec"][1]["name"] = json!("OAuth2");
+    let refused = app.post(&caller, "/connectionSpecs", &spec).await;
+    assert_flow_error(&refused, "1100-400");
+    assert_eq!(refused.body["problems"][0]["pointer"], "/authSpec/1/name");
+}

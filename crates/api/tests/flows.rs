@@ -311,3 +311,94 @@ async fn flow_lists_page_sort_count_and_stay_in_their_sandbox() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_flow_with_more_than_one_source_or_target_connection_is_refused() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let (source_id, target_id) = connections(&app, &caller).await;
+    let mut body = flow_body(&source_id, &target_id);
+    body["sourceConnectionIds"] = json!([source_id, source_id]);
+    body["targetConnectionIds"] = json!([target_id, target_id, target_id]);
+    let refused = app.post(&caller, "/flows", &body).await;
+    assert_eq!(
+        pointers(&refused),
+        ["/sourceConnectionIds", "/targetConnectionIds"]
+    );
+    let messages: Vec<&str> = refused.body["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|problem| problem["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages[0].contains("lists 2 source connections")
+            && messages[0].contains("exactly one source connection per flow"),
+        "{messages:?}"
+    );
+    assert!(messages[1].contains("lists 3 target connections"), "{messages:?}");
+
+    // PATCH cannot add a second one either.
+    let (flow_id, etag) = create(&app, &caller, "/flows", &flow_body(&source_id, &target_id)).await;
+    let patched = app
+        .patch(
+            &caller,
+            &format!("/flows/{flow_id}"),
+            Some(&etag),
+            &json!([{"op": "add", "path": "/sourceConnectionIds/-", "value": source_id}]),
+        )
+        .await;
+    assert_eq!(pointers(&patched), ["/sourceConnectionIds"]);
+}
+
+#[tokio::test]
+async fn schedules_the_planner_could_not_run_are_refused_with_a_hint() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let (source_id, target_id) = connections(&app, &caller).await;
+    let cases: Vec<(Value, &str, &str)> = vec![
+        (
+            json!({"startTime": i64::MAX, "frequency": "minute", "interval": 15}),
+            "/scheduleParams/startTime",
+            "after the year 9999",
+        ),
+        (
+            json!({"startTime": i64::MIN, "frequency": "minute", "interval": 15}),
+            "/scheduleParams/startTime",
+            "before 1970",
+        ),
+        (
+            json!({"startTime": 1e30, "frequency": "minute", "interval": 15}),
+            "/scheduleParams/startTime",
+            "whole epoch seconds",
+        ),
+        (
+            json!({"startTime": 1_632_809_759_000_i64, "frequency": "minute", "interval": 15}),
+            "/scheduleParams/startTime",
+            "looks like epoch milliseconds; send epoch seconds (1632809759)",
+        ),
+        (
+            json!({"startTime": "1632809759000", "frequency": "hour", "interval": 1}),
+            "/scheduleParams/startTime",
+            "looks like epoch milliseconds",
+        ),
+        (
+            json!({"startTime": 1632809759, "frequency": "minute", "interval": 1_i64 << 62}),
+            "/scheduleParams/interval",
+            "must be at most 527040 for frequency minute",
+        ),
+    ];
+    for (schedule, pointer, message) in cases {
+        let mut body = flow_body(&source_id, &target_id);
+        body["scheduleParams"] = schedule.clone();
+        let refused = app.post(&caller, "/flows", &body).await;
+        assert_eq!(pointers(&refused), [pointer], "{schedule}");
+        let shown = refused.body["problems"][0]["message"].as_str().unwrap();
+        assert!(shown.contains(message), "{schedule}: {shown}");
+    }
+    // The widest accepted schedule is one the planner runs.
+    let mut yearly = flow_body(&source_id, &target_id);
+    yearly["scheduleParams"] = json!({"startTime": 253_402_207_200_i64, "frequency": "week", "interval": 52});
+    let created = app.post(&caller, "/flows", &yearly).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+}
