@@ -336,7 +336,10 @@ async fn a_flow_with_more_than_one_source_or_target_connection_is_refused() {
             && messages[0].contains("exactly one source connection per flow"),
         "{messages:?}"
     );
-    assert!(messages[1].contains("lists 3 target connections"), "{messages:?}");
+    assert!(
+        messages[1].contains("lists 3 target connections"),
+        "{messages:?}"
+    );
 
     // PATCH cannot add a second one either.
     let (flow_id, etag) = create(&app, &caller, "/flows", &flow_body(&source_id, &target_id)).await;
@@ -398,7 +401,8 @@ async fn schedules_the_planner_could_not_run_are_refused_with_a_hint() {
     }
     // The widest accepted schedule is one the planner runs.
     let mut yearly = flow_body(&source_id, &target_id);
-    yearly["scheduleParams"] = json!({"startTime": 253_402_207_200_i64, "frequency": "week", "interval": 52});
+    yearly["scheduleParams"] =
+        json!({"startTime": 253_402_207_200_i64, "frequency": "week", "interval": 52});
     let created = app.post(&caller, "/flows", &yearly).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
 }

@@ -62,8 +62,7 @@ async fn check_round(
             "round {round}: the created resource names {referenced_path}, which must exist"
         );
         assert_eq!(
-            deleted.body["report"]["referencedBy"][0]["id"],
-            created.body["id"],
+            deleted.body["report"]["referencedBy"][0]["id"], created.body["id"],
             "round {round}: the delete names what refers to it"
         );
     } else {
@@ -114,7 +113,10 @@ async fn deleting_a_dataset_races_creating_a_target_connection_on_it() {
             created.body,
             deleted.body
         );
-        let still_there = app.catalog(&caller, "GET", &dataset_path, None).await.status;
+        let still_there = app
+            .catalog(&caller, "GET", &dataset_path, None)
+            .await
+            .status;
         assert_eq!(
             still_there == StatusCode::OK,
             create_won,
@@ -124,8 +126,20 @@ async fn deleting_a_dataset_races_creating_a_target_connection_on_it() {
 }
 
 /// A source and a target connection ready for a flow.
-async fn flow_parts(app: &TestApp, caller: &Caller, spec_id: &str, base_id: &str, dataset_id: &str) -> (String, String) {
-    let (source_id, _) = create(app, caller, "/sourceConnections", &source_body(spec_id, base_id)).await;
+async fn flow_parts(
+    app: &TestApp,
+    caller: &Caller,
+    spec_id: &str,
+    base_id: &str,
+    dataset_id: &str,
+) -> (String, String) {
+    let (source_id, _) = create(
+        app,
+        caller,
+        "/sourceConnections",
+        &source_body(spec_id, base_id),
+    )
+    .await;
     let (target_id, _) = create(app, caller, "/targetConnections", &target_body(dataset_id)).await;
     (source_id, target_id)
 }
@@ -137,7 +151,8 @@ async fn deleting_a_source_or_target_connection_races_creating_a_flow_on_it() {
     let (spec_id, base_id) = spec_and_base(&app, &caller).await;
     let dataset_id = app.create_dataset(&caller, "members").await;
     for round in 0..ROUNDS {
-        let (source_id, target_id) = flow_parts(&app, &caller, &spec_id, &base_id, &dataset_id).await;
+        let (source_id, target_id) =
+            flow_parts(&app, &caller, &spec_id, &base_id, &dataset_id).await;
         let body = flow_body(&source_id, &target_id);
         let path = format!("/sourceConnections/{source_id}");
         let (created, deleted) = tokio::join!(
@@ -146,7 +161,8 @@ async fn deleting_a_source_or_target_connection_races_creating_a_flow_on_it() {
         );
         check_round(&app, &caller, round, &created, &deleted, &path).await;
 
-        let (source_id, target_id) = flow_parts(&app, &caller, &spec_id, &base_id, &dataset_id).await;
+        let (source_id, target_id) =
+            flow_parts(&app, &caller, &spec_id, &base_id, &dataset_id).await;
         let body = flow_body(&source_id, &target_id);
         let path = format!("/targetConnections/{target_id}");
         let (created, deleted) = tokio::join!(
@@ -156,6 +172,8 @@ async fn deleting_a_source_or_target_connection_races_creating_a_flow_on_it() {
         check_round(&app, &caller, round, &created, &deleted, &path).await;
     }
     // The flow spec the flows name is the built-in one, listed and still there.
-    let flow_spec = app.get(&caller, &format!("/flowSpecs/{REST_STORAGE_TO_AEP}")).await;
+    let flow_spec = app
+        .get(&caller, &format!("/flowSpecs/{REST_STORAGE_TO_AEP}"))
+        .await;
     assert_eq!(flow_spec.status, StatusCode::OK);
 }

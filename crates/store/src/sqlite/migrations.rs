@@ -226,6 +226,11 @@ const STEPS: &[&str] = &[
 
 /// Brings the database to the newest schema version.
 pub(crate) async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
+    migrate_to(pool, STEPS.len()).await
+}
+
+/// Applies the steps up to schema version `target`.
+async fn migrate_to(pool: &SqlitePool, target: usize) -> Result<(), StoreError> {
     let supported = STEPS.len() as i64;
     loop {
         let mut transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -238,7 +243,10 @@ pub(crate) async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
                 supported,
             });
         }
-        let Some(&step) = STEPS.get(version as usize) else {
+        let Some(&step) = STEPS
+            .get(version as usize)
+            .filter(|_| (version as usize) < target)
+        else {
             return Ok(());
         };
         sqlx::raw_sql(step).execute(&mut *transaction).await?;
@@ -249,5 +257,200 @@ pub(crate) async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
             .await?;
         transaction.commit().await?;
         tracing::info!(version = version + 1, "store schema migrated");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prelude::*;
+    use crate::{
+        DeleteOutcome, FilterOp, FilterValue, IndexedField, IndexedFilter, ListQuery, ResourceKind,
+        RunFilter, RunStatus, Scope, SqliteStore,
+    };
+    use flowd_model::RunTrigger;
+    use serde_json::json;
+
+    /// What a flowd of schema version 2 wrote: documents whose references live only in their
+    /// bodies, and runs whose metrics live in a JSON body.
+    async fn version_2_database(path: &std::path::Path) {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true);
+        let pool = SqlitePool::connect_with(options).await.unwrap();
+        migrate_to(&pool, 2).await.unwrap();
+        let resources = [
+            (
+                "connection",
+                "base-1",
+                json!({"name": "base", "state": "enabled", "createdAt": 5}),
+            ),
+            (
+                "sourceConnection",
+                "source-1",
+                json!({"name": "source", "baseConnectionId": "base-1"}),
+            ),
+            ("dataSet", "0123456789abcdef01234567", json!({"name": "ds"})),
+            (
+                "targetConnection",
+                "target-1",
+                json!({"params": {"dataSetId": "0123456789abcdef01234567"}}),
+            ),
+            (
+                "flow",
+                "flow-1",
+                json!({"name": "flow", "state": "enabled", "sourceConnectionIds": ["source-1"],
+                "targetConnectionIds": ["target-1", "target-gone"],
+                "scheduleParams": {"startTime": 1_700_000_000, "frequency": "hour", "interval": 1}}),
+            ),
+        ];
+        for (kind, id, body) in resources {
+            sqlx::query(
+                "INSERT INTO resources (org_id, sandbox_name, kind, id, body, revision, created_at, updated_at) \
+                 VALUES ('ORG', 'prod', ?, ?, ?, 1, 0, 0)",
+            )
+            .bind(kind)
+            .bind(id)
+            .bind(body.to_string())
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        let runs = [
+            (
+                "run-1",
+                1_000,
+                "success",
+                json!({"trigger": "schedule", "createdAt": 10,
+                "metrics": {"durationSummary": {"startedAtUTC": 11, "completedAtUTC": 19},
+                            "recordSummary": {"inputRecordCount": 4, "outputRecordCount": 4},
+                            "sizeSummary": {"inputBytes": 40, "outputBytes": 90},
+                            "fileSummary": {"outputFileCount": 1}},
+                "errors": [], "pages": 2}),
+            ),
+            (
+                "run-2",
+                2_000,
+                "failed",
+                json!({"trigger": "schedule", "createdAt": 20,
+                "errors": [{"code": "UPSTREAM", "message": "503"}]}),
+            ),
+            (
+                "run-3",
+                9_000,
+                "pending",
+                json!({"trigger": "adhoc", "createdAt": 30, "createdBy": "ME@AdobeID"}),
+            ),
+        ];
+        for (id, window_end, status, body) in runs {
+            sqlx::query(
+                "INSERT INTO runs (id, org_id, sandbox_name, flow_id, window_end, scheduled_at, status, body) \
+                 VALUES (?, 'ORG', 'prod', 'flow-1', ?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(window_end)
+            .bind(window_end)
+            .bind(status)
+            .bind(body.to_string())
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        pool.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_version_2_database_migrates_with_its_references_runs_and_schedules() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flowd.sqlite");
+        version_2_database(&path).await;
+        let store = SqliteStore::open_file(&path).await.unwrap();
+        let scope = Scope {
+            org_id: "ORG".into(),
+            sandbox_name: "prod".into(),
+        };
+        assert_eq!(
+            store
+                .delete_resource(&scope, ResourceKind::Connection, "base-1")
+                .await
+                .unwrap(),
+            DeleteOutcome::Referenced(vec![(ResourceKind::SourceConnection, "source-1".into())]),
+            "references found in bodies became edges"
+        );
+        assert!(matches!(
+            store
+                .delete_resource(&scope, ResourceKind::Dataset, "0123456789abcdef01234567")
+                .await
+                .unwrap(),
+            DeleteOutcome::Referenced(_)
+        ));
+        assert!(
+            matches!(
+                store
+                    .delete_resource(&scope, ResourceKind::TargetConnection, "target-1")
+                    .await
+                    .unwrap(),
+                DeleteOutcome::Referenced(_)
+            ),
+            "a reference to something that is gone was left out, the others kept"
+        );
+        let by_name = ListQuery {
+            filters: vec![IndexedFilter {
+                field: IndexedField::Name,
+                op: FilterOp::In,
+                values: vec![FilterValue::Text("base".into())],
+            }],
+            ..ListQuery::default()
+        };
+        assert_eq!(
+            store
+                .list_resources(&scope, ResourceKind::Connection, &by_name)
+                .await
+                .unwrap()
+                .len(),
+            1,
+            "indexed columns were filled from the documents"
+        );
+        let first = store.get_run(&scope, "run-1").await.unwrap().unwrap();
+        assert_eq!(first.trigger, RunTrigger::Scheduled);
+        let metrics = first.metrics.unwrap();
+        assert_eq!(
+            (
+                metrics.started_at,
+                metrics.completed_at,
+                metrics.pages,
+                metrics.output_records,
+                metrics.output_bytes
+            ),
+            (11, 19, 2, 4, 90)
+        );
+        assert_eq!(first.created_at, 10);
+        let failed = store.get_run(&scope, "run-2").await.unwrap().unwrap();
+        assert_eq!(failed.status, RunStatus::Failed);
+        assert_eq!(failed.error.unwrap().code, "UPSTREAM");
+        let adhoc = store.get_run(&scope, "run-3").await.unwrap().unwrap();
+        assert_eq!(adhoc.trigger, RunTrigger::Adhoc);
+        assert_eq!(adhoc.created_by.as_deref(), Some("ME@AdobeID"));
+        let all = store
+            .list_runs(&scope, &RunFilter::default(), &ListQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 3);
+        let schedule = store
+            .flow_schedule(&scope, "flow-1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                schedule.enabled,
+                schedule.last_window_end,
+                schedule.waiting_for_run.as_deref()
+            ),
+            (true, Some(2_000), Some("run-2")),
+            "the flow waits for its failed scheduled run; the ad hoc run does not count"
+        );
+        assert_eq!(store.due_flows(i64::MAX, 10).await.unwrap().len(), 0);
+        assert_eq!(store.integrity_check().await.unwrap(), ["ok"]);
     }
 }

@@ -1,0 +1,339 @@
+//! Scheduled runs executed in-process against a real store, a real dataset directory and the
+//! mock API: an OAuth token refreshed during the run is saved back to the connection, sealed;
+//! a run whose dataset no longer exists fails clearly and writes nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use flowd_connector::{HttpClient, HttpOptions};
+use flowd_mockapi::{Auth, MockApi, OAuthOptions, Scenario};
+use flowd_model::{ResourceKind, ResourceRef, RunTrigger};
+use flowd_scheduler::executor::RunContext;
+use flowd_scheduler::worker::{WorkerOptions, process};
+use flowd_secrets::{Cipher, SecretKey};
+use flowd_sink::{DatasetStore, LocalDatasets};
+use flowd_store::{NewRun, ResourceWrite, RunStatus, Scope, SqliteStore, Store};
+use serde_json::{Map, Value, json};
+
+const SPEC: &str = "aaaaaaaa-0000-4000-8000-000000000001";
+const CONNECTION: &str = "aaaaaaaa-0000-4000-8000-000000000002";
+const SOURCE: &str = "aaaaaaaa-0000-4000-8000-000000000003";
+const TARGET: &str = "aaaaaaaa-0000-4000-8000-000000000004";
+const FLOW: &str = "aaaaaaaa-0000-4000-8000-000000000005";
+const DATASET: &str = "0123456789abcdef01234567";
+
+struct Harness {
+    _data_dir: tempfile::TempDir,
+    context: RunContext,
+    datasets: Arc<LocalDatasets>,
+    scope: Scope,
+}
+
+async fn harness() -> Harness {
+    let data_dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open_in_data_dir(data_dir.path())
+            .await
+            .unwrap(),
+    );
+    let datasets = Arc::new(LocalDatasets::in_data_dir(data_dir.path()));
+    let http = HttpClient::new(HttpOptions {
+        request_timeout: Duration::from_secs(5),
+        retries: 0,
+        ..HttpOptions::default()
+    })
+    .unwrap();
+    let context = RunContext {
+        store,
+        cipher: Arc::new(Cipher::new(SecretKey::from_bytes([9; 32]))),
+        http,
+        datasets: datasets.clone() as Arc<dyn DatasetStore>,
+    };
+    let scope = Scope {
+        org_id: "ORG@AdobeOrg".into(),
+        sandbox_name: "prod".into(),
+    };
+    Harness {
+        _data_dir: data_dir,
+        context,
+        datasets,
+        scope,
+    }
+}
+
+fn oauth_spec() -> Value {
+    json!({
+        "name": "Records behind OAuth",
+        "providerId": "0ed90a81-07f4-4586-8190-b40eccef1c5a",
+        "authSpec": [{
+            "name": "OAuth2 Refresh Code",
+            "type": "OAuth2RefreshCode",
+            "spec": {"type": "object", "required": ["host", "accessToken"], "properties": {
+                "host": {"type": "string"},
+                "accessToken": {"type": "string", "format": "password"},
+                "refreshToken": {"type": "string", "format": "password"},
+                "clientId": {"type": "string"},
+                "clientSecret": {"type": "string", "format": "password"},
+                "accessTokenUrl": {"type": "string"}
+            }}
+        }],
+        "sourceSpec": {"attributes": {
+            "urlParams": {"host": "${host}", "path": "/none", "method": "GET"},
+            "contentPath": {"path": "$.records"}
+        }},
+        "exploreSpec": {"name": "Resource", "type": "Resource"}
+    })
+}
+
+async fn insert(
+    harness: &Harness,
+    kind: ResourceKind,
+    id: &str,
+    body: Value,
+    references: &[ResourceRef],
+) {
+    harness
+        .context
+        .store
+        .insert_resource(
+            &harness.scope,
+            kind,
+            id,
+            ResourceWrite::with_references(&body, references),
+        )
+        .await
+        .unwrap();
+}
+
+/// The chain spec → connection (credentials sealed) → source → dataset → target → flow.
+async fn chain(harness: &Harness, mock: &MockApi, with_dataset: bool) {
+    let spec = oauth_spec();
+    insert(
+        harness,
+        ResourceKind::ConnectionSpec,
+        SPEC,
+        spec.clone(),
+        &[],
+    )
+    .await;
+    let plain: Map<String, Value> = json!({
+        "host": mock.base_url(),
+        "accessToken": "initial-access-token",
+        "refreshToken": "initial-refresh-token",
+        "clientId": "client-id",
+        "clientSecret": "client-secret",
+        "accessTokenUrl": mock.url("/oauth/token"),
+    })
+    .as_object()
+    .unwrap()
+    .clone();
+    let secret_names = flowd_spec::AuthSpecs::resolve(&spec)
+        .unwrap()
+        .find("OAuth2 Refresh Code")
+        .unwrap()
+        .secret_param_names();
+    let sealed = flowd_plan::credentials::seal(
+        &harness.context.cipher,
+        &harness.scope,
+        CONNECTION,
+        &plain,
+        &secret_names,
+    );
+    insert(
+        harness,
+        ResourceKind::Connection,
+        CONNECTION,
+        json!({"name": "oauth", "connectionSpec": {"id": SPEC}, "auth": {"specName": "OAuth2 Refresh Code", "params": sealed}}),
+        &[],
+    )
+    .await;
+    insert(
+        harness,
+        ResourceKind::SourceConnection,
+        SOURCE,
+        json!({"name": "source", "baseConnectionId": CONNECTION, "connectionSpec": {"id": SPEC}, "data": {"format": "json"}}),
+        &[ResourceRef::new(ResourceKind::Connection, CONNECTION, "/baseConnectionId")],
+    )
+    .await;
+    let mut target_references = Vec::new();
+    if with_dataset {
+        insert(
+            harness,
+            ResourceKind::Dataset,
+            DATASET,
+            json!({"name": "records", "schemaRef": {"id": "https://ns.adobe.com/t/schemas/r"}}),
+            &[],
+        )
+        .await;
+        target_references.push(ResourceRef::new(
+            ResourceKind::Dataset,
+            DATASET,
+            "/params/dataSetId",
+        ));
+    }
+    insert(
+        harness,
+        ResourceKind::TargetConnection,
+        TARGET,
+        json!({"connectionSpec": {"id": flowd_spec::DATA_LAKE_CONNECTION_SPEC_ID}, "data": {"format": "parquet_xdm"}, "params": {"dataSetId": DATASET}}),
+        &target_references,
+    )
+    .await;
+    insert(
+        harness,
+        ResourceKind::Flow,
+        FLOW,
+        json!({"name": "flow", "flowSpec": {"id": flowd_spec::REST_STORAGE_TO_AEP_FLOW_SPEC_ID},
+               "sourceConnectionIds": [SOURCE], "targetConnectionIds": [TARGET],
+               "scheduleParams": {"startTime": 1_700_000_000, "frequency": "hour", "interval": 1}}),
+        &[
+            ResourceRef::new(
+                ResourceKind::SourceConnection,
+                SOURCE,
+                "/sourceConnectionIds/0",
+            ),
+            ResourceRef::new(
+                ResourceKind::TargetConnection,
+                TARGET,
+                "/targetConnectionIds/0",
+            ),
+        ],
+    )
+    .await;
+}
+
+/// Enqueues a scheduled run of the flow, lets a worker take and execute it, and returns it.
+async fn run_once(harness: &Harness) -> flowd_store::RunRecord {
+    let store = &harness.context.store;
+    let now = flowd_model::time::now_millis();
+    store
+        .insert_run(&NewRun {
+            id: "bbbbbbbb-0000-4000-8000-000000000001".into(),
+            scope: harness.scope.clone(),
+            flow_id: FLOW.into(),
+            trigger: RunTrigger::Scheduled,
+            window_start: None,
+            window_end: now,
+            scheduled_at: now,
+            created_at: now,
+            created_by: None,
+            created_client: None,
+        })
+        .await
+        .unwrap();
+    let options = WorkerOptions::new("worker-1".into());
+    let claimed = store
+        .claim_run(&options.worker_id, now, 60_000)
+        .await
+        .unwrap()
+        .expect("the run is due");
+    process(&harness.context, &options, claimed.clone()).await;
+    store
+        .get_run(&harness.scope, &claimed.id)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_oauth_token_refreshed_during_a_scheduled_run_is_saved_sealed() {
+    let harness = harness().await;
+    let mock = MockApi::start(Scenario::generated(12).with_auth(Auth::Bearer).with_oauth(
+        OAuthOptions {
+            start_expired: true,
+            ..OAuthOptions::default()
+        },
+    ))
+    .await;
+    chain(&harness, &mock, true).await;
+
+    let run = run_once(&harness).await;
+    assert_eq!(run.status, RunStatus::Success, "{:?}", run.error);
+    assert_eq!(run.metrics.unwrap().output_records, 12);
+    assert_eq!(mock.token_refreshes(), 1, "one refresh after the first 401");
+
+    let stored = harness
+        .context
+        .store
+        .get_resource(&harness.scope, ResourceKind::Connection, CONNECTION)
+        .await
+        .unwrap()
+        .unwrap();
+    let new_access = mock.access_token().expect("the mock holds a fresh token");
+    let new_refresh = mock.refresh_token();
+    assert_ne!(new_access, "initial-access-token");
+    assert_ne!(
+        new_refresh, "initial-refresh-token",
+        "the mock rotates refresh tokens"
+    );
+    let stored_text = stored.body.to_string();
+    assert!(
+        !stored_text.contains(&new_access) && !stored_text.contains(&new_refresh),
+        "the tokens are stored sealed: {stored_text}"
+    );
+    let opened = flowd_plan::credentials::open(
+        &harness.context.cipher,
+        &harness.scope,
+        CONNECTION,
+        &flowd_plan::credentials::stored_params(&stored.body),
+    )
+    .unwrap();
+    assert_eq!(opened["accessToken"], new_access.as_str());
+    assert_eq!(opened["refreshToken"], new_refresh.as_str());
+
+    let stats = harness
+        .context
+        .store
+        .dataset_stats(&harness.scope, DATASET)
+        .await
+        .unwrap()
+        .expect("the committed batch is in the dataset's statistics");
+    assert_eq!((stats.batch_count, stats.record_count), (1, 12));
+    assert_eq!(harness.datasets.batches(DATASET).unwrap().len(), 1);
+
+    // The next run uses the saved tokens: no second refresh.
+    mock.clear_requests();
+    let store = &harness.context.store;
+    let later = flowd_model::time::now_millis() + 1;
+    store
+        .insert_run(&NewRun {
+            id: "bbbbbbbb-0000-4000-8000-000000000002".into(),
+            scope: harness.scope.clone(),
+            flow_id: FLOW.into(),
+            trigger: RunTrigger::Adhoc,
+            window_start: None,
+            window_end: later,
+            scheduled_at: later,
+            created_at: later,
+            created_by: None,
+            created_client: None,
+        })
+        .await
+        .unwrap();
+    let options = WorkerOptions::new("worker-2".into());
+    let claimed = store
+        .claim_run(&options.worker_id, later, 60_000)
+        .await
+        .unwrap()
+        .unwrap();
+    process(&harness.context, &options, claimed).await;
+    assert_eq!(mock.token_refreshes(), 1, "the saved token was used as is");
+}
+
+#[tokio::test]
+async fn a_run_whose_dataset_no_longer_exists_fails_clearly_and_writes_nothing() {
+    let harness = harness().await;
+    let mock = MockApi::start(Scenario::generated(3).with_auth(Auth::Bearer)).await;
+    chain(&harness, &mock, false).await;
+    let run = run_once(&harness).await;
+    assert_eq!(run.status, RunStatus::Failed);
+    let error = run.error.expect("the failure is recorded");
+    assert_eq!(error.code, "CONFIGURATION");
+    assert_eq!(
+        error.message,
+        format!("the dataset {DATASET} no longer exists; nothing was written")
+    );
+    assert_eq!(mock.request_count(), 0, "nothing was fetched");
+    assert!(harness.datasets.batches(DATASET).unwrap().is_empty());
+    assert!(!harness.datasets.root().join(DATASET).exists());
+}
