@@ -89,14 +89,14 @@ fn sink_failure(error: BatchError) -> RunFailure {
 
 /// Executes `run` to the end and says how it went.
 pub async fn execute(context: &RunContext, run: &RunRecord) -> RunOutcome {
-    let started = Timestamp::now();
+    let started = flowd_model::time::now();
     let clock = Instant::now();
     let mut metrics = RunMetrics {
         started_at: started.as_millisecond(),
         ..RunMetrics::default()
     };
     let result = ingest(context, run, &mut metrics).await;
-    metrics.completed_at = Timestamp::now().as_millisecond();
+    metrics.completed_at = flowd_model::time::now_millis();
     if let Ok(batch) = &result {
         metrics.output_records = batch.record_count;
         metrics.output_bytes = batch.bytes;
@@ -187,7 +187,8 @@ async fn ingest(
         start: run
             .window_start
             .and_then(|millis| Timestamp::from_millisecond(millis).ok()),
-        end: Timestamp::from_millisecond(run.window_end).unwrap_or_else(|_| Timestamp::now()),
+        end: Timestamp::from_millisecond(run.window_end)
+            .unwrap_or_else(|_| flowd_model::time::now()),
     };
     let plan = flowd_connector::prepare_run(RunInputs {
         connection_spec: &chain.connection.connection_spec,
@@ -203,7 +204,7 @@ async fn ingest(
         context.datasets.clone(),
         dataset_id.clone(),
         run.id.clone(),
-        Timestamp::now(),
+        flowd_model::time::now(),
         seed,
     )
     .await

@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use flowd_model::{Flow, ResourceKind, RunTrigger, Schedule};
+use flowd_model::{Flow, RunTrigger, Schedule};
 use flowd_store::{DueFlow, NewRun, ScheduleAdvance, Store, StoreError};
 use jiff::Timestamp;
 use tokio::sync::watch;
@@ -28,7 +28,7 @@ pub async fn run_planner(
         if *shutdown.borrow() {
             return;
         }
-        if let Err(error) = plan_once(store.as_ref(), Timestamp::now()).await {
+        if let Err(error) = plan_once(store.as_ref(), flowd_model::time::now()).await {
             tracing::error!(%error, "planning runs failed");
         }
         tokio::select! {
@@ -43,19 +43,13 @@ fn millis(timestamp: Timestamp) -> i64 {
 }
 
 /// The flow's schedule, or `None` (logged) when it has none or it cannot be read.
-async fn schedule_of(store: &dyn Store, due: &DueFlow) -> Result<Option<Schedule>, StoreError> {
-    let Some(stored) = store
-        .get_resource(&due.scope, ResourceKind::Flow, &due.flow_id)
-        .await?
-    else {
-        return Ok(None);
-    };
-    match Flow::from_document(&stored.body) {
-        Ok(flow) => Ok(flow.schedule),
+fn schedule_of(due: &DueFlow) -> Option<Schedule> {
+    match Flow::from_document(&due.document) {
+        Ok(flow) => flow.schedule,
         Err(problems) => {
             let listing: Vec<String> = problems.iter().map(ToString::to_string).collect();
             tracing::warn!(flow_id = %due.flow_id, problems = %listing.join("; "), "the stored flow is invalid; it is not scheduled until it is updated");
-            Ok(None)
+            None
         }
     }
 }
@@ -105,7 +99,7 @@ pub async fn plan_once(store: &dyn Store, now: Timestamp) -> Result<usize, Store
     }
     let mut advances = Vec::with_capacity(due_flows.len());
     for due in due_flows {
-        let schedule = schedule_of(store, &due).await?;
+        let schedule = schedule_of(&due);
         advances.push(decide(due, schedule, now));
     }
     let enqueued = store.advance_schedules(&advances).await?;

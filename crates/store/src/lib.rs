@@ -31,8 +31,8 @@ pub use model::{
 };
 pub use query::{Cursor, FilterOp, FilterValue, IndexedField, IndexedFilter, ListQuery};
 pub use runs::{
-    BatchCommit, DueFlow, FlowScheduleState, NewRun, RunCompletion, RunFilter, RunRecord,
-    ScheduleAdvance,
+    BatchCommit, DueFlow, FlowScheduleState, ImportedRun, NewRun, RunCompletion, RunFilter,
+    RunRecord, ScheduleAdvance,
 };
 pub use sqlite::{DATABASE_FILE_NAME, SqliteStore};
 pub use url::{StoreUrl, open_store};

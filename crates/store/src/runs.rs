@@ -95,10 +95,12 @@ pub struct RunFilter {
 }
 
 /// A flow whose next run may be due.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DueFlow {
     pub scope: Scope,
     pub flow_id: String,
+    /// The flow's document (read in the same query, so a tick costs one read).
+    pub document: serde_json::Value,
     /// End of the flow's last scheduled window, epoch milliseconds.
     pub last_window_end: Option<i64>,
     /// Changes whenever the flow's schedule is written; the planner's advance is refused when
@@ -129,4 +131,15 @@ pub struct FlowScheduleState {
     /// The scheduled run the flow waits for (pending, retried or failed).
     pub waiting_for_run: Option<String>,
     pub revision: i64,
+}
+
+/// A run of the past with its outcome, for importing history (see
+/// [`crate::SqliteStore::import_runs`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedRun {
+    pub run: NewRun,
+    pub status: flowd_model::RunStatus,
+    pub attempts: i64,
+    pub metrics: Option<RunMetrics>,
+    pub error: Option<RunErrorRecord>,
 }

@@ -95,6 +95,15 @@ impl SqliteStore {
         Ok(SqliteStore { pool })
     }
 
+    /// Imports finished runs as they are, in one transaction (history brought from elsewhere,
+    /// or benchmark fixtures); flow schedules are not touched.
+    pub async fn import_runs(&self, runs: &[crate::ImportedRun]) -> Result<(), StoreError> {
+        let mut transaction = self.begin_write().await?;
+        run_rows::import_runs(&mut transaction, runs).await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
     /// Runs SQLite's own consistency check (`["ok"]` when sound).
     pub async fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query("PRAGMA integrity_check")

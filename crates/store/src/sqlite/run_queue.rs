@@ -232,25 +232,25 @@ impl RunQueue for SqliteStore {
         if flow_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(concat!(
-            "SELECT ",
-            run_columns!(),
-            " FROM (SELECT flow_id AS latest_flow, MAX(window_end) AS latest_end FROM runs \
-             WHERE org_id = "
-        ));
-        builder.push_bind(scope.org_id.clone());
-        builder.push(" AND sandbox_name = ");
-        builder.push_bind(scope.sandbox_name.clone());
-        builder.push(" AND flow_id IN (");
+        // One descending seek of the (flow, window end) index per flow, whatever the length of
+        // its history.
+        let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new("WITH wanted (flow) AS (VALUES ");
         let mut separated = builder.separated(", ");
         for flow_id in flow_ids {
-            separated.push_bind(flow_id.clone());
+            separated.push("(");
+            separated.push_bind_unseparated(flow_id.clone());
+            separated.push_unseparated(")");
         }
-        builder.push(") GROUP BY flow_id) JOIN runs ON org_id = ");
+        builder.push(concat!(
+            ") SELECT ",
+            run_columns!(),
+            " FROM wanted JOIN runs ON runs.seq = (SELECT latest.seq FROM runs AS latest \
+             WHERE latest.org_id = "
+        ));
         builder.push_bind(scope.org_id.clone());
-        builder.push(" AND sandbox_name = ");
+        builder.push(" AND latest.sandbox_name = ");
         builder.push_bind(scope.sandbox_name.clone());
-        builder.push(" AND flow_id = latest_flow AND window_end = latest_end");
+        builder.push(" AND latest.flow_id = wanted.flow ORDER BY latest.window_end DESC LIMIT 1)");
         let rows = builder.build().fetch_all(&self.pool).await?;
         Ok(rows.iter().map(run_from_row).collect())
     }

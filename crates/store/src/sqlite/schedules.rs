@@ -39,26 +39,37 @@ pub(super) async fn due_flows(
     limit: usize,
 ) -> Result<Vec<DueFlow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT org_id, sandbox_name, flow_id, last_window_end, revision FROM flow_schedules \
-         WHERE enabled = 1 AND blocked_by_run IS NULL AND next_due_at IS NOT NULL \
-         AND next_due_at <= ? ORDER BY next_due_at LIMIT ?",
+        "SELECT s.org_id, s.sandbox_name, s.flow_id, s.last_window_end, s.revision, r.body \
+         FROM flow_schedules AS s JOIN resources AS r ON r.org_id = s.org_id \
+            AND r.sandbox_name = s.sandbox_name AND r.kind = 'flow' AND r.id = s.flow_id \
+         WHERE s.enabled = 1 AND s.blocked_by_run IS NULL AND s.next_due_at IS NOT NULL \
+         AND s.next_due_at <= ? ORDER BY s.next_due_at LIMIT ?",
     )
     .bind(now_ms)
     .bind(i64::try_from(limit).unwrap_or(i64::MAX))
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .iter()
-        .map(|row| DueFlow {
-            scope: Scope {
-                org_id: row.get("org_id"),
-                sandbox_name: row.get("sandbox_name"),
-            },
-            flow_id: row.get("flow_id"),
-            last_window_end: row.get("last_window_end"),
-            revision: row.get("revision"),
+    rows.iter()
+        .map(|row| {
+            let flow_id: String = row.get("flow_id");
+            let body: String = row.get("body");
+            let document =
+                serde_json::from_str(&body).map_err(|source| StoreError::CorruptDocument {
+                    id: flow_id.clone(),
+                    source,
+                })?;
+            Ok(DueFlow {
+                scope: Scope {
+                    org_id: row.get("org_id"),
+                    sandbox_name: row.get("sandbox_name"),
+                },
+                flow_id,
+                document,
+                last_window_end: row.get("last_window_end"),
+                revision: row.get("revision"),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Applies each advance whose flow is unchanged since the planner read it (same revision,
