@@ -60,16 +60,21 @@ async fn load(
         })
 }
 
-fn resolved<T>(
+/// Loads `kind`/`id` and resolves its document with `from_document`.
+async fn load_typed<T>(
+    store: &dyn ResourceStore,
+    scope: &Scope,
     kind: ResourceKind,
     id: &str,
-    resolution: Result<T, Vec<Problem>>,
-) -> Result<T, LoadError> {
-    resolution.map_err(|problems| LoadError::Invalid {
+    from_document: fn(&Value) -> Result<T, Vec<Problem>>,
+) -> Result<(T, Value), LoadError> {
+    let stored = load(store, scope, kind, id).await?;
+    let typed = from_document(&stored.body).map_err(|problems| LoadError::Invalid {
         kind,
         id: id.to_owned(),
         problems,
-    })
+    })?;
+    Ok((typed, stored.body))
 }
 
 /// A base connection, its connection spec and its plaintext credentials.
@@ -100,12 +105,14 @@ pub async fn load_connection(
     scope: &Scope,
     connection_id: &str,
 ) -> Result<ConnectionChain, LoadError> {
-    let stored = load(store, scope, ResourceKind::Connection, connection_id).await?;
-    let connection = resolved(
+    let (connection, document) = load_typed(
+        store,
+        scope,
         ResourceKind::Connection,
         connection_id,
-        Connection::from_document(&stored.body),
-    )?;
+        Connection::from_document,
+    )
+    .await?;
     let connection_spec = load(
         store,
         scope,
@@ -115,7 +122,7 @@ pub async fn load_connection(
     .await?
     .body;
     let plain_params =
-        open(cipher, scope, connection_id, &stored_params(&stored.body)).map_err(|error| {
+        open(cipher, scope, connection_id, &stored_params(&document)).map_err(|error| {
             tracing::error!(%error, connection_id, "stored credentials cannot be decrypted");
             LoadError::Credentials {
                 connection_id: connection_id.to_owned(),
@@ -146,26 +153,30 @@ pub async fn load_flow(
     scope: &Scope,
     flow_id: &str,
 ) -> Result<FlowChain, LoadError> {
-    let stored = load(store, scope, ResourceKind::Flow, flow_id).await?;
-    let flow = resolved(
+    let (flow, _) = load_typed(
+        store,
+        scope,
         ResourceKind::Flow,
         flow_id,
-        Flow::from_document(&stored.body),
-    )?;
-    let source_id = flow.source_connection_id.clone();
-    let stored = load(store, scope, ResourceKind::SourceConnection, &source_id).await?;
-    let source = resolved(
+        Flow::from_document,
+    )
+    .await?;
+    let (source, _) = load_typed(
+        store,
+        scope,
         ResourceKind::SourceConnection,
-        &source_id,
-        SourceConnection::from_document(&stored.body),
-    )?;
-    let target_id = flow.target_connection_id.clone();
-    let stored = load(store, scope, ResourceKind::TargetConnection, &target_id).await?;
-    let target = resolved(
+        &flow.source_connection_id,
+        SourceConnection::from_document,
+    )
+    .await?;
+    let (target, _) = load_typed(
+        store,
+        scope,
         ResourceKind::TargetConnection,
-        &target_id,
-        TargetConnection::from_document(&stored.body),
-    )?;
+        &flow.target_connection_id,
+        TargetConnection::from_document,
+    )
+    .await?;
     let connection = load_connection(store, cipher, scope, &source.base_connection_id).await?;
     Ok(FlowChain {
         flow,

@@ -7,17 +7,6 @@ use serde_json::Value;
 use crate::error::{ApiError, FlowError};
 use crate::metadata::strip_server_managed;
 
-/// Fields the server computes on instances; a client's values are ignored.
-const INSTANCE_OWNED_FIELDS: [&str; 7] = [
-    "etag",
-    "version",
-    "state",
-    "inheritedAttributes",
-    "lastOperation",
-    "lastRunDetails",
-    "runs",
-];
-
 /// The client's part of an instance body (a create, or a patched document): server-managed and
 /// computed fields removed. Anything but a JSON object is a `1100-400`.
 pub fn client_instance_fields(body: Value, noun: &str) -> Result<Value, ApiError> {
@@ -27,7 +16,7 @@ pub fn client_instance_fields(body: Value, noun: &str) -> Result<Value, ApiError
             FlowError::invalid_body(noun, vec![Problem::new("", "must be a JSON object")]).into(),
         );
     };
-    for owned in INSTANCE_OWNED_FIELDS {
+    for &owned in crate::routes::instances::INSTANCE_IMMUTABLE_FIELDS {
         fields.shift_remove(owned);
     }
     Ok(body)

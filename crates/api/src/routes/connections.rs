@@ -19,7 +19,7 @@ use crate::path_id::PathId;
 use crate::routes::body_fields::{client_instance_fields, invalid};
 use crate::routes::collections::{CONNECTION_SPECS, CONNECTIONS, ResourceType};
 use crate::routes::documents::Collection;
-use crate::routes::instances::{InstanceResource, Validated, Write, instance_routes};
+use crate::routes::instances::{InstanceResource, Validated, Write, WriteContext, instance_routes};
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
@@ -96,13 +96,13 @@ async fn probe(
 }
 
 impl InstanceResource for Connections {
-    async fn validate(
-        state: &AppState,
-        tenant: &Tenant,
-        id: &str,
-        body: Value,
-        write: Write<'_>,
-    ) -> Result<Validated, ApiError> {
+    async fn validate(context: &WriteContext<'_>, body: Value) -> Result<Validated, ApiError> {
+        let WriteContext {
+            state,
+            tenant,
+            id,
+            write,
+        } = *context;
         let mut body = client_instance_fields(body, CONNECTIONS.noun)?;
         let connection = Connection::from_document(&body)
             .map_err(|problems| invalid("connection", &body, problems))?;

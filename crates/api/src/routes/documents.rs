@@ -167,6 +167,21 @@ pub fn write_refused(
     }
 }
 
+/// [`write_refused`] for specs: a listed connection spec that is gone is `1413-400`.
+fn spec_write_refused<'a>(
+    resource_type: ResourceType,
+    references: &'a [ResourceRef],
+) -> impl FnOnce(StoreError) -> ApiError + 'a {
+    move |error| {
+        write_refused(
+            error,
+            references,
+            FlowErrorCode::InvalidSpecId,
+            resource_type.noun,
+        )
+    }
+}
+
 /// Stores a validated spec body under a new id; 201 with the stored document.
 pub async fn create(
     state: &AppState,
@@ -186,14 +201,7 @@ pub async fn create(
             ResourceWrite::with_references(&document, references),
         )
         .await
-        .map_err(|error| {
-            write_refused(
-                error,
-                references,
-                FlowErrorCode::InvalidSpecId,
-                resource_type.noun,
-            )
-        })?;
+        .map_err(spec_write_refused(resource_type, references))?;
     tracing::info!(kind = resource_type.noun, %id, "created");
     Ok(json_response(StatusCode::CREATED, document))
 }
@@ -229,14 +237,7 @@ pub async fn replace(
                 Some(previous.revision),
             )
             .await
-            .map_err(|error| {
-                write_refused(
-                    error,
-                    references,
-                    FlowErrorCode::InvalidSpecId,
-                    resource_type.noun,
-                )
-            })?;
+            .map_err(spec_write_refused(resource_type, references))?;
         match outcome {
             ReplaceOutcome::Replaced(_) => {
                 tracing::info!(kind = resource_type.noun, %id, "replaced");

@@ -29,7 +29,9 @@ use crate::path_id::PathId;
 use crate::routes::body_fields::{client_instance_fields, invalid, refuse_problems};
 use crate::routes::collections::{FLOW_SPECS, FLOWS, ResourceType};
 use crate::routes::documents::{Collection, Decorate};
-use crate::routes::instances::{InstanceResource, Validated, Write, instance_routes, new_etag};
+use crate::routes::instances::{
+    InstanceResource, Validated, Write, WriteContext, instance_routes, new_etag,
+};
 use crate::routes::runs::details_of;
 use crate::state::AppState;
 use crate::tenant::Tenant;
@@ -193,13 +195,13 @@ fn schedule_write(flow: &Flow, state: FlowState) -> ScheduleWrite {
 impl InstanceResource for Flows {
     const IMMUTABLE_FIELDS: &'static [&'static str] = &["flowSpec"];
 
-    async fn validate(
-        state: &AppState,
-        tenant: &Tenant,
-        id: &str,
-        body: Value,
-        write: Write<'_>,
-    ) -> Result<Validated, ApiError> {
+    async fn validate(context: &WriteContext<'_>, body: Value) -> Result<Validated, ApiError> {
+        let WriteContext {
+            state,
+            tenant,
+            id,
+            write,
+        } = *context;
         if matches!(write, Write::Create) && body.get("state").is_some() {
             return Err(FlowError::new(
                 FlowErrorCode::StateNotAllowed,

@@ -25,7 +25,8 @@ use crate::state::AppState;
 use crate::tenant::Tenant;
 
 /// Top-level fields of instance resources, besides the server-managed ones every resource
-/// has, that no PATCH may change.
+/// has, that the server computes: no PATCH may change them, and a client's values are
+/// ignored.
 pub const INSTANCE_IMMUTABLE_FIELDS: &[&str] = &[
     "etag",
     "version",
@@ -68,6 +69,16 @@ impl Write<'_> {
     }
 }
 
+/// One write of one instance: who asks, which resource, which kind of write.
+#[derive(Clone, Copy)]
+pub struct WriteContext<'a> {
+    pub state: &'a AppState,
+    pub tenant: &'a Tenant,
+    /// The resource's id (new for a create).
+    pub id: &'a str,
+    pub write: Write<'a>,
+}
+
 /// An instance collection created with `POST` and changed with `PATCH` through the shared
 /// handlers.
 pub trait InstanceResource: Collection {
@@ -77,11 +88,8 @@ pub trait InstanceResource: Collection {
     /// Turns a create body or a patched document into what is stored (every problem at once,
     /// `1100-400` with pointers, or the resource's own codes).
     fn validate(
-        state: &AppState,
-        tenant: &Tenant,
-        id: &str,
+        context: &WriteContext<'_>,
         body: Value,
-        write: Write<'_>,
     ) -> impl Future<Output = Result<Validated, ApiError>> + Send;
 }
 
@@ -112,7 +120,13 @@ pub async fn create_handler<R: InstanceResource>(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let id = flowd_model::ids::new_resource_id();
-    let validated = R::validate(&state, &tenant, &id, body, Write::Create).await?;
+    let context = WriteContext {
+        state: &state,
+        tenant: &tenant,
+        id: &id,
+        write: Write::Create,
+    };
+    let validated = R::validate(&context, body).await?;
     let etag = new_etag();
     let mut document = stamp_created(&id, validated.document, &tenant.stamp());
     document["etag"] = json!(etag);
@@ -215,11 +229,16 @@ pub async fn patch_handler<R: InstanceResource>(
         .copied()
         .collect();
     let patched = apply_patch(&previous.body, &instructions, &immutable)?;
-    let write = Write::Patch {
-        previous: &previous,
-        instructions: &body,
+    let context = WriteContext {
+        state: &state,
+        tenant: &tenant,
+        id: &id,
+        write: Write::Patch {
+            previous: &previous,
+            instructions: &body,
+        },
     };
-    let validated = R::validate(&state, &tenant, &id, patched, write).await?;
+    let validated = R::validate(&context, patched).await?;
     let etag = new_etag();
     let mut document = stamp_replaced(&id, validated.document, &previous.body, &tenant.stamp());
     document["state"] = previous.body["state"].clone();

@@ -14,9 +14,8 @@ use crate::routes::body_fields::{client_instance_fields, invalid, refuse_problem
 use crate::routes::collections::{CONNECTIONS, ResourceType, SOURCE_CONNECTIONS};
 use crate::routes::connections::load_connection_spec;
 use crate::routes::documents::Collection;
-use crate::routes::instances::{InstanceResource, Validated, Write, instance_routes};
+use crate::routes::instances::{InstanceResource, Validated, Write, WriteContext, instance_routes};
 use crate::state::AppState;
-use crate::tenant::Tenant;
 
 /// The collection.
 pub struct SourceConnections;
@@ -33,13 +32,13 @@ impl InstanceResource for SourceConnections {
     /// A source connection stays bound to its base connection and connection spec.
     const IMMUTABLE_FIELDS: &'static [&'static str] = &["baseConnectionId", "connectionSpec"];
 
-    async fn validate(
-        state: &AppState,
-        tenant: &Tenant,
-        _id: &str,
-        body: Value,
-        write: Write<'_>,
-    ) -> Result<Validated, ApiError> {
+    async fn validate(context: &WriteContext<'_>, body: Value) -> Result<Validated, ApiError> {
+        let WriteContext {
+            state,
+            tenant,
+            write,
+            ..
+        } = *context;
         let noun = SOURCE_CONNECTIONS.noun;
         let mut body = client_instance_fields(body, noun)?;
         let source = SourceConnection::from_document(&body);

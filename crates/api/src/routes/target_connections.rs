@@ -11,9 +11,8 @@ use crate::error::{ApiError, FlowError, FlowErrorCode};
 use crate::routes::body_fields::{client_instance_fields, invalid, refuse_problems};
 use crate::routes::collections::{CONNECTION_SPECS, DATASETS, ResourceType, TARGET_CONNECTIONS};
 use crate::routes::documents::Collection;
-use crate::routes::instances::{InstanceResource, Validated, Write, instance_routes};
+use crate::routes::instances::{InstanceResource, Validated, Write, WriteContext, instance_routes};
 use crate::state::AppState;
-use crate::tenant::Tenant;
 
 /// The collection.
 pub struct TargetConnections;
@@ -30,13 +29,13 @@ impl InstanceResource for TargetConnections {
     /// A target connection stays bound to the data-lake connection spec.
     const IMMUTABLE_FIELDS: &'static [&'static str] = &["connectionSpec"];
 
-    async fn validate(
-        state: &AppState,
-        tenant: &Tenant,
-        _id: &str,
-        body: Value,
-        write: Write<'_>,
-    ) -> Result<Validated, ApiError> {
+    async fn validate(context: &WriteContext<'_>, body: Value) -> Result<Validated, ApiError> {
+        let WriteContext {
+            state,
+            tenant,
+            write,
+            ..
+        } = *context;
         let noun = TARGET_CONNECTIONS.noun;
         let mut body = client_instance_fields(body, noun)?;
         let target = TargetConnection::from_document(&body);

@@ -5,9 +5,7 @@
 use flowd_spec::Problem;
 use serde_json::{Map, Value};
 
-use super::fields::{
-    finish, object_problems, optional_object, optional_string, required_string, spec_ref,
-};
+use super::fields::Fields;
 use super::{ResourceRef, SpecRef};
 
 /// The `auth` object of a connection.
@@ -31,25 +29,24 @@ pub struct Connection {
 impl Connection {
     /// Reads a connection document; every problem at once, in document order.
     pub fn from_document(document: &Value) -> Result<Connection, Vec<Problem>> {
-        if let Some(problems) = object_problems(document) {
-            return Err(problems);
-        }
-        let mut problems = Vec::new();
-        let name = required_string(document, "/name", &mut problems);
-        let description = optional_string(document, "/description", &mut problems);
-        let connection_spec = spec_ref(document, "/connectionSpec", &mut problems);
-        let spec_name = required_string(document, "/auth/specName", &mut problems);
-        let params = optional_object(document, "/auth/params", &mut problems);
-        let connection = match (name, connection_spec, spec_name) {
-            (Some(name), Some(connection_spec), Some(spec_name)) => Some(Connection {
-                name,
+        let mut fields = Fields::open(document)?;
+        let name = fields.required_string("/name");
+        let description = fields.optional_string("/description");
+        let connection_spec = fields.spec_ref("/connectionSpec");
+        let spec_name = fields.required_string("/auth/specName");
+        let params = fields.optional_object("/auth/params");
+        let connection = (|| {
+            Some(Connection {
+                name: name?,
                 description,
-                connection_spec,
-                auth: AuthBinding { spec_name, params },
-            }),
-            _ => None,
-        };
-        finish(document, problems, connection)
+                connection_spec: connection_spec?,
+                auth: AuthBinding {
+                    spec_name: spec_name?,
+                    params,
+                },
+            })
+        })();
+        fields.finish(connection)
     }
 
     /// A base connection refers to no other instance resource.

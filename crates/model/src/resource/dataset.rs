@@ -4,7 +4,7 @@
 use flowd_spec::Problem;
 use serde_json::Value;
 
-use super::fields::{finish, object_problems, optional_string, required_string, schema_ref};
+use super::fields::Fields;
 use super::{ResourceRef, SchemaRef};
 
 /// A resolved dataset.
@@ -19,25 +19,21 @@ pub struct Dataset {
 impl Dataset {
     /// Reads a dataset document; every problem at once, in document order.
     pub fn from_document(document: &Value) -> Result<Dataset, Vec<Problem>> {
-        if let Some(problems) = object_problems(document) {
-            return Err(problems);
+        let mut fields = Fields::open(document)?;
+        let name = fields.required_string("/name");
+        let description = fields.optional_string("/description");
+        if fields.get("/schemaRef").is_none() {
+            fields.problem("/schemaRef", "is required");
         }
-        let mut problems = Vec::new();
-        let name = required_string(document, "/name", &mut problems);
-        let description = optional_string(document, "/description", &mut problems);
-        if document.get("schemaRef").is_none() {
-            problems.push(Problem::new("/schemaRef", "is required"));
-        }
-        let schema_ref = schema_ref(document, "/schemaRef", "contentType", &mut problems);
-        let dataset = match (name, schema_ref) {
-            (Some(name), Some(schema_ref)) => Some(Dataset {
-                name,
+        let schema_ref = fields.schema_ref("/schemaRef", "contentType");
+        let dataset = (|| {
+            Some(Dataset {
+                name: name?,
                 description,
-                schema_ref,
-            }),
-            _ => None,
-        };
-        finish(document, problems, dataset)
+                schema_ref: schema_ref?,
+            })
+        })();
+        fields.finish(dataset)
     }
 
     /// A dataset refers to nothing.

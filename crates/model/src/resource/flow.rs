@@ -10,7 +10,7 @@
 use flowd_spec::Problem;
 use serde_json::Value;
 
-use super::fields::{finish, object_problems, optional_string, required_string, spec_ref};
+use super::fields::Fields;
 use super::{ResourceKind, ResourceRef, SpecRef};
 use crate::ids::canonical_uuid;
 use crate::schedule::Schedule;
@@ -52,63 +52,49 @@ pub struct Flow {
 impl Flow {
     /// Reads a flow document; every problem at once, in document order.
     pub fn from_document(document: &Value) -> Result<Flow, Vec<Problem>> {
-        if let Some(problems) = object_problems(document) {
-            return Err(problems);
-        }
-        let mut problems = Vec::new();
-        let name = required_string(document, "/name", &mut problems);
-        let description = optional_string(document, "/description", &mut problems);
-        let flow_spec = spec_ref(document, "/flowSpec", &mut problems);
-        let source_connection_id =
-            single_connection(document, "sourceConnectionIds", "source", &mut problems);
-        let target_connection_id =
-            single_connection(document, "targetConnectionIds", "target", &mut problems);
-        let transformations = match document.get("transformations") {
-            None | Some(Value::Null) => Vec::new(),
+        let mut fields = Fields::open(document)?;
+        let name = fields.required_string("/name");
+        let description = fields.optional_string("/description");
+        let flow_spec = fields.spec_ref("/flowSpec");
+        let source_connection_id = single_connection(&mut fields, "sourceConnectionIds", "source");
+        let target_connection_id = single_connection(&mut fields, "targetConnectionIds", "target");
+        let transformations = match fields.get("/transformations") {
+            None => Vec::new(),
             Some(Value::Array(transformations)) => transformations.clone(),
             Some(_) => {
-                problems.push(Problem::new("/transformations", "must be an array"));
+                fields.problem("/transformations", "must be an array");
                 Vec::new()
             }
         };
-        let schedule = match document.get("scheduleParams") {
-            None | Some(Value::Null) => None,
-            Some(params) => match Schedule::from_params(params) {
-                Ok(schedule) => Some(schedule),
-                Err(error) => {
-                    problems.extend(error.problems().iter().map(|problem| {
+        let schedule = fields.get("/scheduleParams").and_then(|params| {
+            Schedule::from_params(params)
+                .map_err(|error| {
+                    fields.extend(error.problems().iter().map(|problem| {
                         Problem::new(
                             format!("/scheduleParams{}", problem.pointer),
                             &problem.message,
                         )
-                    }));
-                    None
-                }
-            },
-        };
-        let state = match document.get("state").and_then(Value::as_str) {
+                    }))
+                })
+                .ok()
+        });
+        let state = match fields.get("/state").and_then(Value::as_str) {
             Some("disabled") => FlowState::Disabled,
             _ => FlowState::Enabled,
         };
-        let flow = match (name, flow_spec, source_connection_id, target_connection_id) {
-            (
-                Some(name),
-                Some(flow_spec),
-                Some(source_connection_id),
-                Some(target_connection_id),
-            ) if problems.is_empty() => Some(Flow {
-                name,
+        let flow = (|| {
+            Some(Flow {
+                name: name?,
                 description,
-                flow_spec,
-                source_connection_id,
-                target_connection_id,
+                flow_spec: flow_spec?,
+                source_connection_id: source_connection_id?,
+                target_connection_id: target_connection_id?,
                 transformations,
                 schedule,
                 state,
-            }),
-            _ => None,
-        };
-        finish(document, problems, flow)
+            })
+        })();
+        fields.finish(flow)
     }
 
     /// The source and the target connection.
@@ -129,35 +115,30 @@ impl Flow {
 }
 
 /// The one id of `field` (an array holding exactly one connection id).
-fn single_connection(
-    document: &Value,
-    field: &str,
-    side: &str,
-    problems: &mut Vec<Problem>,
-) -> Option<String> {
+fn single_connection(fields: &mut Fields<'_>, field: &str, side: &str) -> Option<String> {
     let pointer = format!("/{field}");
-    let ids = match document.get(field) {
-        None | Some(Value::Null) => {
-            problems.push(Problem::new(pointer, "is required"));
+    let ids = match fields.get(&pointer) {
+        None => {
+            fields.problem(pointer, "is required");
             return None;
         }
         Some(Value::Array(ids)) if !ids.is_empty() => ids,
         Some(_) => {
-            problems.push(Problem::new(
+            fields.problem(
                 pointer,
                 format!("must be an array holding one {side} connection id"),
-            ));
+            );
             return None;
         }
     };
     if ids.len() > 1 {
-        problems.push(Problem::new(
+        fields.problem(
             pointer,
             format!(
                 "lists {} {side} connections; flowd runs exactly one {side} connection per flow (create one flow per {side} connection)",
                 ids.len()
             ),
-        ));
+        );
         return None;
     }
     let element_pointer = format!("/{field}/0");
@@ -165,15 +146,15 @@ fn single_connection(
         Some(text) => {
             let canonical = canonical_uuid(text);
             if canonical.is_none() {
-                problems.push(Problem::new(
+                fields.problem(
                     element_pointer,
                     format!("must be a {side} connection id (a UUID)"),
-                ));
+                );
             }
             canonical
         }
         None => {
-            problems.push(Problem::new(element_pointer, "must be a string"));
+            fields.problem(element_pointer, "must be a string");
             None
         }
     }

@@ -5,10 +5,7 @@
 use flowd_spec::Problem;
 use serde_json::{Map, Value};
 
-use super::fields::{
-    finish, object_problems, optional_object, optional_string, required_string, required_uuid,
-    spec_ref,
-};
+use super::fields::Fields;
 use super::{ResourceKind, ResourceRef, SpecRef};
 
 /// The only `data.format` of generic-rest sources.
@@ -28,41 +25,30 @@ pub struct SourceConnection {
 impl SourceConnection {
     /// Reads a source connection document; every problem at once, in document order.
     pub fn from_document(document: &Value) -> Result<SourceConnection, Vec<Problem>> {
-        if let Some(problems) = object_problems(document) {
-            return Err(problems);
-        }
-        let mut problems = Vec::new();
-        let name = required_string(document, "/name", &mut problems);
-        let description = optional_string(document, "/description", &mut problems);
-        let base_connection_id = required_uuid(
-            document,
-            "/baseConnectionId",
-            "a base connection",
-            &mut problems,
-        );
-        let connection_spec = spec_ref(document, "/connectionSpec", &mut problems);
-        match document.pointer("/data/format") {
+        let mut fields = Fields::open(document)?;
+        let name = fields.required_string("/name");
+        let description = fields.optional_string("/description");
+        let base_connection_id = fields.required_uuid("/baseConnectionId", "a base connection");
+        let connection_spec = fields.spec_ref("/connectionSpec");
+        match fields.get("/data/format") {
             Some(Value::String(format)) if format == SOURCE_DATA_FORMAT => {}
-            Some(_) => problems.push(Problem::new(
+            Some(_) => fields.problem(
                 "/data/format",
                 "must be \"json\", the only format of generic-rest sources",
-            )),
-            None => problems.push(Problem::new("/data/format", "is required")),
+            ),
+            None => fields.problem("/data/format", "is required"),
         }
-        let params = optional_object(document, "/params", &mut problems);
-        let source_connection = match (name, base_connection_id, connection_spec) {
-            (Some(name), Some(base_connection_id), Some(connection_spec)) => {
-                Some(SourceConnection {
-                    name,
-                    description,
-                    base_connection_id,
-                    connection_spec,
-                    params,
-                })
-            }
-            _ => None,
-        };
-        finish(document, problems, source_connection)
+        let params = fields.optional_object("/params");
+        let source_connection = (|| {
+            Some(SourceConnection {
+                name: name?,
+                description,
+                base_connection_id: base_connection_id?,
+                connection_spec: connection_spec?,
+                params,
+            })
+        })();
+        fields.finish(source_connection)
     }
 
     /// The base connection.

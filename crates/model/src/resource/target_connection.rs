@@ -5,9 +5,7 @@
 use flowd_spec::{DATA_LAKE_CONNECTION_SPEC_ID, Problem};
 use serde_json::Value;
 
-use super::fields::{
-    finish, object_problems, optional_string, required_string, schema_ref, spec_ref,
-};
+use super::fields::Fields;
 use super::{ResourceKind, ResourceRef, SchemaRef, SpecRef};
 use crate::ids::canonical_dataset_id;
 
@@ -47,77 +45,78 @@ pub struct TargetConnection {
 impl TargetConnection {
     /// Reads a target connection document; every problem at once, in document order.
     pub fn from_document(document: &Value) -> Result<TargetConnection, Vec<Problem>> {
-        if let Some(problems) = object_problems(document) {
-            return Err(problems);
-        }
-        let mut problems = Vec::new();
+        let mut fields = Fields::open(document)?;
         // The OAS requires only connectionSpec and data; a name is optional.
-        let name = optional_string(document, "/name", &mut problems);
-        let description = optional_string(document, "/description", &mut problems);
-        let connection_spec = spec_ref(document, "/connectionSpec", &mut problems);
-        if let Some(spec) = &connection_spec
-            && spec.id != DATA_LAKE_CONNECTION_SPEC_ID
+        let name = fields.optional_string("/name");
+        let description = fields.optional_string("/description");
+        let connection_spec = fields.spec_ref("/connectionSpec");
+        if connection_spec
+            .as_ref()
+            .is_some_and(|spec| spec.id != DATA_LAKE_CONNECTION_SPEC_ID)
         {
-            problems.push(Problem::new(
+            fields.problem(
                 "/connectionSpec/id",
                 format!("must be the data lake connection spec {DATA_LAKE_CONNECTION_SPEC_ID}"),
-            ));
+            );
         }
-        let data_format = match document.pointer("/data/format") {
-            Some(Value::String(format)) => {
+        let data_format = match fields.get("/data/format") {
+            None => {
+                fields.problem("/data/format", "is required");
+                None
+            }
+            Some(format) => {
                 let found = TargetDataFormat::ALL
                     .into_iter()
-                    .find(|known| known.as_str() == format);
+                    .find(|known| format.as_str() == Some(known.as_str()));
                 if found.is_none() {
-                    problems.push(format_problem());
+                    let formats: Vec<&str> = TargetDataFormat::ALL
+                        .iter()
+                        .map(|format| format.as_str())
+                        .collect();
+                    fields.problem(
+                        "/data/format",
+                        format!("must be one of {}", formats.join(", ")),
+                    );
                 }
                 found
             }
-            Some(_) => {
-                problems.push(format_problem());
-                None
-            }
+        };
+        let schema = fields.schema_ref("/data/schema", "version");
+        let dataset_id = match fields.get("/params") {
             None => {
-                problems.push(Problem::new("/data/format", "is required"));
+                fields.problem("/params", "is required");
                 None
             }
-        };
-        let schema = schema_ref(document, "/data/schema", "version", &mut problems);
-        let dataset_id = match document.get("params") {
-            None => {
-                problems.push(Problem::new("/params", "is required"));
-                None
+            Some(Value::Object(_)) => {
+                fields
+                    .required_string("/params/dataSetId")
+                    .and_then(|raw_id| {
+                        let canonical = canonical_dataset_id(&raw_id);
+                        if canonical.is_none() {
+                            fields.problem(
+                                "/params/dataSetId",
+                                "must be a dataset id (24 hexadecimal characters)",
+                            );
+                        }
+                        canonical
+                    })
             }
-            Some(Value::Object(_)) => required_string(document, "/params/dataSetId", &mut problems)
-                .and_then(|raw_id| {
-                    let canonical = canonical_dataset_id(&raw_id);
-                    if canonical.is_none() {
-                        problems.push(Problem::new(
-                            "/params/dataSetId",
-                            "must be a dataset id (24 hexadecimal characters)",
-                        ));
-                    }
-                    canonical
-                }),
             Some(_) => {
-                problems.push(Problem::new("/params", "must be an object"));
+                fields.problem("/params", "must be an object");
                 None
             }
         };
-        let target = match (connection_spec, data_format, dataset_id) {
-            (Some(connection_spec), Some(data_format), Some(dataset_id)) => {
-                Some(TargetConnection {
-                    name,
-                    description,
-                    connection_spec,
-                    data_format,
-                    schema,
-                    dataset_id,
-                })
-            }
-            _ => None,
-        };
-        finish(document, problems, target)
+        let target = (|| {
+            Some(TargetConnection {
+                name,
+                description,
+                connection_spec: connection_spec?,
+                data_format: data_format?,
+                schema,
+                dataset_id: dataset_id?,
+            })
+        })();
+        fields.finish(target)
     }
 
     /// The dataset.
@@ -128,17 +127,6 @@ impl TargetConnection {
             "/params/dataSetId",
         )]
     }
-}
-
-fn format_problem() -> Problem {
-    let formats: Vec<&str> = TargetDataFormat::ALL
-        .iter()
-        .map(|format| format.as_str())
-        .collect();
-    Problem::new(
-        "/data/format",
-        format!("must be one of {}", formats.join(", ")),
-    )
 }
 
 #[cfg(test)]
