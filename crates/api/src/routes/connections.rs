@@ -97,12 +97,7 @@ async fn probe(
 
 impl InstanceResource for Connections {
     async fn validate(context: &WriteContext<'_>, body: Value) -> Result<Validated, ApiError> {
-        let WriteContext {
-            state,
-            tenant,
-            id,
-            write,
-        } = *context;
+        let (state, tenant, id, write) = (context.state, context.tenant, context.id, context.write);
         let mut body = client_instance_fields(body, CONNECTIONS.noun)?;
         let connection = Connection::from_document(&body)
             .map_err(|problems| invalid("connection", &body, problems))?;

@@ -196,12 +196,7 @@ impl InstanceResource for Flows {
     const IMMUTABLE_FIELDS: &'static [&'static str] = &["flowSpec"];
 
     async fn validate(context: &WriteContext<'_>, body: Value) -> Result<Validated, ApiError> {
-        let WriteContext {
-            state,
-            tenant,
-            id,
-            write,
-        } = *context;
+        let (state, tenant, id, write) = (context.state, context.tenant, context.id, context.write);
         if matches!(write, Write::Create) && body.get("state").is_some() {
             return Err(FlowError::new(
                 FlowErrorCode::StateNotAllowed,

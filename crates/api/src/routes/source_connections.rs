@@ -33,12 +33,7 @@ impl InstanceResource for SourceConnections {
     const IMMUTABLE_FIELDS: &'static [&'static str] = &["baseConnectionId", "connectionSpec"];
 
     async fn validate(context: &WriteContext<'_>, body: Value) -> Result<Validated, ApiError> {
-        let WriteContext {
-            state,
-            tenant,
-            write,
-            ..
-        } = *context;
+        let (state, tenant, write) = (context.state, context.tenant, context.write);
         let noun = SOURCE_CONNECTIONS.noun;
         let mut body = client_instance_fields(body, noun)?;
         let source = SourceConnection::from_document(&body);

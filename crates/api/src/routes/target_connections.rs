@@ -30,12 +30,7 @@ impl InstanceResource for TargetConnections {
     const IMMUTABLE_FIELDS: &'static [&'static str] = &["connectionSpec"];
 
     async fn validate(context: &WriteContext<'_>, body: Value) -> Result<Validated, ApiError> {
-        let WriteContext {
-            state,
-            tenant,
-            write,
-            ..
-        } = *context;
+        let (state, tenant, write) = (context.state, context.tenant, context.write);
         let noun = TARGET_CONNECTIONS.noun;
         let mut body = client_instance_fields(body, noun)?;
         let target = TargetConnection::from_document(&body);

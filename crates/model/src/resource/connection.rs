@@ -30,9 +30,7 @@ impl Connection {
     /// Reads a connection document; every problem at once, in document order.
     pub fn from_document(document: &Value) -> Result<Connection, Vec<Problem>> {
         let mut fields = Fields::open(document)?;
-        let name = fields.required_string("/name");
-        let description = fields.optional_string("/description");
-        let connection_spec = fields.spec_ref("/connectionSpec");
+        let (name, description, connection_spec) = fields.head(true, "/connectionSpec");
         let spec_name = fields.required_string("/auth/specName");
         let params = fields.optional_object("/auth/params");
         let connection = (|| {

@@ -20,8 +20,7 @@ impl Dataset {
     /// Reads a dataset document; every problem at once, in document order.
     pub fn from_document(document: &Value) -> Result<Dataset, Vec<Problem>> {
         let mut fields = Fields::open(document)?;
-        let name = fields.required_string("/name");
-        let description = fields.optional_string("/description");
+        let (name, description) = fields.name_and_description(true);
         if fields.get("/schemaRef").is_none() {
             fields.problem("/schemaRef", "is required");
         }

@@ -74,6 +74,26 @@ impl<'a> Fields<'a> {
         self.string(pointer, false)
     }
 
+    /// `/name` (required or optional) and the optional `/description` every instance has.
+    pub(crate) fn name_and_description(
+        &mut self,
+        name_required: bool,
+    ) -> (Option<String>, Option<String>) {
+        let name = self.string("/name", name_required);
+        (name, self.optional_string("/description"))
+    }
+
+    /// What every instance bound to a spec starts with: name, description and the spec
+    /// reference at `spec_pointer`.
+    pub(crate) fn head(
+        &mut self,
+        name_required: bool,
+        spec_pointer: &str,
+    ) -> (Option<String>, Option<String>, Option<SpecRef>) {
+        let (name, description) = self.name_and_description(name_required);
+        (name, description, self.spec_ref(spec_pointer))
+    }
+
     /// The object at `pointer` (empty when absent), or a problem when it is not an object.
     pub(crate) fn optional_object(&mut self, pointer: &str) -> Map<String, Value> {
         match self.get(pointer) {

@@ -53,9 +53,7 @@ impl Flow {
     /// Reads a flow document; every problem at once, in document order.
     pub fn from_document(document: &Value) -> Result<Flow, Vec<Problem>> {
         let mut fields = Fields::open(document)?;
-        let name = fields.required_string("/name");
-        let description = fields.optional_string("/description");
-        let flow_spec = fields.spec_ref("/flowSpec");
+        let (name, description, flow_spec) = fields.head(true, "/flowSpec");
         let source_connection_id = single_connection(&mut fields, "sourceConnectionIds", "source");
         let target_connection_id = single_connection(&mut fields, "targetConnectionIds", "target");
         let transformations = match fields.get("/transformations") {

@@ -26,10 +26,8 @@ impl SourceConnection {
     /// Reads a source connection document; every problem at once, in document order.
     pub fn from_document(document: &Value) -> Result<SourceConnection, Vec<Problem>> {
         let mut fields = Fields::open(document)?;
-        let name = fields.required_string("/name");
-        let description = fields.optional_string("/description");
+        let (name, description, connection_spec) = fields.head(true, "/connectionSpec");
         let base_connection_id = fields.required_uuid("/baseConnectionId", "a base connection");
-        let connection_spec = fields.spec_ref("/connectionSpec");
         match fields.get("/data/format") {
             Some(Value::String(format)) if format == SOURCE_DATA_FORMAT => {}
             Some(_) => fields.problem(

@@ -47,9 +47,7 @@ impl TargetConnection {
     pub fn from_document(document: &Value) -> Result<TargetConnection, Vec<Problem>> {
         let mut fields = Fields::open(document)?;
         // The OAS requires only connectionSpec and data; a name is optional.
-        let name = fields.optional_string("/name");
-        let description = fields.optional_string("/description");
-        let connection_spec = fields.spec_ref("/connectionSpec");
+        let (name, description, connection_spec) = fields.head(false, "/connectionSpec");
         if connection_spec
             .as_ref()
             .is_some_and(|spec| spec.id != DATA_LAKE_CONNECTION_SPEC_ID)

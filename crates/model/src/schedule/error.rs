@@ -4,34 +4,9 @@
 //! parsed object (`/interval`, `/windowEndTime`), so a caller can prefix its own location
 //! (`/scheduleParams`, `/params`) and report them in its own error shape.
 
-/// One thing wrong with one field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldProblem {
-    /// RFC 6901 pointer relative to the parsed object; `""` is the object itself.
-    pub pointer: String,
-    /// Lowercase, no trailing period, phrased to follow the field name.
-    pub message: String,
-}
-
-impl FieldProblem {
-    pub(crate) fn new(pointer: impl Into<String>, message: impl Into<String>) -> FieldProblem {
-        FieldProblem {
-            pointer: pointer.into(),
-            message: message.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for FieldProblem {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let shown_pointer = if self.pointer.is_empty() {
-            "(root)"
-        } else {
-            &self.pointer
-        };
-        write!(formatter, "{shown_pointer}: {}", self.message)
-    }
-}
+/// One thing wrong with one field: the spec crate's [`flowd_spec::Problem`], its pointer
+/// relative to the parsed object.
+pub type FieldProblem = flowd_spec::Problem;
 
 /// A schedule or an ad hoc window that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -39,6 +39,14 @@ pub use runs::{
     runs_list_in_the_store_and_each_flow_has_a_latest_run,
 };
 
+/// Runs each check against its own fresh store from `$open`.
+macro_rules! each_check {
+    ($open:expr, $($check:path),+ $(,)?) => {$({
+        let (store, _guard) = $open().await;
+        $check(store).await;
+    })+};
+}
+
 /// A fresh store and what keeps it alive.
 pub type OpenedStore = (Arc<dyn Store>, Box<dyn Any + Send>);
 
@@ -59,19 +67,16 @@ where
     Open: Fn() -> Opening,
     Opening: Future<Output = OpenedStore>,
 {
-    macro_rules! check {
-        ($check:path) => {{
-            let (store, _guard) = open().await;
-            $check(store).await;
-        }};
-    }
-    check!(credentials_are_found_by_token_hash_only);
-    check!(sandboxes_are_created_once_with_their_seed);
-    check!(resources_round_trip_and_stay_in_their_scope);
-    check!(replace_bumps_the_revision_and_honours_the_expected_one);
-    check!(references_must_exist_and_block_deletes_of_their_targets);
-    check!(concurrent_deletes_never_leave_a_dangling_reference);
-    check!(list_queries_filter_order_and_page_in_the_store);
+    each_check!(
+        open,
+        credentials_are_found_by_token_hash_only,
+        sandboxes_are_created_once_with_their_seed,
+        resources_round_trip_and_stay_in_their_scope,
+        replace_bumps_the_revision_and_honours_the_expected_one,
+        references_must_exist_and_block_deletes_of_their_targets,
+        concurrent_deletes_never_leave_a_dangling_reference,
+        list_queries_filter_order_and_page_in_the_store,
+    );
 }
 
 /// The checks of [`crate::RunQueue`].
@@ -80,18 +85,15 @@ where
     Open: Fn() -> Opening,
     Opening: Future<Output = OpenedStore>,
 {
-    macro_rules! check {
-        ($check:path) => {{
-            let (store, _guard) = open().await;
-            $check(store).await;
-        }};
-    }
-    check!(runs_are_claimed_once_in_order_and_only_when_due);
-    check!(an_expired_lease_is_taken_over_and_the_old_worker_is_fenced);
-    check!(only_a_failed_run_of_the_scope_is_retriggered);
-    check!(concurrent_workers_never_claim_the_same_run);
-    check!(runs_list_in_the_store_and_each_flow_has_a_latest_run);
-    check!(due_flows_advance_once_and_wait_for_their_scheduled_run);
+    each_check!(
+        open,
+        runs_are_claimed_once_in_order_and_only_when_due,
+        an_expired_lease_is_taken_over_and_the_old_worker_is_fenced,
+        only_a_failed_run_of_the_scope_is_retriggered,
+        concurrent_workers_never_claim_the_same_run,
+        runs_list_in_the_store_and_each_flow_has_a_latest_run,
+        due_flows_advance_once_and_wait_for_their_scheduled_run,
+    );
 }
 
 /// The checks of [`crate::DatasetStatsStore`].

@@ -116,29 +116,20 @@ pub(super) async fn import_runs(
 ) -> Result<(), StoreError> {
     for imported in runs {
         let run = &imported.run;
+        if !insert_run_row(&mut **transaction, run).await? {
+            return Err(StoreError::AlreadyExists { id: run.id.clone() });
+        }
         let metrics = imported.metrics;
         let count =
             |value: Option<u64>| value.map(|value| i64::try_from(value).unwrap_or(i64::MAX));
         sqlx::query(
-            "INSERT INTO runs (id, org_id, sandbox_name, flow_id, trigger, window_start, \
-             window_end, scheduled_at, status, attempts, created_at, created_by, created_client, \
-             updated_at, started_at, completed_at, pages, input_records, input_bytes, \
-             output_records, output_bytes, output_files, error_code, error_message) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "UPDATE runs SET status = ?, attempts = ?, updated_at = ?, started_at = ?, \
+             completed_at = ?, pages = ?, input_records = ?, input_bytes = ?, \
+             output_records = ?, output_bytes = ?, output_files = ?, error_code = ?, \
+             error_message = ? WHERE id = ?",
         )
-        .bind(&run.id)
-        .bind(&run.scope.org_id)
-        .bind(&run.scope.sandbox_name)
-        .bind(&run.flow_id)
-        .bind(run.trigger.as_str())
-        .bind(run.window_start)
-        .bind(run.window_end)
-        .bind(run.scheduled_at)
         .bind(imported.status.as_str())
         .bind(imported.attempts)
-        .bind(run.created_at)
-        .bind(&run.created_by)
-        .bind(&run.created_client)
         .bind(metrics.map_or(run.created_at, |metrics| metrics.completed_at))
         .bind(metrics.map(|metrics| metrics.started_at))
         .bind(metrics.map(|metrics| metrics.completed_at))
@@ -150,15 +141,9 @@ pub(super) async fn import_runs(
         .bind(count(metrics.map(|metrics| metrics.output_files)))
         .bind(imported.error.as_ref().map(|error| error.code.as_str()))
         .bind(imported.error.as_ref().map(|error| error.message.as_str()))
+        .bind(&run.id)
         .execute(&mut **transaction)
-        .await
-        .map_err(|error| {
-            if is_unique_violation(&error) {
-                StoreError::AlreadyExists { id: run.id.clone() }
-            } else {
-                error.into()
-            }
-        })?;
+        .await?;
     }
     Ok(())
 }
