@@ -115,16 +115,17 @@ fn parse_args() -> Result<Args, String> {
 
 fn control_plane_main() -> ExitCode {
     let mut samples = 400;
+    let mut keep: Option<PathBuf> = None;
     let mut arguments = std::env::args().skip(2);
     while let Some(flag) = arguments.next() {
-        match (
-            flag.as_str(),
-            arguments.next().and_then(|value| value.parse().ok()),
-        ) {
-            ("--samples", Some(value)) if value >= 8 => samples = value,
+        match (flag.as_str(), arguments.next()) {
+            ("--samples", Some(value)) if value.parse::<usize>().is_ok_and(|n| n >= 8) => {
+                samples = value.parse().unwrap_or(samples);
+            }
+            ("--keep", Some(value)) => keep = Some(PathBuf::from(value)),
             _ => {
                 eprintln!(
-                    "usage: flowd-bench control-plane [--samples N (at least 8, default 400)]"
+                    "usage: flowd-bench control-plane [--samples N (at least 8, default 400)] [--keep DIR (build the stores there once, reuse them later)]"
                 );
                 return ExitCode::from(2);
             }
@@ -140,7 +141,7 @@ fn control_plane_main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(control_plane::run(samples)) {
+    match runtime.block_on(control_plane::run(samples, keep.as_deref())) {
         Ok(rows) => {
             println!("{}\n\nMachine: {}", report::table(&rows), report::machine());
             if rows.iter().any(|row| row.met == Some(false)) {

@@ -135,6 +135,27 @@ pub(super) fn push_conditions(
     }
 }
 
+/// ` ORDER BY …` for `query`; `default_order` orders an unsorted list.
+pub(super) fn order_by(query: &ListQuery, column_of: ColumnOf, default_order: &str) -> String {
+    let order_column = query
+        .order
+        .and_then(|(field, descending)| column_of(field).map(|column| (column, descending)));
+    match order_column {
+        None => format!(" ORDER BY {default_order}"),
+        Some((column, descending)) => {
+            let direction = if descending { "DESC" } else { "ASC" };
+            if column.nullable {
+                format!(
+                    " ORDER BY ({name} IS NULL), {name} {direction}, seq",
+                    name = column.name
+                )
+            } else {
+                format!(" ORDER BY {} {direction}, seq", column.name)
+            }
+        }
+    }
+}
+
 /// Appends ` ORDER BY … LIMIT …` for `query`; `default_order` orders an unsorted list.
 pub(super) fn push_order_and_limit(
     builder: &mut QueryBuilder<Sqlite>,
@@ -142,25 +163,7 @@ pub(super) fn push_order_and_limit(
     column_of: ColumnOf,
     default_order: &str,
 ) {
-    let order_column = query
-        .order
-        .and_then(|(field, descending)| column_of(field).map(|column| (column, descending)));
-    match order_column {
-        None => {
-            builder.push(format!(" ORDER BY {default_order}"));
-        }
-        Some((column, descending)) => {
-            let direction = if descending { "DESC" } else { "ASC" };
-            if column.nullable {
-                builder.push(format!(
-                    " ORDER BY ({name} IS NULL), {name} {direction}, seq",
-                    name = column.name
-                ));
-            } else {
-                builder.push(format!(" ORDER BY {} {direction}, seq", column.name));
-            }
-        }
-    }
+    builder.push(order_by(query, column_of, default_order));
     if let Some(limit) = query.limit {
         builder.push(" LIMIT ");
         builder.push_bind(i64::try_from(limit).unwrap_or(i64::MAX));

@@ -28,6 +28,12 @@ use crate::{CredentialStore, StoreError};
 /// The database file name inside the data directory.
 pub const DATABASE_FILE_NAME: &str = "flowd.sqlite";
 
+/// How much of the file each connection maps (SQLite's `mmap_size`).
+const MMAP_BYTES: i64 = 256 * 1024 * 1024;
+
+/// Page cache per connection, as SQLite's negative `cache_size` (KiB).
+const CACHE_KIB: i64 = -16 * 1024;
+
 /// A write transaction.
 type Transaction = sqlx::Transaction<'static, sqlx::Sqlite>;
 
@@ -86,7 +92,11 @@ impl SqliteStore {
             // client is never lost, even on power failure.
             .synchronous(synchronous)
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // Reads through a memory map instead of one read(2) per page, and a page cache
+            // per connection large enough for the hot indexes of a long history.
+            .pragma("mmap_size", MMAP_BYTES.to_string())
+            .pragma("cache_size", CACHE_KIB.to_string());
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)

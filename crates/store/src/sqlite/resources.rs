@@ -7,7 +7,7 @@ use serde_json::Value;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::listing::{push_conditions, push_order_and_limit, resource_column};
+use super::listing::{order_by, push_conditions, push_order_and_limit, resource_column};
 use super::{SqliteStore, Transaction, is_unique_violation};
 use crate::model::{
     DeleteOutcome, ReplaceOutcome, ResourceWrite, Sandbox, ScheduleWrite, Scope, StoredResource,
@@ -298,8 +298,14 @@ impl ResourceStore for SqliteStore {
         kind: ResourceKind,
         query: &ListQuery,
     ) -> Result<Vec<StoredResource>, StoreError> {
-        let mut builder: QueryBuilder<Sqlite> =
-            QueryBuilder::new("SELECT seq, id, body, revision FROM resources WHERE org_id = ");
+        // One row holding the page as a JSON array: sqlx hands SQLite's rows to the async
+        // side one at a time across threads, which cost more than the rows themselves.
+        let order = order_by(query, resource_column, "seq");
+        let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "SELECT json_group_array(json_array(seq, id, revision, body){order}) \
+             FROM (SELECT seq, id, revision, body, name, state, doc_created_at, doc_updated_at \
+             FROM resources WHERE org_id = "
+        ));
         builder.push_bind(scope.org_id.clone());
         builder.push(" AND sandbox_name = ");
         builder.push_bind(scope.sandbox_name.clone());
@@ -307,8 +313,28 @@ impl ResourceStore for SqliteStore {
         builder.push_bind(kind.as_str());
         push_conditions(&mut builder, query, resource_column);
         push_order_and_limit(&mut builder, query, resource_column, "seq");
-        let rows = builder.build().fetch_all(&self.pool).await?;
-        rows.iter().map(resource_from_row).collect()
+        builder.push(")");
+        let page: String = builder.build_query_scalar().fetch_one(&self.pool).await?;
+        let rows: Vec<(i64, String, i64, String)> =
+            serde_json::from_str(&page).map_err(|source| StoreError::CorruptDocument {
+                id: format!("a page of {}", kind.as_str()),
+                source,
+            })?;
+        rows.into_iter()
+            .map(|(position, id, revision, body)| {
+                let body =
+                    serde_json::from_str(&body).map_err(|source| StoreError::CorruptDocument {
+                        id: id.clone(),
+                        source,
+                    })?;
+                Ok(StoredResource {
+                    id,
+                    body,
+                    revision,
+                    position,
+                })
+            })
+            .collect()
     }
 
     async fn count_resources(

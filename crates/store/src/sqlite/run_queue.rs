@@ -7,8 +7,8 @@ use flowd_model::RunStatus;
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::SqliteStore;
-use super::listing::{push_conditions, push_order_and_limit, run_column};
-use super::run_rows::{insert_run_row, run_columns, run_from_row};
+use super::listing::{order_by, push_conditions, push_order_and_limit, run_column};
+use super::run_rows::{insert_run_row, run_from_json, run_json_array, runs_from_json};
 use crate::model::Scope;
 use crate::query::ListQuery;
 use crate::runs::{
@@ -68,10 +68,10 @@ impl RunQueue for SqliteStore {
         let Some((run_id, _, _)) = candidate else {
             return Ok(None);
         };
-        let claimed = sqlx::query(concat!(
+        let claimed: String = sqlx::query_scalar(concat!(
             "UPDATE runs SET status = 'inProgress', lease_owner = ?, lease_expires_at = ?, \
              attempts = attempts + 1, updated_at = ? WHERE id = ? RETURNING ",
-            run_columns!()
+            run_json_array!()
         ))
         .bind(worker_id)
         .bind(now_ms + lease_ms)
@@ -80,7 +80,7 @@ impl RunQueue for SqliteStore {
         .fetch_one(&mut *transaction)
         .await?;
         transaction.commit().await?;
-        Ok(Some(run_from_row(&claimed)))
+        run_from_json(&claimed).map(Some)
     }
 
     async fn heartbeat_run(
@@ -160,9 +160,9 @@ impl RunQueue for SqliteStore {
     }
 
     async fn get_run(&self, scope: &Scope, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
-        let row = sqlx::query(concat!(
+        let run: Option<String> = sqlx::query_scalar(concat!(
             "SELECT ",
-            run_columns!(),
+            run_json_array!(),
             " FROM runs WHERE org_id = ? AND sandbox_name = ? AND id = ?"
         ))
         .bind(&scope.org_id)
@@ -170,7 +170,7 @@ impl RunQueue for SqliteStore {
         .bind(run_id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.as_ref().map(run_from_row))
+        run.as_deref().map(run_from_json).transpose()
     }
 
     async fn list_runs(
@@ -179,10 +179,15 @@ impl RunQueue for SqliteStore {
         filter: &RunFilter,
         query: &ListQuery,
     ) -> Result<Vec<RunRecord>, StoreError> {
-        let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(concat!(
-            "SELECT ",
-            run_columns!(),
-            " FROM runs WHERE org_id = "
+        // One row holding the page as a JSON array (see `latest_runs`).
+        let order = order_by(query, run_column, "created_at, seq");
+        let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            concat!(
+                "SELECT json_group_array(",
+                run_json_array!(),
+                "{}) FROM (SELECT * FROM runs WHERE org_id = "
+            ),
+            order
         ));
         builder.push_bind(scope.org_id.clone());
         builder.push(" AND sandbox_name = ");
@@ -200,8 +205,9 @@ impl RunQueue for SqliteStore {
         }
         push_conditions(&mut builder, query, run_column);
         push_order_and_limit(&mut builder, query, run_column, "created_at, seq");
-        let rows = builder.build().fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(run_from_row).collect())
+        builder.push(")");
+        let page: String = builder.build_query_scalar().fetch_one(&self.pool).await?;
+        runs_from_json(&page)
     }
 
     async fn find_run_by_window(
@@ -210,9 +216,9 @@ impl RunQueue for SqliteStore {
         flow_id: &str,
         window_end: i64,
     ) -> Result<Option<RunRecord>, StoreError> {
-        let row = sqlx::query(concat!(
+        let run: Option<String> = sqlx::query_scalar(concat!(
             "SELECT ",
-            run_columns!(),
+            run_json_array!(),
             " FROM runs WHERE org_id = ? AND sandbox_name = ? AND flow_id = ? AND window_end = ?"
         ))
         .bind(&scope.org_id)
@@ -221,7 +227,7 @@ impl RunQueue for SqliteStore {
         .bind(window_end)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.as_ref().map(run_from_row))
+        run.as_deref().map(run_from_json).transpose()
     }
 
     async fn latest_runs(
@@ -242,17 +248,17 @@ impl RunQueue for SqliteStore {
             separated.push_unseparated(")");
         }
         builder.push(concat!(
-            ") SELECT ",
-            run_columns!(),
-            " FROM wanted JOIN runs ON runs.seq = (SELECT latest.seq FROM runs AS latest \
+            ") SELECT json_group_array(",
+            run_json_array!(),
+            ") FROM wanted JOIN runs ON runs.seq = (SELECT latest.seq FROM runs AS latest \
              WHERE latest.org_id = "
         ));
         builder.push_bind(scope.org_id.clone());
         builder.push(" AND latest.sandbox_name = ");
         builder.push_bind(scope.sandbox_name.clone());
         builder.push(" AND latest.flow_id = wanted.flow ORDER BY latest.window_end DESC LIMIT 1)");
-        let rows = builder.build().fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(run_from_row).collect())
+        let page: String = builder.build_query_scalar().fetch_one(&self.pool).await?;
+        runs_from_json(&page)
     }
 
     async fn retrigger_run(

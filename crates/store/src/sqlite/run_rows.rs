@@ -1,80 +1,123 @@
-//! Runs as rows: the columns, a row read back as a [`RunRecord`], and the insert of a pending
-//! run (used by `POST /runs` and by the planner's schedule advances).
+//! Runs as rows: the one form runs are read in (a JSON array per run, read back as a
+//! [`RunRecord`]), and the insert of a pending run (used by `POST /runs`, the planner's
+//! schedule advances and imports).
 
 use flowd_model::{RunErrorRecord, RunMetrics, RunStatus, RunTrigger};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite};
+use sqlx::Sqlite;
 
 use super::is_unique_violation;
 use crate::StoreError;
 use crate::model::Scope;
 use crate::runs::{NewRun, RunRecord};
 
-/// The columns of a run, as a macro so queries stay `&'static str`.
-macro_rules! run_columns {
+/// A run as one JSON array, the one form every run query reads: a run, or a page of them in
+/// `json_group_array`, crosses from SQLite's thread to the async side as one value (sqlx
+/// hands rows over one at a time, which costs more than decoding them).
+macro_rules! run_json_array {
     () => {
-        "seq, id, org_id, sandbox_name, flow_id, trigger, window_start, window_end, \
+        "json_array(seq, id, org_id, sandbox_name, flow_id, trigger, window_start, window_end, \
          scheduled_at, status, attempts, lease_owner, lease_expires_at, created_at, created_by, \
          created_client, updated_at, started_at, completed_at, pages, input_records, \
-         input_bytes, output_records, output_bytes, output_files, error_code, error_message"
+         input_bytes, output_records, output_bytes, output_files, error_code, error_message)"
     };
 }
-pub(super) use run_columns;
+pub(super) use run_json_array;
 
-fn count(row: &SqliteRow, column: &str) -> u64 {
-    row.get::<Option<i64>, _>(column)
-        .and_then(|value| u64::try_from(value).ok())
-        .unwrap_or(0)
+fn corrupt(source: serde_json::Error) -> StoreError {
+    StoreError::CorruptDocument {
+        id: "a run row".to_owned(),
+        source,
+    }
 }
 
-pub(super) fn run_from_row(row: &SqliteRow) -> RunRecord {
-    let status_text: String = row.get("status");
-    let trigger_text: String = row.get("trigger");
-    let metrics = row
-        .get::<Option<i64>, _>("started_at")
-        .map(|started_at| RunMetrics {
+/// One [`run_json_array`] value, field by field in its order.
+#[derive(serde::Deserialize)]
+struct RunRow(
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<i64>,
+    i64,
+    i64,
+    String,
+    i64,
+    Option<String>,
+    Option<i64>,
+    i64,
+    Option<String>,
+    Option<String>,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
+
+impl From<RunRow> for RunRecord {
+    fn from(row: RunRow) -> RunRecord {
+        let count = |value: Option<i64>| {
+            value
+                .and_then(|value| u64::try_from(value).ok())
+                .unwrap_or(0)
+        };
+        let metrics = row.17.map(|started_at| RunMetrics {
             started_at,
-            completed_at: row
-                .get::<Option<i64>, _>("completed_at")
-                .unwrap_or(started_at),
-            pages: count(row, "pages"),
-            input_records: count(row, "input_records"),
-            input_bytes: count(row, "input_bytes"),
-            output_records: count(row, "output_records"),
-            output_bytes: count(row, "output_bytes"),
-            output_files: count(row, "output_files"),
+            completed_at: row.18.unwrap_or(started_at),
+            pages: count(row.19),
+            input_records: count(row.20),
+            input_bytes: count(row.21),
+            output_records: count(row.22),
+            output_bytes: count(row.23),
+            output_files: count(row.24),
         });
-    let error = row
-        .get::<Option<String>, _>("error_code")
-        .map(|code| RunErrorRecord {
-            code,
-            message: row
-                .get::<Option<String>, _>("error_message")
-                .unwrap_or_default(),
-        });
-    RunRecord {
-        id: row.get("id"),
-        position: row.get("seq"),
-        scope: Scope {
-            org_id: row.get("org_id"),
-            sandbox_name: row.get("sandbox_name"),
-        },
-        flow_id: row.get("flow_id"),
-        trigger: RunTrigger::from_stored_name(&trigger_text).unwrap_or(RunTrigger::Scheduled),
-        window_start: row.get("window_start"),
-        window_end: row.get("window_end"),
-        scheduled_at: row.get("scheduled_at"),
-        status: RunStatus::from_stored_name(&status_text).unwrap_or(RunStatus::Failed),
-        attempts: row.get("attempts"),
-        lease_owner: row.get("lease_owner"),
-        lease_expires_at: row.get("lease_expires_at"),
-        created_at: row.get("created_at"),
-        created_by: row.get("created_by"),
-        created_client: row.get("created_client"),
-        updated_at: row.get("updated_at"),
-        metrics,
-        error,
+        RunRecord {
+            position: row.0,
+            id: row.1,
+            scope: Scope {
+                org_id: row.2,
+                sandbox_name: row.3,
+            },
+            flow_id: row.4,
+            trigger: RunTrigger::from_stored_name(&row.5).unwrap_or(RunTrigger::Scheduled),
+            window_start: row.6,
+            window_end: row.7,
+            scheduled_at: row.8,
+            status: RunStatus::from_stored_name(&row.9).unwrap_or(RunStatus::Failed),
+            attempts: row.10,
+            lease_owner: row.11,
+            lease_expires_at: row.12,
+            created_at: row.13,
+            created_by: row.14,
+            created_client: row.15,
+            updated_at: row.16,
+            metrics,
+            error: row.25.map(|code| RunErrorRecord {
+                code,
+                message: row.26.unwrap_or_default(),
+            }),
+        }
     }
+}
+
+/// Runs from a JSON array of [`run_json_array`] values.
+pub(super) fn runs_from_json(page: &str) -> Result<Vec<RunRecord>, StoreError> {
+    let rows: Vec<RunRow> = serde_json::from_str(page).map_err(corrupt)?;
+    Ok(rows.into_iter().map(RunRecord::from).collect())
+}
+
+/// One run from a [`run_json_array`] value.
+pub(super) fn run_from_json(run: &str) -> Result<RunRecord, StoreError> {
+    let row: RunRow = serde_json::from_str(run).map_err(corrupt)?;
+    Ok(row.into())
 }
 
 /// Inserts a pending run; `Ok(false)` when the flow already has a run for its window end.
