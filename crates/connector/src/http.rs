@@ -260,10 +260,9 @@ impl HttpClient {
                             attempts,
                         });
                     }
-                    let snippet = || {
-                        redact(&String::from_utf8_lossy(
-                            &body[..body.len().min(SNIPPET_BYTES)],
-                        ))
+                    let snippet = || match auth {
+                        Some(auth) => auth.snippet(&body, SNIPPET_BYTES),
+                        None => crate::secret::Redactor::default().snippet(&body, SNIPPET_BYTES),
                     };
                     let failed = |attempts| FetchError::Status {
                         method: method.clone(),

@@ -459,9 +459,10 @@ impl RunTask {
             method: request.method.clone(),
             url: request.url.clone(),
             reason,
-            snippet: self.redact(&String::from_utf8_lossy(
-                &response.body[..response.body.len().min(SNIPPET_BYTES)],
-            )),
+            snippet: match &self.plan.auth {
+                Some(auth) => auth.snippet(&response.body, SNIPPET_BYTES),
+                None => crate::secret::Redactor::default().snippet(&response.body, SNIPPET_BYTES),
+            },
         };
         let body: Value = serde_json::from_slice(&response.body).map_err(|error| {
             let content_type = response

@@ -84,6 +84,46 @@ impl Redactor {
     }
 }
 
+impl Redactor {
+    /// The first `max_bytes` of `body` as text, every known secret redacted — including one
+    /// that starts before the cut and ends after it, which a cut-then-redact would leave in part.
+    /// What comes after the cut is never shown, however much the redaction shortened the text.
+    pub fn snippet(&self, body: &[u8], max_bytes: usize) -> String {
+        let longest = self.needles.first().map_or(0, String::len);
+        let window = &body[..body.len().min(max_bytes.saturating_add(longest))];
+        let text = String::from_utf8_lossy(window);
+        let mut cut = max_bytes.min(text.len());
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        // Every occurrence that starts before the cut lies whole inside the window.
+        let mut matches: Vec<(usize, usize)> = Vec::new();
+        for needle in &self.needles {
+            for (start, _) in text.match_indices(needle.as_str()) {
+                let end = start + needle.len();
+                let overlaps = matches
+                    .iter()
+                    .any(|&(taken_start, taken_end)| start < taken_end && taken_start < end);
+                if start < cut && !overlaps {
+                    matches.push((start, end));
+                }
+            }
+        }
+        matches.sort_unstable();
+        let mut shown = String::with_capacity(cut);
+        let mut position = 0;
+        for (start, end) in matches {
+            shown.push_str(&text[position..start]);
+            shown.push_str(REDACTED);
+            position = end;
+        }
+        if position < cut {
+            shown.push_str(&text[position..cut]);
+        }
+        shown
+    }
+}
+
 fn form_urlencoded_value(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
@@ -97,6 +137,39 @@ mod tests {
         let secret = Secret::new("hunter2-password");
         assert_eq!(format!("{secret:?} {secret}"), "<redacted> <redacted>");
         assert_eq!(secret.expose(), "hunter2-password");
+    }
+
+    #[test]
+    fn a_secret_at_any_offset_around_the_cut_never_shows_even_in_part() {
+        let secret = "correct-horse-battery-staple";
+        let basic = "Y29ycmVjdC1ob3JzZS1iYXR0ZXJ5LXN0YXBsZTpwYXNzd29yZA==";
+        let mut redactor = Redactor::default();
+        redactor.add(secret);
+        redactor.add(basic);
+        let cut = 64;
+        for needle in [secret, basic] {
+            for offset in 0..cut + needle.len() {
+                // Earlier secrets shorten the text; the later one must still not slip in.
+                let body = format!("{secret}{}{needle}{}", "x".repeat(offset), "y".repeat(80));
+                let shown = redactor.snippet(body.as_bytes(), cut);
+                assert!(shown.len() <= cut + REDACTED.len(), "{shown}");
+                for part in 4..=needle.len() {
+                    for start in 0..=needle.len() - part {
+                        let piece = &needle[start..start + part];
+                        assert!(
+                            !shown.contains(piece),
+                            "offset {offset}: {piece:?} of a secret shows in {shown:?}"
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(redactor.snippet(b"plain text", 4), "plai");
+        assert_eq!(
+            redactor.snippet("héllo".as_bytes(), 2),
+            "h",
+            "cut on a character boundary"
+        );
     }
 
     #[test]

@@ -545,3 +545,47 @@ async fn oauth2_request_parameter_overrides_rename_the_token_exchange() {
     );
     assert!(received[0].expiration.is_some());
 }
+
+/// An upstream that echoes the Authorization header into its error body, the credential at
+/// every offset around where the snippet is cut: an error status (the fetch error's snippet)
+/// and a 200 that is not JSON (the invalid-response snippet). No piece of the credential — the
+/// password or its base64 form — shows in the error, whichever side of the cut it straddles.
+#[tokio::test]
+async fn a_credential_echoed_around_the_snippet_cut_never_shows_in_the_error() {
+    let mock = MockApi::start(Scenario::generated(1)).await;
+    let password = "Qz7-vK9w-Jp4m-Tr8d-Hb2n";
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("anna:{password}"));
+    let echoed = format!("Basic {encoded}");
+    let mut checked = 0;
+    for (status, cut) in [(400, 300), (200, 200)] {
+        for pad in cut - echoed.len() - 2..cut + 2 {
+            let spec = connection_spec(attributes(
+                &mock.base_url(),
+                &format!("/echo?status={status}&pad={pad}"),
+                "$.items",
+                Value::Null,
+            ));
+            let mut plan = plan(&spec);
+            plan.auth = Some(auth_session(
+                &spec,
+                json!({"specName": "Basic Authentication",
+                       "params": {"username": "anna", "password": password}}),
+                None,
+            ));
+            let (_, error) = collect_error(client(), plan).await;
+            let shown = format!("{error} {error:?}");
+            assert!(shown.contains("xxxx"), "the snippet is kept: {shown}");
+            for secret in [password, encoded.as_str()] {
+                for start in 0..=secret.len() - 4 {
+                    let piece = &secret[start..start + 4];
+                    assert!(
+                        !shown.contains(piece),
+                        "status {status}, pad {pad}: {piece:?} shows in {shown}"
+                    );
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 2 * (echoed.len() + 4));
+}

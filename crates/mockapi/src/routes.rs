@@ -418,3 +418,21 @@ pub(crate) async fn mailchimp_members(
     );
     st.page_response(slice.page, out, None)
 }
+
+/// `GET /echo?status=&pad=` → the careless upstream: answers `status` (default 400) with `pad`
+/// bytes of `x`, then the request's `Authorization` header as received, then 400 bytes of `y` —
+/// so a test can put a credential at any offset of an error body.
+pub(crate) async fn echo(headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+    let p = Params::new(q);
+    let status = tri!(p.number("status", 400));
+    let pad = tri!(p.number("pad", 0));
+    let Ok(status) = StatusCode::from_u16(u16::try_from(status).unwrap_or(0)) else {
+        return bad_request("status is not an HTTP status").into_response();
+    };
+    let credential = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+        .unwrap_or_default();
+    let body = format!("{}{credential}{}", "x".repeat(pad), "y".repeat(400));
+    (status, body).into_response()
+}

@@ -205,6 +205,16 @@ impl AuthSession {
             .redact(text)
     }
 
+    /// The first `max_bytes` of `body`, every secret this session knows redacted (see
+    /// [`Redactor::snippet`]).
+    pub fn snippet(&self, body: &[u8], max_bytes: usize) -> String {
+        self.auth
+            .redactor
+            .read()
+            .expect("redactor lock")
+            .snippet(body, max_bytes)
+    }
+
     /// Headers that authenticate one request (refreshing an expired token).
     pub async fn credentials(
         &self,

@@ -275,8 +275,7 @@ impl OAuth2RefreshCode {
             ))
         })?;
         if !status.is_success() {
-            let snippet = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
-            let snippet = redactor.read().expect("redactor lock").redact(&snippet);
+            let snippet = redactor.read().expect("redactor lock").snippet(&body, 300);
             return Err(failed(format!("status {}: {snippet}", status.as_u16())));
         }
         let answer: Value = serde_json::from_slice(&body)
