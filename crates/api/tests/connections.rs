@@ -402,3 +402,63 @@ async fn tokens_refreshed_during_explore_are_saved_back_encrypted() {
         );
     }
 }
+
+/// A KeyBased key and a credential-named param, neither declared `format: password`, are
+/// sealed at rest and masked on read like a password, and still authenticate explore.
+#[tokio::test]
+async fn keys_and_credential_named_params_are_secrets_without_format_password() {
+    const KEY: &str = "k-41d9-e07c-not-for-display";
+    const TOKEN: &str = "t-9a3f-55be-not-for-display";
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let mock = MockApi::start(Scenario::generated(5).with_auth(Auth::ApiKeys(vec![
+        ("X-Tenant-Key".into(), KEY.into()),
+        ("apiToken".into(), TOKEN.into()),
+    ])))
+    .await;
+    let mut spec = fixture("seed_mailchimp_update.json");
+    spec["authSpec"] = json!([{"name": "API Key", "type": "KeyBased", "spec": {
+        "type": "object",
+        "properties": {
+            "host": {"type": "string"},
+            "tenantKey": {"type": "string", "restAttributes": {"headerParamName": "X-Tenant-Key"}},
+            "authKey2": {"type": "string", "restAttributes": {"headerParamName": "apiToken"}},
+            "apiToken": {"type": "string"}
+        },
+        "required": ["host", "tenantKey"]
+    }}]);
+    let spec_id = app.create_connection_spec(&caller, &spec).await;
+    let created = app
+        .post(
+            &caller,
+            "/connections",
+            &json!({
+                "name": "keyed", "connectionSpec": {"id": spec_id, "version": "1.0"},
+                "auth": {"specName": "API Key", "params": {
+                    "host": mock.base_url(), "tenantKey": KEY, "authKey2": TOKEN
+                }}
+            }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap();
+    let read = app.get(&caller, &format!("/connections/{id}")).await;
+    let params = &read.body["items"][0]["auth"]["params"];
+    assert_eq!(params["tenantKey"], "********");
+    assert_eq!(params["authKey2"], "********");
+    assert_eq!(params["host"], mock.base_url().as_str());
+    for secret in [KEY, TOKEN] {
+        assert!(!read.body.to_string().contains(secret));
+        assert!(!files_contain(app.data_dir.path(), secret), "stored sealed");
+    }
+    let source_params = base64::engine::general_purpose::STANDARD
+        .encode(json!({"listId": DEFAULT_LIST_ID}).to_string());
+    let explored = app
+        .get(
+            &caller,
+            &format!("/connections/{id}/explore?objectType=rest&object=json&fileType=json&preview=true&sourceParams={source_params}"),
+        )
+        .await;
+    assert_eq!(explored.status, StatusCode::OK, "{}", explored.body);
+    assert_eq!(explored.body["data"].as_array().unwrap().len(), 5);
+}

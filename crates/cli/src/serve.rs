@@ -55,6 +55,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     )
     .with_metrics(install_metrics_recorder()?);
     let (stop_sender, stop_receiver) = tokio::sync::watch::channel(false);
+    let resealed = flowd_plan::credentials::seal_clear_secrets(store.as_ref(), &cipher)
+        .await
+        .context("sealing connection secrets kept in clear")?;
+    if resealed > 0 {
+        tracing::info!(
+            connections = resealed,
+            "connection secrets kept in clear are now sealed"
+        );
+    }
     crate::data::prepare_datasets(store.as_ref(), datasets.clone()).await;
     let background = start_runs(&args, store.clone(), datasets, cipher, stop_receiver)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)

@@ -65,8 +65,8 @@ pub struct PreparedAuth {
 
 impl PreparedAuth {
     /// The auth params that are secrets (sealed at rest, masked on read).
-    pub fn secret_param_names(&self) -> Vec<String> {
-        self.auth_spec.secret_param_names()
+    pub fn secret_param_names(&self) -> &[String] {
+        self.session.secret_names()
     }
 }
 

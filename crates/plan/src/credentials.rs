@@ -11,7 +11,9 @@ use flowd_model::ResourceKind;
 pub use flowd_secrets::sealed::MASK;
 use flowd_secrets::sealed::{masked_members, open_members, seal_members, sealed_token};
 use flowd_secrets::{Cipher, SecretsError};
-use flowd_store::{ReplaceOutcome, ResourceStore, ResourceWrite, Scope};
+use flowd_store::{
+    ReplaceOutcome, ResourceStore, ResourceWrite, Scope, StoreError, StoredResource,
+};
 use serde_json::{Map, Value, json};
 
 /// Where a connection's auth params are sealed (the associated data of each ciphertext).
@@ -104,6 +106,89 @@ impl RefreshedTokenSlot {
     }
 }
 
+/// Replaces the stored `auth.params` of a connection with `sealed_params` under a new etag, if
+/// the connection is still at `stored`'s revision.
+async fn replace_params(
+    store: &dyn ResourceStore,
+    scope: &Scope,
+    connection_id: &str,
+    stored: &StoredResource,
+    sealed_params: Map<String, Value>,
+) -> Result<ReplaceOutcome, StoreError> {
+    let mut document = stored.body.clone();
+    document["auth"]["params"] = Value::Object(sealed_params);
+    let etag = format!("\"{}\"", flowd_model::ids::new_resource_id());
+    document["etag"] = json!(etag);
+    document["version"] = json!(etag);
+    document["updatedAt"] = json!(flowd_model::time::now_millis());
+    let write = ResourceWrite {
+        references: None,
+        ..ResourceWrite::document(&document)
+    };
+    store
+        .replace_resource(
+            scope,
+            ResourceKind::Connection,
+            connection_id,
+            write,
+            Some(stored.revision),
+        )
+        .await
+}
+
+/// Seals the secrets a connection keeps in clear: those stored before the rule for what is a
+/// secret ([`flowd_spec::AuthSpec::is_secret_param`]) covered them, such as a KeyBased key
+/// without `format: password`. Run at startup, before requests are served; returns how many
+/// connections were resealed. A connection whose spec no longer resolves is left as it is.
+pub async fn seal_clear_secrets(
+    store: &dyn ResourceStore,
+    cipher: &Cipher,
+) -> Result<usize, StoreError> {
+    let mut resealed = 0;
+    for (scope, stored) in store.list_all_resources(ResourceKind::Connection).await? {
+        let Some(auth_spec) = stored_auth_spec(store, &scope, &stored.body).await else {
+            continue;
+        };
+        let stored_params = stored_params(&stored.body);
+        let in_clear: Vec<String> = auth_spec
+            .secret_param_names(&stored_params)
+            .into_iter()
+            .filter(|name| stored_params.get(name).is_some_and(Value::is_string))
+            .collect();
+        if in_clear.is_empty() {
+            continue;
+        }
+        // Sealing leaves sealed members as they are and seals the clear ones.
+        let sealed = seal(cipher, &scope, &stored.id, &stored_params, &in_clear);
+        match replace_params(store, &scope, &stored.id, &stored, sealed).await? {
+            ReplaceOutcome::RevisionMismatch { .. } => {}
+            _ => {
+                tracing::info!(connection_id = %stored.id, params = ?in_clear, "secrets kept in clear sealed");
+                resealed += 1;
+            }
+        }
+    }
+    Ok(resealed)
+}
+
+/// The auth spec a stored connection document uses, if its spec and auth spec resolve.
+async fn stored_auth_spec(
+    store: &dyn ResourceStore,
+    scope: &Scope,
+    connection: &Value,
+) -> Option<flowd_spec::AuthSpec> {
+    let spec_id = connection.pointer("/connectionSpec/id")?.as_str()?;
+    let spec_name = connection.pointer("/auth/specName")?.as_str()?;
+    let spec = store
+        .get_resource(scope, ResourceKind::ConnectionSpec, spec_id)
+        .await
+        .ok()??;
+    flowd_spec::AuthSpecs::resolve(&spec.body)
+        .ok()?
+        .find(spec_name)
+        .cloned()
+}
+
 /// Writes the tokens `slot` holds (if any) into the connection's sealed params with a new
 /// etag. A failure is logged, not returned: the request or run that caused the refresh has
 /// succeeded, and the next refresh will try again.
@@ -141,27 +226,8 @@ pub async fn save_refreshed_tokens(
             .map(|(name, _)| name.clone())
             .collect();
         secret_names.extend(["accessToken".to_owned(), "refreshToken".to_owned()]);
-        let mut document = stored.body.clone();
-        document["auth"]["params"] =
-            Value::Object(seal(cipher, scope, connection_id, &plain, &secret_names));
-        let etag = format!("\"{}\"", flowd_model::ids::new_resource_id());
-        document["etag"] = json!(etag);
-        document["version"] = json!(etag);
-        document["updatedAt"] = json!(flowd_model::time::now_millis());
-        let write = ResourceWrite {
-            references: None,
-            ..ResourceWrite::document(&document)
-        };
-        match store
-            .replace_resource(
-                scope,
-                ResourceKind::Connection,
-                connection_id,
-                write,
-                Some(stored.revision),
-            )
-            .await
-        {
+        let sealed = seal(cipher, scope, connection_id, &plain, &secret_names);
+        match replace_params(store, scope, connection_id, &stored, sealed).await {
             Ok(ReplaceOutcome::RevisionMismatch { .. }) => continue,
             Ok(_) => {
                 tracing::info!(%connection_id, "refreshed oauth tokens saved");

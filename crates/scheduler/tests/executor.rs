@@ -131,7 +131,7 @@ async fn chain(harness: &Harness, mock: &MockApi, with_dataset: bool) {
         .unwrap()
         .find("OAuth2 Refresh Code")
         .unwrap()
-        .secret_param_names();
+        .secret_param_names(&plain);
     let sealed = flowd_plan::credentials::seal(
         &harness.context.cipher,
         &harness.scope,

@@ -14,10 +14,67 @@ use serde_json::Value;
 use crate::json_schema::secret_properties;
 use crate::problem::{Problem, child_pointer, index_pointer};
 
-/// Params that hold credentials for every auth type, whatever the schema says: they are
-/// sealed at rest, masked on read and redacted from every message.
-pub const ALWAYS_SECRET_PARAMS: [&str; 4] =
-    ["password", "accessToken", "refreshToken", "clientSecret"];
+/// Words that make an auth param a credential whatever its schema says, found anywhere in
+/// the name once it is compared under [`normalize_auth_spec_name`] (`apiKey`, `api_key`,
+/// `X-Api-Key`, `clientSecret`, `refreshToken`, `userPassword`...).
+const CREDENTIAL_WORDS: [&str; 13] = [
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "accesskey",
+    "authkey",
+    "privatekey",
+    "signingkey",
+    "sessionkey",
+    "credential",
+    "bearer",
+];
+
+/// Endings that make a name about a credential rather than one (`accessTokenUrl`,
+/// `tokenType`, `tokenExpiresIn`, `secretName`): such params are shown as sent.
+const NOT_CREDENTIAL_ENDINGS: [&str; 12] = [
+    "url",
+    "uri",
+    "endpoint",
+    "path",
+    "type",
+    "name",
+    "expiry",
+    "expiration",
+    "expiresin",
+    "expiresat",
+    "date",
+    "ttl",
+];
+
+/// Whether an auth param's name says it carries a credential: it contains one of
+/// [`CREDENTIAL_WORDS`] and does not end in one of [`NOT_CREDENTIAL_ENDINGS`]. With
+/// `format: password` and the KeyBased keys, this is the rule for what is sealed at rest,
+/// masked on read and redacted from every message.
+pub fn is_credential_name(name: &str) -> bool {
+    let normalized = normalize_auth_spec_name(name);
+    CREDENTIAL_WORDS
+        .iter()
+        .any(|word| normalized.contains(word))
+        && !NOT_CREDENTIAL_ENDINGS
+            .iter()
+            .any(|ending| normalized.ends_with(ending))
+}
+
+/// Whether `name` is a key of a KeyBased auth spec whose params schema is `schema`: a
+/// property with a `restAttributes.headerParamName`, or any `authKeyN` (sent under its own
+/// name when the schema names no header).
+pub fn is_key_param(schema: &Value, name: &str) -> bool {
+    let has_header_name = schema
+        .pointer("/properties")
+        .and_then(|properties| properties.get(name))
+        .and_then(|property| property.pointer("/restAttributes/headerParamName"))
+        .is_some_and(Value::is_string);
+    has_header_name || name.starts_with("authKey")
+}
 
 /// The authentication types flowd runs. A closed set: a spec naming another type is refused
 /// when it is validated.
@@ -89,13 +146,29 @@ pub struct AuthSpec {
 }
 
 impl AuthSpec {
-    /// Param names that hold secrets: `format: password` in the schema, plus
-    /// [`ALWAYS_SECRET_PARAMS`].
-    pub fn secret_param_names(&self) -> Vec<String> {
-        let mut names = secret_properties(&self.schema);
-        for always_secret in ALWAYS_SECRET_PARAMS {
-            if !names.iter().any(|name| name == always_secret) {
-                names.push(always_secret.to_owned());
+    /// Whether the auth param `name` carries a credential: declared `format: password`, a
+    /// key of a KeyBased spec ([`is_key_param`]), or named like one ([`is_credential_name`]).
+    pub fn is_secret_param(&self, name: &str) -> bool {
+        is_credential_name(name)
+            || (self.auth_type == AuthType::KeyBased && is_key_param(&self.schema, name))
+            || secret_properties(&self.schema)
+                .iter()
+                .any(|secret| secret == name)
+    }
+
+    /// The secrets among `params` and the schema's declared properties, in that order,
+    /// each once.
+    pub fn secret_param_names(&self, params: &serde_json::Map<String, Value>) -> Vec<String> {
+        let declared = self
+            .schema
+            .pointer("/properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|properties| properties.keys());
+        let mut names: Vec<String> = Vec::new();
+        for name in params.keys().chain(declared) {
+            if self.is_secret_param(name) && !names.contains(name) {
+                names.push(name.clone());
             }
         }
         names
@@ -305,21 +378,74 @@ mod tests {
     }
 
     #[test]
-    fn secret_params_include_the_names_every_type_uses() {
+    fn keys_credential_names_and_password_formats_are_secrets_without_being_declared_so() {
         let specs = AuthSpecs::resolve(&spec(json!([
-            {"name": "k", "type": "KeyBased", "spec": {"properties": {"authKey1": {"format": "password"}}}}
+            {"name": "k", "type": "KeyBased", "spec": {"properties": {
+                "host": {"type": "string"},
+                "authKey1": {"type": "string"},
+                "tenantKey": {"type": "string", "restAttributes": {"headerParamName": "X-Tenant-Key"}},
+                "pin": {"type": "string", "format": "password"}
+            }}},
+            {"name": "b", "type": "BasicAuthentication", "spec": {"properties": {
+                "tenantKey": {"type": "string", "restAttributes": {"headerParamName": "X-Tenant-Key"}}
+            }}}
         ])))
         .unwrap();
-        let names = specs.find("k").unwrap().secret_param_names();
+        let params = json!({"host": "h", "apiKey": "a", "authKey2": "b", "region": "eu",
+            "accessTokenUrl": "https://auth.example.com/token", "api_secret": "c"});
+        let params = params.as_object().unwrap();
         assert_eq!(
-            names,
+            specs.find("k").unwrap().secret_param_names(params),
             [
+                "apiKey",
+                "authKey2",
+                "api_secret",
                 "authKey1",
-                "password",
-                "accessToken",
-                "refreshToken",
-                "clientSecret"
+                "tenantKey",
+                "pin"
             ]
         );
+        // A header name is a key only for KeyBased specs.
+        assert_eq!(
+            specs.find("b").unwrap().secret_param_names(params),
+            ["apiKey", "authKey2", "api_secret"]
+        );
+    }
+
+    #[test]
+    fn credential_names_are_told_from_names_about_credentials() {
+        for secret in [
+            "password",
+            "accessToken",
+            "refreshToken",
+            "clientSecret",
+            "apiKey",
+            "api_key",
+            "X-Api-Key",
+            "token",
+            "userPassword",
+            "privateKey",
+            "bearerToken",
+            "credentials",
+            "sharedSecret",
+            "authKey9",
+        ] {
+            assert!(is_credential_name(secret), "{secret} is a credential");
+        }
+        for shown in [
+            "host",
+            "username",
+            "clientId",
+            "accessTokenUrl",
+            "tokenType",
+            "tokenExpiresIn",
+            "expirationDate",
+            "secretName",
+            "domain",
+            "region",
+            "keyPath",
+        ] {
+            assert!(!is_credential_name(shown), "{shown} is not a credential");
+        }
     }
 }

@@ -17,7 +17,7 @@ pub mod placeholder;
 pub mod problem;
 
 pub use auth_spec::{
-    ALWAYS_SECRET_PARAMS, AuthSpec, AuthSpecs, AuthType, normalize_auth_spec_name,
+    AuthSpec, AuthSpecs, AuthType, is_credential_name, is_key_param, normalize_auth_spec_name,
 };
 pub use builtin::{
     BATCH_REST_PROVIDER_ID, DATA_LAKE_CONNECTION_SPEC_ID, REST_STORAGE_TO_AEP_FLOW_SPEC_ID,

@@ -140,7 +140,7 @@ impl InstanceResource for Connections {
             &tenant.scope,
             id,
             &plain,
-            &prepared.secret_param_names(),
+            prepared.secret_param_names(),
         );
         body["auth"]["params"] = Value::Object(sealed);
         if matches!(write, Write::Create) {

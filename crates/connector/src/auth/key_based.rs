@@ -15,13 +15,6 @@ pub struct KeyBasedAuthentication {
     keys: Vec<(String, Secret)>,
 }
 
-fn is_key_param(name: &str, property: Option<&Value>) -> bool {
-    let has_header_name = property
-        .and_then(|property| property.pointer("/restAttributes/headerParamName"))
-        .is_some_and(Value::is_string);
-    has_header_name || name.starts_with("authKey")
-}
-
 impl KeyBasedAuthentication {
     pub fn from_params(
         schema: &Value,
@@ -32,7 +25,7 @@ impl KeyBasedAuthentication {
         let mut keys = Vec::new();
         for (name, value) in params {
             let property = properties.and_then(|properties| properties.get(name));
-            if !is_key_param(name, property) {
+            if !flowd_spec::is_key_param(schema, name) {
                 continue;
             }
             let Some(value) = value.as_str().filter(|value| !value.is_empty()) else {

@@ -17,7 +17,7 @@ pub use key_based::KeyBasedAuthentication;
 pub(crate) use oauth2::transport_error_kind;
 pub use oauth2::{OAuth2RefreshCode, RefreshedTokens, TokenCallback};
 
-use flowd_spec::{ALWAYS_SECRET_PARAMS, AuthSpec, AuthType};
+use flowd_spec::{AuthSpec, AuthType};
 
 use crate::secret::Redactor;
 
@@ -60,6 +60,8 @@ pub struct ConnectionAuth {
     pub method: AuthMethod,
     /// `auth.params` as given; secrets among them are redacted on display.
     pub params: Map<String, Value>,
+    /// The params that are secrets ([`AuthSpec::secret_param_names`]).
+    pub secret_names: Vec<String>,
     pub redactor: Arc<RwLock<Redactor>>,
 }
 
@@ -73,9 +75,7 @@ impl std::fmt::Debug for ConnectionAuth {
             .params
             .iter()
             .map(|(name, value)| {
-                let shown = if ALWAYS_SECRET_PARAMS.contains(&name.as_str())
-                    || name.starts_with("authKey")
-                {
+                let shown = if self.secret_names.contains(name) {
                     Value::from(crate::secret::REDACTED)
                 } else {
                     match value {
@@ -102,8 +102,9 @@ pub fn resolve_connection_auth(
     params: &Map<String, Value>,
 ) -> Result<ConnectionAuth, AuthError> {
     let mut redactor = Redactor::default();
-    for name in auth_spec.secret_param_names() {
-        if let Some(value) = params.get(&name).and_then(Value::as_str) {
+    let secret_names = auth_spec.secret_param_names(params);
+    for name in &secret_names {
+        if let Some(value) = params.get(name).and_then(Value::as_str) {
             redactor.add(value);
         }
     }
@@ -123,6 +124,7 @@ pub fn resolve_connection_auth(
     Ok(ConnectionAuth {
         method,
         params: params.clone(),
+        secret_names,
         redactor: Arc::new(RwLock::new(redactor)),
     })
 }
@@ -194,6 +196,11 @@ impl AuthSession {
     /// The connection's `auth.params` (for placeholders such as `${host}`).
     pub fn params(&self) -> &Map<String, Value> {
         &self.auth.params
+    }
+
+    /// The auth params that are secrets (sealed at rest, masked on read).
+    pub fn secret_names(&self) -> &[String] {
+        &self.auth.secret_names
     }
 
     /// `text` with every secret this session knows replaced.
