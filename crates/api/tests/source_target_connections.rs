@@ -638,3 +638,52 @@ async fn source_and_target_connections_are_isolated_across_orgs_and_sandboxes() 
         .await;
     assert_eq!(source.body["items"][0]["etag"], source_etag.as_str());
 }
+
+/// CR, LF or NUL in a value that would be sent in a header is refused when the connection is
+/// written, with the pointer of the param — an auth param of the base connection, or a source
+/// param a `headerParams` template uses — instead of failing every run.
+#[tokio::test]
+async fn header_injection_through_connection_params_is_refused_with_pointers() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let mock = mock().await;
+    let mut spec = fixture("seed_mailchimp_update.json");
+    spec["sourceSpec"]["attributes"]["headerParams"] = json!({"X-List": "list ${listId}"});
+    let spec_id = app.create_connection_spec(&caller, &spec).await;
+    let base = |username: &str| {
+        json!({
+            "name": "base", "connectionSpec": {"id": spec_id, "version": "1.0"},
+            "auth": {"specName": "Basic Authentication", "params": {
+                "host": mock.base_url(), "username": username, "password": PASSWORD
+            }}
+        })
+    };
+    for injected in ["anystring\r\nX-Evil: 1", "anystring\n", "any\0string"] {
+        let refused = app.post(&caller, "/connections", &base(injected)).await;
+        assert_eq!(
+            pointers(&refused),
+            ["/auth/params/username"],
+            "{injected:?}"
+        );
+        assert!(
+            refused.body.to_string().contains("CR, LF, NUL"),
+            "{}",
+            refused.body
+        );
+    }
+    let (base_id, _) = create(&app, &caller, "/connections", &base("anystring")).await;
+    let mut source = source_body(&spec_id, &base_id);
+    source["params"]["listId"] = json!(format!("{DEFAULT_LIST_ID}\r\nX-Evil: 1"));
+    let refused = app.post(&caller, "/sourceConnections", &source).await;
+    assert_eq!(pointers(&refused), ["/params/listId"]);
+    assert!(
+        refused.body["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("header X-List"),
+        "{}",
+        refused.body
+    );
+    source["params"]["listId"] = json!(DEFAULT_LIST_ID);
+    create(&app, &caller, "/sourceConnections", &source).await;
+}

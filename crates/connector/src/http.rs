@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use backon::BackoffBuilder;
 use bytes::Bytes;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use url::Url;
 
@@ -327,17 +327,10 @@ pub fn retry_after(headers: &HeaderMap, cap: Duration) -> Option<Duration> {
     Some(delay.min(cap))
 }
 
-/// A header pair from strings (request headers of the spec).
-pub fn header_pair(name: &str, value: &str) -> Option<(HeaderName, HeaderValue)> {
-    Some((
-        HeaderName::from_bytes(name.as_bytes()).ok()?,
-        HeaderValue::from_str(value).ok()?,
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reqwest::header::HeaderValue;
 
     #[test]
     fn retry_after_reads_seconds_and_http_dates() {

@@ -93,7 +93,8 @@ pub fn prepare_auth(
             format!("does not compile: {error}"),
         )])
     })?;
-    let problems = schema_problems(&validator, &params, "/auth/params");
+    let mut problems = schema_problems(&validator, &params, "/auth/params");
+    problems.extend(flowd_spec::auth_param_header_problems(credentials.params));
     if !problems.is_empty() {
         return Err(invalid(problems));
     }

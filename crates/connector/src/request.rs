@@ -175,10 +175,16 @@ pub fn build_base_request(
     let mut headers = Vec::with_capacity(fetch.header_params.len());
     for parameter in &fetch.header_params {
         let location = format!("headerParams.{}", parameter.name);
-        headers.push((
-            parameter.name.clone(),
-            render(&parameter.template, &location, values, as_is)?,
-        ));
+        let value = render(&parameter.template, &location, values, as_is)?;
+        // Validation refuses CR, LF and NUL in header templates and in the params they use;
+        // a value that still cannot be sent fails the request here, never on the wire.
+        if let Err(reason) = flowd_spec::header_value_problem(&value) {
+            return Err(RequestError::InvalidHeader {
+                name: parameter.name.clone(),
+                reason: reason.to_owned(),
+            });
+        }
+        headers.push((parameter.name.clone(), value));
     }
     let (method, body) = match fetch.url.method {
         HttpMethod::Get => (reqwest::Method::GET, None),

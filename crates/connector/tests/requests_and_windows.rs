@@ -149,6 +149,28 @@ async fn an_unresolved_placeholder_fails_before_any_request() {
     }
 }
 
+/// A header value that cannot be sent (validation refuses it; a plan built around validation
+/// still must not send it) fails the run once, before any request, instead of being retried
+/// as a transport error.
+#[tokio::test]
+async fn a_header_value_with_cr_lf_fails_before_any_request_without_retries() {
+    let mock = MockApi::start(Scenario::generated(5)).await;
+    let mut attributes = attributes(&mock.base_url(), "/none", "$.records", Value::Null);
+    attributes["headerParams"] = json!({"X-Api-Version": "${apiVersion}"});
+    let spec = connection_spec(attributes);
+    let plan = plan_with_params(&spec, json!({"apiVersion": "2\r\nX-Injected: 1"}));
+    let (pages, error) = collect_error(client(), plan).await;
+    assert!(pages.is_empty());
+    assert!(
+        matches!(
+            &error,
+            RunError::Request(RequestError::InvalidHeader { name, .. }) if name == "X-Api-Version"
+        ),
+        "{error:?}"
+    );
+    assert_eq!(mock.request_count(), 0, "no request may leave");
+}
+
 #[tokio::test]
 async fn query_and_header_params_are_rendered_on_every_page() {
     let mock = MockApi::start(Scenario::generated(15)).await;

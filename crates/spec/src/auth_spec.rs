@@ -218,6 +218,13 @@ impl AuthSpecs {
     }
 }
 
+/// The elements of `connection_spec`'s `authSpec` that resolve, ignoring the problems of the
+/// others (validation reports those).
+pub(crate) fn readable_auth_specs(connection_spec: &Value) -> Vec<AuthSpec> {
+    let auth_specs = connection_spec.get("authSpec").unwrap_or(&Value::Null);
+    read_auth_specs(auth_specs, true, &mut Vec::new())
+}
+
 /// Checks `authSpec` as validation does: shape, unique names under
 /// [`normalize_auth_spec_name`], and (when `require_supported_type`) a type flowd runs.
 pub(crate) fn auth_spec_problems(
@@ -277,7 +284,7 @@ fn read_auth_specs(
         let spec_pointer = child_pointer(&element_pointer, "spec");
         let schema = match members.get("spec") {
             None => {
-                problems.push(Problem::new(spec_pointer, "is required"));
+                problems.push(Problem::new(&spec_pointer, "is required"));
                 None
             }
             Some(spec @ Value::Object(_)) => {
@@ -288,10 +295,13 @@ fn read_auth_specs(
                 Some(spec.clone())
             }
             Some(_) => {
-                problems.push(Problem::new(spec_pointer, "must be a JSON Schema object"));
+                problems.push(Problem::new(&spec_pointer, "must be a JSON Schema object"));
                 None
             }
         };
+        if let (Some(AuthType::KeyBased), Some(schema)) = (auth_type, &schema) {
+            key_header_problems(schema, &spec_pointer, problems);
+        }
         if let (Some(name), Some(auth_type), Some(schema)) = (name, auth_type, schema) {
             specs.push(AuthSpec {
                 name: name.to_owned(),
@@ -302,6 +312,31 @@ fn read_auth_specs(
         }
     }
     specs
+}
+
+/// The headers a KeyBased schema names must be ones a key can be sent in.
+fn key_header_problems(schema: &Value, spec_pointer: &str, problems: &mut Vec<Problem>) {
+    let properties = schema.get("properties").and_then(Value::as_object);
+    for (name, property) in properties.into_iter().flatten() {
+        let Some(header) = property
+            .pointer("/restAttributes/headerParamName")
+            .and_then(Value::as_str)
+        else {
+            continue;
+        };
+        let pointer = format!(
+            "{}/restAttributes/headerParamName",
+            child_pointer(&child_pointer(spec_pointer, "properties"), name)
+        );
+        if let Err(reason) = crate::header::header_name_problem(header) {
+            problems.push(Problem::new(pointer, reason));
+        } else if crate::header::is_client_owned(header) {
+            problems.push(Problem::new(
+                pointer,
+                format!("{header} is set by the HTTP client; a key cannot be sent in it"),
+            ));
+        }
+    }
 }
 
 fn non_empty_string<'a>(

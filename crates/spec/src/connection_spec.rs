@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::auth_spec::auth_spec_problems;
 use crate::fetch_config::{DeclaredNames, FetchConfig, resolve_fetch_config};
+use crate::header::{check_auth_header_conflicts, check_header_placeholder_values};
 use crate::json_schema::{compile_schema, schema_definition_problems, schema_problems};
 use crate::problem::{Problem, child_pointer, sort_in_document_order};
 
@@ -123,15 +124,44 @@ pub fn resolve_source_fetch_config(
     source_params: &Value,
 ) -> Result<FetchConfig, Vec<Problem>> {
     let declared = DeclaredNames::from_connection_spec(connection_spec);
-    match source_shape(connection_spec) {
-        SourceShape::Executable => {
-            let attributes = connection_spec
+    let (fetch_values, base_pointer) = match source_shape(connection_spec) {
+        SourceShape::Executable => (
+            connection_spec
                 .pointer("/sourceSpec/attributes")
-                .unwrap_or(&Value::Null);
-            resolve_fetch_config(attributes, "/sourceSpec/attributes", &declared)
-        }
-        SourceShape::GenericTemplate { .. } => {
-            resolve_fetch_config(source_params, "/params", &declared)
+                .unwrap_or(&Value::Null),
+            "/sourceSpec/attributes",
+        ),
+        SourceShape::GenericTemplate { .. } => (source_params, "/params"),
+    };
+    let resolved = resolve_fetch_config(fetch_values, base_pointer, &declared);
+    // Conflicts are reported with the other problems, so read from the document when the
+    // fetch config does not resolve.
+    let header_names: Vec<&str> = match &resolved {
+        Ok(fetch_config) => fetch_config
+            .header_params
+            .iter()
+            .map(|header| header.name.as_str())
+            .collect(),
+        Err(_) => fetch_values
+            .pointer("/headerParams")
+            .and_then(Value::as_object)
+            .map(|headers| headers.keys().map(String::as_str).collect())
+            .unwrap_or_default(),
+    };
+    let mut conflicts = Vec::new();
+    check_auth_header_conflicts(
+        connection_spec,
+        &header_names,
+        &child_pointer(base_pointer, "headerParams"),
+        &mut conflicts,
+    );
+    match resolved {
+        Ok(fetch_config) if conflicts.is_empty() => Ok(fetch_config),
+        Ok(_) => Err(conflicts),
+        Err(mut problems) => {
+            problems.extend(conflicts);
+            sort_in_document_order(fetch_values, base_pointer, &mut problems);
+            Err(problems)
         }
     }
 }
@@ -173,8 +203,18 @@ pub fn resolve_source(
         }
     }
     match resolve_source_fetch_config(connection_spec, source_params) {
-        Ok(fetch_config) if problems.is_empty() => Ok(fetch_config),
-        Ok(_) => Err(problems),
+        Ok(fetch_config) => {
+            check_header_placeholder_values(
+                &fetch_config.header_params,
+                source_params,
+                &mut problems,
+            );
+            if problems.is_empty() {
+                Ok(fetch_config)
+            } else {
+                Err(problems)
+            }
+        }
         Err(fetch_config_problems) => {
             let reported: Vec<String> = problems
                 .iter()
@@ -254,10 +294,9 @@ fn check_source_spec(connection_spec: &Value, problems: &mut Vec<Problem>) {
                 "/sourceSpec/attributes",
                 "is required (it holds urlParams, contentPath and the other fetch settings)",
             )),
-            Some(attributes) => {
-                let declared = DeclaredNames::from_connection_spec(connection_spec);
+            Some(_) => {
                 if let Err(fetch_problems) =
-                    resolve_fetch_config(attributes, "/sourceSpec/attributes", &declared)
+                    resolve_source_fetch_config(connection_spec, &Value::Null)
                 {
                     problems.extend(fetch_problems);
                 }

@@ -12,6 +12,7 @@ pub mod connection_spec;
 pub mod date_format;
 pub mod fetch_config;
 pub mod flow_spec;
+pub mod header;
 pub mod json_schema;
 pub mod placeholder;
 pub mod problem;
@@ -35,6 +36,7 @@ pub use fetch_config::{
     UrlTemplate, parse_lenient_json_path, resolve_fetch_config,
 };
 pub use flow_spec::{normalize_flow_spec, validate_flow_spec};
+pub use header::{auth_param_header_problems, header_name_problem, header_value_problem};
 pub use json_schema::{compile_schema, schema_problems, secret_properties};
 pub use placeholder::{UnresolvedPlaceholder, find_placeholders, render};
 pub use problem::Problem;

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::lenient::{aliased_member, non_empty_string, required_string};
 use super::{DeclaredNames, HttpMethod, NamedTemplate, UrlTemplate};
+use crate::header::check_header_params;
 use crate::placeholder::{PlaceholderSyntax, find_placeholders};
 use crate::problem::{Problem, child_pointer, index_pointer};
 
@@ -52,15 +53,16 @@ pub(super) fn resolve_request(
             (None, None)
         }
     };
+    let header_params_pointer = child_pointer(base_pointer, "headerParams");
     let header_params = match members.get("headerParams") {
-        Some(header_value) => named_templates(
-            header_value,
-            &child_pointer(base_pointer, "headerParams"),
-            declared,
-            problems,
-        ),
+        Some(header_value) => {
+            named_templates(header_value, &header_params_pointer, declared, problems)
+        }
         None => Some(Vec::new()),
     };
+    if let Some(header_params) = &header_params {
+        check_header_params(header_params, &header_params_pointer, problems);
+    }
     let body = members.get("bodyParams");
     if let Some(body_value) = body {
         check_placeholders_in_json(
