@@ -89,10 +89,13 @@ pub enum FailureCode {
     Store,
     /// The fetch ended without saying how (the runtime task stopped early).
     Incomplete,
+    /// Every attempt the budget allows was started and none finished: the process running it
+    /// stopped (a crash, a kill, a lost lease) each time.
+    Interrupted,
 }
 
 impl FailureCode {
-    pub const ALL: [FailureCode; 7] = [
+    pub const ALL: [FailureCode; 8] = [
         FailureCode::Configuration,
         FailureCode::Authentication,
         FailureCode::Upstream,
@@ -100,6 +103,7 @@ impl FailureCode {
         FailureCode::Sink,
         FailureCode::Store,
         FailureCode::Incomplete,
+        FailureCode::Interrupted,
     ];
 
     /// The code as shown and stored.
@@ -112,6 +116,7 @@ impl FailureCode {
             FailureCode::Sink => "SINK",
             FailureCode::Store => "STORE",
             FailureCode::Incomplete => "INCOMPLETE",
+            FailureCode::Interrupted => "INTERRUPTED",
         }
     }
 

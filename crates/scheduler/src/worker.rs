@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use flowd_model::RunErrorRecord;
+use flowd_model::{FailureCode, RunErrorRecord, RunFailure, RunMetrics};
 use flowd_store::{BatchCommit, RunCompletion, RunRecord, RunStatus};
 use tokio::sync::watch;
 
@@ -110,7 +110,23 @@ pub async fn process(context: &RunContext, options: &WorkerOptions, run: RunReco
             }
         })
     };
-    let outcome = execute(context, &run).await;
+    // Attempts are counted when a run is claimed, a takeover after a crash included: one past
+    // the budget means every allowed attempt was started and none finished.
+    let outcome = if run.attempts as u32 > options.run_attempts {
+        tracing::error!(run_id = %run.id, attempts = run.attempts - 1, "run interrupted on every attempt; not tried again");
+        RunOutcome {
+            metrics: RunMetrics::default(),
+            result: Err(RunFailure::new(
+                FailureCode::Interrupted,
+                format!(
+                    "the run was started {} times and never finished (the process running it stopped each time); it is not tried again",
+                    run.attempts - 1
+                ),
+            )),
+        }
+    } else {
+        execute(context, &run).await
+    };
     heartbeat.abort();
     record(context, options, &run, outcome).await;
 }

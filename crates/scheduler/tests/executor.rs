@@ -337,3 +337,76 @@ async fn a_run_whose_dataset_no_longer_exists_fails_clearly_and_writes_nothing()
     assert!(harness.datasets.batches(DATASET).unwrap().is_empty());
     assert!(!harness.datasets.root().join(DATASET).exists());
 }
+
+/// A run whose worker dies is taken over when its lease expires, and the takeover is an
+/// attempt: with `run_attempts: 2`, the claim after two interrupted attempts fails the run
+/// without fetching anything, instead of trying it forever.
+#[tokio::test]
+async fn a_takeover_counts_as_an_attempt_and_the_budget_holds() {
+    let harness = harness().await;
+    let mock = MockApi::start(Scenario::generated(3).with_auth(Auth::Bearer)).await;
+    chain(&harness, &mock, true).await;
+    let store = &harness.context.store;
+    let start = flowd_model::time::now_millis();
+    store
+        .insert_run(&NewRun {
+            id: "bbbbbbbb-0000-4000-8000-000000000002".into(),
+            scope: harness.scope.clone(),
+            flow_id: FLOW.into(),
+            trigger: RunTrigger::Scheduled,
+            window_start: None,
+            window_end: start,
+            scheduled_at: start,
+            created_at: start,
+            created_by: None,
+            created_client: None,
+        })
+        .await
+        .unwrap();
+    // Two workers claim the run and die, each lease expiring before the next claim.
+    for (attempt, worker) in [(1, "worker-dies-1"), (2, "worker-dies-2")] {
+        let claimed = store
+            .claim_run(worker, start + attempt * 10, 5)
+            .await
+            .unwrap()
+            .expect("the run is due, or its lease expired");
+        assert_eq!(claimed.attempts, attempt, "each claim is an attempt");
+    }
+    let options = WorkerOptions {
+        run_attempts: 2,
+        ..WorkerOptions::new("worker-3".into())
+    };
+    let taken_over = store
+        .claim_run(&options.worker_id, start + 30, 60_000)
+        .await
+        .unwrap()
+        .expect("the expired lease is taken over");
+    assert_eq!(taken_over.attempts, 3);
+    process(&harness.context, &options, taken_over.clone()).await;
+    let run = store
+        .get_run(&harness.scope, &taken_over.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(run.status, RunStatus::Failed);
+    let error = run.error.expect("the failure is recorded");
+    assert_eq!(error.code, "INTERRUPTED");
+    assert!(
+        error.message.contains("started 2 times"),
+        "{}",
+        error.message
+    );
+    assert_eq!(
+        mock.request_count(),
+        0,
+        "the run was not tried a third time"
+    );
+    assert!(
+        store
+            .claim_run("worker-4", start + 120_000, 60_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "a failed run is never claimed again"
+    );
+}
