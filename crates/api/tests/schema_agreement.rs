@@ -155,6 +155,7 @@ async fn explore_columns_and_dataset_columns_agree_for_the_same_records() {
         cipher: Arc::new(Cipher::new(SecretKey::from_bytes([7; 32]))),
         http: flowd_connector::HttpClient::new(flowd_connector::HttpOptions::default()).unwrap(),
         datasets: Arc::new(flowd_sink::LocalDatasets::in_data_dir(app.data_dir.path())),
+        bounds: flowd_scheduler::executor::RunBounds::default(),
     };
     let options = flowd_scheduler::worker::WorkerOptions::new("worker".into());
     let claimed = app

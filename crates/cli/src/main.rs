@@ -72,6 +72,13 @@ struct ServeArgs {
     /// How often the planner looks for due windows, in milliseconds.
     #[arg(long, env = "FLOWD_PLANNER_TICK_MS", default_value_t = 5_000)]
     planner_tick_ms: u64,
+    /// Longest a run may take, in seconds; a run still fetching then fails with
+    /// LIMIT_EXCEEDED and writes nothing.
+    #[arg(long, env = "FLOWD_MAX_RUN_SECONDS", default_value_t = 6 * 60 * 60)]
+    max_run_seconds: u64,
+    /// Pages one run may fetch; a run with more fails with LIMIT_EXCEEDED and writes nothing.
+    #[arg(long, env = "FLOWD_MAX_PAGES_PER_RUN", default_value_t = 100_000)]
+    max_pages_per_run: u64,
 }
 
 #[derive(Subcommand, Debug)]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use flowd_api::{ApiConfig, AppState, IssuedCredential, issue_credential};
-use flowd_scheduler::executor::RunContext;
+use flowd_scheduler::executor::{RunBounds, RunContext};
 use flowd_scheduler::planner::run_planner;
 use flowd_scheduler::worker::{WorkerOptions, run_worker};
 use flowd_secrets::{Cipher, SecretKey};
@@ -127,6 +127,10 @@ fn start_runs(
         cipher: Arc::new(cipher),
         http,
         datasets,
+        bounds: RunBounds {
+            max_duration: std::time::Duration::from_secs(args.max_run_seconds.max(1)),
+            max_pages: args.max_pages_per_run.max(1),
+        },
     };
     let process_id = uuid_like();
     let mut tasks = vec![tokio::spawn(run_planner(

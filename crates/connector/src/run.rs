@@ -302,7 +302,14 @@ impl RunTask {
         first: PageRequest,
         window_query: &[(String, String)],
     ) -> Result<StopCause, RunError> {
-        let delay = Duration::from_millis(self.plan.fetch.pacing.delay_request_millis);
+        // Clamped for a spec stored before validation capped it.
+        let delay = Duration::from_millis(
+            self.plan
+                .fetch
+                .pacing
+                .delay_request_millis
+                .min(flowd_spec::MAX_DELAY_REQUEST_MILLIS),
+        );
         let mut page_request = first;
         loop {
             if let Some(cause) = self.cap_reached(progress) {

@@ -92,10 +92,13 @@ pub enum FailureCode {
     /// Every attempt the budget allows was started and none finished: the process running it
     /// stopped (a crash, a kill, a lost lease) each time.
     Interrupted,
+    /// The run reached a bound the deployment sets (`--max-run-seconds`,
+    /// `--max-pages-per-run`, `--max-page-bytes`, the extraction bound).
+    LimitExceeded,
 }
 
 impl FailureCode {
-    pub const ALL: [FailureCode; 8] = [
+    pub const ALL: [FailureCode; 9] = [
         FailureCode::Configuration,
         FailureCode::Authentication,
         FailureCode::Upstream,
@@ -104,6 +107,7 @@ impl FailureCode {
         FailureCode::Store,
         FailureCode::Incomplete,
         FailureCode::Interrupted,
+        FailureCode::LimitExceeded,
     ];
 
     /// The code as shown and stored.
@@ -117,6 +121,7 @@ impl FailureCode {
             FailureCode::Store => "STORE",
             FailureCode::Incomplete => "INCOMPLETE",
             FailureCode::Interrupted => "INTERRUPTED",
+            FailureCode::LimitExceeded => "LIMIT_EXCEEDED",
         }
     }
 

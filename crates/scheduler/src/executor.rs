@@ -10,7 +10,7 @@
 //! sealed and written back to the connection.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use flowd_connector::{HttpClient, PrepareError, RunEvent, RunInputs, RunLimits, Window};
 use flowd_model::record_type::StructType;
@@ -32,6 +32,32 @@ pub struct RunContext {
     pub cipher: Arc<Cipher>,
     pub http: HttpClient,
     pub datasets: Arc<dyn DatasetStore>,
+    pub bounds: RunBounds,
+}
+
+/// Bounds every run is held to, whatever its spec says; a run that reaches one fails with
+/// `LIMIT_EXCEEDED` and writes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunBounds {
+    /// From the first request to the commit (`--max-run-seconds`).
+    pub max_duration: Duration,
+    /// Pages one run may fetch (`--max-pages-per-run`).
+    pub max_pages: u64,
+}
+
+impl RunBounds {
+    /// Six hours.
+    pub const DEFAULT_MAX_DURATION: Duration = Duration::from_secs(6 * 60 * 60);
+    pub const DEFAULT_MAX_PAGES: u64 = 100_000;
+}
+
+impl Default for RunBounds {
+    fn default() -> RunBounds {
+        RunBounds {
+            max_duration: Self::DEFAULT_MAX_DURATION,
+            max_pages: Self::DEFAULT_MAX_PAGES,
+        }
+    }
 }
 
 /// A batch a successful run committed.
@@ -195,7 +221,10 @@ async fn ingest(
         credentials: Some(chain.connection.credentials()),
         source_params: &chain.source.params,
         window: Some(window),
-        limits: RunLimits::default(),
+        limits: RunLimits {
+            max_pages: Some(context.bounds.max_pages),
+            ..RunLimits::default()
+        },
         on_refresh: Some(tokens.callback()),
     })
     .map_err(prepare_failure)?;
@@ -209,7 +238,21 @@ async fn ingest(
     )
     .await
     .map_err(sink_failure)?;
-    let streamed = stream_pages(context, run, plan, &mut batch, metrics).await;
+    let max_duration = context.bounds.max_duration;
+    let streamed = tokio::time::timeout(
+        max_duration,
+        stream_pages(context, run, plan, &mut batch, metrics),
+    )
+    .await
+    .unwrap_or_else(|_| {
+        Err(failure(
+            FailureCode::LimitExceeded,
+            format!(
+                "the run took longer than {} s, the limit per run (--max-run-seconds); nothing was written",
+                max_duration.as_secs_f64()
+            ),
+        ))
+    });
     save_refreshed_tokens(
         context.store.as_ref(),
         &context.cipher,
@@ -257,6 +300,14 @@ async fn stream_pages(
                 batch.write(page.records).await.map_err(sink_failure)?;
             }
             Ok(RunEvent::Finished(summary)) => {
+                if let flowd_connector::StopCause::MaxPages(pages) = summary.stop {
+                    return Err(failure(
+                        FailureCode::LimitExceeded,
+                        format!(
+                            "the run reached {pages} pages, the limit per run (--max-pages-per-run), before its last page; nothing was written"
+                        ),
+                    ));
+                }
                 for warning in summary.warnings {
                     tracing::warn!(run_id = %run.id, %warning, "run warning");
                 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use flowd_connector::{HttpClient, HttpOptions};
 use flowd_mockapi::{Auth, MockApi, OAuthOptions, Scenario};
 use flowd_model::{ResourceKind, ResourceRef, RunTrigger};
-use flowd_scheduler::executor::RunContext;
+use flowd_scheduler::executor::{RunBounds, RunContext};
 use flowd_scheduler::worker::{WorkerOptions, process};
 use flowd_secrets::{Cipher, SecretKey};
 use flowd_sink::{DatasetStore, LocalDatasets};
@@ -48,6 +48,7 @@ async fn harness() -> Harness {
         cipher: Arc::new(Cipher::new(SecretKey::from_bytes([9; 32]))),
         http,
         datasets: datasets.clone() as Arc<dyn DatasetStore>,
+        bounds: RunBounds::default(),
     };
     let scope = Scope {
         org_id: "ORG@AdobeOrg".into(),
@@ -107,7 +108,11 @@ async fn insert(
 
 /// The chain spec → connection (credentials sealed) → source → dataset → target → flow.
 async fn chain(harness: &Harness, mock: &MockApi, with_dataset: bool) {
-    let spec = oauth_spec();
+    chain_with_spec(harness, mock, with_dataset, oauth_spec()).await;
+}
+
+/// [`chain`] over another connection spec (same auth spec).
+async fn chain_with_spec(harness: &Harness, mock: &MockApi, with_dataset: bool, spec: Value) {
     insert(
         harness,
         ResourceKind::ConnectionSpec,
@@ -409,4 +414,62 @@ async fn a_takeover_counts_as_an_attempt_and_the_budget_holds() {
             .is_none(),
         "a failed run is never claimed again"
     );
+}
+
+/// A run is held to `--max-run-seconds` whatever its spec does: an upstream slower than the
+/// bound fails the run with LIMIT_EXCEEDED as soon as the bound passes, and nothing is written.
+#[tokio::test]
+async fn a_run_longer_than_the_bound_fails_at_the_bound_and_writes_nothing() {
+    let mut harness = harness().await;
+    harness.context.bounds.max_duration = Duration::from_millis(200);
+    let mock = MockApi::start(
+        Scenario::generated(3)
+            .with_auth(Auth::Bearer)
+            .with_latency(Duration::from_secs(30)),
+    )
+    .await;
+    chain(&harness, &mock, true).await;
+    let started = std::time::Instant::now();
+    let run = run_once(&harness).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the run ended at its bound, not with the upstream: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(run.status, RunStatus::Failed);
+    let error = run.error.expect("the failure is recorded");
+    assert_eq!(error.code, "LIMIT_EXCEEDED");
+    assert!(
+        error.message.contains("--max-run-seconds"),
+        "{}",
+        error.message
+    );
+    assert!(harness.datasets.batches(DATASET).unwrap().is_empty());
+}
+
+/// A run is held to `--max-pages-per-run`: one that would fetch more pages fails instead of
+/// committing a batch that silently misses the rest of its window.
+#[tokio::test]
+async fn a_run_with_more_pages_than_the_bound_fails_and_writes_nothing() {
+    let mut harness = harness().await;
+    harness.context.bounds.max_pages = 2;
+    let mock = MockApi::start(Scenario::generated(50).with_auth(Auth::Bearer)).await;
+    let mut spec = oauth_spec();
+    spec["sourceSpec"]["attributes"] = json!({
+        "urlParams": {"host": "${host}", "path": "/offset", "method": "GET"},
+        "contentPath": {"path": "$.items"},
+        "paginationParams": {"type": "OFFSET", "limitName": "limit", "limitValue": 10, "offSetName": "offset"}
+    });
+    chain_with_spec(&harness, &mock, true, spec).await;
+    let run = run_once(&harness).await;
+    assert_eq!(run.status, RunStatus::Failed);
+    let error = run.error.expect("the failure is recorded");
+    assert_eq!(error.code, "LIMIT_EXCEEDED");
+    assert!(
+        error.message.contains("--max-pages-per-run"),
+        "{}",
+        error.message
+    );
+    assert_eq!(mock.request_count(), 2, "no page past the bound is fetched");
+    assert!(harness.datasets.batches(DATASET).unwrap().is_empty());
 }

@@ -17,6 +17,7 @@
 mod extraction;
 mod lenient;
 mod pagination;
+pub use pagination::MAX_DELAY_REQUEST_MILLIS;
 mod request;
 mod schedule;
 

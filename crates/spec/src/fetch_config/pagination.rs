@@ -21,6 +21,10 @@ use super::{
 };
 use crate::problem::{Problem, child_pointer};
 
+/// The longest pause `delayRequestMillis` may ask for between two requests: a minute. An
+/// upstream that needs more is better served by a schedule than by a worker held asleep.
+pub const MAX_DELAY_REQUEST_MILLIS: u64 = 60_000;
+
 const PAGINATION_TYPE_NAMES: &str = "OFFSET, POINTER, CONTINUATION_TOKEN, PAGE, NONE";
 
 /// Prefix Adobe puts before a literal end-condition value (`Const:false`).
@@ -64,11 +68,19 @@ pub(super) fn resolve_pagination(
             }
         };
     let delay_request_millis = members.get("delayRequestMillis").map(|delay_value| {
-        non_negative_integer(
-            delay_value,
-            &child_pointer(pointer, "delayRequestMillis"),
-            problems,
-        )
+        let delay_pointer = child_pointer(pointer, "delayRequestMillis");
+        non_negative_integer(delay_value, &delay_pointer, problems).filter(|&delay| {
+            let within = delay <= MAX_DELAY_REQUEST_MILLIS;
+            if !within {
+                problems.push(Problem::new(
+                    &delay_pointer,
+                    format!(
+                        "must be at most {MAX_DELAY_REQUEST_MILLIS} (a minute between two requests); {delay} would hold a worker for hours"
+                    ),
+                ));
+            }
+            within
+        })
     });
     let maximum_request = members.get("maximumRequest").map(|maximum_value| {
         positive_integer(
