@@ -407,7 +407,7 @@ impl Fixture {
         let now = flowd_model::time::now_millis();
         while let Some(run) = self
             .store
-            .claim_run("bench", now, 60_000)
+            .claim_run("bench", now, 60_000, None)
             .await
             .map_err(|e| e.to_string())?
         {

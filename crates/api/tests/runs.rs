@@ -78,7 +78,7 @@ async fn finish_next_run(
 ) {
     let claimed = app
         .store
-        .claim_run("test-worker", far_future(), 60_000)
+        .claim_run("test-worker", far_future(), 60_000, None)
         .await
         .unwrap()
         .expect("a due run");

@@ -160,7 +160,12 @@ async fn explore_columns_and_dataset_columns_agree_for_the_same_records() {
     let options = flowd_scheduler::worker::WorkerOptions::new("worker".into());
     let claimed = app
         .store
-        .claim_run(&options.worker_id, flowd_model::time::now_millis(), 60_000)
+        .claim_run(
+            &options.worker_id,
+            flowd_model::time::now_millis(),
+            60_000,
+            None,
+        )
         .await
         .unwrap()
         .expect("the ad hoc run is due");

@@ -76,6 +76,10 @@ struct ServeArgs {
     /// LIMIT_EXCEEDED and writes nothing.
     #[arg(long, env = "FLOWD_MAX_RUN_SECONDS", default_value_t = 6 * 60 * 60)]
     max_run_seconds: u64,
+    /// Runs one sandbox may have in progress at once, so that one tenant's slow runs cannot
+    /// take every worker; 0 is no cap. Default: one less than --workers (at least 1).
+    #[arg(long, env = "FLOWD_MAX_RUNS_PER_SANDBOX")]
+    max_runs_per_sandbox: Option<u32>,
     /// Pages one run may fetch; a run with more fails with LIMIT_EXCEEDED and writes nothing.
     #[arg(long, env = "FLOWD_MAX_PAGES_PER_RUN", default_value_t = 100_000)]
     max_pages_per_run: u64,

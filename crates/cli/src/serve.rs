@@ -132,6 +132,11 @@ fn start_runs(
             max_pages: args.max_pages_per_run.max(1),
         },
     };
+    let max_runs_per_sandbox = match args.max_runs_per_sandbox {
+        Some(0) => None,
+        Some(cap) => Some(cap),
+        None => Some(u32::try_from(args.workers.saturating_sub(1).max(1)).unwrap_or(u32::MAX)),
+    };
     let process_id = uuid_like();
     let mut tasks = vec![tokio::spawn(run_planner(
         store,
@@ -145,6 +150,7 @@ fn start_runs(
         options.poll_every = std::time::Duration::from_millis(args.planner_tick_ms.min(1000));
         options.lease = std::time::Duration::from_millis(args.lease_ms.max(100));
         options.heartbeat_every = options.lease / 4;
+        options.max_runs_per_sandbox = max_runs_per_sandbox;
         tasks.push(tokio::spawn(run_worker(
             context.clone(),
             options,

@@ -28,6 +28,9 @@ pub struct WorkerOptions {
     pub run_attempts: u32,
     /// Delay before the first retry; doubled for each later one.
     pub retry_backoff: Duration,
+    /// Runs one sandbox may have in progress at once (`--max-runs-per-sandbox`); `None` is no
+    /// cap. Claims go to the sandbox with the fewest runs in progress either way.
+    pub max_runs_per_sandbox: Option<u32>,
 }
 
 impl WorkerOptions {
@@ -39,6 +42,7 @@ impl WorkerOptions {
             poll_every: Duration::from_secs(1),
             run_attempts: 3,
             retry_backoff: Duration::from_secs(5),
+            max_runs_per_sandbox: None,
         }
     }
 }
@@ -62,6 +66,7 @@ pub async fn run_worker(
                 &options.worker_id,
                 now_millis(),
                 options.lease.as_millis() as i64,
+                options.max_runs_per_sandbox,
             )
             .await;
         match claimed {

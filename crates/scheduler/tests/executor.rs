@@ -27,6 +27,8 @@ struct Harness {
     context: RunContext,
     datasets: Arc<LocalDatasets>,
     scope: Scope,
+    /// The dataset [`chain`] creates (one per scope in a test with two).
+    dataset_id: &'static str,
 }
 
 async fn harness() -> Harness {
@@ -59,6 +61,7 @@ async fn harness() -> Harness {
         context,
         datasets,
         scope,
+        dataset_id: DATASET,
     }
 }
 
@@ -165,14 +168,14 @@ async fn chain_with_spec(harness: &Harness, mock: &MockApi, with_dataset: bool, 
         insert(
             harness,
             ResourceKind::Dataset,
-            DATASET,
+            harness.dataset_id,
             json!({"name": "records", "schemaRef": {"id": "https://ns.adobe.com/t/schemas/r"}}),
             &[],
         )
         .await;
         target_references.push(ResourceRef::new(
             ResourceKind::Dataset,
-            DATASET,
+            harness.dataset_id,
             "/params/dataSetId",
         ));
     }
@@ -180,7 +183,7 @@ async fn chain_with_spec(harness: &Harness, mock: &MockApi, with_dataset: bool, 
         harness,
         ResourceKind::TargetConnection,
         TARGET,
-        json!({"connectionSpec": {"id": flowd_spec::DATA_LAKE_CONNECTION_SPEC_ID}, "data": {"format": "parquet_xdm"}, "params": {"dataSetId": DATASET}}),
+        json!({"connectionSpec": {"id": flowd_spec::DATA_LAKE_CONNECTION_SPEC_ID}, "data": {"format": "parquet_xdm"}, "params": {"dataSetId": harness.dataset_id}}),
         &target_references,
     )
     .await;
@@ -228,7 +231,7 @@ async fn run_once(harness: &Harness) -> flowd_store::RunRecord {
         .unwrap();
     let options = WorkerOptions::new("worker-1".into());
     let claimed = store
-        .claim_run(&options.worker_id, now, 60_000)
+        .claim_run(&options.worker_id, now, 60_000, None)
         .await
         .unwrap()
         .expect("the run is due");
@@ -317,7 +320,7 @@ async fn an_oauth_token_refreshed_during_a_scheduled_run_is_saved_sealed() {
         .unwrap();
     let options = WorkerOptions::new("worker-2".into());
     let claimed = store
-        .claim_run(&options.worker_id, later, 60_000)
+        .claim_run(&options.worker_id, later, 60_000, None)
         .await
         .unwrap()
         .unwrap();
@@ -371,7 +374,7 @@ async fn a_takeover_counts_as_an_attempt_and_the_budget_holds() {
     // Two workers claim the run and die, each lease expiring before the next claim.
     for (attempt, worker) in [(1, "worker-dies-1"), (2, "worker-dies-2")] {
         let claimed = store
-            .claim_run(worker, start + attempt * 10, 5)
+            .claim_run(worker, start + attempt * 10, 5, None)
             .await
             .unwrap()
             .expect("the run is due, or its lease expired");
@@ -382,7 +385,7 @@ async fn a_takeover_counts_as_an_attempt_and_the_budget_holds() {
         ..WorkerOptions::new("worker-3".into())
     };
     let taken_over = store
-        .claim_run(&options.worker_id, start + 30, 60_000)
+        .claim_run(&options.worker_id, start + 30, 60_000, None)
         .await
         .unwrap()
         .expect("the expired lease is taken over");
@@ -408,7 +411,7 @@ async fn a_takeover_counts_as_an_attempt_and_the_budget_holds() {
     );
     assert!(
         store
-            .claim_run("worker-4", start + 120_000, 60_000)
+            .claim_run("worker-4", start + 120_000, 60_000, None)
             .await
             .unwrap()
             .is_none(),
@@ -472,4 +475,136 @@ async fn a_run_with_more_pages_than_the_bound_fails_and_writes_nothing() {
     );
     assert_eq!(mock.request_count(), 2, "no page past the bound is fetched");
     assert!(harness.datasets.batches(DATASET).unwrap().is_empty());
+}
+
+fn new_run(harness: &Harness, id: &str, window_end: i64) -> NewRun {
+    NewRun {
+        id: id.into(),
+        scope: harness.scope.clone(),
+        flow_id: FLOW.into(),
+        trigger: RunTrigger::Scheduled,
+        window_start: None,
+        window_end,
+        scheduled_at: window_end,
+        created_at: window_end,
+        created_by: None,
+        created_client: None,
+    }
+}
+
+async fn status_of(harness: &Harness, scope: &Scope, run_id: &str) -> RunStatus {
+    harness
+        .context
+        .store
+        .get_run(scope, run_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .status
+}
+
+/// Two workers, one sandbox whose runs hang on a slow upstream, and a run of another sandbox
+/// that arrives once both slow runs are due: with one run per sandbox at a time, the slow
+/// sandbox holds one worker and the other sandbox's run is done on the second at once,
+/// instead of waiting behind the slow ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_sandbox_cannot_keep_another_sandboxs_run_waiting() {
+    let mut harness = harness().await;
+    // The slow upstream must hold its runs for the whole test, not time out and free a worker.
+    harness.context.http = HttpClient::new(HttpOptions {
+        request_timeout: Duration::from_secs(120),
+        retries: 0,
+        ..HttpOptions::default()
+    })
+    .unwrap();
+    let slow = MockApi::start(
+        Scenario::generated(3)
+            .with_auth(Auth::Bearer)
+            .with_latency(Duration::from_secs(60)),
+    )
+    .await;
+    chain(&harness, &slow, true).await;
+    let slow_scope = harness.scope.clone();
+    let now = flowd_model::time::now_millis();
+    for (index, id) in [
+        "cccccccc-0000-4000-8000-000000000001",
+        "cccccccc-0000-4000-8000-000000000002",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        harness
+            .context
+            .store
+            .insert_run(&new_run(&harness, id, now - 1000 + index as i64))
+            .await
+            .unwrap();
+    }
+    let fast = MockApi::start(Scenario::generated(3).with_auth(Auth::Bearer)).await;
+    harness.scope = Scope {
+        org_id: "OTHER@AdobeOrg".into(),
+        sandbox_name: "dev".into(),
+    };
+    harness.dataset_id = "fedcba9876543210fedcba98";
+    chain(&harness, &fast, true).await;
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers: Vec<_> = (0..2)
+        .map(|worker| {
+            let options = WorkerOptions {
+                poll_every: Duration::from_millis(20),
+                max_runs_per_sandbox: Some(1),
+                ..WorkerOptions::new(format!("worker-{worker}"))
+            };
+            tokio::spawn(flowd_scheduler::worker::run_worker(
+                harness.context.clone(),
+                options,
+                stopped.clone(),
+            ))
+        })
+        .collect();
+    let first_slow = "cccccccc-0000-4000-8000-000000000001";
+    let second_slow = "cccccccc-0000-4000-8000-000000000002";
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while status_of(&harness, &slow_scope, first_slow).await != RunStatus::InProgress {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first slow run was not taken"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Give the second worker every chance to take the second slow run.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let other = "dddddddd-0000-4000-8000-000000000001";
+    harness
+        .context
+        .store
+        .insert_run(&new_run(&harness, other, flowd_model::time::now_millis()))
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let status = status_of(&harness, &harness.scope, other).await;
+        if status == RunStatus::Success {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the other sandbox's run is still {status:?} behind the slow sandbox's runs"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        status_of(&harness, &slow_scope, second_slow).await,
+        RunStatus::Pending,
+        "the slow sandbox's second run waits for its first"
+    );
+    assert_eq!(
+        harness.datasets.batches(harness.dataset_id).unwrap().len(),
+        1
+    );
+    stop.send(true).unwrap();
+    for worker in workers {
+        worker.abort();
+    }
 }

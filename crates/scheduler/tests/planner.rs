@@ -90,7 +90,7 @@ async fn windows(store: &dyn Store, scope: &Scope) -> Vec<(Option<i64>, i64)> {
 /// Claims the flow's pending run and records `status` for it.
 async fn finish_pending(store: &dyn Store, now: i64, status: RunStatus) -> String {
     let run = store
-        .claim_run("worker", at(now).as_millisecond(), 60_000)
+        .claim_run("worker", at(now).as_millisecond(), 60_000, None)
         .await
         .unwrap()
         .expect("a due run");

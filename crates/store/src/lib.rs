@@ -152,13 +152,17 @@ pub trait RunQueue: Send + Sync + 'static {
     /// run for that window end.
     async fn insert_run(&self, run: &NewRun) -> Result<(), StoreError>;
 
-    /// Claims the oldest due run for `worker_id` with a lease of `lease_ms`: a pending run
-    /// whose time has come, or a run whose lease expired.
+    /// Claims a due run for `worker_id` with a lease of `lease_ms`: a pending run whose time
+    /// has come, or a run whose lease expired. Fair across sandboxes: the run comes from the
+    /// sandbox (org and sandbox name) with the fewest runs in progress, then the oldest
+    /// scheduled; with `max_per_sandbox`, a sandbox that already has that many runs in
+    /// progress gets none. A run whose lease expired does not count as in progress.
     async fn claim_run(
         &self,
         worker_id: &str,
         now_ms: i64,
         lease_ms: i64,
+        max_per_sandbox: Option<u32>,
     ) -> Result<Option<RunRecord>, StoreError>;
 
     /// Extends the lease; `false` when `worker_id` no longer holds it.

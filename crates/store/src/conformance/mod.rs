@@ -32,6 +32,7 @@ pub use resources::{
 };
 pub use runs::{
     an_expired_lease_is_taken_over_and_the_old_worker_is_fenced,
+    claims_are_fair_across_sandboxes_and_hold_the_per_sandbox_cap,
     concurrent_workers_never_claim_the_same_run,
     due_flows_advance_once_and_wait_for_their_scheduled_run,
     only_a_failed_run_of_the_scope_is_retriggered,
@@ -88,6 +89,7 @@ where
     each_check!(
         open,
         runs_are_claimed_once_in_order_and_only_when_due,
+        claims_are_fair_across_sandboxes_and_hold_the_per_sandbox_cap,
         an_expired_lease_is_taken_over_and_the_old_worker_is_fenced,
         only_a_failed_run_of_the_scope_is_retriggered,
         concurrent_workers_never_claim_the_same_run,

@@ -79,7 +79,7 @@ pub async fn runs_are_claimed_once_in_order_and_only_when_due(store: Arc<dyn Sto
         "one run per window"
     );
     let first = store
-        .claim_run("worker-1", 500, 60_000)
+        .claim_run("worker-1", 500, 60_000, None)
         .await
         .unwrap()
         .unwrap();
@@ -89,14 +89,14 @@ pub async fn runs_are_claimed_once_in_order_and_only_when_due(store: Arc<dyn Sto
     assert_eq!(first.lease_owner.as_deref(), Some("worker-1"));
     assert_eq!(first.metrics, None, "no attempt finished yet");
     let second = store
-        .claim_run("worker-2", 500, 60_000)
+        .claim_run("worker-2", 500, 60_000, None)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(second.id, "run-b", "a claimed run is not claimed again");
     assert!(
         store
-            .claim_run("worker-3", 500, 60_000)
+            .claim_run("worker-3", 500, 60_000, None)
             .await
             .unwrap()
             .is_none(),
@@ -138,6 +138,65 @@ pub async fn runs_are_claimed_once_in_order_and_only_when_due(store: Arc<dyn Sto
     );
 }
 
+pub async fn claims_are_fair_across_sandboxes_and_hold_the_per_sandbox_cap(store: Arc<dyn Store>) {
+    let busy = scope("ORG1", "busy");
+    let quiet = scope("ORG2", "quiet");
+    let same_org = scope("ORG1", "other");
+    for (index, flow) in ["flow-1", "flow-2", "flow-3"].iter().enumerate() {
+        let at = 100 + index as i64;
+        store
+            .insert_run(&new_run(&format!("busy-{index}"), &busy, flow, 1000, at))
+            .await
+            .unwrap();
+    }
+    store
+        .insert_run(&new_run("quiet-0", &quiet, "flow-1", 1000, 300))
+        .await
+        .unwrap();
+    store
+        .insert_run(&new_run("same-org-0", &same_org, "flow-1", 1000, 400))
+        .await
+        .unwrap();
+    let claim = |worker: &'static str, at: i64, cap: Option<u32>| {
+        let store = store.clone();
+        async move {
+            store
+                .claim_run(worker, at, 1_000, cap)
+                .await
+                .unwrap()
+                .map(|run| run.id)
+        }
+    };
+    assert_eq!(
+        claim("w1", 500, None).await.as_deref(),
+        Some("busy-0"),
+        "oldest first"
+    );
+    // The busy sandbox has a run in progress: the others' runs come first, although newer;
+    // a sandbox of the same org is another sandbox.
+    assert_eq!(claim("w2", 500, None).await.as_deref(), Some("quiet-0"));
+    assert_eq!(claim("w3", 500, None).await.as_deref(), Some("same-org-0"));
+    // Every sandbox with work has one run in progress; with a cap of 1 nobody gets another.
+    assert_eq!(claim("w4", 500, Some(1)).await, None, "the cap holds");
+    assert_eq!(claim("w4", 500, Some(2)).await.as_deref(), Some("busy-1"));
+    // A run whose lease expired no longer counts as in progress: at 1_600 every lease has
+    // expired, so every sandbox starts again from none, the oldest run first.
+    assert_eq!(claim("w5", 1_600, Some(1)).await.as_deref(), Some("busy-0"));
+    assert_eq!(
+        claim("w6", 1_600, Some(1)).await.as_deref(),
+        Some("quiet-0")
+    );
+    assert_eq!(
+        claim("w7", 1_600, Some(1)).await.as_deref(),
+        Some("same-org-0")
+    );
+    assert_eq!(
+        claim("w8", 1_600, Some(1)).await,
+        None,
+        "busy-1 (expired) and busy-2 (pending) wait for the busy sandbox's slot"
+    );
+}
+
 pub async fn an_expired_lease_is_taken_over_and_the_old_worker_is_fenced(store: Arc<dyn Store>) {
     let mine = scope("ORG1", "leases");
     store
@@ -145,21 +204,21 @@ pub async fn an_expired_lease_is_taken_over_and_the_old_worker_is_fenced(store: 
         .await
         .unwrap();
     let claimed = store
-        .claim_run("dying-worker", 100, 1_000)
+        .claim_run("dying-worker", 100, 1_000, None)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(claimed.id, "run-x");
     assert!(
         store
-            .claim_run("other", 500, 1_000)
+            .claim_run("other", 500, 1_000, None)
             .await
             .unwrap()
             .is_none(),
         "the lease still holds"
     );
     let taken = store
-        .claim_run("other", 1_200, 1_000)
+        .claim_run("other", 1_200, 1_000, None)
         .await
         .unwrap()
         .unwrap();
@@ -193,13 +252,13 @@ pub async fn an_expired_lease_is_taken_over_and_the_old_worker_is_fenced(store: 
     );
     assert!(
         store
-            .claim_run("other", 4_000, 1_000)
+            .claim_run("other", 4_000, 1_000, None)
             .await
             .unwrap()
             .is_none()
     );
     let retried = store
-        .claim_run("other", 5_000, 1_000)
+        .claim_run("other", 5_000, 1_000, None)
         .await
         .unwrap()
         .unwrap();
@@ -217,7 +276,7 @@ pub async fn only_a_failed_run_of_the_scope_is_retriggered(store: Arc<dyn Store>
         "a pending run is not retriggered"
     );
     store
-        .claim_run("worker-f", 5_500, 1_000)
+        .claim_run("worker-f", 5_500, 1_000, None)
         .await
         .unwrap()
         .unwrap();
@@ -267,7 +326,7 @@ pub async fn only_a_failed_run_of_the_scope_is_retriggered(store: Arc<dyn Store>
         "a retriggered run is pending, not failed"
     );
     let reclaimed = store
-        .claim_run("worker-g", 5_700, 1_000)
+        .claim_run("worker-g", 5_700, 1_000, None)
         .await
         .unwrap()
         .unwrap();
@@ -299,7 +358,7 @@ pub async fn concurrent_workers_never_claim_the_same_run(store: Arc<dyn Store>) 
         workers.push(tokio::spawn(async move {
             let mut claimed = Vec::new();
             while let Some(run) = store
-                .claim_run(&format!("worker-{worker}"), 10, 60_000)
+                .claim_run(&format!("worker-{worker}"), 10, 60_000, None)
                 .await
                 .unwrap()
             {
@@ -473,7 +532,7 @@ pub async fn due_flows_advance_once_and_wait_for_their_scheduled_run(store: Arc<
         (Some(1_000), Some("run-1"), Some(2_000))
     );
     store
-        .claim_run("worker", 1_000, 60_000)
+        .claim_run("worker", 1_000, 60_000, None)
         .await
         .unwrap()
         .unwrap();
@@ -484,7 +543,7 @@ pub async fn due_flows_advance_once_and_wait_for_their_scheduled_run(store: Arc<
     );
     store.retrigger_run(&mine, "run-1", 1_500).await.unwrap();
     store
-        .claim_run("worker", 1_500, 60_000)
+        .claim_run("worker", 1_500, 60_000, None)
         .await
         .unwrap()
         .unwrap();

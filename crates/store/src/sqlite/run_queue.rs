@@ -35,37 +35,34 @@ impl RunQueue for SqliteStore {
         worker_id: &str,
         now_ms: i64,
         lease_ms: i64,
+        max_per_sandbox: Option<u32>,
     ) -> Result<Option<RunRecord>, StoreError> {
         let mut transaction = self.begin_write().await?;
-        // Two index lookups (pending by due time, in progress by lease expiry) instead of one
-        // scan over a history that only grows.
-        let pending: Option<(String, i64, i64)> = sqlx::query_as(
-            "SELECT id, scheduled_at, window_end FROM runs \
-             WHERE status = 'pending' AND scheduled_at <= ? \
-             ORDER BY scheduled_at, window_end LIMIT 1",
+        // Candidates come from two partial indexes (pending by due time, in progress by lease
+        // expiry), never from a scan of the history; the runs in progress per sandbox from
+        // the second one. Their number is bounded by the workers, the candidates' by the
+        // flows that are due.
+        let run_id: Option<String> = sqlx::query_scalar(
+            "WITH busy AS ( \
+                 SELECT org_id, sandbox_name, COUNT(*) AS running FROM runs \
+                 WHERE status = 'inProgress' AND lease_expires_at >= ?1 \
+                 GROUP BY org_id, sandbox_name), \
+             candidates AS ( \
+                 SELECT id, org_id, sandbox_name, scheduled_at, window_end FROM runs \
+                 WHERE status = 'pending' AND scheduled_at <= ?1 \
+                 UNION ALL \
+                 SELECT id, org_id, sandbox_name, scheduled_at, window_end FROM runs \
+                 WHERE status = 'inProgress' AND lease_expires_at < ?1) \
+             SELECT c.id FROM candidates c LEFT JOIN busy b \
+                 ON b.org_id = c.org_id AND b.sandbox_name = c.sandbox_name \
+             WHERE COALESCE(b.running, 0) < ?2 \
+             ORDER BY COALESCE(b.running, 0), c.scheduled_at, c.window_end LIMIT 1",
         )
         .bind(now_ms)
+        .bind(i64::from(max_per_sandbox.unwrap_or(u32::MAX)))
         .fetch_optional(&mut *transaction)
         .await?;
-        let expired: Option<(String, i64, i64)> = sqlx::query_as(
-            "SELECT id, scheduled_at, window_end FROM runs \
-             WHERE status = 'inProgress' AND lease_expires_at < ? \
-             ORDER BY scheduled_at, window_end LIMIT 1",
-        )
-        .bind(now_ms)
-        .fetch_optional(&mut *transaction)
-        .await?;
-        let candidate = match (pending, expired) {
-            (Some(pending), Some(expired)) => {
-                Some(if (expired.1, expired.2) < (pending.1, pending.2) {
-                    expired
-                } else {
-                    pending
-                })
-            }
-            (pending, expired) => pending.or(expired),
-        };
-        let Some((run_id, _, _)) = candidate else {
+        let Some(run_id) = run_id else {
             return Ok(None);
         };
         let claimed: String = sqlx::query_scalar(concat!(
