@@ -15,6 +15,7 @@
 mod datasets;
 mod resources;
 mod runs;
+mod schedules;
 
 use std::any::Any;
 use std::future::Future;
@@ -33,12 +34,11 @@ pub use resources::{
 pub use runs::{
     an_expired_lease_is_taken_over_and_the_old_worker_is_fenced,
     claims_are_fair_across_sandboxes_and_hold_the_per_sandbox_cap,
-    concurrent_workers_never_claim_the_same_run,
-    due_flows_advance_once_and_wait_for_their_scheduled_run,
-    only_a_failed_run_of_the_scope_is_retriggered,
+    concurrent_workers_never_claim_the_same_run, only_a_failed_run_of_the_scope_is_retriggered,
     runs_are_claimed_once_in_order_and_only_when_due,
     runs_list_in_the_store_and_each_flow_has_a_latest_run,
 };
+pub use schedules::due_flows_advance_once_and_wait_for_their_scheduled_run;
 
 /// Runs each check against its own fresh store from `$open`.
 macro_rules! each_check {
@@ -94,7 +94,6 @@ where
         only_a_failed_run_of_the_scope_is_retriggered,
         concurrent_workers_never_claim_the_same_run,
         runs_list_in_the_store_and_each_flow_has_a_latest_run,
-        due_flows_advance_once_and_wait_for_their_scheduled_run,
     );
 }
 

@@ -4,16 +4,20 @@
 use std::sync::Arc;
 
 use flowd_model::{RunErrorRecord, RunMetrics, RunTrigger};
-use serde_json::json;
 
 use super::scope;
 use crate::{
-    FilterOp, FilterValue, IndexedField, IndexedFilter, ListQuery, NewRun, ResourceKind,
-    ResourceWrite, RunCompletion, RunFilter, RunStatus, ScheduleAdvance, ScheduleWrite, Scope,
-    Store, StoreError,
+    FilterOp, FilterValue, IndexedField, IndexedFilter, ListQuery, NewRun, RunCompletion,
+    RunFilter, RunStatus, Scope, Store, StoreError,
 };
 
-fn new_run(id: &str, scope: &Scope, flow_id: &str, window_end: i64, scheduled_at: i64) -> NewRun {
+pub(super) fn new_run(
+    id: &str,
+    scope: &Scope,
+    flow_id: &str,
+    window_end: i64,
+    scheduled_at: i64,
+) -> NewRun {
     NewRun {
         id: id.to_owned(),
         scope: scope.clone(),
@@ -50,7 +54,13 @@ fn completion(status: RunStatus, scheduled_at: i64) -> RunCompletion<'static> {
     }
 }
 
-async fn finish(store: &dyn Store, run_id: &str, worker: &str, status: RunStatus, at: i64) -> bool {
+pub(super) async fn finish(
+    store: &dyn Store,
+    run_id: &str,
+    worker: &str,
+    status: RunStatus,
+    at: i64,
+) -> bool {
     store
         .finish_run(run_id, worker, &completion(status, at))
         .await
@@ -451,153 +461,4 @@ pub async fn runs_list_in_the_store_and_each_flow_has_a_latest_run(store: Arc<dy
         .unwrap()
         .unwrap();
     assert_eq!(found.id, "r4");
-}
-
-pub async fn due_flows_advance_once_and_wait_for_their_scheduled_run(store: Arc<dyn Store>) {
-    let mine = scope("ORG1", "planner");
-    let flow = json!({"state": "enabled"});
-    let schedule = ScheduleWrite {
-        enabled: true,
-        due_hint: Some(1_000),
-    };
-    store
-        .insert_resource(
-            &mine,
-            ResourceKind::Flow,
-            "flow-1",
-            ResourceWrite {
-                schedule: Some(schedule),
-                ..ResourceWrite::document(&flow)
-            },
-        )
-        .await
-        .unwrap();
-    store
-        .insert_resource(
-            &mine,
-            ResourceKind::Flow,
-            "flow-off",
-            ResourceWrite {
-                schedule: Some(ScheduleWrite {
-                    enabled: false,
-                    due_hint: Some(0),
-                }),
-                ..ResourceWrite::document(&flow)
-            },
-        )
-        .await
-        .unwrap();
-    assert!(
-        store.due_flows(999, 10).await.unwrap().is_empty(),
-        "not due before its hint"
-    );
-    let due = store.due_flows(1_000, 10).await.unwrap();
-    assert_eq!(due.len(), 1, "a disabled flow is never due: {due:?}");
-    let due = due.into_iter().next().unwrap();
-    assert_eq!(
-        (due.flow_id.as_str(), due.last_window_end),
-        ("flow-1", None)
-    );
-    let advance = ScheduleAdvance {
-        flow: due.clone(),
-        run: Some(new_run("run-1", &mine, "flow-1", 1_000, 1_000)),
-        next_due_at: Some(2_000),
-    };
-    assert_eq!(
-        store
-            .advance_schedules(std::slice::from_ref(&advance))
-            .await
-            .unwrap(),
-        ["run-1"]
-    );
-    assert!(
-        store
-            .advance_schedules(std::slice::from_ref(&advance))
-            .await
-            .unwrap()
-            .is_empty(),
-        "a stale decision is refused"
-    );
-    assert!(
-        store.due_flows(5_000, 10).await.unwrap().is_empty(),
-        "the flow waits for its run"
-    );
-    let state = store.flow_schedule(&mine, "flow-1").await.unwrap().unwrap();
-    assert_eq!(
-        (
-            state.last_window_end,
-            state.waiting_for_run.as_deref(),
-            state.next_due_at
-        ),
-        (Some(1_000), Some("run-1"), Some(2_000))
-    );
-    store
-        .claim_run("worker", 1_000, 60_000, None)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(finish(store.as_ref(), "run-1", "worker", RunStatus::Failed, 1_000).await);
-    assert!(
-        store.due_flows(5_000, 10).await.unwrap().is_empty(),
-        "a failed run still holds it"
-    );
-    store.retrigger_run(&mine, "run-1", 1_500).await.unwrap();
-    store
-        .claim_run("worker", 1_500, 60_000, None)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(finish(store.as_ref(), "run-1", "worker", RunStatus::Success, 1_000).await);
-    let due = store.due_flows(5_000, 10).await.unwrap();
-    assert_eq!(due.len(), 1, "its success releases the flow");
-    assert_eq!(due[0].last_window_end, Some(1_000));
-    // A write of the flow moves the revision: a decision taken before it is refused.
-    store
-        .replace_resource(
-            &mine,
-            ResourceKind::Flow,
-            "flow-1",
-            ResourceWrite {
-                schedule: Some(schedule),
-                ..ResourceWrite::document(&flow)
-            },
-            None,
-        )
-        .await
-        .unwrap();
-    let stale = ScheduleAdvance {
-        flow: due[0].clone(),
-        run: None,
-        next_due_at: Some(9_000),
-    };
-    assert!(store.advance_schedules(&[stale]).await.unwrap().is_empty());
-    let state = store.flow_schedule(&mine, "flow-1").await.unwrap().unwrap();
-    assert_eq!(
-        (state.next_due_at, state.last_window_end),
-        (Some(1_000), Some(1_000)),
-        "the write set the hint and kept the last window"
-    );
-    // An advance without a run only moves the hint.
-    let due = store.due_flows(5_000, 10).await.unwrap();
-    let quiet = ScheduleAdvance {
-        flow: due[0].clone(),
-        run: None,
-        next_due_at: Some(7_000),
-    };
-    store.advance_schedules(&[quiet]).await.unwrap();
-    assert!(store.due_flows(6_999, 10).await.unwrap().is_empty());
-    assert_eq!(store.due_flows(7_000, 10).await.unwrap().len(), 1);
-    store
-        .delete_resource(&mine, ResourceKind::Flow, "flow-1")
-        .await
-        .unwrap();
-    assert!(
-        store
-            .flow_schedule(&mine, "flow-1")
-            .await
-            .unwrap()
-            .is_none(),
-        "deleted with its flow"
-    );
-    assert!(store.due_flows(i64::MAX, 10).await.unwrap().is_empty());
 }
