@@ -18,6 +18,8 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     /// Limit of one upstream request made while a client waits (probe, explore).
     pub upstream_timeout: Duration,
+    /// Largest upstream response body read (`--max-page-bytes`).
+    pub max_page_bytes: u64,
 }
 
 /// Default request body limit: 8 MiB.
@@ -28,6 +30,7 @@ impl Default for ApiConfig {
         ApiConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             upstream_timeout: Duration::from_secs(30),
+            max_page_bytes: HttpOptions::DEFAULT_MAX_BODY_BYTES,
         }
     }
 }
@@ -56,6 +59,7 @@ impl AppState {
         let http = HttpClient::new(HttpOptions {
             request_timeout: config.upstream_timeout,
             retries: 2,
+            max_body_bytes: config.max_page_bytes,
             ..HttpOptions::default()
         })
         .expect("the HTTP client builds with static options");

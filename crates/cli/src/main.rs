@@ -80,6 +80,10 @@ struct ServeArgs {
     /// take every worker; 0 is no cap. Default: one less than --workers (at least 1).
     #[arg(long, env = "FLOWD_MAX_RUNS_PER_SANDBOX")]
     max_runs_per_sandbox: Option<u32>,
+    /// Largest upstream page, in bytes after decoding: a larger one fails the request (and
+    /// its run, with LIMIT_EXCEEDED) as soon as the limit is passed while reading.
+    #[arg(long, env = "FLOWD_MAX_PAGE_BYTES", default_value_t = flowd_connector::HttpOptions::DEFAULT_MAX_BODY_BYTES)]
+    max_page_bytes: u64,
     /// Pages one run may fetch; a run with more fails with LIMIT_EXCEEDED and writes nothing.
     #[arg(long, env = "FLOWD_MAX_PAGES_PER_RUN", default_value_t = 100_000)]
     max_pages_per_run: u64,

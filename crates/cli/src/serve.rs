@@ -49,6 +49,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         store.clone(),
         ApiConfig {
             max_body_bytes: args.max_body_bytes,
+            max_page_bytes: args.max_page_bytes,
             ..ApiConfig::default()
         },
         cipher.clone(),
@@ -120,6 +121,7 @@ fn start_runs(
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
     let http = flowd_connector::HttpClient::new(flowd_connector::HttpOptions {
         retries: args.http_retries,
+        max_body_bytes: args.max_page_bytes,
         ..flowd_connector::HttpOptions::default()
     })?;
     let context = RunContext {

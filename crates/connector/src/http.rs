@@ -35,6 +35,14 @@ pub struct HttpOptions {
     pub max_retry_after: Duration,
     /// Client-side rate limit in requests per second.
     pub requests_per_second: Option<f64>,
+    /// The largest response body read, counted after content decoding (`--max-page-bytes`):
+    /// a larger one fails the request, without retries, as soon as the limit is passed.
+    pub max_body_bytes: u64,
+}
+
+impl HttpOptions {
+    /// 32 MiB: far above a real API's page, well below what a worker can parse.
+    pub const DEFAULT_MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
 }
 
 impl Default for HttpOptions {
@@ -47,6 +55,7 @@ impl Default for HttpOptions {
             max_backoff: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(300),
             requests_per_second: None,
+            max_body_bytes: HttpOptions::DEFAULT_MAX_BODY_BYTES,
         }
     }
 }
@@ -68,6 +77,14 @@ pub enum FetchError {
         url: String,
         kind: &'static str,
         attempts: u32,
+    },
+    #[error(
+        "{method} {url} answered a body larger than {limit} bytes, the limit per page (--max-page-bytes)"
+    )]
+    TooLarge {
+        method: String,
+        url: String,
+        limit: u64,
     },
     #[error("authentication failed: {0}")]
     Auth(#[from] AuthError),
@@ -224,9 +241,16 @@ impl HttpClient {
                     let status = response.status();
                     let headers = response.headers().clone();
                     let url = response.url().clone();
-                    match response.bytes().await {
+                    match read_body(response, self.options.max_body_bytes).await {
                         Ok(body) => Ok((status, headers, url, body)),
-                        Err(error) => Err(error),
+                        Err(BodyError::Transport(error)) => Err(error),
+                        Err(BodyError::TooLarge) => {
+                            return Err(FetchError::TooLarge {
+                                method,
+                                url: shown_url,
+                                limit: self.options.max_body_bytes,
+                            });
+                        }
                     }
                 }
                 Err(error) => Err(error),
@@ -302,6 +326,37 @@ impl HttpClient {
             tokio::time::sleep(retry_delay).await;
         }
     }
+}
+
+enum BodyError {
+    Transport(reqwest::Error),
+    TooLarge,
+}
+
+/// The body of `response`, read chunk by chunk and abandoned as soon as it passes `limit`
+/// bytes (after decoding, so a small compressed body that inflates is stopped too). A
+/// `Content-Length` above the limit fails before anything is read.
+async fn read_body(mut response: reqwest::Response, limit: u64) -> Result<Bytes, BodyError> {
+    let declared = response
+        .headers()
+        .get(reqwest::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.parse::<u64>().ok());
+    let encoded = response
+        .headers()
+        .contains_key(reqwest::header::CONTENT_ENCODING);
+    if !encoded && declared.is_some_and(|length| length > limit) {
+        return Err(BodyError::TooLarge);
+    }
+    let capacity = declared.unwrap_or(0).min(limit).min(1 << 20);
+    let mut body = bytes::BytesMut::with_capacity(capacity as usize);
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+        if body.len() as u64 + chunk.len() as u64 > limit {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 fn is_retryable(status: StatusCode) -> bool {

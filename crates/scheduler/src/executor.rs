@@ -347,6 +347,10 @@ fn upstream_failure(error: &flowd_connector::RunError) -> RunFailure {
             ..
         } => FailureCode::Authentication,
         RunError::Request(_) => FailureCode::Configuration,
+        RunError::Fetch {
+            source: FetchError::TooLarge { .. },
+            ..
+        } => FailureCode::LimitExceeded,
         RunError::InvalidResponse { .. } => FailureCode::InvalidResponse,
         _ => FailureCode::Upstream,
     };
