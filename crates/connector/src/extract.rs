@@ -51,6 +51,81 @@ pub enum ExtractError {
     /// The body is a JSON scalar or null.
     #[error("response body is a json {found}, not an object or array")]
     NotAJsonDocument { found: &'static str },
+    /// The records would outweigh the page by more than the extraction bound.
+    #[error(
+        "the records extracted from this page would exceed {limit_bytes} bytes ({EXTRACTION_FACTOR}x the page): contentPath or explodeEntityPath copies nested values more than once, so the page is refused"
+    )]
+    TooLarge { limit_bytes: u64 },
+}
+
+/// Records copied out of a page may weigh at most this many times the page (`$..*` on a deep
+/// page copies every subtree once per ancestor; an explode copies its parent per element).
+pub const EXTRACTION_FACTOR: u64 = 4;
+
+/// The floor of the extraction bound, so that a tiny page may still explode into a few
+/// records larger than itself.
+pub const MIN_EXTRACTION_BYTES: u64 = 1024 * 1024;
+
+/// What one page's extraction may produce: at most `take` records (a preview's; more are
+/// not built at all), and copies weighing at most the bound (an error past it).
+#[derive(Debug, Clone)]
+pub struct ExtractionBudget {
+    take: usize,
+    limit_bytes: u64,
+    bytes_left: u64,
+}
+
+impl ExtractionBudget {
+    /// The budget of a page of `page_bytes`, keeping at most `take` records.
+    pub fn for_page(page_bytes: usize, take: Option<usize>) -> ExtractionBudget {
+        let limit_bytes = (page_bytes as u64)
+            .saturating_mul(EXTRACTION_FACTOR)
+            .max(MIN_EXTRACTION_BYTES);
+        ExtractionBudget {
+            take: take.unwrap_or(usize::MAX),
+            limit_bytes,
+            bytes_left: limit_bytes,
+        }
+    }
+
+    fn is_full(&self, records: &[Value]) -> bool {
+        records.len() >= self.take
+    }
+
+    /// Counts a record built by copying against the bound.
+    fn charge(&mut self, record: &Value) -> Result<(), ExtractError> {
+        let weight = json_weight(record);
+        match self.bytes_left.checked_sub(weight) {
+            Some(left) => {
+                self.bytes_left = left;
+                Ok(())
+            }
+            None => Err(ExtractError::TooLarge {
+                limit_bytes: self.limit_bytes,
+            }),
+        }
+    }
+}
+
+/// About the size of `value` written as compact JSON (strings counted without escapes).
+fn json_weight(value: &Value) -> u64 {
+    match value {
+        Value::Null | Value::Bool(_) => 5,
+        Value::Number(_) => 8,
+        Value::String(text) => text.len() as u64 + 2,
+        Value::Array(elements) => {
+            2 + elements
+                .iter()
+                .map(|element| json_weight(element) + 1)
+                .sum::<u64>()
+        }
+        Value::Object(members) => {
+            2 + members
+                .iter()
+                .map(|(name, member)| name.len() as u64 + 4 + json_weight(member))
+                .sum::<u64>()
+        }
+    }
 }
 
 /// The extraction rules of one run, built once from the fetch config.
@@ -73,8 +148,14 @@ impl RecordExtractor {
     }
 
     /// Appends the records of `body` to `records` and returns how many items
-    /// `contentPath` selected (before any explode), for pagination.
-    pub fn extract(&self, body: &Value, records: &mut Vec<Value>) -> Result<usize, ExtractError> {
+    /// `contentPath` selected (before any explode), for pagination. Every record is a copy,
+    /// charged to `budget`; copying stops once `budget` holds its records.
+    pub fn extract(
+        &self,
+        body: &Value,
+        records: &mut Vec<Value>,
+        budget: &mut ExtractionBudget,
+    ) -> Result<usize, ExtractError> {
         ensure_json_document(body)?;
         let filter = &self.content_path.attribute_filter;
         let mut item_count = 0;
@@ -82,14 +163,18 @@ impl RecordExtractor {
             match node {
                 Value::Array(items) => {
                     item_count += items.len();
-                    records.reserve(items.len());
                     for item in items {
-                        self.emit(filter_borrowed(item, filter), records);
+                        if budget.is_full(records) {
+                            break;
+                        }
+                        self.emit(filter_borrowed(item, filter), true, records, budget)?;
                     }
                 }
                 Value::Object(_) => {
                     item_count += 1;
-                    self.emit(filter_borrowed(node, filter), records);
+                    if !budget.is_full(records) {
+                        self.emit(filter_borrowed(node, filter), true, records, budget)?;
+                    }
                 }
                 _ => {}
             }
@@ -124,14 +209,16 @@ impl RecordExtractor {
 
     /// Same output as [`RecordExtractor::extract`], but consumes the body so
     /// items are moved rather than cloned when `contentPath` is a plain
-    /// member chain; other paths fall back to the cloning walk.
+    /// member chain (moved records are not charged: they are the page itself); other paths
+    /// fall back to the copying walk.
     pub fn extract_owned(
         &self,
         body: Value,
         records: &mut Vec<Value>,
+        budget: &mut ExtractionBudget,
     ) -> Result<usize, ExtractError> {
         let Some(member_chain) = &self.content_member_chain else {
-            return self.extract(&body, records);
+            return self.extract(&body, records, budget);
         };
         ensure_json_document(&body)?;
         let mut node = body;
@@ -149,26 +236,44 @@ impl RecordExtractor {
         match node {
             Value::Array(items) => {
                 let item_count = items.len();
-                records.reserve(item_count);
+                records.reserve(item_count.min(budget.take));
                 for item in items {
-                    self.emit(filter_owned(item, filter), records);
+                    if budget.is_full(records) {
+                        break;
+                    }
+                    self.emit(filter_owned(item, filter), false, records, budget)?;
                 }
                 Ok(item_count)
             }
             Value::Object(_) => {
-                self.emit(filter_owned(node, filter), records);
+                if !budget.is_full(records) {
+                    self.emit(filter_owned(node, filter), false, records, budget)?;
+                }
                 Ok(1)
             }
             _ => Ok(0),
         }
     }
 
-    /// Wraps one filtered item and explodes it into `records`.
-    fn emit(&self, item: Value, records: &mut Vec<Value>) {
+    /// Wraps one filtered item and explodes it into `records`; `copied` says whether the item
+    /// is a copy of the page (charged) or moved out of it.
+    fn emit(
+        &self,
+        item: Value,
+        copied: bool,
+        records: &mut Vec<Value>,
+        budget: &mut ExtractionBudget,
+    ) -> Result<(), ExtractError> {
         let record = wrap(item, self.content_path.wrapper.as_deref());
         match &self.explode_path {
-            Some(explode_path) => explode_into(explode_path, record, records),
-            None => records.push(record),
+            Some(explode_path) => explode_into(explode_path, record, copied, records, budget),
+            None => {
+                if copied {
+                    budget.charge(&record)?;
+                }
+                records.push(record);
+                Ok(())
+            }
         }
     }
 }
@@ -235,8 +340,26 @@ enum OwnedPathElement {
     Index(usize),
 }
 
-/// Flattens the first array `explode_path` matches in `record`.
-fn explode_into(explode_path: &ContentPath, mut record: Value, records: &mut Vec<Value>) {
+/// Flattens the first array `explode_path` matches in `record`. Every record but one is a
+/// copy of the parent, charged to `budget` (the last takes the parent itself, charged only
+/// when the parent was a copy, `copied`).
+fn explode_into(
+    explode_path: &ContentPath,
+    mut record: Value,
+    copied: bool,
+    records: &mut Vec<Value>,
+    budget: &mut ExtractionBudget,
+) -> Result<(), ExtractError> {
+    let mut push = |record: Value, is_copy: bool, records: &mut Vec<Value>| {
+        if budget.is_full(records) {
+            return Ok(false);
+        }
+        if is_copy {
+            budget.charge(&record)?;
+        }
+        records.push(record);
+        Ok(true)
+    };
     let location: Vec<OwnedPathElement> = {
         let located_nodes = explode_path.path.query_located(&record);
         match located_nodes.first() {
@@ -249,8 +372,8 @@ fn explode_into(explode_path: &ContentPath, mut record: Value, records: &mut Vec
                 })
                 .collect(),
             _ => {
-                records.push(record);
-                return;
+                push(record, copied, records)?;
+                return Ok(());
             }
         }
     };
@@ -260,25 +383,28 @@ fn explode_into(explode_path: &ContentPath, mut record: Value, records: &mut Vec
         let elements = match record {
             Value::Array(elements) => elements,
             other => {
-                records.push(other);
-                return;
+                push(other, copied, records)?;
+                return Ok(());
             }
         };
         if elements.is_empty() {
-            records.push(Value::Array(elements));
-            return;
+            push(Value::Array(elements), copied, records)?;
+            return Ok(());
         }
         for element in elements {
-            records.push(wrap(
+            let element = wrap(
                 filter_owned(element, filter),
                 explode_path.wrapper.as_deref(),
-            ));
+            );
+            if !push(element, copied, records)? {
+                break;
+            }
         }
-        return;
+        return Ok(());
     };
     let Some(parent) = value_at_mut(&mut record, parent_location) else {
-        records.push(record);
-        return;
+        push(record, copied, records)?;
+        return Ok(());
     };
     // Detach the array and remember where it sat, so each output record is a
     // clone of the (now smaller) parent plus one element at that position.
@@ -286,33 +412,33 @@ fn explode_into(explode_path: &ContentPath, mut record: Value, records: &mut Vec
         (Value::Object(members), OwnedPathElement::Name(key)) => {
             let position = members.keys().position(|name| name == key).unwrap_or(0);
             let Some(Value::Array(elements)) = members.shift_remove(key) else {
-                records.push(record);
-                return;
+                push(record, copied, records)?;
+                return Ok(());
             };
             let output_key = explode_path.wrapper.clone().unwrap_or_else(|| key.clone());
             (elements, Slot::Member(position, output_key))
         }
         (Value::Array(siblings), OwnedPathElement::Index(index)) => {
             let Value::Array(elements) = siblings.remove(*index) else {
-                records.push(record);
-                return;
+                push(record, copied, records)?;
+                return Ok(());
             };
             (elements, Slot::Element(*index))
         }
         _ => {
-            records.push(record);
-            return;
+            push(record, copied, records)?;
+            return Ok(());
         }
     };
     let Some(last_position) = elements.len().checked_sub(1) else {
-        records.push(record);
-        return;
+        push(record, copied, records)?;
+        return Ok(());
     };
-    records.reserve(elements.len());
     for (position, element) in elements.into_iter().enumerate() {
         let element = filter_owned(element, filter);
         // The last element takes the record itself: one clone fewer.
-        let mut output = if position == last_position {
+        let is_last = position == last_position;
+        let mut output = if is_last {
             std::mem::take(&mut record)
         } else {
             record.clone()
@@ -326,8 +452,11 @@ fn explode_into(explode_path: &ContentPath, mut record: Value, records: &mut Vec
             }
             _ => {}
         }
-        records.push(output);
+        if !push(output, copied || !is_last, records)? {
+            break;
+        }
     }
+    Ok(())
 }
 
 /// Where the exploded array sat in its parent.
@@ -399,6 +528,11 @@ mod tests {
 
     use super::*;
 
+    /// A budget no test page comes near.
+    fn unbounded() -> ExtractionBudget {
+        ExtractionBudget::for_page(usize::MAX / 8, None)
+    }
+
     /// A `ContentPath` from its spec form (`path`, `skipAttributes`,
     /// `keepAttributes`, `overrideWrapperAttribute`), or a plain path string.
     fn content_path(spec: &Value) -> ContentPath {
@@ -434,9 +568,11 @@ mod tests {
         let extractor =
             RecordExtractor::new(&content_path(&case["content"]), explode_path.as_ref());
         let mut borrowed_records = Vec::new();
-        let borrowed_count = extractor.extract(&case["body"], &mut borrowed_records);
+        let borrowed_count =
+            extractor.extract(&case["body"], &mut borrowed_records, &mut unbounded());
         let mut owned_records = Vec::new();
-        let owned_count = extractor.extract_owned(case["body"].clone(), &mut owned_records);
+        let owned_count =
+            extractor.extract_owned(case["body"].clone(), &mut owned_records, &mut unbounded());
         assert_eq!(
             borrowed_count,
             Ok(case["count"].as_u64().expect("a count") as usize),
@@ -544,8 +680,14 @@ mod tests {
             (json!(3), "number"),
         ] {
             let expected = Err(ExtractError::NotAJsonDocument { found });
-            assert_eq!(extractor.extract(&body, &mut Vec::new()), expected);
-            assert_eq!(extractor.extract_owned(body, &mut Vec::new()), expected);
+            assert_eq!(
+                extractor.extract(&body, &mut Vec::new(), &mut unbounded()),
+                expected
+            );
+            assert_eq!(
+                extractor.extract_owned(body, &mut Vec::new(), &mut unbounded()),
+                expected
+            );
         }
     }
 

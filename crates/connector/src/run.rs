@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 use url::Url;
 
 use crate::auth::AuthSession;
-use crate::extract::RecordExtractor;
+use crate::extract::{ExtractError, ExtractionBudget, RecordExtractor};
 use crate::http::{FetchError, FetchedResponse, HttpClient, OutgoingRequest};
 use crate::pagination::{
     NextPage, PageRequest, PageResponse, Paginator, StopReason, paginator_for,
@@ -134,6 +134,13 @@ pub enum RunError {
         url: String,
         reason: String,
         snippet: String,
+    },
+    #[error("page {page}: {method} {url}: {source}")]
+    ExtractionBound {
+        page: u64,
+        method: String,
+        url: String,
+        source: crate::extract::ExtractError,
     },
     #[error("the next page URL {url} is not valid")]
     InvalidNextPageUrl { url: String },
@@ -511,17 +518,35 @@ impl RunTask {
             url: &parsed.response.url,
             item_count: parsed.item_count,
         });
-        let mut records = Vec::with_capacity(parsed.item_count);
+        let remaining_records = self
+            .plan
+            .limits
+            .max_records
+            .map(|maximum| maximum.saturating_sub(progress.records) as usize);
+        let mut budget = ExtractionBudget::for_page(parsed.response.body.len(), remaining_records);
+        let mut records = Vec::with_capacity(
+            parsed
+                .item_count
+                .min(remaining_records.unwrap_or(usize::MAX)),
+        );
         let method = parsed.request.method.clone();
         let url = parsed.request.url.clone();
         extractor
-            .extract_owned(parsed.body, &mut records)
-            .map_err(|error| RunError::InvalidResponse {
-                page: parsed.number,
-                method,
-                url,
-                reason: error.to_string(),
-                snippet: String::new(),
+            .extract_owned(parsed.body, &mut records, &mut budget)
+            .map_err(|error| match error {
+                ExtractError::TooLarge { .. } => RunError::ExtractionBound {
+                    page: parsed.number,
+                    method,
+                    url,
+                    source: error,
+                },
+                ExtractError::NotAJsonDocument { .. } => RunError::InvalidResponse {
+                    page: parsed.number,
+                    method,
+                    url,
+                    reason: error.to_string(),
+                    snippet: String::new(),
+                },
             })?;
         let fingerprint = records
             .first()

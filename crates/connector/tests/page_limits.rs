@@ -12,42 +12,8 @@ use common::*;
 use flowd_connector::{FetchError, HttpOptions, RunError};
 use flowd_mockapi::{MockApi, Scenario};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 const MIB: u64 = 1024 * 1024;
-
-/// An upstream that answers every request with `head` then `body_chunks` chunks from `chunk`,
-/// producing the body as it goes rather than holding it.
-async fn streaming_upstream(head: String, chunk: Vec<u8>, body_chunks: usize) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let head = head.clone();
-            let chunk = chunk.clone();
-            tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buffer = [0u8; 4096];
-                while !request.windows(4).any(|window| window == b"\r\n\r\n") {
-                    match socket.read(&mut buffer).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(read) => request.extend_from_slice(&buffer[..read]),
-                    }
-                }
-                if socket.write_all(head.as_bytes()).await.is_err() {
-                    return;
-                }
-                for _ in 0..body_chunks {
-                    if socket.write_all(&chunk).await.is_err() {
-                        return; // the client gave up, as it should
-                    }
-                }
-            });
-        }
-    });
-    format!("http://{address}")
-}
 
 fn spec_for(host: &str) -> Value {
     connection_spec(attributes(host, "/page", "$.records", Value::Null))
@@ -69,23 +35,6 @@ fn assert_too_large(error: &RunError, limit: u64) {
         other => panic!("expected a page over the limit, got {other:?}"),
     }
     assert!(error.to_string().contains("--max-page-bytes"), "{error}");
-}
-
-/// The kernel's peak resident set of this process, in bytes.
-fn peak_rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kib: u64 = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|number| number.parse().ok())
-        .expect("VmHWM in /proc/self/status");
-    kib * 1024
-}
-
-/// Resets the peak to the current resident set (Linux ≥ 4.0).
-fn reset_peak_rss() {
-    std::fs::write("/proc/self/clear_refs", "5").expect("reset the peak RSS");
 }
 
 #[tokio::test]

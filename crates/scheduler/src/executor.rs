@@ -350,7 +350,8 @@ fn upstream_failure(error: &flowd_connector::RunError) -> RunFailure {
         RunError::Fetch {
             source: FetchError::TooLarge { .. },
             ..
-        } => FailureCode::LimitExceeded,
+        }
+        | RunError::ExtractionBound { .. } => FailureCode::LimitExceeded,
         RunError::InvalidResponse { .. } => FailureCode::InvalidResponse,
         _ => FailureCode::Upstream,
     };

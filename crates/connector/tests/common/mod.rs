@@ -18,6 +18,7 @@ use flowd_connector::{
 use flowd_mockapi::RecordedRequest;
 use futures::StreamExt;
 use serde_json::{Map, Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Source params every test spec declares in `sourceSpec.spec`, so its
 /// placeholders validate.
@@ -269,4 +270,53 @@ pub fn request(method: &str, path: &str, pairs: &[(&str, &str)]) -> RequestLine 
 /// A window from RFC 3339 texts; `None` start is a backfill.
 pub fn window(start: Option<jiff::Timestamp>, end: jiff::Timestamp) -> Window {
     Window { start, end }
+}
+
+/// An upstream that answers every request with `head` then `body_chunks` chunks from `chunk`,
+/// producing the body as it goes rather than holding it.
+pub async fn streaming_upstream(head: String, chunk: Vec<u8>, body_chunks: usize) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let head = head.clone();
+            let chunk = chunk.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 4096];
+                while !request.windows(4).any(|window| window == b"\r\n\r\n") {
+                    match socket.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(read) => request.extend_from_slice(&buffer[..read]),
+                    }
+                }
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                for _ in 0..body_chunks {
+                    if socket.write_all(&chunk).await.is_err() {
+                        return; // the client gave up, as it should
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{address}")
+}
+
+/// The kernel's peak resident set of this process, in bytes.
+pub fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|number| number.parse().ok())
+        .expect("VmHWM in /proc/self/status");
+    kib * 1024
+}
+
+/// Resets the peak to the current resident set (Linux ≥ 4.0).
+pub fn reset_peak_rss() {
+    std::fs::write("/proc/self/clear_refs", "5").expect("reset the peak RSS");
 }

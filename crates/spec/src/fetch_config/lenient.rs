@@ -152,7 +152,8 @@ pub fn parse_lenient_json_path(path_text: &str) -> Result<JsonPath, String> {
     })
 }
 
-/// A required JSONPath string at `pointer`, compiled; problems for a non-string or bad path.
+/// A required JSONPath string at `pointer`, compiled; problems for a non-string or bad path,
+/// or one whose evaluation could outgrow the page it runs on (see `path_cost`).
 pub(super) fn json_path_at(
     value: &Value,
     pointer: &str,
@@ -160,7 +161,13 @@ pub(super) fn json_path_at(
 ) -> Option<(JsonPath, String)> {
     let path_text = non_empty_string(value, pointer, problems)?;
     match parse_lenient_json_path(path_text) {
-        Ok(path) => Some((path, path_text.to_owned())),
+        Ok(path) => {
+            if let Some(problem) = super::path_cost::evaluation_cost_problem(path_text) {
+                problems.push(Problem::new(pointer, problem));
+                return None;
+            }
+            Some((path, path_text.to_owned()))
+        }
         Err(message) => {
             problems.push(Problem::new(pointer, message));
             None

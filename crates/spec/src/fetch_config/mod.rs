@@ -17,7 +17,9 @@
 mod extraction;
 mod lenient;
 mod pagination;
+mod path_cost;
 pub use pagination::MAX_DELAY_REQUEST_MILLIS;
+pub use path_cost::{MAX_DESCENDANT_SEGMENTS, MAX_SELECTOR_MULTIPLICITY};
 mod request;
 mod schedule;
 
