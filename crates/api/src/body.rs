@@ -77,6 +77,10 @@ impl FromRequest<AppState> for JsonBody {
                 format!("The request body is not valid JSON: {error}."),
             )
         })?;
+        let problems = crate::wide_integers::wide_integer_problems(&bytes, &value);
+        if !problems.is_empty() {
+            return Err(FlowError::invalid_body("request body", problems).into());
+        }
         Ok(JsonBody(value))
     }
 }

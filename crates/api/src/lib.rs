@@ -21,6 +21,7 @@ mod routes;
 mod seed;
 pub mod state;
 mod tenant;
+mod wide_integers;
 
 use axum::Router;
 use axum::http::StatusCode;

@@ -426,3 +426,45 @@ async fn auth_types_flowd_cannot_run_are_refused_when_the_spec_is_written() {
     assert_flow_error(&refused, "1100-400");
     assert_eq!(refused.body["problems"][0]["pointer"], "/authSpec/1/name");
 }
+
+/// An integer the JSON parser would round to a float is refused with its pointer rather than
+/// stored as another number; a body nested deeper than the parser allows gets a Flow Service
+/// error too.
+#[tokio::test]
+async fn integers_beyond_64_bits_and_overly_deep_bodies_are_refused_clearly() {
+    let app = TestApp::new().await;
+    let mut spec = fixture("mailchimp_members_create.json").to_string();
+    spec.insert_str(1, r#""maxRecords": 123456789012345678901234, "#);
+    let refused = app
+        .raw(spec_request("POST", Some("application/json"), spec, &app))
+        .await;
+    assert_flow_error(&refused, "1100-400");
+    assert_eq!(refused.body["problems"][0]["pointer"], "/maxRecords");
+    assert!(
+        refused.body["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("beyond 64 bits")
+    );
+    let mut fits = fixture("mailchimp_members_create.json");
+    fits["maxRecords"] = json!(u64::MAX);
+    let created = app.post(&app.caller(), "/connectionSpecs", &fits).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap();
+    let read = app.get(&app.caller(), &format!("/connectionSpecs/{id}")).await;
+    assert_eq!(read.body["items"][0]["maxRecords"], json!(u64::MAX), "kept exactly");
+
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    let refused = app
+        .raw(spec_request("POST", Some("application/json"), deep, &app))
+        .await;
+    assert_flow_error(&refused, "1100-400");
+    assert!(
+        refused.body["report"]["detailed-message"]
+            .as_str()
+            .unwrap()
+            .contains("recursion limit"),
+        "{}",
+        refused.body
+    );
+}
