@@ -13,7 +13,7 @@ use flowd_spec::problem::escape_pointer_token;
 use serde_json::Value;
 
 /// The smallest magnitude an integer literal outside `i64`/`u64` can have as an `f64`.
-const SMALLEST_OVERFLOW: f64 = 9.223_372_036_854_775_807e18;
+const SMALLEST_OVERFLOW: f64 = 9.223_372_036_854_776e18;
 
 /// Problems for each integer literal of `text` (which parsed as `document`) beyond 64 bits.
 pub fn wide_integer_problems(text: &[u8], document: &Value) -> Vec<Problem> {
