@@ -451,8 +451,14 @@ async fn integers_beyond_64_bits_and_overly_deep_bodies_are_refused_clearly() {
     let created = app.post(&app.caller(), "/connectionSpecs", &fits).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let id = created.body["id"].as_str().unwrap();
-    let read = app.get(&app.caller(), &format!("/connectionSpecs/{id}")).await;
-    assert_eq!(read.body["items"][0]["maxRecords"], json!(u64::MAX), "kept exactly");
+    let read = app
+        .get(&app.caller(), &format!("/connectionSpecs/{id}"))
+        .await;
+    assert_eq!(
+        read.body["items"][0]["maxRecords"],
+        json!(u64::MAX),
+        "kept exactly"
+    );
 
     let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
     let refused = app

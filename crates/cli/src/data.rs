@@ -9,6 +9,35 @@ use anyhow::Context;
 use flowd_sink::DatasetStore;
 use flowd_store::{BatchCommit, ResourceKind, Scope, Store, StoreUrl};
 
+/// Makes every file and folder this process creates its owner's alone (0600 and 0700),
+/// whatever the umask it was started with: the data dir holds credentials' ciphertexts and
+/// every tenant's records.
+pub fn create_owner_only() {
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+}
+
+/// Takes away what others may do in `data_dir`, for a data dir created by a flowd that did
+/// not (or under a laxer umask): the folder and the datasets folder 0700, the embedded
+/// store's files 0600. Creates the data dir when it is missing.
+pub fn restrict_data_dir(data_dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating the data dir {}", data_dir.display()))?;
+    let restrict = |path: &Path, mode: u32| -> anyhow::Result<()> {
+        match std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            outcome => outcome.with_context(|| format!("restricting {}", path.display())),
+        }
+    };
+    restrict(data_dir, 0o700)?;
+    restrict(&data_dir.join("datasets"), 0o700)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let store_file = format!("{}{suffix}", flowd_store::DATABASE_FILE_NAME);
+        restrict(&data_dir.join(store_file), 0o600)?;
+    }
+    Ok(())
+}
+
 /// The store `--store` names, or the data directory's embedded SQLite file.
 pub async fn open_store(data_dir: &Path, url: Option<&str>) -> anyhow::Result<Arc<dyn Store>> {
     let url = match url {

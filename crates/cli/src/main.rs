@@ -139,6 +139,7 @@ enum SpecKind {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    data::create_owner_only();
     match cli.command {
         Command::Spec {
             command:

@@ -37,6 +37,7 @@ fn init_logging() {
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging();
+    crate::data::restrict_data_dir(&args.data_dir)?;
     let store = crate::data::open_store(&args.data_dir, args.store.as_deref()).await?;
     if store.count_credentials().await? == 0 {
         bootstrap_credential(store.as_ref(), &args.data_dir).await?;
@@ -229,6 +230,7 @@ pub async fn create_credential(
 ) -> anyhow::Result<()> {
     let org = org.trim();
     anyhow::ensure!(!org.is_empty(), "--org must not be empty");
+    crate::data::restrict_data_dir(&data_dir)?;
     let store = crate::data::open_store(&data_dir, store_url.as_deref()).await?;
     let credential = issue_credential(store.as_ref(), org).await?;
     println!("{}", serde_json::to_string(&credential)?);

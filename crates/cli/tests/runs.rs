@@ -17,6 +17,8 @@ const PASSWORD: &str = "runs-secret-password";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_due_windows_land_in_the_dataset_each_record_once() {
+    // The usual umask, which leaves new files readable by others: the server must not.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
     let now = jiff::Timestamp::now().as_second();
     // Scheduled times start, start+15m, start+30m are due; start+45m is not.
     let start_time = now - 45 * 60 + 30;
@@ -194,4 +196,29 @@ async fn three_due_windows_land_in_the_dataset_each_record_once() {
         |line| line["member"]["email_address"].is_string() && line["_flowd_run_id"].is_string()
     ));
     assert!(server.terminate().success());
+
+    // Whatever the umask the server started with, nothing it wrote is open to others: the
+    // store, the key, the datasets and every batch file.
+    let mut checked = 0;
+    let mut pending = vec![data_dir.clone()];
+    while let Some(path) = pending.pop() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let metadata = std::fs::metadata(&path).unwrap();
+        let mode = metadata.permissions().mode() & 0o777;
+        if metadata.is_dir() {
+            assert_eq!(mode, 0o700, "{} is {mode:o}", path.display());
+            pending.extend(
+                std::fs::read_dir(&path)
+                    .unwrap()
+                    .map(|entry| entry.unwrap().path()),
+            );
+        } else {
+            assert_eq!(mode, 0o600, "{} is {mode:o}", path.display());
+        }
+        checked += 1;
+    }
+    assert!(
+        checked > 8,
+        "the data dir, its store, key, datasets and batches"
+    );
 }
