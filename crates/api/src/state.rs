@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use std::time::Duration;
 
-use flowd_connector::{HttpClient, HttpOptions};
+use flowd_connector::{HttpClient, HttpOptions, UpstreamPolicy};
 use flowd_secrets::Cipher;
 use flowd_store::Store;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -20,6 +20,8 @@ pub struct ApiConfig {
     pub upstream_timeout: Duration,
     /// Largest upstream response body read (`--max-page-bytes`).
     pub max_page_bytes: u64,
+    /// Which upstream addresses probes and previews may reach.
+    pub upstream: Arc<UpstreamPolicy>,
 }
 
 /// Default request body limit: 8 MiB.
@@ -31,6 +33,7 @@ impl Default for ApiConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             upstream_timeout: Duration::from_secs(30),
             max_page_bytes: HttpOptions::DEFAULT_MAX_BODY_BYTES,
+            upstream: Arc::default(),
         }
     }
 }
@@ -60,6 +63,7 @@ impl AppState {
             request_timeout: config.upstream_timeout,
             retries: 2,
             max_body_bytes: config.max_page_bytes,
+            upstream: config.upstream.clone(),
             ..HttpOptions::default()
         })
         .expect("the HTTP client builds with static options");

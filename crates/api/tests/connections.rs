@@ -462,3 +462,45 @@ async fn keys_and_credential_named_params_are_secrets_without_format_password() 
     assert_eq!(explored.status, StatusCode::OK, "{}", explored.body);
     assert_eq!(explored.body["data"].as_array().unwrap().len(), 5);
 }
+
+/// A deployment that denies loopback (`--deny-upstream loopback`) refuses a connection whose
+/// test URL is on it, before anything is sent there, naming the rule.
+#[tokio::test]
+async fn the_upstream_policy_holds_for_credential_probes() {
+    let app = TestApp::with_config(flowd_api::state::ApiConfig {
+        upstream: std::sync::Arc::new(flowd_connector::UpstreamPolicy::new(
+            vec![flowd_connector::NetRule::Loopback],
+            Vec::new(),
+        )),
+        ..flowd_api::state::ApiConfig::default()
+    })
+    .await;
+    let caller = app.caller();
+    let mock = mock().await;
+    let spec_id = app
+        .create_connection_spec(&caller, &fixture("seed_mailchimp_update.json"))
+        .await;
+    let refused = app
+        .post(
+            &caller,
+            "/connections",
+            &connection_body(&spec_id, &mock, PASSWORD),
+        )
+        .await;
+    assert_flow_error(&refused, "1100-400");
+    let message = refused.body["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+        + refused.body.to_string().as_str();
+    assert!(
+        message.contains("upstream policy") && message.contains("loopback"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        mock.request_count(),
+        0,
+        "nothing was sent to the denied address"
+    );
+}

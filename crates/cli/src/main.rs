@@ -84,6 +84,21 @@ struct ServeArgs {
     /// its run, with LIMIT_EXCEEDED) as soon as the limit is passed while reading.
     #[arg(long, env = "FLOWD_MAX_PAGE_BYTES", default_value_t = flowd_connector::HttpOptions::DEFAULT_MAX_BODY_BYTES)]
     max_page_bytes: u64,
+    /// A network upstream requests may not reach: a CIDR block, an address, `loopback`,
+    /// `private` or `link-local` (repeatable; `link-local` is always denied unless allowed).
+    #[arg(
+        long = "deny-upstream",
+        env = "FLOWD_DENY_UPSTREAM",
+        value_delimiter = ','
+    )]
+    deny_upstream: Vec<flowd_connector::NetRule>,
+    /// A network upstream requests may reach even when a deny rule covers it (repeatable).
+    #[arg(
+        long = "allow-upstream",
+        env = "FLOWD_ALLOW_UPSTREAM",
+        value_delimiter = ','
+    )]
+    allow_upstream: Vec<flowd_connector::NetRule>,
     /// Pages one run may fetch; a run with more fails with LIMIT_EXCEEDED and writes nothing.
     #[arg(long, env = "FLOWD_MAX_PAGES_PER_RUN", default_value_t = 100_000)]
     max_pages_per_run: u64,

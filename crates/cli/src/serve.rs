@@ -38,6 +38,10 @@ fn init_logging() {
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging();
     crate::data::restrict_data_dir(&args.data_dir)?;
+    let upstream = Arc::new(flowd_connector::UpstreamPolicy::new(
+        args.deny_upstream.clone(),
+        args.allow_upstream.clone(),
+    ));
     let store = crate::data::open_store(&args.data_dir, args.store.as_deref()).await?;
     if store.count_credentials().await? == 0 {
         bootstrap_credential(store.as_ref(), &args.data_dir).await?;
@@ -51,6 +55,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         ApiConfig {
             max_body_bytes: args.max_body_bytes,
             max_page_bytes: args.max_page_bytes,
+            upstream: upstream.clone(),
             ..ApiConfig::default()
         },
         cipher.clone(),
@@ -67,7 +72,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     crate::data::prepare_datasets(store.as_ref(), datasets.clone()).await;
-    let background = start_runs(&args, store.clone(), datasets, cipher, stop_receiver)?;
+    let background = start_runs(
+        &args,
+        store.clone(),
+        datasets,
+        cipher,
+        upstream,
+        stop_receiver,
+    )?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
@@ -118,11 +130,13 @@ fn start_runs(
     store: Arc<dyn Store>,
     datasets: Arc<dyn DatasetStore>,
     cipher: Cipher,
+    upstream: Arc<flowd_connector::UpstreamPolicy>,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
     let http = flowd_connector::HttpClient::new(flowd_connector::HttpOptions {
         retries: args.http_retries,
         max_body_bytes: args.max_page_bytes,
+        upstream,
         ..flowd_connector::HttpOptions::default()
     })?;
     let context = RunContext {

@@ -13,6 +13,8 @@ use backon::BackoffBuilder;
 use bytes::Bytes;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+use crate::upstream::{UpstreamPolicy, UpstreamRefused};
 use reqwest::{Method, StatusCode};
 use url::Url;
 
@@ -38,6 +40,8 @@ pub struct HttpOptions {
     /// The largest response body read, counted after content decoding (`--max-page-bytes`):
     /// a larger one fails the request, without retries, as soon as the limit is passed.
     pub max_body_bytes: u64,
+    /// Which addresses requests may reach (`--deny-upstream`, `--allow-upstream`).
+    pub upstream: Arc<UpstreamPolicy>,
 }
 
 impl HttpOptions {
@@ -56,6 +60,7 @@ impl Default for HttpOptions {
             max_retry_after: Duration::from_secs(300),
             requests_per_second: None,
             max_body_bytes: HttpOptions::DEFAULT_MAX_BODY_BYTES,
+            upstream: Arc::new(UpstreamPolicy::default()),
         }
     }
 }
@@ -85,6 +90,11 @@ pub enum FetchError {
         method: String,
         url: String,
         limit: u64,
+    },
+    #[error("{method} {0}", .refused)]
+    Refused {
+        method: String,
+        refused: UpstreamRefused,
     },
     #[error("authentication failed: {0}")]
     Auth(#[from] AuthError),
@@ -161,6 +171,9 @@ impl HttpClient {
             .connect_timeout(options.connect_timeout)
             .timeout(options.request_timeout)
             .user_agent(user_agent())
+            .no_proxy()
+            .dns_resolver(options.upstream.resolver())
+            .redirect(options.upstream.redirect_policy())
             .build()
             .map_err(|error| FetchError::Client(error.to_string()))?;
         let limiter = options
@@ -183,6 +196,11 @@ impl HttpClient {
         })
     }
 
+    /// The policy every request of this client is held to.
+    pub fn upstream(&self) -> &UpstreamPolicy {
+        &self.options.upstream
+    }
+
     /// The underlying client (token refreshes use it too).
     pub fn inner(&self) -> &reqwest::Client {
         &self.client
@@ -202,6 +220,13 @@ impl HttpClient {
         let redact = |text: &str| auth.map_or_else(|| text.to_owned(), |auth| auth.redact(text));
         let shown_url = redact(request.url.as_str());
         let method = request.method.to_string();
+        self.options
+            .upstream
+            .check_url(&request.url, &shown_url)
+            .map_err(|refused| FetchError::Refused {
+                method: method.clone(),
+                refused,
+            })?;
         let mut backoff = backon::ExponentialBuilder::default()
             .with_min_delay(self.options.initial_backoff)
             .with_max_delay(self.options.max_backoff)
@@ -217,7 +242,7 @@ impl HttpClient {
                 limiter.until_ready().await;
             }
             let credentials = match auth {
-                Some(auth) => Some(auth.credentials(&self.client).await?),
+                Some(auth) => Some(auth.credentials(self).await?),
                 None => None,
             };
             let mut builder = self
@@ -256,6 +281,9 @@ impl HttpClient {
                 Err(error) => Err(error),
             };
             let retry_delay = match outcome {
+                Err(error) if let Some(refused) = crate::upstream::refusal_in(&error) => {
+                    return Err(FetchError::Refused { method, refused });
+                }
                 Err(error) => {
                     let kind = crate::auth::transport_error_kind(&error);
                     match backoff.next() {
@@ -303,7 +331,7 @@ impl HttpClient {
                     {
                         renewed_after_unauthorized = true;
                         if auth
-                            .renew_after_unauthorized(&self.client, credentials.token_generation)
+                            .renew_after_unauthorized(self, credentials.token_generation)
                             .await?
                         {
                             continue;

@@ -16,6 +16,7 @@ pub mod plan;
 pub mod request;
 pub mod run;
 pub mod secret;
+pub mod upstream;
 pub mod window;
 
 pub use auth::{
@@ -27,4 +28,5 @@ pub use plan::{
     probe_credentials,
 };
 pub use run::{Page, RunError, RunEvent, RunLimits, RunPlan, RunSummary, StopCause, run};
+pub use upstream::{NetRule, UpstreamPolicy, UpstreamRefused};
 pub use window::Window;

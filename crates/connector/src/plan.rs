@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::auth::{AuthSession, TokenCallback, resolve_connection_auth};
 use crate::http::{HttpClient, OutgoingRequest};
+use crate::request::{RequestError, check_credential_origin, credential_origin};
 use crate::run::{RunLimits, RunPlan};
 use crate::window::Window;
 
@@ -61,6 +62,9 @@ fn invalid(problems: Vec<Problem>) -> PrepareError {
 pub struct PreparedAuth {
     pub auth_spec: AuthSpec,
     pub session: Arc<AuthSession>,
+    /// Where the credentials may be sent (`crate::request::credential_origin`): the spec's
+    /// `urlParams.host` when the spec itself holds it, else the auth params' host.
+    pub credential_origin: Result<url::Origin, RequestError>,
 }
 
 impl PreparedAuth {
@@ -108,9 +112,21 @@ pub fn prepare_auth(
         };
         invalid(vec![Problem::new(pointer, error.to_string())])
     })?;
+    // The template shape keeps its host in each source connection's params; then only the
+    // auth params can say where the credentials belong.
+    let spec_host = match flowd_spec::source_shape(connection_spec) {
+        flowd_spec::SourceShape::Executable => {
+            flowd_spec::resolve_source_fetch_config(connection_spec, &Value::Null)
+                .ok()
+                .and_then(|fetch| fetch.url.host)
+        }
+        flowd_spec::SourceShape::GenericTemplate { .. } => None,
+    };
+    let credential_origin = credential_origin(spec_host.as_deref(), credentials.params);
     Ok(PreparedAuth {
         auth_spec,
         session: Arc::new(AuthSession::new(auth, on_refresh)),
+        credential_origin,
     })
 }
 
@@ -161,11 +177,18 @@ pub fn prepare_run(inputs: RunInputs<'_>) -> Result<RunPlan, PrepareError> {
 /// with the reason (secrets redacted) unless it answers 2xx.
 pub async fn probe_credentials(
     client: &HttpClient,
-    session: &AuthSession,
+    prepared: &PreparedAuth,
     url: &str,
 ) -> Result<(), String> {
+    let session = &prepared.session;
     let url =
         url::Url::parse(url).map_err(|_| "authorizationTestUrl is not a valid URL".to_owned())?;
+    let allowed = prepared
+        .credential_origin
+        .as_ref()
+        .map_err(ToString::to_string)?;
+    check_credential_origin(&url, allowed)
+        .map_err(|error| format!("authorizationTestUrl: {error}"))?;
     let request = OutgoingRequest {
         method: reqwest::Method::GET,
         url,

@@ -47,6 +47,14 @@ pub enum RequestError {
     InvalidUrl { url: String, reason: String },
     #[error("header {name} cannot be sent: {reason}")]
     InvalidHeader { name: String, reason: String },
+    #[error(
+        "the request would go to {origin}, but credentials are sent only to {allowed}, the host the spec and the base connection name"
+    )]
+    ForeignOrigin { origin: String, allowed: String },
+    #[error(
+        "the request host needs ${{{name}}}, which the base connection's auth params do not give: credentials are sent only to a host the spec and the base connection fix"
+    )]
+    HostFromSourceParams { name: String },
 }
 
 /// The values placeholders are filled from.
@@ -126,6 +134,65 @@ fn host_template<'a>(fetch: &'a FetchConfig, values: &TemplateValues<'a>) -> Opt
             .filter(|text| !text.is_empty())
             .map(Cow::Borrowed)
     })
+}
+
+/// The origin credentials may be sent to: the host `urlParams.host` names (`fetch_host`), or
+/// else the auth params' `host` or `domain`, rendered from the auth params alone — so a source
+/// param, an absolute `urlParams.path` or a next-page link can never move credentials to
+/// another host.
+pub fn credential_origin(
+    fetch_host: Option<&str>,
+    auth_params: &Map<String, Value>,
+) -> Result<url::Origin, RequestError> {
+    let no_source_params = Map::new();
+    let values = TemplateValues {
+        source_params: &no_source_params,
+        auth_params,
+        schedule_query: None,
+    };
+    let template = match fetch_host {
+        Some(host) => Cow::Borrowed(host),
+        None => ["host", "domain"]
+            .into_iter()
+            .find_map(|name| {
+                auth_params
+                    .get(name)
+                    .and_then(Value::as_str)
+                    .filter(|text| !text.is_empty())
+            })
+            .map(Cow::Borrowed)
+            .ok_or(RequestError::MissingHost)?,
+    };
+    let host =
+        render(&template, "urlParams.host", &values, as_is).map_err(|error| match error {
+            RequestError::UnresolvedPlaceholder { name, .. } => {
+                RequestError::HostFromSourceParams { name }
+            }
+            other => other,
+        })?;
+    let address = if host.contains("://") {
+        host
+    } else {
+        format!("https://{host}")
+    };
+    Url::parse(&address)
+        .map(|url| url.origin())
+        .map_err(|error| RequestError::InvalidUrl {
+            url: address,
+            reason: error.to_string(),
+        })
+}
+
+/// `url` when credentials may go there ([`credential_origin`]).
+pub fn check_credential_origin(url: &Url, allowed: &url::Origin) -> Result<(), RequestError> {
+    if url.origin() == *allowed {
+        Ok(())
+    } else {
+        Err(RequestError::ForeignOrigin {
+            origin: url.origin().ascii_serialization(),
+            allowed: allowed.ascii_serialization(),
+        })
+    }
 }
 
 /// Renders the base request; `window_query` is appended after the spec's

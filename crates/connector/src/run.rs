@@ -26,7 +26,10 @@ use crate::http::{FetchError, FetchedResponse, HttpClient, OutgoingRequest};
 use crate::pagination::{
     NextPage, PageRequest, PageResponse, Paginator, StopReason, paginator_for,
 };
-use crate::request::{BaseRequest, RequestError, TemplateValues, build_base_request};
+use crate::request::{
+    BaseRequest, RequestError, TemplateValues, build_base_request, check_credential_origin,
+    credential_origin,
+};
 use crate::window::{Window, window_parameters};
 
 /// How many bytes of an unparsable body are quoted in the error.
@@ -230,6 +233,10 @@ impl RunTask {
             schedule_query: window.schedule_query.as_deref(),
         };
         let base = build_base_request(&fetch, &values, &window.query)?;
+        if let Some(auth) = self.plan.auth.as_deref() {
+            let allowed = credential_origin(fetch.url.host.as_deref(), auth.params())?;
+            check_credential_origin(&base.url, &allowed)?;
+        }
         let extractor =
             RecordExtractor::new(&fetch.content_path, fetch.explode_entity_path.as_ref());
         let mut paginator = paginator_for(&fetch.pagination);

@@ -436,3 +436,16 @@ pub(crate) async fn echo(headers: HeaderMap, RawQuery(q): RawQuery) -> Response 
     let body = format!("{}{credential}{}", "x".repeat(pad), "y".repeat(400));
     (status, body).into_response()
 }
+
+/// `GET /redirect?to=URL` → `302 Found` to `URL`, so a test can point a request anywhere.
+pub(crate) async fn redirect(RawQuery(q): RawQuery) -> Response {
+    let p = Params::new(q);
+    let Some(target) = p.get("to") else {
+        return bad_request("to is required").into_response();
+    };
+    (
+        StatusCode::FOUND,
+        [(axum::http::header::LOCATION, target.to_owned())],
+    )
+        .into_response()
+}

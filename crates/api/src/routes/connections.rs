@@ -92,7 +92,7 @@ async fn probe(
     plain: &Map<String, Value>,
 ) -> Option<Result<(), String>> {
     let url = plain.get("authorizationTestUrl").and_then(Value::as_str)?;
-    Some(probe_credentials(&state.http, &prepared.session, url).await)
+    Some(probe_credentials(&state.http, prepared, url).await)
 }
 
 impl InstanceResource for Connections {

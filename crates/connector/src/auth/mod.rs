@@ -225,7 +225,7 @@ impl AuthSession {
     /// Headers that authenticate one request (refreshing an expired token).
     pub async fn credentials(
         &self,
-        client: &reqwest::Client,
+        client: &crate::http::HttpClient,
     ) -> Result<RequestCredentials, AuthError> {
         match &self.auth.method {
             AuthMethod::Basic(basic) => Ok(RequestCredentials {
@@ -252,7 +252,7 @@ impl AuthSession {
     /// renewed credentials, `Ok(false)` when the method cannot renew them.
     pub async fn renew_after_unauthorized(
         &self,
-        client: &reqwest::Client,
+        client: &crate::http::HttpClient,
         token_generation: Option<u64>,
     ) -> Result<bool, AuthError> {
         match (&self.auth.method, token_generation) {

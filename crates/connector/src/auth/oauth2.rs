@@ -165,7 +165,7 @@ impl OAuth2RefreshCode {
     /// refreshing first when the token has expired and can be refreshed.
     pub async fn authorization(
         &self,
-        client: &reqwest::Client,
+        client: &crate::http::HttpClient,
         redactor: &RwLock<Redactor>,
         on_refresh: Option<&TokenCallback>,
     ) -> Result<(HeaderValue, u64), AuthError> {
@@ -185,7 +185,7 @@ impl OAuth2RefreshCode {
     pub async fn refresh_after_unauthorized(
         &self,
         generation: u64,
-        client: &reqwest::Client,
+        client: &crate::http::HttpClient,
         redactor: &RwLock<Redactor>,
         on_refresh: Option<&TokenCallback>,
     ) -> Result<(), AuthError> {
@@ -209,7 +209,7 @@ impl OAuth2RefreshCode {
     async fn refresh(
         &self,
         state: &mut TokenState,
-        client: &reqwest::Client,
+        client: &crate::http::HttpClient,
         redactor: &RwLock<Redactor>,
         on_refresh: Option<&TokenCallback>,
     ) -> Result<(), AuthError> {
@@ -228,7 +228,7 @@ impl OAuth2RefreshCode {
     async fn request_new_tokens(
         &self,
         state: &mut TokenState,
-        client: &reqwest::Client,
+        client: &crate::http::HttpClient,
         redactor: &RwLock<Redactor>,
         on_refresh: Option<&TokenCallback>,
     ) -> Result<(), AuthError> {
@@ -252,20 +252,27 @@ impl OAuth2RefreshCode {
         if let Some(client_secret) = &self.client_secret {
             form.push((&self.names.client_secret_parameter, client_secret.expose()));
         }
+        let parsed_url = url::Url::parse(token_url)
+            .map_err(|_| failed("accessTokenUrl is not a valid URL".to_owned()))?;
+        client
+            .upstream()
+            .check_url(&parsed_url, &shown_url)
+            .map_err(|refused| failed(refused.to_string()))?;
         let request = if self.names.use_get {
-            client.get(token_url).query(&form)
+            client.inner().get(parsed_url).query(&form)
         } else {
-            client.post(token_url).form(&form)
+            client.inner().post(parsed_url).form(&form)
         };
         let response = request
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|error| {
-                failed(format!(
+            .map_err(|error| match crate::upstream::refusal_in(&error) {
+                Some(refused) => failed(refused.to_string()),
+                None => failed(format!(
                     "the token endpoint could not be reached ({})",
                     transport_error_kind(&error)
-                ))
+                )),
             })?;
         let status = response.status();
         let body = response.bytes().await.map_err(|error| {

@@ -110,7 +110,7 @@ pub fn fast_options() -> HttpOptions {
         max_backoff: Duration::from_millis(40),
         max_retry_after: Duration::from_secs(2),
         requests_per_second: None,
-        max_body_bytes: HttpOptions::DEFAULT_MAX_BODY_BYTES,
+        ..HttpOptions::default()
     }
 }
 
