@@ -346,7 +346,11 @@ fn upstream_failure(error: &flowd_connector::RunError) -> RunFailure {
                 },
             ..
         } => FailureCode::Authentication,
-        RunError::Request(_) => FailureCode::Configuration,
+        RunError::Request(_)
+        | RunError::Fetch {
+            source: FetchError::Refused { .. },
+            ..
+        } => FailureCode::Configuration,
         RunError::Fetch {
             source: FetchError::TooLarge { .. },
             ..
