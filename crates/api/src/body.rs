@@ -61,8 +61,18 @@ impl FromRequest<AppState> for JsonBody {
         if declared_length.is_some_and(|length| length > limit as u64) {
             return Err(too_large(limit));
         }
-        let bytes = axum::body::to_bytes(request.into_body(), limit)
+        let timeout = state.config.body_timeout;
+        let bytes = tokio::time::timeout(timeout, axum::body::to_bytes(request.into_body(), limit))
             .await
+            .map_err(|_| {
+                FlowError::new(
+                    FlowErrorCode::BodyTimeout,
+                    format!(
+                        "The request body did not arrive within {} s.",
+                        timeout.as_secs_f64()
+                    ),
+                )
+            })?
             .map_err(|_| too_large(limit))?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(FlowError::new(

@@ -103,6 +103,12 @@ pub enum FlowErrorCode {
     PatchInvalid,
     /// `2105-400`: `x-sandbox-name` is missing or malformed.
     SandboxHeaderInvalid,
+    /// `1100-408`: the body did not arrive within the body timeout.
+    BodyTimeout,
+    /// `1100-414`: the request target is longer than flowd reads.
+    UriTooLong,
+    /// `1100-431`: the request's headers are larger than flowd reads.
+    HeadersTooLarge,
 }
 
 impl FlowErrorCode {
@@ -153,6 +159,13 @@ impl FlowErrorCode {
             FilterFieldInvalid => (1449, StatusCode::BAD_REQUEST, "Invalid filter"),
             PatchInvalid => (1455, StatusCode::BAD_REQUEST, "Invalid patch instruction"),
             SandboxHeaderInvalid => (2105, StatusCode::BAD_REQUEST, "Invalid sandbox header"),
+            BodyTimeout => (1100, StatusCode::REQUEST_TIMEOUT, "Request body timeout"),
+            UriTooLong => (1100, StatusCode::URI_TOO_LONG, "URI too long"),
+            HeadersTooLarge => (
+                1100,
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "Request header fields too large",
+            ),
         }
     }
 }

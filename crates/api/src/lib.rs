@@ -19,6 +19,7 @@ mod path_id;
 pub mod request_id;
 mod routes;
 mod seed;
+pub mod server;
 pub mod state;
 mod tenant;
 mod wide_integers;

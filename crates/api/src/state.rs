@@ -22,6 +22,8 @@ pub struct ApiConfig {
     pub max_page_bytes: u64,
     /// Which upstream addresses probes and previews may reach.
     pub upstream: Arc<UpstreamPolicy>,
+    /// Longest a client may take to send a request body (`--body-timeout-ms`; 408 past it).
+    pub body_timeout: Duration,
 }
 
 /// Default request body limit: 8 MiB.
@@ -34,6 +36,7 @@ impl Default for ApiConfig {
             upstream_timeout: Duration::from_secs(30),
             max_page_bytes: HttpOptions::DEFAULT_MAX_BODY_BYTES,
             upstream: Arc::default(),
+            body_timeout: Duration::from_secs(30),
         }
     }
 }

@@ -99,6 +99,16 @@ struct ServeArgs {
         value_delimiter = ','
     )]
     allow_upstream: Vec<flowd_connector::NetRule>,
+    /// Longest a client may take to send a request head, in milliseconds; also how long an
+    /// idle keep-alive connection stays open.
+    #[arg(long, env = "FLOWD_HEAD_TIMEOUT_MS", default_value_t = 10_000)]
+    head_timeout_ms: u64,
+    /// Longest a client may take to send a request body, in milliseconds (408 past it).
+    #[arg(long, env = "FLOWD_BODY_TIMEOUT_MS", default_value_t = 30_000)]
+    body_timeout_ms: u64,
+    /// Connections open at once; past it the oldest one with no request in progress is closed.
+    #[arg(long, env = "FLOWD_MAX_CONNECTIONS", default_value_t = 512)]
+    max_connections: usize,
     /// Pages one run may fetch; a run with more fails with LIMIT_EXCEEDED and writes nothing.
     #[arg(long, env = "FLOWD_MAX_PAGES_PER_RUN", default_value_t = 100_000)]
     max_pages_per_run: u64,

@@ -56,6 +56,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             max_body_bytes: args.max_body_bytes,
             max_page_bytes: args.max_page_bytes,
             upstream: upstream.clone(),
+            body_timeout: std::time::Duration::from_millis(args.body_timeout_ms.max(1)),
             ..ApiConfig::default()
         },
         cipher.clone(),
@@ -85,9 +86,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", args.listen))?;
     let address = listener.local_addr()?;
     tracing::info!(data_dir = %args.data_dir.display(), workers = args.workers, "listening on http://{address}");
-    axum::serve(listener, flowd_api::app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let limits = flowd_api::server::ServerLimits {
+        head_timeout: std::time::Duration::from_millis(args.head_timeout_ms.max(1)),
+        max_connections: args.max_connections.max(1),
+    };
+    flowd_api::server::serve(listener, flowd_api::app(state), limits, shutdown_signal()).await?;
     // Runs in progress finish; no new run is claimed.
     let _ = stop_sender.send(true);
     for task in background {
