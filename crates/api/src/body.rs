@@ -74,25 +74,32 @@ impl FromRequest<AppState> for JsonBody {
                 )
             })?
             .map_err(|_| too_large(limit))?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(FlowError::new(
-                FlowErrorCode::EmptyBody,
-                "The request body is empty; a JSON object is required.",
-            )
-            .into());
-        }
-        let value = serde_json::from_slice(&bytes).map_err(|error| {
-            FlowError::new(
-                FlowErrorCode::InvalidRequest,
-                format!("The request body is not valid JSON: {error}."),
-            )
-        })?;
-        let problems = crate::wide_integers::wide_integer_problems(&bytes, &value);
-        if !problems.is_empty() {
-            return Err(FlowError::invalid_body("request body", problems).into());
-        }
-        Ok(JsonBody(value))
+        parse_json_body(&bytes).map(JsonBody)
     }
+}
+
+/// The JSON document of a request body that arrived whole: refused when it is empty, not
+/// JSON (nested deeper than the parser's 128 levels included), or holds an integer beyond 64
+/// bits (which the parser would round).
+pub fn parse_json_body(bytes: &[u8]) -> Result<Value, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(FlowError::new(
+            FlowErrorCode::EmptyBody,
+            "The request body is empty; a JSON object is required.",
+        )
+        .into());
+    }
+    let value = serde_json::from_slice(bytes).map_err(|error| {
+        FlowError::new(
+            FlowErrorCode::InvalidRequest,
+            format!("The request body is not valid JSON: {error}."),
+        )
+    })?;
+    let problems = crate::wide_integers::wide_integer_problems(bytes, &value);
+    if !problems.is_empty() {
+        return Err(FlowError::invalid_body("request body", problems).into());
+    }
+    Ok(value)
 }
 
 #[cfg(test)]

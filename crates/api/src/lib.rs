@@ -41,6 +41,14 @@ pub const FLOW_SERVICE_BASE_PATH: &str = "/data/foundation/flowservice";
 pub const CATALOG_BASE_PATH: &str = "/data/foundation/catalog";
 
 /// The whole HTTP application.
+/// The parsers the fuzz targets (`fuzz/`) and property tests drive; not part of the API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::body::parse_json_body;
+    pub use crate::filter::PropertyFilter;
+    pub use crate::patch::{apply as apply_patch, parse_instructions as parse_patch};
+}
+
 pub fn app(state: AppState) -> Router {
     let flow_service = Router::new()
         .merge(routes::connection_specs::routes())

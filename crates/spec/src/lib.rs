@@ -31,9 +31,10 @@ pub use connection_spec::{
 pub use date_format::{DateFormatError, DotNetDateFormat};
 pub use fetch_config::{
     AttributeFilter, ContentPath, ContinuationTokenPagination, DeclaredNames, EndCondition,
-    EndPageIndex, FetchConfig, HttpMethod, MAX_DELAY_REQUEST_MILLIS, NamedTemplate,
-    OffsetPagination, PagePagination, PageSize, Pagination, PointerPagination, RequestPacing,
-    Schedule, TokenParameterLocation, UrlTemplate, parse_lenient_json_path, resolve_fetch_config,
+    EndPageIndex, FetchConfig, HttpMethod, MAX_DELAY_REQUEST_MILLIS, MAX_DESCENDANT_SEGMENTS,
+    MAX_SELECTOR_MULTIPLICITY, NamedTemplate, OffsetPagination, PagePagination, PageSize,
+    Pagination, PointerPagination, RequestPacing, Schedule, TokenParameterLocation, UrlTemplate,
+    parse_lenient_json_path, resolve_fetch_config,
 };
 pub use flow_spec::{normalize_flow_spec, validate_flow_spec};
 pub use header::{auth_param_header_problems, header_name_problem, header_value_problem};
