@@ -109,6 +109,10 @@ struct ServeArgs {
     /// Connections open at once; past it the oldest one with no request in progress is closed.
     #[arg(long, env = "FLOWD_MAX_CONNECTIONS", default_value_t = 512)]
     max_connections: usize,
+    /// On SIGTERM/SIGINT, how long runs in progress may take to finish, in seconds; one still
+    /// running then is abandoned and taken over (as another attempt) by the next start.
+    #[arg(long, env = "FLOWD_SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
+    shutdown_grace_seconds: u64,
     /// Pages one run may fetch; a run with more fails with LIMIT_EXCEEDED and writes nothing.
     #[arg(long, env = "FLOWD_MAX_PAGES_PER_RUN", default_value_t = 100_000)]
     max_pages_per_run: u64,

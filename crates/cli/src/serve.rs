@@ -91,10 +91,22 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         max_connections: args.max_connections.max(1),
     };
     flowd_api::server::serve(listener, flowd_api::app(state), limits, shutdown_signal()).await?;
-    // Runs in progress finish; no new run is claimed.
+    // No new run is claimed; runs in progress get the grace period to finish. One still
+    // running after it is abandoned: nothing of it is visible, its lease expires, and the
+    // next flowd takes it over as another attempt.
     let _ = stop_sender.send(true);
-    for task in background {
-        let _ = task.await;
+    let grace = std::time::Duration::from_secs(args.shutdown_grace_seconds);
+    let finishing = async {
+        for task in background {
+            let _ = task.await;
+        }
+    };
+    if tokio::time::timeout(grace, finishing).await.is_err() {
+        tracing::warn!(
+            grace_seconds = args.shutdown_grace_seconds,
+            "runs still in progress after the grace period are abandoned; they are taken over when flowd runs again"
+        );
+        return Ok(());
     }
     store.close().await;
     tracing::info!("stopped");

@@ -571,3 +571,57 @@ async fn revoked_credentials_fail_the_run_clearly() {
     assert!(server.terminate().success());
     assert_store_consistent(&data_dir).await;
 }
+
+/// SIGTERM while a run hangs on a slow upstream: the server stops within its grace period
+/// instead of waiting for the run, and the next start takes the run over as another attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_abandons_a_hanging_run_after_the_grace_period_and_a_restart_takes_it_over() {
+    let (start_time, window_start) = schedule_with_due_windows(1);
+    let mock = MockApi::start(
+        Scenario::explicit(members(10, window_start, 15 * 60))
+            .with_auth(basic_auth())
+            .with_latency(Duration::from_secs(6)),
+    )
+    .await;
+    let (_dir, data_dir) = data_dir();
+    let arguments = [
+        "--lease-ms",
+        "1000",
+        "--planner-tick-ms",
+        "200",
+        "--shutdown-grace-seconds",
+        "1",
+    ];
+    let server = Server::start_with_args(&data_dir, &arguments);
+    let harness = Harness::new(&server);
+    let workflow = harness.create(&server, &mock, PASSWORD, start_time).await;
+    harness
+        .wait_for_runs(
+            &server,
+            &workflow.flow_id,
+            "a run in progress",
+            Duration::from_secs(30),
+            |runs| runs.len() == 1 && status(&runs[0]) == "inProgress",
+        )
+        .await;
+    // Every request waits 6 s at the mock: the run cannot end within the 1 s of grace.
+    let stopping = Instant::now();
+    assert!(server.terminate().success());
+    assert!(
+        stopping.elapsed() < Duration::from_secs(4),
+        "the server waited for the run: {:?}",
+        stopping.elapsed()
+    );
+    let restarted = Server::start_with_args(&data_dir, &arguments);
+    let runs = harness
+        .wait_for_runs(
+            &restarted,
+            &workflow.flow_id,
+            "the run taken over and done",
+            Duration::from_secs(60),
+            |runs| runs.len() == 1 && status(&runs[0]) == "success",
+        )
+        .await;
+    assert_eq!(runs[0]["attempts"], 2, "{}", runs[0]);
+    assert!(restarted.terminate().success());
+}
