@@ -416,6 +416,7 @@ impl Fixture {
                 scheduled_at: run.scheduled_at,
                 metrics: RunMetrics::default(),
                 error: None,
+                warnings: Vec::new(),
                 batch: None,
             };
             self.store

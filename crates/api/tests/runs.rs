@@ -91,6 +91,7 @@ async fn finish_next_run(
             code: code.into(),
             message: message.into(),
         }),
+        warnings: Vec::new(),
         batch: None,
     };
     assert!(

@@ -4,6 +4,7 @@
 
 mod data;
 mod dataset;
+mod failpoints;
 mod serve;
 mod spec_test;
 mod spec_validate;
@@ -168,6 +169,7 @@ enum SpecKind {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    failpoints::install();
     data::create_owner_only();
     match cli.command {
         Command::Spec {

@@ -299,6 +299,9 @@ fn describe_stop(cause: &StopCause) -> String {
     match cause {
         StopCause::Pagination(reason) => format!("{reason:?}"),
         StopCause::MaximumRequest(maximum) => format!("maximumRequest ({maximum}) reached"),
+        StopCause::DefaultMaximumRequest(maximum) => {
+            format!("the default maximumRequest ({maximum}) reached; the API may hold more")
+        }
         StopCause::RepeatedPage => "the API repeated a page".to_owned(),
         StopCause::RepeatedNextPage => "the API repeated its next-page token".to_owned(),
         StopCause::MaxPages(maximum) => format!("--max-pages {maximum} reached"),

@@ -8,6 +8,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use common::runs::{
+    member_ids, members, parquet_files, schedule_params, schedule_with_due_windows,
+};
 use common::workflow::{self, Workflow, call, runs_of};
 use common::{Credential, Server, data_dir};
 use flowd_mockapi::{Auth, DEFAULT_LIST_ID, FailFirst, Faults, MockApi, Scenario};
@@ -17,30 +20,6 @@ use serde_json::{Value, json};
 
 const USERNAME: &str = "anystring";
 const PASSWORD: &str = "run-failures-secret-password";
-
-/// One window of `frequency: minute, interval: 15` is due per 15 minutes
-/// before now; returns `(startTime, start of the first window)` for a flow
-/// with `windows` due windows (backfill off).
-fn schedule_with_due_windows(windows: i64) -> (i64, i64) {
-    let now = jiff::Timestamp::now().as_second();
-    let start_time = now - (windows - 1) * 15 * 60 - 60;
-    (start_time, start_time - 15 * 60)
-}
-
-fn schedule_params(start_time: i64) -> Value {
-    json!({"startTime": start_time.to_string(), "frequency": "minute", "interval": "15", "backfill": "false"})
-}
-
-/// `count` members with ids `0..count` whose `last_changed` spreads evenly
-/// over `[from, from + span_seconds)`.
-fn members(count: i64, from: i64, span_seconds: i64) -> Vec<Value> {
-    (0..count)
-        .map(|id| {
-            let changed = jiff::Timestamp::from_second(from + id * span_seconds / count).unwrap();
-            json!({"id": id, "email_address": format!("m{id}@example.com"), "last_changed": changed.to_string()})
-        })
-        .collect()
-}
 
 fn basic_auth() -> Auth {
     Auth::Basic {
@@ -120,38 +99,6 @@ fn first_error(run: &Value) -> (&str, &str) {
         error["code"].as_str().unwrap_or_default(),
         error["message"].as_str().unwrap_or_default(),
     )
-}
-
-/// Every `*.parquet` file under `dir`, at any depth.
-fn parquet_files(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return found;
-    };
-    for entry in entries.map(Result::unwrap) {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(parquet_files(&path));
-        } else if path
-            .extension()
-            .is_some_and(|extension| extension == "parquet")
-        {
-            found.push(path);
-        }
-    }
-    found
-}
-
-fn member_ids(data_dir: &Path, dataset_id: &str) -> Vec<i64> {
-    let dataset = flowd_sink::Dataset::open(data_dir.join("datasets"), dataset_id).unwrap();
-    let mut ids: Vec<i64> = dataset
-        .head(1_000_000)
-        .unwrap()
-        .iter()
-        .map(|record| record["member"]["id"].as_i64().unwrap())
-        .collect();
-    ids.sort_unstable();
-    ids
 }
 
 async fn assert_store_consistent(data_dir: &Path) {
@@ -624,4 +571,61 @@ async fn sigterm_abandons_a_hanging_run_after_the_grace_period_and_a_restart_tak
         .await;
     assert_eq!(runs[0]["attempts"], 2, "{}", runs[0]);
     assert!(restarted.terminate().success());
+}
+
+/// The runtime task of the first attempt panics after its last page, before it says how the
+/// fetch ended (a test-build failpoint): that attempt fails as INCOMPLETE and commits nothing,
+/// and the retry lands every record once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runtime_that_ends_without_its_summary_fails_the_attempt_and_the_retry_lands_each_record_once()
+ {
+    const RECORDS: i64 = 250;
+    let (start_time, window_start) = schedule_with_due_windows(1);
+    let mock = MockApi::start(
+        Scenario::explicit(members(RECORDS, window_start, 15 * 60)).with_auth(basic_auth()),
+    )
+    .await;
+    let (_dir, data_dir) = data_dir();
+    let server = Server::start_with_env(
+        &data_dir,
+        &["--retry-backoff-ms", "100", "--planner-tick-ms", "200"],
+        &[("FLOWD_FAILPOINTS", "runtime-before-summary=1*panic")],
+    );
+    let harness = Harness::new(&server);
+    let workflow = harness.create(&server, &mock, PASSWORD, start_time).await;
+    let runs = harness
+        .wait_for_runs(
+            &server,
+            &workflow.flow_id,
+            "the retried run to succeed",
+            Duration::from_secs(30),
+            |runs| runs.iter().any(|run| status(run) == "success"),
+        )
+        .await;
+    let run = &runs[0];
+    assert_eq!(run["attempts"], 2, "{run}");
+    assert_eq!(
+        run["metrics"]["recordSummary"]["outputRecordCount"], RECORDS,
+        "{run}"
+    );
+    let logs = server.logs();
+    assert!(
+        logs.contains("INCOMPLETE") && logs.contains("run failed; retrying"),
+        "the first attempt failed as INCOMPLETE:\n{logs}"
+    );
+    let member_pages = mock
+        .requests()
+        .iter()
+        .filter(|request| request.path.ends_with("/members"))
+        .count();
+    assert_eq!(
+        member_pages,
+        2 * 3,
+        "both attempts fetched the window's 3 pages"
+    );
+    assert_eq!(
+        member_ids(&data_dir, &workflow.dataset_id),
+        (0..RECORDS).collect::<Vec<_>>()
+    );
+    assert!(server.terminate().success());
 }

@@ -94,8 +94,10 @@ pub struct Page {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StopCause {
     Pagination(StopReason),
-    /// `maximumRequest` requests were sent.
+    /// The spec's own `maximumRequest` requests were sent.
     MaximumRequest(u64),
+    /// flowd's default `maximumRequest` (PAGE) was reached: the API may hold more pages.
+    DefaultMaximumRequest(u64),
     /// The API answered a page identical to the previous one.
     RepeatedPage,
     /// The API gave the same next-page token or URL twice in a row.
@@ -278,6 +280,7 @@ impl RunTask {
             stop,
             warnings: progress.warnings,
         };
+        fail::fail_point!("runtime-before-summary", |_| Ok(()));
         let _ = self.sender.send(Ok(RunEvent::Finished(summary))).await;
         Ok(())
     }
@@ -290,6 +293,13 @@ impl RunTask {
             .maximum_request
             .filter(|maximum| progress.pages >= *maximum)
         {
+            if pacing.maximum_request_is_default {
+                progress.warnings.push(format!(
+                    "stopped after {} requests, the default maximumRequest of PAGE pagination, before the API said it had no more pages",
+                    progress.pages
+                ));
+                return Some(StopCause::DefaultMaximumRequest(maximum));
+            }
             progress.warnings.push(format!(
                 "stopped after maximumRequest ({}) requests",
                 progress.pages

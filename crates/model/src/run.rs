@@ -92,13 +92,17 @@ pub enum FailureCode {
     /// Every attempt the budget allows was started and none finished: the process running it
     /// stopped (a crash, a kill, a lost lease) each time.
     Interrupted,
+    /// The run stopped on a guard rather than on its source's end: the API repeated a page or
+    /// its next-page token, or the default `maximumRequest` of PAGE was reached. Records may
+    /// be missing, so nothing is written.
+    PaginationGuard,
     /// The run reached a bound the deployment sets (`--max-run-seconds`,
     /// `--max-pages-per-run`, `--max-page-bytes`, the extraction bound).
     LimitExceeded,
 }
 
 impl FailureCode {
-    pub const ALL: [FailureCode; 9] = [
+    pub const ALL: [FailureCode; 10] = [
         FailureCode::Configuration,
         FailureCode::Authentication,
         FailureCode::Upstream,
@@ -107,6 +111,7 @@ impl FailureCode {
         FailureCode::Store,
         FailureCode::Incomplete,
         FailureCode::Interrupted,
+        FailureCode::PaginationGuard,
         FailureCode::LimitExceeded,
     ];
 
@@ -121,6 +126,7 @@ impl FailureCode {
             FailureCode::Store => "STORE",
             FailureCode::Incomplete => "INCOMPLETE",
             FailureCode::Interrupted => "INTERRUPTED",
+            FailureCode::PaginationGuard => "PAGINATION_GUARD",
             FailureCode::LimitExceeded => "LIMIT_EXCEEDED",
         }
     }

@@ -31,6 +31,16 @@ async fn blocking<T: Send + 'static>(
         .map_err(|error| BatchError::Stopped(error.to_string()))
 }
 
+/// The batch `batch_id` of `dataset_id` if it was published (see
+/// [`DatasetStore::published_batch`]).
+pub async fn published_batch(
+    datasets: Arc<dyn DatasetStore>,
+    dataset_id: String,
+    batch_id: String,
+) -> Result<Option<BatchSummary>, BatchError> {
+    Ok(blocking(move || datasets.published_batch(&dataset_id, &batch_id)).await??)
+}
+
 impl AsyncBatch {
     /// Begins the batch `batch_id` of `dataset_id` (see [`DatasetStore::begin_batch`]).
     pub async fn begin(

@@ -8,13 +8,19 @@
 //! run leaves nothing visible. A run whose dataset no longer exists fails before anything is
 //! written, and is checked again just before the commit. OAuth tokens refreshed on the way are
 //! sealed and written back to the connection.
+//!
+//! A run is recorded after its batch is published, in another transaction: a crash between the
+//! two leaves a published batch whose run is still in progress. The attempt that takes the run
+//! over finds that batch (named after the run) before fetching anything and records it as the
+//! run's outcome, so the window is neither fetched twice nor counted twice, and the store comes
+//! to agree with the files.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use flowd_connector::{HttpClient, PrepareError, RunEvent, RunInputs, RunLimits, Window};
 use flowd_model::record_type::StructType;
-use flowd_model::{FailureCode, ResourceKind, RunFailure, RunMetrics};
+use flowd_model::{FailureCode, ResourceKind, RunErrorRecord, RunFailure, RunMetrics};
 use flowd_plan::credentials::save_refreshed_tokens;
 use flowd_plan::{LoadError, RefreshedTokenSlot, load_flow};
 use flowd_secrets::Cipher;
@@ -23,7 +29,7 @@ use flowd_store::{RunRecord, Scope, Store};
 use futures::StreamExt;
 use jiff::Timestamp;
 
-use crate::batch::{AsyncBatch, BatchError};
+use crate::batch::{AsyncBatch, BatchError, published_batch};
 
 /// What a run needs from the process.
 #[derive(Clone)]
@@ -70,6 +76,8 @@ pub struct CommittedBatch {
     pub file_count: u64,
     /// The batch's record type, merged into the dataset's stored one when it is recorded.
     pub record_type: StructType,
+    /// What the run warns about though its source ended (the spec's `maximumRequest`).
+    pub warnings: Vec<RunErrorRecord>,
 }
 
 /// How one attempt of a run ended.
@@ -113,15 +121,26 @@ fn sink_failure(error: BatchError) -> RunFailure {
     )
 }
 
+/// Whether an attempt may fetch: an attempt past the budget only completes what an earlier one
+/// published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Fetch the window unless an earlier attempt already published its batch.
+    Fetch,
+    /// Every allowed attempt was started and none finished: record a batch an earlier attempt
+    /// published, or fail the run as `INTERRUPTED`.
+    BudgetSpent,
+}
+
 /// Executes `run` to the end and says how it went.
-pub async fn execute(context: &RunContext, run: &RunRecord) -> RunOutcome {
+pub async fn execute(context: &RunContext, run: &RunRecord, attempt: Attempt) -> RunOutcome {
     let started = flowd_model::time::now();
     let clock = Instant::now();
     let mut metrics = RunMetrics {
         started_at: started.as_millisecond(),
         ..RunMetrics::default()
     };
-    let result = ingest(context, run, &mut metrics).await;
+    let result = ingest(context, run, attempt, &mut metrics).await;
     metrics.completed_at = flowd_model::time::now_millis();
     if let Ok(batch) = &result {
         metrics.output_records = batch.record_count;
@@ -195,9 +214,22 @@ async fn dataset_seed(
         .unwrap_or_default())
 }
 
+fn committed(dataset_id: String, summary: flowd_sink::BatchSummary) -> CommittedBatch {
+    CommittedBatch {
+        dataset_id,
+        batch_id: summary.batch.batch_id,
+        record_count: summary.batch.record_count,
+        bytes: summary.batch.bytes,
+        file_count: summary.batch.files.len() as u64,
+        record_type: summary.record_type,
+        warnings: Vec::new(),
+    }
+}
+
 async fn ingest(
     context: &RunContext,
     run: &RunRecord,
+    attempt: Attempt,
     metrics: &mut RunMetrics,
 ) -> Result<CommittedBatch, RunFailure> {
     let scope = &run.scope;
@@ -207,6 +239,23 @@ async fn ingest(
     let dataset_id = chain.target.dataset_id.clone();
     if !dataset_exists(context, scope, &dataset_id).await? {
         return Err(dataset_gone(&dataset_id));
+    }
+    let published = published_batch(context.datasets.clone(), dataset_id.clone(), run.id.clone())
+        .await
+        .map_err(sink_failure)?;
+    if let Some(summary) = published.filter(|summary| summary.batch.run_id == run.id) {
+        tracing::warn!(run_id = %run.id, %dataset_id, records = summary.batch.record_count, "an earlier attempt published this run's batch and stopped before recording it; recording that batch");
+        return Ok(committed(dataset_id, summary));
+    }
+    if attempt == Attempt::BudgetSpent {
+        tracing::error!(run_id = %run.id, attempts = run.attempts - 1, "run interrupted on every attempt; not tried again");
+        return Err(failure(
+            FailureCode::Interrupted,
+            format!(
+                "the run was started {} times and never finished (the process running it stopped each time); it is not tried again",
+                run.attempts - 1
+            ),
+        ));
     }
     let tokens = RefreshedTokenSlot::default();
     let window = Window {
@@ -261,10 +310,13 @@ async fn ingest(
         &tokens,
     )
     .await;
-    if let Err(failure) = streamed {
-        batch.abort().await;
-        return Err(failure);
-    }
+    let warnings = match streamed {
+        Ok(warnings) => warnings,
+        Err(failure) => {
+            batch.abort().await;
+            return Err(failure);
+        }
+    };
     // The flow, and with it the target and the dataset, may have been deleted meanwhile.
     if !dataset_exists(context, scope, &dataset_id).await? {
         batch.abort().await;
@@ -272,23 +324,20 @@ async fn ingest(
     }
     let summary = batch.commit().await.map_err(sink_failure)?;
     Ok(CommittedBatch {
-        dataset_id,
-        batch_id: run.id.clone(),
-        record_count: summary.batch.record_count,
-        bytes: summary.batch.bytes,
-        file_count: summary.batch.files.len() as u64,
-        record_type: summary.record_type,
+        warnings,
+        ..committed(dataset_id, summary)
     })
 }
 
-/// Streams the run's pages into `batch` until the runtime says how the fetch ended.
+/// Streams the run's pages into `batch` until the runtime says how the fetch ended: at the
+/// source's end (with what it warns about), or on a guard, which fails the run.
 async fn stream_pages(
     context: &RunContext,
     run: &RunRecord,
     plan: flowd_connector::RunPlan,
     batch: &mut AsyncBatch,
     metrics: &mut RunMetrics,
-) -> Result<(), RunFailure> {
+) -> Result<Vec<RunErrorRecord>, RunFailure> {
     let mut stream = std::pin::pin!(flowd_connector::run(context.http.clone(), plan));
     while let Some(event) = stream.next().await {
         match event {
@@ -300,18 +349,10 @@ async fn stream_pages(
                 batch.write(page.records).await.map_err(sink_failure)?;
             }
             Ok(RunEvent::Finished(summary)) => {
-                if let flowd_connector::StopCause::MaxPages(pages) = summary.stop {
-                    return Err(failure(
-                        FailureCode::LimitExceeded,
-                        format!(
-                            "the run reached {pages} pages, the limit per run (--max-pages-per-run), before its last page; nothing was written"
-                        ),
-                    ));
-                }
-                for warning in summary.warnings {
+                for warning in &summary.warnings {
                     tracing::warn!(run_id = %run.id, %warning, "run warning");
                 }
-                return Ok(());
+                return finished(summary);
             }
             Err(error) => {
                 if let flowd_connector::RunError::Fetch { source, .. } = &error
@@ -327,6 +368,43 @@ async fn stream_pages(
         FailureCode::Incomplete,
         "the fetch stopped before its end (the runtime task ended without a summary)",
     ))
+}
+
+/// How a fetch that ran to its stop ends the run: a stop the source (or the spec) decided
+/// succeeds, with its warnings; a guard fails the run, since records may be missing.
+fn finished(summary: flowd_connector::RunSummary) -> Result<Vec<RunErrorRecord>, RunFailure> {
+    use flowd_connector::StopCause;
+    let guard = |code, reason: String| {
+        Err(failure(
+            code,
+            format!("{reason}; records may be missing, so nothing was written"),
+        ))
+    };
+    let warned = summary.warnings.join("; ");
+    match summary.stop {
+        StopCause::Pagination(_) | StopCause::MaxRecords(_) => Ok(Vec::new()),
+        StopCause::MaximumRequest(_) => Ok(summary
+            .warnings
+            .into_iter()
+            .map(|message| RunErrorRecord {
+                code: "MAXIMUM_REQUEST".to_owned(),
+                message,
+            })
+            .collect()),
+        StopCause::MaxPages(pages) => guard(
+            FailureCode::LimitExceeded,
+            format!(
+                "the run reached {pages} pages, the limit per run (--max-pages-per-run), before its last page"
+            ),
+        ),
+        StopCause::DefaultMaximumRequest(_) => guard(
+            FailureCode::PaginationGuard,
+            format!("{warned} (set maximumRequest or endPageIndex in the spec to page further)"),
+        ),
+        StopCause::RepeatedPage | StopCause::RepeatedNextPage => {
+            guard(FailureCode::PaginationGuard, warned)
+        }
+    }
 }
 
 /// Counts one upstream request by its final HTTP status; the label is the status code only,

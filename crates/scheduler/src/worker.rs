@@ -7,11 +7,11 @@
 
 use std::time::Duration;
 
-use flowd_model::{FailureCode, RunErrorRecord, RunFailure, RunMetrics};
+use flowd_model::RunErrorRecord;
 use flowd_store::{BatchCommit, RunCompletion, RunRecord, RunStatus};
 use tokio::sync::watch;
 
-use crate::executor::{RunContext, RunOutcome, execute};
+use crate::executor::{Attempt, RunContext, RunOutcome, execute};
 
 /// How a worker behaves.
 #[derive(Debug, Clone)]
@@ -117,23 +117,19 @@ pub async fn process(context: &RunContext, options: &WorkerOptions, run: RunReco
     };
     // Attempts are counted when a run is claimed, a takeover after a crash included: one past
     // the budget means every allowed attempt was started and none finished.
-    let outcome = if run.attempts as u32 > options.run_attempts {
-        tracing::error!(run_id = %run.id, attempts = run.attempts - 1, "run interrupted on every attempt; not tried again");
-        RunOutcome {
-            metrics: RunMetrics::default(),
-            result: Err(RunFailure::new(
-                FailureCode::Interrupted,
-                format!(
-                    "the run was started {} times and never finished (the process running it stopped each time); it is not tried again",
-                    run.attempts - 1
-                ),
-            )),
-        }
+    let attempt = if run.attempts as u32 > options.run_attempts {
+        Attempt::BudgetSpent
     } else {
-        execute(context, &run).await
+        Attempt::Fetch
     };
+    let outcome = execute(context, &run, attempt).await;
     heartbeat.abort();
-    record(context, options, &run, outcome).await;
+    if outcome.result.is_ok() {
+        fail::fail_point!("run-before-record");
+    }
+    if record(context, options, &run, outcome).await {
+        fail::fail_point!("run-after-record");
+    }
 }
 
 async fn record(
@@ -141,7 +137,7 @@ async fn record(
     options: &WorkerOptions,
     run: &RunRecord,
     outcome: RunOutcome,
-) {
+) -> bool {
     let (status, scheduled_at, error) = match &outcome.result {
         Ok(_) => {
             metrics::counter!("flowd_runs_succeeded_total").increment(1);
@@ -194,6 +190,11 @@ async fn record(
         scheduled_at,
         metrics: outcome.metrics,
         error,
+        warnings: outcome
+            .result
+            .as_ref()
+            .map(|batch| batch.warnings.clone())
+            .unwrap_or_default(),
         batch,
     };
     match context
@@ -201,12 +202,14 @@ async fn record(
         .finish_run(&run.id, &options.worker_id, &completion)
         .await
     {
-        Ok(true) => {}
+        Ok(true) => true,
         Ok(false) => {
-            tracing::warn!(run_id = %run.id, "the run's lease was lost; its outcome is not recorded")
+            tracing::warn!(run_id = %run.id, "the run's lease was lost; its outcome is not recorded");
+            false
         }
         Err(error) => {
-            tracing::error!(run_id = %run.id, %error, "recording the run's outcome failed")
+            tracing::error!(run_id = %run.id, %error, "recording the run's outcome failed");
+            false
         }
     }
 }

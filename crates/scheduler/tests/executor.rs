@@ -477,6 +477,71 @@ async fn a_run_with_more_pages_than_the_bound_fails_and_writes_nothing() {
     assert!(harness.datasets.batches(DATASET).unwrap().is_empty());
 }
 
+/// The chain over an OFFSET spec of `/offset` (10 per page) with extra pagination members.
+async fn offset_chain(harness: &Harness, mock: &MockApi, extra: Value) {
+    let mut spec = oauth_spec();
+    let mut pagination =
+        json!({"type": "OFFSET", "limitName": "limit", "limitValue": 10, "offSetName": "offset"});
+    for (name, value) in extra.as_object().unwrap() {
+        pagination[name] = value.clone();
+    }
+    spec["sourceSpec"]["attributes"] = json!({
+        "urlParams": {"host": "${host}", "path": "/offset", "method": "GET"},
+        "contentPath": {"path": "$.items"},
+        "paginationParams": pagination
+    });
+    chain_with_spec(harness, mock, true, spec).await;
+}
+
+/// An API that answers the same page whatever the offset stops the fetch on the repeated-page
+/// guard: the run fails (the rest of the window may be missing) and writes nothing, instead of
+/// committing the pages before the repeat as a success.
+#[tokio::test]
+async fn a_stop_on_the_repeated_page_guard_fails_the_run_and_writes_nothing() {
+    let harness = harness().await;
+    let mock = MockApi::start(Scenario {
+        faults: flowd_mockapi::Faults {
+            repeat_last_page: true,
+            ..flowd_mockapi::Faults::default()
+        },
+        ..Scenario::generated(20).with_auth(Auth::Bearer)
+    })
+    .await;
+    offset_chain(&harness, &mock, json!({})).await;
+    let run = run_once(&harness).await;
+    assert_eq!(run.status, RunStatus::Failed, "{run:?}");
+    let error = run.error.expect("the failure is recorded");
+    assert_eq!(error.code, "PAGINATION_GUARD");
+    assert!(
+        error
+            .message
+            .contains("repeated the records of the previous page")
+            && error.message.contains("nothing was written"),
+        "{}",
+        error.message
+    );
+    assert!(harness.datasets.batches(DATASET).unwrap().is_empty());
+}
+
+/// The spec's own `maximumRequest` is its end condition: the run succeeds with what the
+/// requests brought, and the run carries the warning (the API may hold more).
+#[tokio::test]
+async fn the_specs_own_maximum_request_ends_the_run_with_a_warning_on_it() {
+    let harness = harness().await;
+    let mock = MockApi::start(Scenario::generated(100).with_auth(Auth::Bearer)).await;
+    offset_chain(&harness, &mock, json!({"maximumRequest": 3})).await;
+    let run = run_once(&harness).await;
+    assert_eq!(run.status, RunStatus::Success, "{:?}", run.error);
+    assert_eq!(run.metrics.unwrap().output_records, 30);
+    assert_eq!(run.warnings.len(), 1, "{:?}", run.warnings);
+    assert_eq!(run.warnings[0].code, "MAXIMUM_REQUEST");
+    assert!(
+        run.warnings[0].message.contains("maximumRequest (3)"),
+        "{:?}",
+        run.warnings
+    );
+}
+
 fn new_run(harness: &Harness, id: &str, window_end: i64) -> NewRun {
     NewRun {
         id: id.into(),

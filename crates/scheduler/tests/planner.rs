@@ -99,6 +99,7 @@ async fn finish_pending(store: &dyn Store, now: i64, status: RunStatus) -> Strin
         scheduled_at: run.scheduled_at,
         metrics: RunMetrics::default(),
         error: None,
+        warnings: Vec::new(),
         batch: None,
     };
     assert!(

@@ -38,6 +38,7 @@ where
     check!(types_widen_from_the_seed_and_never_narrow);
     check!(names_that_are_not_plain_ids_are_refused);
     check!(a_dataset_without_batches_reads_back_empty);
+    check!(a_published_batch_is_found_again_with_what_its_commit_returned);
 }
 
 fn records(range: std::ops::Range<u64>) -> Vec<Value> {
@@ -175,4 +176,40 @@ pub fn a_dataset_without_batches_reads_back_empty(datasets: &dyn DatasetStore) {
     assert_eq!(datasets.schema(DATASET).unwrap(), None);
     assert_eq!(datasets.sweep_staging(DATASET).unwrap(), 0);
     assert!(!datasets.location(DATASET).is_empty());
+}
+
+/// What lets a run that crashed between its commit and its record finish from the batch it
+/// already published, instead of fetching the window again.
+pub fn a_published_batch_is_found_again_with_what_its_commit_returned(datasets: &dyn DatasetStore) {
+    assert!(
+        datasets
+            .published_batch(DATASET, "run-3")
+            .unwrap()
+            .is_none(),
+        "never written"
+    );
+    let mut open = datasets
+        .begin_batch(DATASET, "run-3", "run-3", at(5), &StructType::default())
+        .unwrap();
+    open.write(records(0..4)).unwrap();
+    open.write(vec![json!({"id": 4.5, "extra": true})]).unwrap();
+    assert!(
+        datasets
+            .published_batch(DATASET, "run-3")
+            .unwrap()
+            .is_none(),
+        "not committed yet"
+    );
+    let committed = open.commit().unwrap();
+    let found = datasets
+        .published_batch(DATASET, "run-3")
+        .unwrap()
+        .expect("published");
+    assert_eq!(found.batch.batch_id, "run-3");
+    assert_eq!(found.batch.run_id, "run-3");
+    assert_eq!(found.batch.record_count, 5);
+    assert_eq!(found.batch.bytes, committed.batch.bytes);
+    assert_eq!(found.batch.files, committed.batch.files);
+    assert_eq!(found.record_type, committed.record_type);
+    assert!(datasets.published_batch(DATASET, "../run-3").is_err());
 }

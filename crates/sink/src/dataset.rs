@@ -3,6 +3,7 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use arrow_array::{Array, RecordBatch, TimestampMillisecondArray};
 use arrow_schema::Schema;
@@ -10,10 +11,10 @@ use flowd_model::record_type::StructType;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 
-use crate::arrow_types::{merge_schemas, record_type_of_schema};
+use crate::arrow_types::{file_schema, merge_schemas, record_type_of_schema};
 use crate::fsutil::{self, BATCH_DIR_PREFIX, MANIFEST_FILE_NAME, STAGING_DIR_NAME};
 use crate::manifest::{BatchInfo, BatchManifest};
-use crate::writer::{BatchTarget, BatchWriter};
+use crate::writer::{BatchSummary, BatchTarget, BatchWriter};
 use crate::{INGESTED_AT_COLUMN, SinkError, WriterOptions};
 
 /// One dataset: the directory `<datasets_root>/<dataset_id>/`.
@@ -112,6 +113,38 @@ impl Dataset {
         }
         batches.sort_by(|a, b| (a.ingested_at, &a.batch_id).cmp(&(b.ingested_at, &b.batch_id)));
         Ok(batches)
+    }
+
+    /// The published batch `batch_id`, if there is one, with its schema as written (the merge
+    /// of its files' footers) and that schema's record type: what its commit returned.
+    pub fn published_batch(&self, batch_id: &str) -> Result<Option<BatchSummary>, SinkError> {
+        fsutil::validate_name("batch id", batch_id)?;
+        let batch_dir = self
+            .dataset_dir
+            .join(format!("{BATCH_DIR_PREFIX}{batch_id}"));
+        let manifest = batch_dir.join(MANIFEST_FILE_NAME);
+        if !manifest
+            .try_exists()
+            .map_err(SinkError::io("inspect", &manifest))?
+        {
+            return Ok(None);
+        }
+        let batch = BatchManifest::read(&manifest)?;
+        let mut merged: Option<Schema> = None;
+        for file in &batch.files {
+            let schema = open_reader(&batch_dir.join(&file.name))?.schema().clone();
+            merged = Some(match merged {
+                None => schema.as_ref().clone(),
+                Some(merged) => merge_schemas(&merged, &schema),
+            });
+        }
+        let schema = Arc::new(merged.unwrap_or_else(|| file_schema(&StructType::default())));
+        let record_type = record_type_of_schema(&schema);
+        Ok(Some(BatchSummary {
+            batch,
+            schema,
+            record_type,
+        }))
     }
 
     /// Every visible Parquet file, batch by batch in [`Dataset::batches`]

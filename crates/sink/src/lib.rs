@@ -108,6 +108,14 @@ pub trait DatasetStore: Send + Sync + 'static {
     /// The committed batches, oldest first.
     fn batches(&self, dataset_id: &str) -> Result<Vec<BatchInfo>, SinkError>;
 
+    /// The published batch `batch_id` with its summary, as its commit returned it; `None` if
+    /// it was never published. A run that crashed after its commit finds its batch here.
+    fn published_batch(
+        &self,
+        dataset_id: &str,
+        batch_id: &str,
+    ) -> Result<Option<BatchSummary>, SinkError>;
+
     /// The first `limit` records, oldest batch first, with flowd's columns.
     fn head(&self, dataset_id: &str, limit: usize) -> Result<Vec<Value>, SinkError>;
 

@@ -89,6 +89,14 @@ impl DatasetStore for LocalDatasets {
         self.dataset(dataset_id)?.batches()
     }
 
+    fn published_batch(
+        &self,
+        dataset_id: &str,
+        batch_id: &str,
+    ) -> Result<Option<BatchSummary>, SinkError> {
+        self.dataset(dataset_id)?.published_batch(batch_id)
+    }
+
     fn head(&self, dataset_id: &str, limit: usize) -> Result<Vec<Value>, SinkError> {
         self.dataset(dataset_id)?.head(limit)
     }

@@ -163,14 +163,27 @@ impl BatchWriter {
         BatchManifest::from_info(&batch).write(&staging_dir.join(fsutil::MANIFEST_FILE_NAME))?;
         fsutil::sync_dir(&staging_dir)?;
 
-        fsutil::create_dir_all(&self.target.dataset_dir)?;
+        // A dataset directory created now must itself survive a power loss with the batch.
+        if !self
+            .target
+            .dataset_dir
+            .try_exists()
+            .map_err(SinkError::io("inspect", &self.target.dataset_dir))?
+        {
+            fsutil::create_dir_all(&self.target.dataset_dir)?;
+            if let Some(datasets_root) = self.target.dataset_dir.parent() {
+                fsutil::sync_dir(datasets_root)?;
+            }
+        }
         let replaced = fsutil::unique_staging_path(
             &self.target.staging_root,
             &self.target.dataset_id,
             "replaced",
         );
+        fail::fail_point!("sink-before-publish");
         fsutil::publish_dir(&staging_dir, &self.target.batch_dir, &replaced)?;
         self.finished = true;
+        fail::fail_point!("sink-after-publish");
         fsutil::sync_dir(&self.target.dataset_dir)?;
         fsutil::sync_dir(&self.target.staging_root)?;
         fsutil::remove_dir_all_if_exists(&replaced)?;
@@ -240,6 +253,7 @@ impl BatchWriter {
         self.record_count += batch.num_rows() as u64;
         self.file_type = Some(record_type);
         self.last_schema = Some(schema);
+        fail::fail_point!("sink-row-group-staged");
         Ok(())
     }
 

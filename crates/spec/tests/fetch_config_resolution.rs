@@ -171,6 +171,8 @@ fn page_pagination_defaults_and_header_end_index() {
     assert_eq!(page.page_size, None);
     assert_eq!(page.end_page_index, Some(EndPageIndex::Fixed(20)));
     assert_eq!(with_defaults.pacing.maximum_request, Some(10_000));
+    assert!(with_defaults.pacing.maximum_request_is_default);
+    assert!(!with_header.pacing.maximum_request_is_default);
 }
 
 #[test]

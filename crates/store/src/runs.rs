@@ -61,6 +61,9 @@ pub struct RunRecord {
     pub metrics: Option<RunMetrics>,
     /// Why the last finished attempt failed.
     pub error: Option<RunErrorRecord>,
+    /// What the last finished attempt warns about (it succeeded, but not everything may be
+    /// in).
+    pub warnings: Vec<RunErrorRecord>,
 }
 
 /// A batch a successful run committed, for the dataset's statistics.
@@ -83,6 +86,7 @@ pub struct RunCompletion<'a> {
     pub scheduled_at: i64,
     pub metrics: RunMetrics,
     pub error: Option<RunErrorRecord>,
+    pub warnings: Vec<RunErrorRecord>,
     /// The committed batch of a successful attempt.
     pub batch: Option<BatchCommit<'a>>,
 }

@@ -83,6 +83,14 @@ fn present_metrics(record: &RunRecord) -> Value {
         .iter()
         .map(|error| json!({"code": error.code, "message": error.message}))
         .collect();
+    let mut status = json!({"status": record.status.as_str(), "errors": errors});
+    if !record.warnings.is_empty() {
+        status["warnings"] = record
+            .warnings
+            .iter()
+            .map(|warning| json!({"code": warning.code, "message": warning.message}))
+            .collect();
+    }
     json!({
         "durationSummary": duration,
         "sizeSummary": {"inputBytes": metrics.input_bytes, "outputBytes": metrics.output_bytes},
@@ -92,7 +100,7 @@ fn present_metrics(record: &RunRecord) -> Value {
             "failedRecordCount": 0,
         },
         "fileSummary": {"outputFileCount": metrics.output_files},
-        "statusSummary": {"status": record.status.as_str(), "errors": errors},
+        "statusSummary": status,
     })
 }
 
@@ -473,6 +481,7 @@ mod tests {
             updated_at: 1_600_000_009_000,
             metrics: None,
             error: None,
+            warnings: Vec::new(),
         }
     }
 

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod runs;
 pub mod workflow;
 
 use std::io::{BufRead, BufReader};
@@ -68,19 +69,34 @@ impl Server {
 
     /// Same, logging at `level` (`debug` shows every request).
     pub fn start_with_log_level(data_dir: &Path, level: &str) -> Server {
-        Server::start_with(data_dir, level, &[])
+        Server::start_with(data_dir, level, &[], &[])
     }
 
     /// Same, with extra `flowd serve` arguments.
     pub fn start_with_args(data_dir: &Path, arguments: &[&str]) -> Server {
-        Server::start_with(data_dir, "info", arguments)
+        Server::start_with(data_dir, "info", arguments, &[])
     }
 
-    fn start_with(data_dir: &Path, level: &str, arguments: &[&str]) -> Server {
+    /// Same, with extra arguments and environment variables.
+    pub fn start_with_env(
+        data_dir: &Path,
+        arguments: &[&str],
+        environment: &[(&str, &str)],
+    ) -> Server {
+        Server::start_with(data_dir, "info", arguments, environment)
+    }
+
+    fn start_with(
+        data_dir: &Path,
+        level: &str,
+        arguments: &[&str],
+        environment: &[(&str, &str)],
+    ) -> Server {
         let mut child = flowd()
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(arguments)
+            .envs(environment.iter().copied())
             .env("FLOWD_LOG", level)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -143,6 +159,11 @@ impl Server {
             .unwrap();
         assert!(status.success());
         wait_with_timeout(&mut self.child, Duration::from_secs(20))
+    }
+
+    /// Waits for the process to stop by itself (a crash point) and says how it ended.
+    pub fn wait_for_exit(mut self, timeout: Duration) -> std::process::ExitStatus {
+        wait_with_timeout(&mut self.child, timeout)
     }
 
     /// SIGKILL, no chance to clean up.

@@ -295,6 +295,9 @@ pub struct RequestPacing {
     /// `maximumRequest`: cap on requests per run; for PAGE it defaults to
     /// [`DEFAULT_PAGE_MAXIMUM_REQUEST`], otherwise `None` means no cap.
     pub maximum_request: Option<u64>,
+    /// Whether `maximum_request` is flowd's default rather than the spec's own: reaching a
+    /// default cap is a guard (the API may hold more), reaching the spec's is its end.
+    pub maximum_request_is_default: bool,
 }
 
 /// Incremental window parameters (`scheduleParams`).
@@ -368,6 +371,7 @@ pub fn resolve_fetch_config(
             RequestPacing {
                 delay_request_millis: 0,
                 maximum_request: None,
+                maximum_request_is_default: false,
             },
         )),
     };

@@ -107,9 +107,11 @@ pub(super) fn resolve_pagination(
         Pagination::Page(_) => Some(DEFAULT_PAGE_MAXIMUM_REQUEST),
         _ => None,
     };
+    let maximum_request = maximum_request.flatten();
     let pacing = RequestPacing {
         delay_request_millis: delay_request_millis.flatten().unwrap_or(0),
-        maximum_request: maximum_request.flatten().or(default_maximum_request),
+        maximum_request_is_default: maximum_request.is_none() && default_maximum_request.is_some(),
+        maximum_request: maximum_request.or(default_maximum_request),
     };
     Some((pagination, pacing))
 }

@@ -50,6 +50,14 @@ fn completion(status: RunStatus, scheduled_at: i64) -> RunCompletion<'static> {
             code: "UPSTREAM".into(),
             message: "the source api answered 503".into(),
         }),
+        warnings: if status == RunStatus::Success {
+            vec![RunErrorRecord {
+                code: "MAXIMUM_REQUEST".into(),
+                message: "stopped after maximumRequest (3) requests".into(),
+            }]
+        } else {
+            Vec::new()
+        },
         batch: None,
     }
 }
@@ -133,6 +141,11 @@ pub async fn runs_are_claimed_once_in_order_and_only_when_due(store: Arc<dyn Sto
         Some(completion(RunStatus::Success, 100).metrics)
     );
     assert_eq!(done.error, None);
+    assert_eq!(
+        done.warnings,
+        completion(RunStatus::Success, 100).warnings,
+        "warnings read back"
+    );
     assert_eq!(done.lease_owner, None);
     assert!(
         !finish(store.as_ref(), "run-a", "worker-1", RunStatus::Failed, 100).await,

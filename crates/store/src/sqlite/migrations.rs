@@ -222,6 +222,8 @@ const STEPS: &[&str] = &[
         FOREIGN KEY (org_id, sandbox_name, kind, dataset_id)
             REFERENCES resources (org_id, sandbox_name, kind, id) ON DELETE CASCADE
     ) STRICT;",
+    // 7: what a finished attempt warns about (a JSON array of {code, message}).
+    "ALTER TABLE runs ADD COLUMN warnings TEXT;",
 ];
 
 /// Brings the database to the newest schema version.

@@ -112,8 +112,8 @@ impl RunQueue for SqliteStore {
             "UPDATE runs SET status = ?, scheduled_at = ?, lease_owner = NULL, \
              lease_expires_at = NULL, updated_at = ?, started_at = ?, completed_at = ?, \
              pages = ?, input_records = ?, input_bytes = ?, output_records = ?, \
-             output_bytes = ?, output_files = ?, error_code = ?, error_message = ? \
-             WHERE id = ? AND status = 'inProgress' AND lease_owner = ? \
+             output_bytes = ?, output_files = ?, error_code = ?, error_message = ?, \
+             warnings = ? WHERE id = ? AND status = 'inProgress' AND lease_owner = ? \
              RETURNING org_id, sandbox_name",
         )
         .bind(completion.status.as_str())
@@ -133,6 +133,10 @@ impl RunQueue for SqliteStore {
                 .error
                 .as_ref()
                 .map(|error| error.message.as_str()),
+        )
+        .bind(
+            (!completion.warnings.is_empty())
+                .then(|| serde_json::to_string(&completion.warnings).expect("warnings serialize")),
         )
         .bind(run_id)
         .bind(worker_id)

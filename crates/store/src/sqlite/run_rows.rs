@@ -18,7 +18,7 @@ macro_rules! run_json_array {
         "json_array(seq, id, org_id, sandbox_name, flow_id, trigger, window_start, window_end, \
          scheduled_at, status, attempts, lease_owner, lease_expires_at, created_at, created_by, \
          created_client, updated_at, started_at, completed_at, pages, input_records, \
-         input_bytes, output_records, output_bytes, output_files, error_code, error_message)"
+         input_bytes, output_records, output_bytes, output_files, error_code, error_message, warnings)"
     };
 }
 pub(super) use run_json_array;
@@ -58,6 +58,7 @@ struct RunRow(
     Option<i64>,
     Option<i64>,
     Option<i64>,
+    Option<String>,
     Option<String>,
     Option<String>,
 );
@@ -104,6 +105,10 @@ impl From<RunRow> for RunRecord {
                 code,
                 message: row.26.unwrap_or_default(),
             }),
+            warnings: row
+                .27
+                .and_then(|text| serde_json::from_str(&text).ok())
+                .unwrap_or_default(),
         }
     }
 }
