@@ -350,6 +350,71 @@ async fn page_without_end_index_stops_on_a_short_page() {
     assert_eq!(summary.stop, StopCause::Pagination(StopReason::ShortPage));
 }
 
+/// A scenario whose server answers at most `cap` records per page, whatever was asked.
+fn capped(scenario: Scenario, cap: usize) -> Scenario {
+    Scenario {
+        faults: Faults {
+            max_page_size: Some(cap),
+            ..Faults::default()
+        },
+        ..scenario
+    }
+}
+
+/// An API that caps `limit=10` at 4 answers a short page every time: OFFSET without an end
+/// condition goes on past the short first page, advancing by what each page held, until the
+/// empty page, and every record comes once (it used to stop after the first page).
+#[tokio::test]
+async fn offset_pages_on_through_an_api_that_caps_the_page_size() {
+    let mock = MockApi::start(capped(Scenario::generated(23), 4)).await;
+    let spec = connection_spec(attributes(
+        &mock.base_url(),
+        "/offset",
+        "$.items",
+        offset_pagination(10),
+    ));
+    for concurrency in [1, 4] {
+        mock.clear_requests();
+        let (records, summary) = speculative_run(&spec, concurrency).await;
+        assert_eq!(records, generated(0..23), "concurrency {concurrency}");
+        assert_eq!(summary.stop, StopCause::Pagination(StopReason::EmptyPage));
+        assert_eq!(summary.pages, 7, "six capped pages and the empty one");
+        let offsets = requested(&mock, "offset");
+        for offset in [0, 4, 8, 12, 16, 20, 23] {
+            assert!(offsets.contains(&offset), "{offsets:?}");
+        }
+    }
+}
+
+/// The same for PAGE: the server's page `i` is records `[4i, 4i + 4)`, so the index still
+/// steps by one; the run ends on the first empty page.
+#[tokio::test]
+async fn page_pages_on_through_an_api_that_caps_the_page_size() {
+    let mock = MockApi::start(capped(page_scenario(23, 0), 4)).await;
+    let spec = page_spec(&mock, 0, None);
+    for concurrency in [1, 4] {
+        let (records, summary) = speculative_run(&spec, concurrency).await;
+        assert_eq!(records, generated(0..23), "concurrency {concurrency}");
+        assert_eq!(summary.stop, StopCause::Pagination(StopReason::EmptyPage));
+    }
+}
+
+/// A short page after full pages still ends the run: that API honours the page size.
+#[tokio::test]
+async fn a_short_page_after_full_pages_still_ends_the_run() {
+    let mock = MockApi::start(Scenario::generated(13)).await;
+    let spec = connection_spec(attributes(
+        &mock.base_url(),
+        "/offset",
+        "$.items",
+        offset_pagination(10),
+    ));
+    let (pages, summary) = collect(client(), plan(&spec)).await;
+    assert_eq!(records(&pages), generated(0..13));
+    assert_eq!(summary.stop, StopCause::Pagination(StopReason::ShortPage));
+    assert_eq!(mock.request_count(), 2);
+}
+
 #[tokio::test]
 async fn none_sends_one_request_for_everything() {
     let mock = MockApi::start(Scenario::generated(12)).await;

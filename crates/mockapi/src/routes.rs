@@ -102,6 +102,16 @@ impl Shared {
         Ok(self.dataset.select(since, before))
     }
 
+    /// The page size the server uses for a request asking `requested`: at most
+    /// [`Faults::max_page_size`](crate::Faults::max_page_size), like APIs that cap `limit`
+    /// without saying so.
+    fn page_size(&self, requested: usize) -> usize {
+        self.scenario
+            .faults
+            .max_page_size
+            .map_or(requested, |cap| requested.min(cap.max(1)))
+    }
+
     /// Page `[start, start+size)` of `total`, honouring the repeat-last-page bug.
     fn paginate(&self, total: usize, start: usize, size: usize) -> Slice {
         if self.scenario.faults.repeat_last_page && total > 0 && start.saturating_add(size) >= total
@@ -157,7 +167,7 @@ pub(crate) async fn offset(
     tri!(st.gate(&headers));
     let p = Params::new(q);
     let o = &st.scenario.offset;
-    let size = tri!(p.size(&o.limit_param, st.scenario.default_page_size));
+    let size = st.page_size(tri!(p.size(&o.limit_param, st.scenario.default_page_size)));
     let start = tri!(p.number(&o.offset_param, 0));
     let sel = tri!(st.selection(&p));
     let slice = st.paginate(sel.len(), start, size);
@@ -182,7 +192,7 @@ pub(crate) async fn pointer(
     tri!(st.gate(&headers));
     let p = Params::new(q);
     let o = &st.scenario.pointer;
-    let size = tri!(p.size(&o.limit_param, st.scenario.default_page_size));
+    let size = st.page_size(tri!(p.size(&o.limit_param, st.scenario.default_page_size)));
     let token_param = match &o.style {
         PointerStyle::Token { param } => param.as_str(),
         PointerStyle::AbsoluteUrl | PointerStyle::RelativeUrl => "cursor",
@@ -238,7 +248,7 @@ pub(crate) async fn cursor(
     tri!(st.gate(&headers));
     let p = Params::new(q);
     let o = &st.scenario.cursor;
-    let size = tri!(p.size(&o.size_param, st.scenario.default_page_size));
+    let size = st.page_size(tri!(p.size(&o.size_param, st.scenario.default_page_size)));
     let token = match &o.token {
         TokenLocation::Query(name) => p.get(name).map(str::to_owned),
         TokenLocation::Header(name) => headers
@@ -286,7 +296,9 @@ pub(crate) async fn page(
     tri!(st.gate(&headers));
     let p = Params::new(q);
     let o = &st.scenario.page;
-    let size = tri!(p.size(&o.per_page_param, st.scenario.default_page_size));
+    let size = st.page_size(tri!(
+        p.size(&o.per_page_param, st.scenario.default_page_size)
+    ));
     let index = tri!(p.number(&o.page_param, o.first_index));
     let Some(zero_based) = index.checked_sub(o.first_index) else {
         return bad_request(&format!("{} starts at {}", o.page_param, o.first_index))
@@ -343,8 +355,8 @@ pub(crate) async fn search(
     };
     let size = match req.get("limit").and_then(Value::as_u64) {
         Some(0) => return bad_request("limit must be positive").into_response(),
-        Some(n) => usize::try_from(n).unwrap_or(usize::MAX),
-        None => tri!(p.size("limit", st.scenario.default_page_size)),
+        Some(n) => st.page_size(usize::try_from(n).unwrap_or(usize::MAX)),
+        None => st.page_size(tri!(p.size("limit", st.scenario.default_page_size))),
     };
     let start = match req
         .get("cursor")
@@ -389,7 +401,7 @@ pub(crate) async fn mailchimp_members(
         return json_response(StatusCode::NOT_FOUND, body.to_string());
     }
     let p = Params::new(q);
-    let size = tri!(p.size("count", MAILCHIMP_DEFAULT_COUNT));
+    let size = st.page_size(tri!(p.size("count", MAILCHIMP_DEFAULT_COUNT)));
     let start = tri!(p.number("offset", 0));
     let sel = tri!(st.selection(&p));
     let slice = st.paginate(sel.len(), start, size);

@@ -343,6 +343,9 @@ pub struct Faults {
     pub repeat_last_page: bool,
     /// Routes answering 403/404/... with `{"error": ...}`.
     pub route_errors: Vec<RouteError>,
+    /// The largest page the server answers whatever the request asks (`limit=1000` answered
+    /// with this many records, silently), on every paged route.
+    pub max_page_size: Option<usize>,
 }
 
 /// Everything one mock server serves. See the crate docs for the routes.

@@ -113,6 +113,53 @@ pub trait Paginator: Send {
     fn predicted_page(&self, page_number: u64) -> Option<PageRequest>;
 }
 
+/// Whether a short page ends the run, from what the run's pages showed of the API's page
+/// size (OFFSET without an end condition, PAGE with a page size).
+///
+/// Many APIs cap the page size below what was asked (`limit=1000` answered with 100 records):
+/// every page is then short, and stopping on the first one would end the run after one page.
+/// So a short *first* page does not stop: the API may cap. From then on, only an empty page
+/// ends the run (pages of a capped API need not all hold the cap). A short page after full
+/// pages still ends it: that API honours the page size. The price is one request more for a
+/// window smaller than one page; an end condition (OFFSET) or `endPageIndex` (PAGE) avoids it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PageSizeCap {
+    pages_seen: u64,
+    /// Whether the first page held fewer items than asked.
+    capped: bool,
+}
+
+impl PageSizeCap {
+    pub(crate) fn reset(&mut self) {
+        *self = PageSizeCap::default();
+    }
+
+    /// For a non-empty page of `item_count` items asked with `page_size`: whether it ends the
+    /// run.
+    pub(crate) fn short_page_ends_run(&mut self, item_count: u64, page_size: u64) -> bool {
+        let first = self.pages_seen == 0;
+        self.pages_seen += 1;
+        if item_count >= page_size {
+            return false;
+        }
+        if first {
+            self.capped = true;
+            tracing::debug!(
+                asked = page_size,
+                answered = item_count,
+                "the first page is short: paging on in case the API caps its page size"
+            );
+            return false;
+        }
+        !self.capped
+    }
+
+    /// Whether the API answered fewer items than asked from the first page on.
+    pub(crate) fn capped(&self) -> bool {
+        self.capped
+    }
+}
+
 /// The paginator for a resolved `paginationParams`.
 pub fn paginator_for(pagination: &Pagination) -> Box<dyn Paginator> {
     match pagination {

@@ -11,14 +11,16 @@
 //!    value ([`StopReason::EndCondition`]);
 //! 2. the page held no items ([`StopReason::EmptyPage`]);
 //! 3. without an end condition only, the page held fewer items than
-//!    `limitValue` ([`StopReason::ShortPage`]). With an end condition the
-//!    API says itself when it is done, and a short page may only mean the
-//!    API capped the page size, so a short page does not stop.
+//!    `limitValue` after full pages ([`StopReason::ShortPage`]). With an end
+//!    condition the API says itself when it is done, and a short page may
+//!    only mean the API capped the page size, so a short page does not stop.
+//!    Without one, a short *first* page may mean the same: paging goes on,
+//!    and from then on only an empty page stops ([`PageSizeCap`]).
 
 use flowd_spec::{EndCondition, OffsetPagination};
 use serde_json::Value;
 
-use super::{NextPage, PageRequest, PageResponse, Paginator, StopReason};
+use super::{NextPage, PageRequest, PageResponse, PageSizeCap, Paginator, StopReason};
 
 /// State of one OFFSET run.
 #[derive(Debug, Clone)]
@@ -26,6 +28,7 @@ pub struct OffsetPaginator {
     config: OffsetPagination,
     /// Offset of the page most recently requested.
     current_offset: u64,
+    cap: PageSizeCap,
 }
 
 impl OffsetPaginator {
@@ -33,6 +36,7 @@ impl OffsetPaginator {
         OffsetPaginator {
             config,
             current_offset: 0,
+            cap: PageSizeCap::default(),
         }
     }
 
@@ -56,6 +60,7 @@ impl OffsetPaginator {
 impl Paginator for OffsetPaginator {
     fn first_page(&mut self) -> PageRequest {
         self.current_offset = 0;
+        self.cap.reset();
         self.request_at(0)
     }
 
@@ -69,7 +74,11 @@ impl Paginator for OffsetPaginator {
             return NextPage::Stop(StopReason::EmptyPage);
         }
         let item_count = response.item_count as u64;
-        if self.config.end_condition.is_none() && item_count < self.config.page_size.value {
+        if self.config.end_condition.is_none()
+            && self
+                .cap
+                .short_page_ends_run(item_count, self.config.page_size.value)
+        {
             return NextPage::Stop(StopReason::ShortPage);
         }
         self.current_offset = self.current_offset.saturating_add(item_count);
@@ -77,6 +86,9 @@ impl Paginator for OffsetPaginator {
     }
 
     fn predicted_page(&self, page_number: u64) -> Option<PageRequest> {
+        if self.cap.capped() {
+            return None;
+        }
         let offset = page_number.checked_mul(self.config.page_size.value)?;
         Some(self.request_at(offset))
     }

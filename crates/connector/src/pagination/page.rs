@@ -9,14 +9,19 @@
 //!    A header that is absent or not an integer leaves the run unbounded
 //!    here, since the other rules and `maximumRequest` still end it;
 //! 2. the page held no items ([`StopReason::EmptyPage`]);
-//! 3. with a page size, the page held fewer items ([`StopReason::ShortPage`]).
+//! 3. with a page size, the page held fewer items after full pages
+//!    ([`StopReason::ShortPage`]); a short *first* page may mean the API caps
+//!    its page size, so paging goes on and from then on only an empty page
+//!    stops ([`PageSizeCap`]).
 //!
 //! `maximumRequest` is the run loop's guard, shared with the other types.
 
 use flowd_spec::{EndPageIndex, PagePagination};
 use reqwest::header::HeaderMap;
 
-use super::{NextPage, PageRequest, PageResponse, Paginator, StopReason, page_size_pair};
+use super::{
+    NextPage, PageRequest, PageResponse, PageSizeCap, Paginator, StopReason, page_size_pair,
+};
 
 /// State of one PAGE run.
 #[derive(Debug, Clone)]
@@ -29,6 +34,7 @@ pub struct PagePaginator {
     end_index: Option<u64>,
     /// Whether the first response was seen (only it sets a header bound).
     first_response_seen: bool,
+    cap: PageSizeCap,
 }
 
 impl PagePaginator {
@@ -38,6 +44,7 @@ impl PagePaginator {
             current_index: config.initial_page_index,
             end_index,
             first_response_seen: false,
+            cap: PageSizeCap::default(),
             config,
         }
     }
@@ -57,6 +64,7 @@ impl Paginator for PagePaginator {
         self.current_index = self.config.initial_page_index;
         self.end_index = fixed_end_index(&self.config);
         self.first_response_seen = false;
+        self.cap.reset();
         self.request_at(self.current_index)
     }
 
@@ -77,7 +85,9 @@ impl Paginator for PagePaginator {
             return NextPage::Stop(StopReason::EmptyPage);
         }
         if let Some(page_size) = &self.config.page_size
-            && (response.item_count as u64) < page_size.value
+            && self
+                .cap
+                .short_page_ends_run(response.item_count as u64, page_size.value)
         {
             return NextPage::Stop(StopReason::ShortPage);
         }
