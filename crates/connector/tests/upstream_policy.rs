@@ -2,7 +2,8 @@
 //! policy denies; every way of reaching it — the address in each numeric spelling, a hostname
 //! resolving to it, a redirect, a token URL, a test URL — is refused before any byte reaches
 //! it, with an error naming the rule, and without retries. Credentials never leave for another
-//! origin than the one the spec and the base connection name, whichever way the URL was built.
+//! origin than the one the spec and the base connection name, whichever way the URL was built,
+//! and no API-key header or token-refresh body follows a redirect to another origin.
 
 mod common;
 
@@ -102,6 +103,82 @@ async fn a_redirect_to_another_origin_is_refused_and_not_followed() {
         "the redirect itself was fetched once"
     );
     assert_eq!(denied.request_count(), 0, "its target never was");
+}
+
+fn assert_redirect_refused(error: &RunError) {
+    let shown = error.to_string();
+    assert!(
+        shown.contains("leaves the origin") && shown.contains("upstream policy"),
+        "{shown}"
+    );
+}
+
+/// reqwest strips `Authorization` and cookies on a cross-host redirect but keeps other headers,
+/// API keys included: flowd follows no redirect out of the request's origin, so an allowed
+/// upstream on another port never sees the key.
+#[tokio::test]
+async fn an_api_key_header_never_follows_a_redirect_to_another_origin() {
+    let front = MockApi::start(Scenario::generated(5)).await;
+    let elsewhere = MockApi::start(Scenario::generated(5)).await;
+    let target = format!("{}/none", elsewhere.base_url());
+    for status in ["302", "307", "308"] {
+        let path = format!("/redirect?status={status}&to={}", urlencoding(&target));
+        let spec = spec_on(&front.base_url(), &path);
+        let mut plan = plan(&spec);
+        plan.auth = Some(auth_session(
+            &spec,
+            json!({"specName": "API Key", "params": {"authKey1": "key-never-elsewhere-1111"}}),
+            None,
+        ));
+        let (_, error) = collect_error(client(), plan).await;
+        assert_redirect_refused(&error);
+        assert!(
+            !error.to_string().contains("key-never-elsewhere"),
+            "{error}"
+        );
+    }
+    assert_eq!(front.request_count(), 3, "each redirect was fetched once");
+    assert_eq!(
+        elsewhere.request_count(),
+        0,
+        "the key never left its origin"
+    );
+}
+
+/// A token refresh is a POST whose body holds the client secret and the refresh token; a 307
+/// or 308 asks the client to send that body again to the new location. To another origin,
+/// flowd refuses: nothing reaches it, and the refresh fails naming the refusal.
+#[tokio::test]
+async fn a_token_refresh_body_never_follows_a_redirect_to_another_origin() {
+    let token_front = MockApi::start(Scenario::generated(0)).await;
+    let elsewhere = MockApi::start(Scenario::generated(0)).await;
+    let api = MockApi::start(Scenario::generated(5).with_auth(Auth::Bearer)).await;
+    let target = elsewhere.url("/oauth/token");
+    for status in ["307", "308"] {
+        let spec = spec_on(&api.base_url(), "/none");
+        let mut plan = plan(&spec);
+        plan.auth = Some(auth_session(
+            &spec,
+            json!({"specName": "OAuth2 Refresh Code", "params": {
+                "accessToken": "expired", "refreshToken": "refresh-token-never-elsewhere",
+                "clientId": "client-id", "clientSecret": "client-secret-never-elsewhere",
+                "accessTokenUrl": token_front.url(&format!("/redirect?status={status}&to={}", urlencoding(&target))),
+                "expirationDate": "2000-01-01T00:00:00Z"
+            }}),
+            None,
+        ));
+        let (_, error) = collect_error(client(), plan).await;
+        let shown = error.to_string();
+        assert!(shown.contains("leaves the origin"), "{shown}");
+        assert!(!shown.contains("never-elsewhere"), "{shown}");
+    }
+    assert_eq!(token_front.request_count(), 2, "each refresh was sent once");
+    assert_eq!(
+        elsewhere.request_count(),
+        0,
+        "no secret followed the redirect"
+    );
+    assert_eq!(api.request_count(), 0, "no data request without a token");
 }
 
 #[tokio::test]

@@ -22,7 +22,7 @@
 //! | `GET /3.0/lists/{id}/members?count=&offset=` | `{"members": [...], "list_id", "total_items", "_links"}`; unknown id → 404 |
 //! | `POST`/`GET /oauth/token` | `{"access_token", "refresh_token", "expires_in", "token_type"}` ([`OAuthOptions`]) |
 //! | `GET /auth/test` | 200 `{"ok":true}` with valid credentials, else 401 |
-//! | `GET /redirect?to=URL` | 302 to `URL` |
+//! | `ANY /redirect?to=URL[&status=307]` | a redirect (302 by default) to `URL` |
 //! | `GET /echo?status=&pad=` | `status` (default 400), body: `pad` bytes, the request's `Authorization`, 400 bytes |
 //!
 //! Errors are JSON `{"error": ..., "status": N}`: 400 for malformed parameters

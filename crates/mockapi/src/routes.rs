@@ -449,15 +449,23 @@ pub(crate) async fn echo(headers: HeaderMap, RawQuery(q): RawQuery) -> Response 
     (status, body).into_response()
 }
 
-/// `GET /redirect?to=URL` → `302 Found` to `URL`, so a test can point a request anywhere.
+/// `ANY /redirect?to=URL[&status=307]` → a redirect (302 unless `status` says 301, 303, 307
+/// or 308) to `URL`, so a test can point a request anywhere; 307 and 308 ask the client to
+/// send the same method and body again.
 pub(crate) async fn redirect(RawQuery(q): RawQuery) -> Response {
     let p = Params::new(q);
     let Some(target) = p.get("to") else {
         return bad_request("to is required").into_response();
     };
-    (
-        StatusCode::FOUND,
-        [(axum::http::header::LOCATION, target.to_owned())],
-    )
-        .into_response()
+    let status = match p.get("status") {
+        None | Some("302") => StatusCode::FOUND,
+        Some("301") => StatusCode::MOVED_PERMANENTLY,
+        Some("303") => StatusCode::SEE_OTHER,
+        Some("307") => StatusCode::TEMPORARY_REDIRECT,
+        Some("308") => StatusCode::PERMANENT_REDIRECT,
+        Some(other) => {
+            return bad_request(&format!("status {other} is not a redirect")).into_response();
+        }
+    };
+    (status, [(axum::http::header::LOCATION, target.to_owned())]).into_response()
 }

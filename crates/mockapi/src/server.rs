@@ -81,7 +81,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/oauth/token", get(oauth::token).post(oauth::token))
         .route("/auth/test", get(oauth::auth_test))
         .route("/echo", get(routes::echo))
-        .route("/redirect", get(routes::redirect))
+        .route("/redirect", axum::routing::any(routes::redirect))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
