@@ -56,6 +56,8 @@ pub struct AppState {
     /// Renders `GET /metrics`; `None` (no recorder installed, as in tests)
     /// answers an empty exposition.
     pub metrics: Option<PrometheusHandle>,
+    /// The process's OAuth sessions, one per connection, shared with the runs.
+    pub sessions: flowd_connector::AuthSessions,
 }
 
 impl AppState {
@@ -77,7 +79,14 @@ impl AppState {
             http,
             known_sandboxes: Arc::default(),
             metrics: None,
+            sessions: flowd_connector::AuthSessions::default(),
         }
+    }
+
+    /// Shares `sessions` (the runs' OAuth sessions) with the API's previews and probes.
+    pub fn with_sessions(mut self, sessions: flowd_connector::AuthSessions) -> AppState {
+        self.sessions = sessions;
+        self
     }
 
     /// Serves `GET /metrics` from `handle` (the process's Prometheus recorder).

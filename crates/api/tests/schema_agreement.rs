@@ -156,6 +156,7 @@ async fn explore_columns_and_dataset_columns_agree_for_the_same_records() {
         http: flowd_connector::HttpClient::new(flowd_connector::HttpOptions::default()).unwrap(),
         datasets: Arc::new(flowd_sink::LocalDatasets::in_data_dir(app.data_dir.path())),
         bounds: flowd_scheduler::executor::RunBounds::default(),
+        sessions: flowd_connector::AuthSessions::default(),
     };
     let options = flowd_scheduler::worker::WorkerOptions::new("worker".into());
     let claimed = app

@@ -62,6 +62,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         cipher.clone(),
     )
     .with_metrics(install_metrics_recorder()?);
+    // One OAuth session per connection for the whole process: runs and previews of a
+    // connection refresh through it, one refresh at a time.
+    let sessions = state.sessions.clone();
     let (stop_sender, stop_receiver) = tokio::sync::watch::channel(false);
     let resealed = flowd_plan::credentials::seal_clear_secrets(store.as_ref(), &cipher)
         .await
@@ -79,6 +82,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         datasets,
         cipher,
         upstream,
+        sessions,
         stop_receiver,
     )?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
@@ -146,6 +150,7 @@ fn start_runs(
     datasets: Arc<dyn DatasetStore>,
     cipher: Cipher,
     upstream: Arc<flowd_connector::UpstreamPolicy>,
+    sessions: flowd_connector::AuthSessions,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
     let http = flowd_connector::HttpClient::new(flowd_connector::HttpOptions {
@@ -163,6 +168,7 @@ fn start_runs(
             max_duration: std::time::Duration::from_secs(args.max_run_seconds.max(1)),
             max_pages: args.max_pages_per_run.max(1),
         },
+        sessions,
     };
     let max_runs_per_sandbox = match args.max_runs_per_sandbox {
         Some(0) => None,

@@ -180,9 +180,7 @@ async fn run_spec_test(args: SpecTestArgs) -> anyhow::Result<()> {
             .unwrap_or_default(),
         params: &auth_params,
     });
-    let on_refresh: TokenCallback = Arc::new(|_tokens| {
-        eprintln!("note: the access token was refreshed; spec test does not save the new tokens");
-    });
+    let on_refresh: TokenCallback = Arc::new(UnsavedTokens);
     let plan = flowd_connector::prepare_run(RunInputs {
         connection_spec: &spec,
         credentials,
@@ -371,4 +369,14 @@ fn print_table(out: &mut dyn Write, records: &[Value], total: u64) -> anyhow::Re
         )?;
     }
     Ok(())
+}
+
+/// `flowd spec test` keeps no connection: refreshed tokens are only noted.
+struct UnsavedTokens;
+
+#[async_trait::async_trait]
+impl flowd_connector::TokenStore for UnsavedTokens {
+    async fn save(&self, _tokens: &flowd_connector::RefreshedTokens) {
+        eprintln!("note: the access token was refreshed; spec test does not save the new tokens");
+    }
 }

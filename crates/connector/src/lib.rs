@@ -20,7 +20,8 @@ pub mod upstream;
 pub mod window;
 
 pub use auth::{
-    AuthSession, ConnectionAuth, RefreshedTokens, TokenCallback, resolve_connection_auth,
+    AuthSession, AuthSessions, ConnectionAuth, RefreshedTokens, TokenCallback, TokenStore,
+    resolve_connection_auth,
 };
 pub use http::{FetchError, HttpClient, HttpOptions};
 pub use plan::{

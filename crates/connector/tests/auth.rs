@@ -595,3 +595,78 @@ async fn a_credential_echoed_around_the_snippet_cut_never_shows_in_the_error() {
     }
     assert_eq!(checked, 2 * (echoed.len() + 4));
 }
+
+/// Tokens kept where two sessions (two processes) can both reach them.
+#[derive(Default)]
+struct SharedTokens(std::sync::Mutex<Option<flowd_connector::RefreshedTokens>>);
+
+#[async_trait::async_trait]
+impl flowd_connector::TokenStore for SharedTokens {
+    async fn save(&self, tokens: &flowd_connector::RefreshedTokens) {
+        *self.0.lock().unwrap() = Some(tokens.clone());
+    }
+
+    async fn load(&self) -> Option<flowd_connector::RefreshedTokens> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// Two sessions built from the same stored tokens, as two processes would: the first rotates
+/// the refresh token and saves the new tokens; the second, refused with `invalid_grant` when
+/// it refreshes with the old one, reloads the stored tokens once and goes on with them
+/// instead of failing its run.
+#[tokio::test]
+async fn a_refresh_token_rotated_elsewhere_is_reloaded_from_the_store_after_invalid_grant() {
+    let mock = MockApi::start(expired_oauth_scenario(15)).await;
+    let spec = offset_spec(&mock);
+    let store = std::sync::Arc::new(SharedTokens::default());
+    let session = || {
+        auth_session(
+            &spec,
+            oauth_params(&mock, "initial-refresh-token", None),
+            Some(store.clone()),
+        )
+    };
+    let (first, second) = (session(), session());
+    let mut plan_one = plan(&spec);
+    plan_one.auth = Some(first);
+    let (pages, _) = collect(client(), plan_one).await;
+    assert_eq!(records(&pages), generated(0..15));
+    assert_eq!(
+        mock.refresh_token(),
+        "refresh-1",
+        "the first session rotated it"
+    );
+
+    mock.clear_requests();
+    let mut plan_two = plan(&spec);
+    plan_two.auth = Some(second);
+    let (pages, _) = collect(client(), plan_two).await;
+    assert_eq!(records(&pages), generated(0..15));
+    let requests = mock.requests();
+    let token_requests: Vec<&RecordedRequest> = requests
+        .iter()
+        .filter(|request| request.path == "/oauth/token")
+        .collect();
+    assert_eq!(
+        token_requests.len(),
+        1,
+        "one refused refresh, not a second try"
+    );
+    assert_eq!(
+        token_requests[0].form_body()[1].1,
+        "initial-refresh-token",
+        "the second session still held the rotated-away token"
+    );
+    assert_eq!(mock.token_refreshes(), 1, "no second rotation");
+    let used: Vec<Option<String>> = authorizations(&requests)
+        .into_iter()
+        .filter(|(line, _)| line.starts_with("GET /offset"))
+        .map(|(_, authorization)| authorization)
+        .collect();
+    assert_eq!(
+        used.last().unwrap().as_deref(),
+        Some("Bearer access-1"),
+        "the stored access token of the first session"
+    );
+}

@@ -4,9 +4,10 @@
 //! ciphertext copied to another row does not decrypt. Clients see secrets as [`MASK`]; one
 //! that sends the mask back (a GET edited and PATCHed) keeps the stored secret.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use flowd_connector::{RefreshedTokens, TokenCallback};
+use flowd_connector::secret::Secret;
+use flowd_connector::{RefreshedTokens, TokenStore};
 use flowd_model::ResourceKind;
 pub use flowd_secrets::sealed::MASK;
 use flowd_secrets::sealed::{masked_members, open_members, seal_members, sealed_token};
@@ -84,25 +85,121 @@ pub fn stored_params(connection_document: &Value) -> Map<String, Value> {
         .unwrap_or_default()
 }
 
-/// Where the runtime leaves OAuth tokens it refreshed during one run or preview, to be saved
-/// once it ends ([`save_refreshed_tokens`]).
-#[derive(Clone, Default)]
-pub struct RefreshedTokenSlot {
-    tokens: Arc<Mutex<Option<RefreshedTokens>>>,
+/// The [`TokenStore`] of one connection: tokens a refresh obtained are sealed into its stored
+/// params right away (before the new access token is used), and read back from them when the
+/// token endpoint refuses a refresh token another process may have rotated.
+pub struct ConnectionTokens {
+    store: Arc<dyn ResourceStore>,
+    cipher: Arc<Cipher>,
+    scope: Scope,
+    connection_id: String,
 }
 
-impl RefreshedTokenSlot {
-    /// The callback to hand to `flowd_connector::prepare_run`.
-    pub fn callback(&self) -> TokenCallback {
-        let tokens = self.tokens.clone();
-        Arc::new(move |refreshed: &RefreshedTokens| {
-            *tokens.lock().expect("token slot lock") = Some(refreshed.clone());
+impl ConnectionTokens {
+    pub fn new(
+        store: Arc<dyn ResourceStore>,
+        cipher: Arc<Cipher>,
+        scope: Scope,
+        connection_id: &str,
+    ) -> Arc<ConnectionTokens> {
+        Arc::new(ConnectionTokens {
+            store,
+            cipher,
+            scope,
+            connection_id: connection_id.to_owned(),
         })
     }
 
-    /// The latest tokens refreshed, if any.
+    /// The key of the connection among a process's shared sessions
+    /// (`flowd_connector::AuthSessions`).
+    pub fn session_key(&self) -> String {
+        format!(
+            "{}\u{0}{}\u{0}{}",
+            self.scope.org_id, self.scope.sandbox_name, self.connection_id
+        )
+    }
+}
+
+/// Keeps refreshed tokens in memory, for a probe of credentials not stored yet (a connection
+/// being created or updated): [`apply_tokens`] then puts them into what is stored, so a
+/// refresh token rotated by the probe is not lost.
+#[derive(Default)]
+pub struct TokensInMemory {
+    tokens: std::sync::Mutex<Option<RefreshedTokens>>,
+}
+
+impl TokensInMemory {
+    /// The latest tokens a refresh obtained, if any.
     pub fn take(&self) -> Option<RefreshedTokens> {
-        self.tokens.lock().expect("token slot lock").take()
+        self.tokens.lock().expect("token lock").take()
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenStore for TokensInMemory {
+    async fn save(&self, tokens: &RefreshedTokens) {
+        *self.tokens.lock().expect("token lock") = Some(tokens.clone());
+    }
+}
+
+/// Puts refreshed tokens into plaintext auth params.
+pub fn apply_tokens(plain: &mut Map<String, Value>, tokens: &RefreshedTokens) {
+    plain.insert("accessToken".into(), json!(tokens.access_token.expose()));
+    if let Some(refresh_token) = &tokens.refresh_token {
+        plain.insert("refreshToken".into(), json!(refresh_token.expose()));
+    }
+    if let Some(expiration) = tokens.expiration {
+        plain.insert("expirationDate".into(), json!(expiration.to_string()));
+    }
+}
+
+/// Gives `plan` the process's session of the connection `tokens` keeps, when one can serve it
+/// (`flowd_connector::AuthSessions::share`), so every run and preview of a connection
+/// refreshes through one session.
+pub async fn share_session(
+    sessions: &flowd_connector::AuthSessions,
+    tokens: &ConnectionTokens,
+    plan: &mut flowd_connector::RunPlan,
+) {
+    if let Some(fresh) = plan.auth.take() {
+        plan.auth = Some(sessions.share(&tokens.session_key(), fresh).await);
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenStore for ConnectionTokens {
+    async fn save(&self, tokens: &RefreshedTokens) {
+        save_tokens(
+            self.store.as_ref(),
+            &self.cipher,
+            &self.scope,
+            &self.connection_id,
+            tokens,
+        )
+        .await;
+    }
+
+    async fn load(&self) -> Option<RefreshedTokens> {
+        let stored = self
+            .store
+            .get_resource(&self.scope, ResourceKind::Connection, &self.connection_id)
+            .await
+            .ok()??;
+        let plain = open(
+            &self.cipher,
+            &self.scope,
+            &self.connection_id,
+            &stored_params(&stored.body),
+        )
+        .ok()?;
+        let text = |name: &str| plain.get(name).and_then(Value::as_str).map(Secret::new);
+        Some(RefreshedTokens {
+            access_token: text("accessToken")?,
+            refresh_token: text("refreshToken"),
+            expiration: plain
+                .get("expirationDate")
+                .and_then(flowd_connector::auth::parse_expiration),
+        })
     }
 }
 
@@ -189,19 +286,16 @@ async fn stored_auth_spec(
         .cloned()
 }
 
-/// Writes the tokens `slot` holds (if any) into the connection's sealed params with a new
-/// etag. A failure is logged, not returned: the request or run that caused the refresh has
-/// succeeded, and the next refresh will try again.
-pub async fn save_refreshed_tokens(
+/// Writes refreshed tokens into the connection's sealed params with a new etag, retrying a
+/// concurrent write. A failure is logged, not returned: the tokens are valid either way, and
+/// the session keeps them for its runs.
+async fn save_tokens(
     store: &dyn ResourceStore,
     cipher: &Cipher,
     scope: &Scope,
     connection_id: &str,
-    slot: &RefreshedTokenSlot,
+    tokens: &RefreshedTokens,
 ) {
-    let Some(tokens) = slot.take() else {
-        return;
-    };
     for _attempt in 0..4 {
         let Ok(Some(stored)) = store
             .get_resource(scope, ResourceKind::Connection, connection_id)
@@ -213,13 +307,7 @@ pub async fn save_refreshed_tokens(
         let Ok(mut plain) = open(cipher, scope, connection_id, &stored_params) else {
             return;
         };
-        plain.insert("accessToken".into(), json!(tokens.access_token.expose()));
-        if let Some(refresh_token) = &tokens.refresh_token {
-            plain.insert("refreshToken".into(), json!(refresh_token.expose()));
-        }
-        if let Some(expiration) = tokens.expiration {
-            plain.insert("expirationDate".into(), json!(expiration.to_string()));
-        }
+        apply_tokens(&mut plain, tokens);
         let mut secret_names: Vec<String> = stored_params
             .iter()
             .filter(|(_, value)| sealed_token(value).is_some())

@@ -2,7 +2,8 @@
 //! (explore, connection tests, credential probes) and the scheduler (runs) so neither owns it.
 //!
 //! * [`credentials`]: connection secrets sealed at rest, opened for a run, masked for clients,
-//!   and OAuth tokens refreshed by the runtime written back, sealed.
+//!   and OAuth tokens refreshed by the runtime written back, sealed, before they are used
+//!   ([`ConnectionTokens`]).
 //! * [`chain`]: the typed resources behind a connection or a flow, loaded from the store and
 //!   resolved with `flowd_model`, credentials opened; the caller hands them to
 //!   `flowd_connector::prepare_run`.
@@ -14,4 +15,4 @@ pub mod chain;
 pub mod credentials;
 
 pub use chain::{ConnectionChain, FlowChain, LoadError, load_connection, load_flow};
-pub use credentials::RefreshedTokenSlot;
+pub use credentials::ConnectionTokens;

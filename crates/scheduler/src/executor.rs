@@ -6,8 +6,9 @@
 //! A batch is committed only after the last page, and a retried run writes the same batch id
 //! again, which replaces the earlier attempt: a window is never ingested twice and a failed
 //! run leaves nothing visible. A run whose dataset no longer exists fails before anything is
-//! written, and is checked again just before the commit. OAuth tokens refreshed on the way are
-//! sealed and written back to the connection.
+//! written, and is checked again just before the commit. OAuth goes through the process's
+//! session of the connection, shared with other runs and previews; tokens it refreshes are
+//! sealed into the connection before they are used.
 //!
 //! A run is recorded after its batch is published, in another transaction: a crash between the
 //! two leaves a published batch whose run is still in progress. The attempt that takes the run
@@ -21,8 +22,8 @@ use std::time::{Duration, Instant};
 use flowd_connector::{HttpClient, PrepareError, RunEvent, RunInputs, RunLimits, Window};
 use flowd_model::record_type::StructType;
 use flowd_model::{FailureCode, ResourceKind, RunErrorRecord, RunFailure, RunMetrics};
-use flowd_plan::credentials::save_refreshed_tokens;
-use flowd_plan::{LoadError, RefreshedTokenSlot, load_flow};
+use flowd_plan::credentials::share_session;
+use flowd_plan::{ConnectionTokens, LoadError, load_flow};
 use flowd_secrets::Cipher;
 use flowd_sink::DatasetStore;
 use flowd_store::{RunRecord, Scope, Store};
@@ -39,6 +40,8 @@ pub struct RunContext {
     pub http: HttpClient,
     pub datasets: Arc<dyn DatasetStore>,
     pub bounds: RunBounds,
+    /// The process's OAuth sessions, one per connection, shared with the API's previews.
+    pub sessions: flowd_connector::AuthSessions,
 }
 
 /// Bounds every run is held to, whatever its spec says; a run that reaches one fails with
@@ -257,7 +260,12 @@ async fn ingest(
             ),
         ));
     }
-    let tokens = RefreshedTokenSlot::default();
+    let tokens = ConnectionTokens::new(
+        context.store.clone(),
+        context.cipher.clone(),
+        scope.clone(),
+        &chain.connection.connection_id,
+    );
     let window = Window {
         start: run
             .window_start
@@ -274,9 +282,11 @@ async fn ingest(
             max_pages: Some(context.bounds.max_pages),
             ..RunLimits::default()
         },
-        on_refresh: Some(tokens.callback()),
+        on_refresh: Some(tokens.clone()),
     })
     .map_err(prepare_failure)?;
+    let mut plan = plan;
+    share_session(&context.sessions, &tokens, &mut plan).await;
     let seed = dataset_seed(context, scope, &dataset_id).await?;
     let mut batch = AsyncBatch::begin(
         context.datasets.clone(),
@@ -302,14 +312,6 @@ async fn ingest(
             ),
         ))
     });
-    save_refreshed_tokens(
-        context.store.as_ref(),
-        &context.cipher,
-        scope,
-        &chain.connection.connection_id,
-        &tokens,
-    )
-    .await;
     let warnings = match streamed {
         Ok(warnings) => warnings,
         Err(failure) => {

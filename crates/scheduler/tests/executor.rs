@@ -51,6 +51,7 @@ async fn harness() -> Harness {
         http,
         datasets: datasets.clone() as Arc<dyn DatasetStore>,
         bounds: RunBounds::default(),
+        sessions: flowd_connector::AuthSessions::default(),
     };
     let scope = Scope {
         org_id: "ORG@AdobeOrg".into(),

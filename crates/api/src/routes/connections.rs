@@ -3,6 +3,8 @@
 //! (`flowd_connector::prepare_auth`), probed at `authorizationTestUrl` when given, encrypted at
 //! rest and masked in every response.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -10,7 +12,10 @@ use axum::response::Response;
 use axum::routing::get;
 use flowd_connector::{Credentials, PrepareError, PreparedAuth, prepare_auth, probe_credentials};
 use flowd_model::Connection;
-use flowd_plan::credentials::{open, resolve_client_params, seal, stored_params};
+use flowd_plan::ConnectionTokens;
+use flowd_plan::credentials::{
+    TokensInMemory, apply_tokens, open, resolve_client_params, seal, stored_params,
+};
 use flowd_spec::Problem;
 use serde_json::{Map, Value, json};
 
@@ -126,7 +131,8 @@ impl InstanceResource for Connections {
             spec_name: &connection.auth.spec_name,
             params: &plain,
         };
-        let prepared = prepare_auth(&spec, credentials, None)
+        let probe_tokens = Arc::new(TokensInMemory::default());
+        let prepared = prepare_auth(&spec, credentials, Some(probe_tokens.clone()))
             .map_err(|error| credentials_refused(error, spec_id, &body))?;
         let spec_name_changed = write.previous().is_some_and(|previous| {
             previous.pointer("/auth/specName") != body.pointer("/auth/specName")
@@ -134,6 +140,11 @@ impl InstanceResource for Connections {
         let auth_changed = previous_plain.as_ref() != Some(&plain) || spec_name_changed;
         if auth_changed && let Some(Err(reason)) = probe(state, &prepared, &plain).await {
             return Err(probe_failed(reason));
+        }
+        let mut plain = plain;
+        if let Some(tokens) = probe_tokens.take() {
+            // The probe refreshed the token: what is stored must be what is valid now.
+            apply_tokens(&mut plain, &tokens);
         }
         let sealed = seal(
             &state.cipher,
@@ -170,12 +181,29 @@ async fn test(
             json!({"result": true, "detail": "the connection has no authorizationTestUrl; its credentials are checked when data is first fetched"}),
         ));
     }
-    let body = match prepare_auth(&chain.connection_spec, chain.credentials(), None) {
+    let tokens = ConnectionTokens::new(
+        state.store.clone(),
+        state.cipher.clone(),
+        tenant.scope.clone(),
+        &id,
+    );
+    let prepared = prepare_auth(
+        &chain.connection_spec,
+        chain.credentials(),
+        Some(tokens.clone()),
+    );
+    let body = match prepared {
         Err(error) => json!({"result": false, "reason": error.to_string()}),
-        Ok(prepared) => match probe(&state, &prepared, &chain.plain_params).await {
-            Some(Err(reason)) => json!({"result": false, "reason": reason}),
-            _ => json!({"result": true}),
-        },
+        Ok(mut prepared) => {
+            prepared.session = state
+                .sessions
+                .share(&tokens.session_key(), prepared.session)
+                .await;
+            match probe(&state, &prepared, &chain.plain_params).await {
+                Some(Err(reason)) => json!({"result": false, "reason": reason}),
+                _ => json!({"result": true}),
+            }
+        }
     };
     Ok(json_response(StatusCode::OK, body))
 }

@@ -17,8 +17,8 @@ use axum::response::Response;
 use base64::Engine;
 use flowd_connector::{PrepareError, RunEvent, RunInputs, RunLimits};
 use flowd_model::record_type::StructType;
-use flowd_plan::credentials::save_refreshed_tokens;
-use flowd_plan::{LoadError, RefreshedTokenSlot};
+use flowd_plan::credentials::share_session;
+use flowd_plan::{ConnectionTokens, LoadError};
 use futures::StreamExt;
 use serde_json::{Map, Value, json};
 
@@ -134,8 +134,13 @@ pub async fn explore(
         .map(|(_, value)| decode_source_params(&value))
         .transpose()?
         .unwrap_or_default();
-    let tokens = RefreshedTokenSlot::default();
-    let plan = flowd_connector::prepare_run(RunInputs {
+    let tokens = ConnectionTokens::new(
+        state.store.clone(),
+        state.cipher.clone(),
+        tenant.scope.clone(),
+        &id,
+    );
+    let mut plan = flowd_connector::prepare_run(RunInputs {
         connection_spec: &chain.connection_spec,
         credentials: Some(chain.credentials()),
         source_params: &source_params,
@@ -145,9 +150,10 @@ pub async fn explore(
             max_records: Some(PREVIEW_RECORDS),
             concurrency: 1,
         },
-        on_refresh: Some(tokens.callback()),
+        on_refresh: Some(tokens.clone()),
     })
     .map_err(plan_refused)?;
+    share_session(&state.sessions, &tokens, &mut plan).await;
     let schema_columns = plan.fetch.schema.as_ref().and_then(columns_from_schema);
     let mut records = Vec::new();
     let preview = async {
@@ -163,14 +169,6 @@ pub async fn explore(
     };
     let limit = state.config.upstream_timeout + Duration::from_secs(5);
     let outcome = tokio::time::timeout(limit, preview).await;
-    save_refreshed_tokens(
-        state.store.as_ref(),
-        &state.cipher,
-        &tenant.scope,
-        &id,
-        &tokens,
-    )
-    .await;
     match outcome {
         Err(_) => {
             return Err(upstream_failed(

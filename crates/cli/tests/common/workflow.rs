@@ -63,6 +63,19 @@ pub async fn create(
     list_id: &str,
     schedule_params: Value,
 ) -> Workflow {
+    let auth = json!({"specName": "Basic Authentication", "params": {"host": host, "username": username, "password": password}});
+    create_with_auth(client, credential, server, auth, list_id, schedule_params).await
+}
+
+/// [`create`] with the connection's `auth` as given (`{"specName", "params"}`).
+pub async fn create_with_auth(
+    client: &reqwest::Client,
+    credential: &Credential,
+    server: &Server,
+    auth: Value,
+    list_id: &str,
+    schedule_params: Value,
+) -> Workflow {
     let post = |path: &'static str, body: Value| async move {
         call(
             client,
@@ -100,8 +113,7 @@ pub async fn create(
     assert_eq!(status, 200);
     let (status, connection) = post(
         "/connections",
-        json!({"name": "members", "connectionSpec": {"id": spec_id, "version": "1.0"},
-               "auth": {"specName": "Basic Authentication", "params": {"host": host, "username": username, "password": password}}}),
+        json!({"name": "members", "connectionSpec": {"id": spec_id, "version": "1.0"}, "auth": auth}),
     )
     .await;
     assert_eq!(status, 201, "{connection}");

@@ -6,6 +6,7 @@
 mod basic;
 mod key_based;
 mod oauth2;
+mod shared;
 
 use std::sync::{Arc, RwLock};
 
@@ -15,7 +16,8 @@ use serde_json::{Map, Value};
 pub use basic::BasicAuthentication;
 pub use key_based::KeyBasedAuthentication;
 pub(crate) use oauth2::transport_error_kind;
-pub use oauth2::{OAuth2RefreshCode, RefreshedTokens, TokenCallback};
+pub use oauth2::{OAuth2RefreshCode, RefreshedTokens, TokenCallback, TokenStore, parse_expiration};
+pub use shared::AuthSessions;
 
 use flowd_spec::{AuthSpec, AuthType};
 
@@ -166,7 +168,8 @@ fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), AuthErro
     Ok((header_name, header_value))
 }
 
-/// The authentication state of one run, shared by its concurrent requests.
+/// The authentication state of a connection, shared by the concurrent requests of a run and,
+/// for OAuth, by every run and preview of the connection ([`AuthSessions`]).
 pub struct AuthSession {
     auth: ConnectionAuth,
     on_refresh: Option<TokenCallback>,

@@ -8,11 +8,18 @@
 //! when given, to `accessTokenUrl` (else `refreshTokenUrl`). Field names of
 //! the token response (`access_token`, `refresh_token`, `expires_in`) and the
 //! parameter names of the client id and secret can be overridden in
-//! `requestParameterOverride`. New tokens (a rotated refresh token included)
-//! go to a callback so the caller can persist them. Refreshes are serialized:
-//! concurrent requests that all got 401 cause one refresh, not a storm; and a
-//! refresh that failed is not tried again by the same session (one run):
-//! every request waiting for it fails with the same error.
+//! `requestParameterOverride`.
+//!
+//! New tokens (a rotated refresh token included) go to the session's
+//! [`TokenStore`] *before* the new access token is used: a crash right after a
+//! refresh never loses the only valid refresh token. Refreshes are serialized:
+//! concurrent requests that all got 401 cause one refresh, not a storm (and a
+//! session is shared by every run and preview of a connection, see
+//! [`super::AuthSessions`]). A refresh the token endpoint refuses with
+//! `invalid_grant` reloads the stored tokens once: another process may have
+//! rotated the refresh token, in which case its tokens are used. A refresh that
+//! failed is not tried again by the same session: every request waiting for it
+//! fails with the same error, and the next run starts a new session.
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -39,8 +46,27 @@ pub struct RefreshedTokens {
     pub expiration: Option<Timestamp>,
 }
 
-/// Receives tokens after every successful refresh.
-pub type TokenCallback = Arc<dyn Fn(&RefreshedTokens) + Send + Sync>;
+/// Where a session keeps its OAuth tokens.
+#[async_trait::async_trait]
+pub trait TokenStore: Send + Sync {
+    /// Keeps the tokens of a refresh; called while the refresh holds the session, so no
+    /// request uses the new access token before this returns. A failure is the store's to
+    /// report (the tokens are valid either way).
+    async fn save(&self, tokens: &RefreshedTokens);
+
+    /// The tokens kept now, for a session whose refresh token was refused (another process
+    /// may have rotated it). `None` when nothing is kept.
+    async fn load(&self) -> Option<RefreshedTokens> {
+        None
+    }
+}
+
+/// The [`TokenStore`] a session saves into.
+pub type TokenCallback = Arc<dyn TokenStore>;
+
+/// How many refresh tokens a session remembers having held (initial and rotated), to tell a
+/// stored connection it may serve from one that changed under it.
+const HELD_REFRESH_TOKENS: usize = 8;
 
 #[derive(Debug, Clone)]
 struct TokenState {
@@ -53,6 +79,23 @@ struct TokenState {
     /// Why the last refresh failed: later requests fail with it at once
     /// rather than each asking the token endpoint again.
     failed_refresh: Option<AuthError>,
+    /// Refresh tokens this session held, newest last (at most [`HELD_REFRESH_TOKENS`]).
+    held_refresh_tokens: Vec<Secret>,
+}
+
+/// A refresh that failed, and whether the token endpoint refused the refresh token itself.
+struct RefreshFailure {
+    error: AuthError,
+    grant_refused: bool,
+}
+
+impl From<AuthError> for RefreshFailure {
+    fn from(error: AuthError) -> RefreshFailure {
+        RefreshFailure {
+            error,
+            grant_refused: false,
+        }
+    }
 }
 
 /// Names used when talking to the token endpoint.
@@ -146,10 +189,12 @@ impl OAuth2RefreshCode {
             Some(url) => Some(url),
             None => optional_string(params, "refreshTokenUrl")?,
         };
+        let refresh_token = refresh_token.map(Secret::new);
         Ok(OAuth2RefreshCode {
             state: tokio::sync::Mutex::new(TokenState {
                 access_token: Secret::new(access_token),
-                refresh_token: refresh_token.map(Secret::new),
+                held_refresh_tokens: refresh_token.iter().cloned().collect(),
+                refresh_token,
                 expires_at: params.get("expirationDate").and_then(parse_expiration),
                 generation: 0,
                 failed_refresh: None,
@@ -205,7 +250,23 @@ impl OAuth2RefreshCode {
         state.refresh_token.is_some() && self.token_url.is_some()
     }
 
-    /// Refreshes once per session: after a failure, returns that failure.
+    /// Whether this session may serve a connection whose refresh token is now `refresh_token`:
+    /// its last refresh did not fail, and it held that refresh token (the connection was
+    /// stored before or after one of this session's rotations, not changed by someone else).
+    pub(crate) async fn serves_refresh_token(&self, refresh_token: Option<&str>) -> bool {
+        let state = self.state.lock().await;
+        state.failed_refresh.is_none()
+            && match refresh_token {
+                None => state.refresh_token.is_none(),
+                Some(token) => state
+                    .held_refresh_tokens
+                    .iter()
+                    .any(|held| held.expose() == token),
+            }
+    }
+
+    /// Refreshes once per session: after a failure, returns that failure. A refresh token the
+    /// endpoint refuses sends the session to the stored tokens once.
     async fn refresh(
         &self,
         state: &mut TokenState,
@@ -216,13 +277,51 @@ impl OAuth2RefreshCode {
         if let Some(error) = &state.failed_refresh {
             return Err(error.clone());
         }
-        let outcome = self
+        let mut outcome = self
             .request_new_tokens(state, client, redactor, on_refresh)
             .await;
-        if let Err(error) = &outcome {
-            state.failed_refresh = Some(error.clone());
+        if let (Err(failure), Some(store)) = (&outcome, on_refresh)
+            && failure.grant_refused
+            && let Some(stored) = store.load().await
+            && stored.refresh_token.as_ref().map(Secret::expose)
+                != state.refresh_token.as_ref().map(Secret::expose)
+        {
+            tracing::info!(
+                "the refresh token was refused and the stored one differs (rotated elsewhere); using the stored tokens"
+            );
+            self.adopt(state, &stored, redactor);
+            let fresh = state
+                .expires_at
+                .is_none_or(|expires_at| expires_at > Timestamp::now() + EXPIRY_MARGIN);
+            outcome = if fresh {
+                Ok(())
+            } else {
+                self.request_new_tokens(state, client, redactor, on_refresh)
+                    .await
+            };
         }
-        outcome
+        outcome.map_err(|failure| {
+            state.failed_refresh = Some(failure.error.clone());
+            failure.error
+        })
+    }
+
+    /// Takes over tokens another session stored.
+    fn adopt(&self, state: &mut TokenState, stored: &RefreshedTokens, redactor: &RwLock<Redactor>) {
+        {
+            let mut redactor = redactor.write().expect("redactor lock");
+            redactor.add(stored.access_token.expose());
+            if let Some(token) = &stored.refresh_token {
+                redactor.add(token.expose());
+            }
+        }
+        state.access_token = stored.access_token.clone();
+        if let Some(token) = &stored.refresh_token {
+            state.refresh_token = Some(token.clone());
+            hold(state, token);
+        }
+        state.expires_at = stored.expiration;
+        state.generation += 1;
     }
 
     async fn request_new_tokens(
@@ -231,11 +330,12 @@ impl OAuth2RefreshCode {
         client: &crate::http::HttpClient,
         redactor: &RwLock<Redactor>,
         on_refresh: Option<&TokenCallback>,
-    ) -> Result<(), AuthError> {
+    ) -> Result<(), RefreshFailure> {
         let (Some(token_url), Some(refresh_token)) = (&self.token_url, &state.refresh_token) else {
             return Err(AuthError::RefreshUnavailable {
                 reason: "the connection has no refreshToken and accessTokenUrl".to_owned(),
-            });
+            }
+            .into());
         };
         let shown_url = redactor.read().expect("redactor lock").redact(token_url);
         let failed = |reason: String| AuthError::RefreshFailed {
@@ -283,7 +383,16 @@ impl OAuth2RefreshCode {
         })?;
         if !status.is_success() {
             let snippet = redactor.read().expect("redactor lock").snippet(&body, 300);
-            return Err(failed(format!("status {}: {snippet}", status.as_u16())));
+            // RFC 6749 §5.2: a refused refresh token is `invalid_grant`, with 400 (some
+            // servers answer 401).
+            let grant_refused = matches!(status.as_u16(), 400 | 401)
+                && serde_json::from_slice::<Value>(&body).is_ok_and(|answer| {
+                    answer.get("error").and_then(Value::as_str) == Some("invalid_grant")
+                });
+            return Err(RefreshFailure {
+                error: failed(format!("status {}: {snippet}", status.as_u16())),
+                grant_refused,
+            });
         }
         let answer: Value = serde_json::from_slice(&body)
             .map_err(|_| failed("the token response is not JSON".to_owned()))?;
@@ -315,7 +424,9 @@ impl OAuth2RefreshCode {
         }
         state.access_token = Secret::new(access_token);
         if let Some(token) = rotated_refresh_token {
-            state.refresh_token = Some(Secret::new(token));
+            let token = Secret::new(token);
+            hold(state, &token);
+            state.refresh_token = Some(token);
         }
         state.expires_at = expires_in.and_then(|seconds| {
             Timestamp::now()
@@ -327,15 +438,25 @@ impl OAuth2RefreshCode {
             generation = state.generation,
             "oauth2 access token refreshed"
         );
-        if let Some(on_refresh) = on_refresh {
-            on_refresh(&RefreshedTokens {
-                access_token: state.access_token.clone(),
-                refresh_token: state.refresh_token.clone(),
-                expiration: state.expires_at,
-            });
+        if let Some(store) = on_refresh {
+            store
+                .save(&RefreshedTokens {
+                    access_token: state.access_token.clone(),
+                    refresh_token: state.refresh_token.clone(),
+                    expiration: state.expires_at,
+                })
+                .await;
         }
+        fail::fail_point!("oauth-tokens-saved");
         Ok(())
     }
+}
+
+fn hold(state: &mut TokenState, token: &Secret) {
+    if state.held_refresh_tokens.len() == HELD_REFRESH_TOKENS {
+        state.held_refresh_tokens.remove(0);
+    }
+    state.held_refresh_tokens.push(token.clone());
 }
 
 fn bearer(token: &Secret) -> Result<HeaderValue, AuthError> {

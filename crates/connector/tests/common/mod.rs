@@ -166,11 +166,18 @@ pub fn auth_session(
 /// A token callback and the tokens it received, in order.
 pub fn token_recorder() -> (TokenCallback, Arc<Mutex<Vec<RefreshedTokens>>>) {
     let received = Arc::new(Mutex::new(Vec::new()));
-    let sink = received.clone();
-    let callback: TokenCallback = Arc::new(move |tokens: &RefreshedTokens| {
-        sink.lock().expect("token sink").push(tokens.clone());
-    });
+    let callback: TokenCallback = Arc::new(TokenRecorder(received.clone()));
     (callback, received)
+}
+
+/// Keeps every token a refresh saved, in order.
+struct TokenRecorder(Arc<Mutex<Vec<RefreshedTokens>>>);
+
+#[async_trait::async_trait]
+impl flowd_connector::TokenStore for TokenRecorder {
+    async fn save(&self, tokens: &RefreshedTokens) {
+        self.0.lock().expect("token sink").push(tokens.clone());
+    }
 }
 
 /// Runs `plan` to its end: the pages and the summary, or the first error.
