@@ -1,14 +1,14 @@
 //! Scheduled runs end to end: a flow scheduled every 15 minutes whose start
 //! lies 45 minutes in the past has three windows due at once; `flowd serve`
 //! runs them against a MailChimp-like mock and writes each window's members
-//! into the target dataset as Parquet, each record once.
+//! into the target dataset as Parquet, each record once (pages gzip-compressed and chunked).
 
 mod common;
 
 use std::time::Duration;
 
 use common::{Credential, Server, data_dir};
-use flowd_mockapi::{Auth, DEFAULT_LIST_ID, MockApi, Scenario};
+use flowd_mockapi::{Auth, DEFAULT_LIST_ID, MockApi, Scenario, Transport};
 use flowd_store::prelude::*;
 use flowd_store::{ListQuery, RunFilter, RunStatus, Scope, SqliteStore};
 use serde_json::{Value, json};
@@ -41,10 +41,19 @@ async fn three_due_windows_land_in_the_dataset_each_record_once() {
         .map(|record| record["id"].as_i64().unwrap())
         .collect();
     assert_eq!(inside.len(), 45);
-    let mock = MockApi::start(Scenario::explicit(records).with_auth(Auth::Basic {
-        username: "anystring".into(),
-        password: PASSWORD.into(),
-    }))
+    // Pages come gzip-compressed and chunked, as from many real APIs.
+    let mock = MockApi::start(
+        Scenario::explicit(records)
+            .with_auth(Auth::Basic {
+                username: "anystring".into(),
+                password: PASSWORD.into(),
+            })
+            .with_transport(Transport {
+                gzip: true,
+                chunk_bytes: Some(512),
+                ..Transport::default()
+            }),
+    )
     .await;
 
     let (_dir, data_dir) = data_dir();

@@ -1,7 +1,8 @@
 //! Failures the runtime must survive or report well: 429/503 with
 //! `Retry-After` retried until success, 5xx exhausting the retries, other
 //! 4xx failing at once, bodies that are not JSON, secrets kept out of every
-//! error and page summary, and the client-side rate limit.
+//! error and page summary, the client-side rate limit, gzip and chunked
+//! bodies, bodies that stall mid-way, and faults in the middle of a run.
 
 mod common;
 
@@ -11,6 +12,7 @@ use common::*;
 use flowd_connector::{FetchError, HttpOptions, RunError};
 use flowd_mockapi::{
     Auth, BadBody, BadPage, FailFirst, Faults, MockApi, RetryAfter, RouteError, Scenario,
+    StalledBody, Transport,
 };
 use serde_json::{Value, json};
 
@@ -407,4 +409,118 @@ async fn a_timeout_is_retried_then_reported_as_a_timeout() {
         } => assert_eq!(url, &mock.url("/offset?limit=10&offset=0")),
         other => panic!("expected a timeout, got {other:?}"),
     }
+}
+
+/// Pages that arrive gzip-compressed and chunked in 7-byte pieces (no `Content-Length`), as
+/// many real APIs send them, are read whole: every record once.
+#[tokio::test]
+async fn gzip_compressed_chunked_pages_are_read_whole() {
+    let mock = MockApi::start(Scenario::generated(57).with_transport(Transport {
+        gzip: true,
+        chunk_bytes: Some(7),
+        ..Transport::default()
+    }))
+    .await;
+    let (pages, summary) = collect(client(), plan(&offset_spec(&mock))).await;
+    assert_eq!(records(&pages), generated(0..57));
+    assert_eq!(summary.pages, 6);
+    assert!(
+        pages.iter().all(|page| page.attempts == 1),
+        "no page needed a retry"
+    );
+}
+
+/// A page whose body stalls in the middle longer than the request timeout is given up and
+/// fetched again; the run goes on and every record comes once.
+#[tokio::test]
+async fn a_body_stalled_past_the_timeout_is_fetched_again_and_the_run_completes() {
+    let mock = MockApi::start(Scenario::generated(35).with_transport(Transport {
+        chunk_bytes: Some(64),
+        stalled_body: Some(StalledBody {
+            page: 2,
+            after_bytes: 100,
+            pause: Duration::from_secs(3),
+            times: Some(1),
+        }),
+        ..Transport::default()
+    }))
+    .await;
+    let client = client_with(HttpOptions {
+        request_timeout: Duration::from_millis(300),
+        retries: 1,
+        ..fast_options()
+    });
+    let started = Instant::now();
+    let (pages, _) = collect(client, plan(&offset_spec(&mock))).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(records(&pages), generated(0..35));
+    assert_eq!(pages[2].attempts, 2, "the stalled page was fetched twice");
+}
+
+/// A body that stalls on every attempt fails the run as a timeout naming its page, after the
+/// retries, rather than hanging.
+#[tokio::test]
+async fn a_body_that_always_stalls_fails_as_a_timeout_of_its_page() {
+    let mock = MockApi::start(Scenario::generated(35).with_transport(Transport {
+        stalled_body: Some(StalledBody {
+            page: 1,
+            after_bytes: 50,
+            pause: Duration::from_secs(30),
+            times: None,
+        }),
+        ..Transport::default()
+    }))
+    .await;
+    let client = client_with(HttpOptions {
+        request_timeout: Duration::from_millis(200),
+        retries: 1,
+        ..fast_options()
+    });
+    let (pages, error) = collect_error(client, plan(&offset_spec(&mock))).await;
+    assert_eq!(
+        records(&pages),
+        generated(0..10),
+        "the page before it arrived"
+    );
+    match &error {
+        RunError::Fetch {
+            page: 1,
+            source: FetchError::Transport {
+                kind, attempts: 2, ..
+            },
+        } => assert!(kind.contains("timeout") || kind.contains("body"), "{kind}"),
+        other => panic!("expected a timeout of page 1, got {other:?}"),
+    }
+}
+
+/// A fault in the middle of a run (page 3 answers 503 twice) is retried and the run
+/// completes with every record once.
+#[tokio::test]
+async fn a_fault_in_the_middle_of_a_run_is_retried_and_the_run_completes() {
+    let mock = MockApi::start(Scenario {
+        faults: Faults {
+            bad_page: Some(BadPage {
+                page: 3,
+                body: BadBody::Html,
+                status: 503,
+                times: Some(2),
+            }),
+            ..Faults::default()
+        },
+        ..Scenario::generated(45)
+    })
+    .await;
+    let (pages, _) = collect(client(), plan(&offset_spec(&mock))).await;
+    assert_eq!(records(&pages), generated(0..45));
+    assert_eq!(pages[3].attempts, 3);
+    assert!(
+        pages
+            .iter()
+            .enumerate()
+            .all(|(number, page)| number == 3 || page.attempts == 1)
+    );
 }

@@ -25,6 +25,10 @@
 //! | `ANY /redirect?to=URL[&status=307]` | a redirect (302 by default) to `URL` |
 //! | `GET /echo?status=&pad=` | `status` (default 400), body: `pad` bytes, the request's `Authorization`, 400 bytes |
 //!
+//! Beyond the routes: [`Faults`] inject latency, failures at the start or in the middle of a
+//! run (`bad_page`), a repeating last page, route errors and a silent page-size cap
+//! (`max_page_size`); [`Transport`] sends pages gzip-compressed, chunked, or stalling mid-body.
+//!
 //! Errors are JSON `{"error": ..., "status": N}`: 400 for malformed parameters
 //! (non-numeric limits, zero page sizes, bad cursors, unparseable window
 //! bounds), 401 for bad credentials, 404 for unknown paths.
@@ -55,7 +59,8 @@ pub use request::RecordedRequest;
 pub use scenario::{
     Auth, BadBody, BadPage, CursorEnd, CursorOptions, DEFAULT_LIST_ID, FailFirst, Faults,
     LastPointer, OAuthOptions, OffsetOptions, PageOptions, PointerOptions, PointerStyle, Records,
-    RetryAfter, RouteError, Scenario, TokenFields, TokenLocation, WindowOptions,
+    RetryAfter, RouteError, Scenario, StalledBody, TokenFields, TokenLocation, Transport,
+    WindowOptions,
 };
 
 use state::Shared;

@@ -319,6 +319,30 @@ pub struct BadPage {
     pub times: Option<usize>,
 }
 
+/// How pages travel: real APIs compress and stream, and sometimes stall mid-body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Transport {
+    /// Pages are gzip-compressed (`Content-Encoding: gzip`), whatever the client asked.
+    pub gzip: bool,
+    /// Pages are sent chunked (no `Content-Length`) in pieces of this many bytes.
+    pub chunk_bytes: Option<usize>,
+    /// One page's body stops after some bytes and resumes after a pause (or never).
+    pub stalled_body: Option<StalledBody>,
+}
+
+/// A body that stops in the middle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StalledBody {
+    /// Zero-based page number (as [`BadPage::page`]).
+    pub page: usize,
+    /// Bytes sent before the pause.
+    pub after_bytes: usize,
+    /// How long the body stalls (then the rest is sent).
+    pub pause: Duration,
+    /// How many times the page stalls before it is served whole; `None` = forever.
+    pub times: Option<usize>,
+}
+
 /// A route that always fails with a JSON error body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteError {
@@ -374,6 +398,8 @@ pub struct Scenario {
     pub list_ids: Vec<String>,
     /// Fault injection.
     pub faults: Faults,
+    /// Compression, chunking and stalls of page bodies.
+    pub transport: Transport,
     /// Keep every request for [`MockApi::requests`](crate::MockApi::requests)
     /// (default true; long benchmark runs turn it off to keep memory flat).
     pub record_requests: bool,
@@ -403,6 +429,7 @@ impl Scenario {
             window: WindowOptions::default(),
             list_ids: vec![DEFAULT_LIST_ID.into()],
             faults: Faults::default(),
+            transport: Transport::default(),
             record_requests: true,
         }
     }
@@ -423,6 +450,12 @@ impl Scenario {
     /// Add a fixed delay to every answer.
     pub fn with_latency(mut self, latency: Duration) -> Self {
         self.faults.latency = latency;
+        self
+    }
+
+    /// Sends pages as `transport` says.
+    pub fn with_transport(mut self, transport: Transport) -> Self {
+        self.transport = transport;
         self
     }
 

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
+use futures::StreamExt as _;
 
 use crate::dataset::Dataset;
 use crate::request::RecordedRequest;
@@ -34,6 +35,7 @@ pub(crate) struct Shared {
     pub(crate) request_count: AtomicUsize,
     pub(crate) data_requests: AtomicUsize,
     pub(crate) bad_pages_served: AtomicUsize,
+    pub(crate) stalls_served: AtomicUsize,
     pub(crate) tokens: Mutex<Tokens>,
     pub(crate) refreshes: AtomicU64,
 }
@@ -54,6 +56,7 @@ impl Shared {
             request_count: AtomicUsize::new(0),
             data_requests: AtomicUsize::new(0),
             bad_pages_served: AtomicUsize::new(0),
+            stalls_served: AtomicUsize::new(0),
             tokens: Mutex::new(tokens),
             refreshes: AtomicU64::new(0),
         }
@@ -126,6 +129,65 @@ impl Shared {
     }
 
     /// Serves a rendered page unless the `bad_page` fault claims it.
+    /// A 200 page as [`crate::Transport`] says: gzip-compressed, chunked, stalled.
+    fn transported(&self, page: usize, body: String) -> Response {
+        let transport = &self.scenario.transport;
+        let stall = transport.stalled_body.as_ref().filter(|stall| {
+            stall.page == page
+                && stall
+                    .times
+                    .is_none_or(|times| self.stalls_served.fetch_add(1, Ordering::SeqCst) < times)
+        });
+        if !transport.gzip && transport.chunk_bytes.is_none() && stall.is_none() {
+            return json_response(StatusCode::OK, body);
+        }
+        let bytes = if transport.gzip {
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            std::io::Write::write_all(&mut encoder, body.as_bytes()).expect("gzip to memory");
+            encoder.finish().expect("gzip to memory")
+        } else {
+            body.into_bytes()
+        };
+        let chunk = transport.chunk_bytes.unwrap_or(bytes.len()).max(1);
+        let mut pieces: Vec<(Vec<u8>, Option<std::time::Duration>)> = Vec::new();
+        let mut rest = bytes.as_slice();
+        if let Some(stall) = stall {
+            let (before, after) = rest.split_at(stall.after_bytes.min(rest.len()));
+            pieces.extend(before.chunks(chunk).map(|piece| (piece.to_vec(), None)));
+            if let Some(last) = pieces.last_mut() {
+                last.1 = Some(stall.pause);
+            } else {
+                pieces.push((Vec::new(), Some(stall.pause)));
+            }
+            rest = after;
+        }
+        pieces.extend(rest.chunks(chunk).map(|piece| (piece.to_vec(), None)));
+        // Each piece goes out, then the body pauses where the stall says.
+        let stream = futures::stream::iter(pieces).flat_map(|(piece, pause)| {
+            let sent = futures::stream::once(async move {
+                Ok::<_, std::io::Error>(axum::body::Bytes::from(piece))
+            });
+            let paused = futures::stream::once(async move {
+                if let Some(pause) = pause {
+                    tokio::time::sleep(pause).await;
+                }
+                Ok(axum::body::Bytes::new())
+            });
+            sent.chain(paused)
+        });
+        let mut response = Response::new(axum::body::Body::from_stream(stream));
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        if transport.gzip {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        response
+    }
+
     pub(crate) fn page_response(
         &self,
         page: usize,
@@ -156,7 +218,7 @@ impl Shared {
                 }
             };
         }
-        let mut resp = json_response(StatusCode::OK, body);
+        let mut resp = self.transported(page, body);
         if let Some((name, value)) = extra
             && let (Ok(n), Ok(v)) = (
                 name.parse::<header::HeaderName>(),
