@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Route and shape smoke test: Adobe's published Postman collection for Flow
 # Service, run with newman against a flowd started on a throwaway data dir.
-# Every request must be answered without a 5xx and without a connection error.
+# Every request must be answered without a 5xx and without a connection error, every
+# error in the Flow Service format, and every id a create answers must read back.
 #
 # Usage: scripts/newman-smoke.sh [PATH/TO/flowd] [PATH/TO/collection.json]
 # Needs node/npm (newman is installed into a temporary prefix when absent).
@@ -31,11 +32,46 @@ address=$(grep -o "listening on http://[0-9.:]*" "$work/stderr" | head -1 | sed 
 # The collection's header values are "<string>" placeholders and it sends no
 # Authorization: fill in the bootstrap credential so requests reach the
 # handlers, and add a test asserting that no answer is a 5xx.
-python3 - "$collection" "$work/data/initial-credential.json" "$work/collection.json" <<'PY'
+python3 - "$collection" "$work/data/initial-credential.json" "$work/collection.json" "$root" "$work/workflow.json" <<'PY'
 import json, sys
 collection = json.load(open(sys.argv[1]))
 credential = json.load(open(sys.argv[2]))
 values = {"x-api-key": credential["apiKey"], "x-gw-ims-org-id": credential["imsOrgId"], "x-sandbox-name": "prod"}
+# Checks on every answer: no 5xx; JSON (or no body); an error in one of the two Flow
+# Service formats (the gateway's {error_code, message}, or {type, title, status, report});
+# and a 2xx create answering an id that reads back with GET.
+CHECKS = r"""
+const code = pm.response.code;
+pm.test('answered without a server error', () => pm.expect(code).to.be.below(500));
+const body = code === 204 ? null : pm.response.json();
+if (code >= 400) {
+  pm.test('the error is in the Flow Service format', () => {
+    if ('error_code' in body) {
+      pm.expect(body.error_code).to.be.a('string');
+      pm.expect(body.message).to.be.a('string');
+    } else {
+      pm.expect(body.type).to.match(/^https:\/\/ns\.adobe\.com\/aep\/errors\/FLOW-/);
+      pm.expect(body.status).to.equal(code);
+      pm.expect(body.title).to.be.a('string');
+      pm.expect(body.report).to.be.an('object');
+    }
+  });
+}
+const collections = ['connections', 'sourceConnections', 'targetConnections', 'flows', 'connectionSpecs', 'runs'];
+const path = pm.request.url.getPath();
+const last = path.split('/').filter((part) => part).pop();
+if (code >= 200 && code < 300 && pm.request.method === 'POST' && body && typeof body.id === 'string' && collections.includes(last)) {
+  const url = pm.variables.replaceIn(pm.request.url.toString()).split('?')[0] + '/' + body.id;
+  pm.sendRequest({url: url, method: 'GET', header: pm.request.headers.toObject()}, (error, read) => {
+    pm.test('the created ' + last + ' ' + body.id + ' reads back', () => {
+      pm.expect(error).to.equal(null);
+      pm.expect(read.code).to.equal(200);
+      pm.expect(read.json().items[0].id).to.equal(body.id);
+    });
+  });
+}
+""".strip().splitlines()
+
 def walk(items):
     for item in items:
         if "item" in item:
@@ -50,14 +86,66 @@ def walk(items):
             if name not in present:
                 headers.append({"key": name, "value": value})
         headers.append({"key": "Authorization", "value": "Bearer " + credential["accessToken"]})
-        item["event"] = [{"listen": "test", "script": {"type": "text/javascript", "exec": [
-            "pm.test('answered without a server error', function () { pm.expect(pm.response.code).to.be.below(500); });",
-            "pm.test('answered in JSON or with no body', function () { if (pm.response.code !== 204) { pm.response.json(); } });"
-        ]}}]
+        item["event"] = [{"listen": "test", "script": {"type": "text/javascript", "exec": list(CHECKS)}}]
 walk(collection["item"])
 json.dump(collection, open(sys.argv[3], "w"))
+
+# The collection's bodies are placeholders, so it creates nothing. A second collection walks
+# the documented workflow with real bodies, each step reading its id back (the checks above).
+root = sys.argv[4]
+spec = json.load(open(f"{root}/crates/cli/tests/fixtures/seed_mailchimp_update.json"))
+REST_STORAGE_TO_AEP = "6499120c-0b15-42dc-936e-847ea3c24d72"
+DATA_LAKE = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
+def step(name, method, url, body=None, keep=None):
+    request = {"method": method, "url": url, "header": [{"key": "Content-Type", "value": "application/json"}]}
+    if body is not None:
+        request["body"] = {"mode": "raw", "raw": body if isinstance(body, str) else json.dumps(body)}
+    item = {"name": name, "request": request}
+    if keep:
+        item["keep"] = keep
+    return item
+steps = [
+    step("Create the connection spec", "POST", "{{baseUrl}}/connectionSpecs", spec, "pm.environment.set('specId', pm.response.json().id);"),
+    step("Create a connection", "POST", "{{baseUrl}}/connections",
+         {"name": "members", "connectionSpec": {"id": "{{specId}}", "version": "1.0"},
+          "auth": {"specName": "Basic Authentication", "params": {"host": "https://api.example.com", "username": "anystring", "password": "postman-password"}}},
+         "pm.environment.set('connectionId', pm.response.json().id);"),
+    step("Create a source connection", "POST", "{{baseUrl}}/sourceConnections",
+         {"name": "source", "baseConnectionId": "{{connectionId}}", "connectionSpec": {"id": "{{specId}}", "version": "1.0"},
+          "data": {"format": "json"}, "params": {"listId": "a1b2c3d4e5"}},
+         "pm.environment.set('sourceId', pm.response.json().id);"),
+    step("Create a dataset", "POST", "{{catalogUrl}}/dataSets",
+         {"name": "members", "schemaRef": {"id": "https://ns.adobe.com/t/schemas/m", "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
+         "pm.environment.set('datasetId', pm.response.json()[0].replace('@/dataSets/', ''));"),
+    step("Create a target connection", "POST", "{{baseUrl}}/targetConnections",
+         {"name": "target", "connectionSpec": {"id": DATA_LAKE, "version": "1.0"}, "data": {"format": "parquet_xdm"}, "params": {"dataSetId": "{{datasetId}}"}},
+         "pm.environment.set('targetId', pm.response.json().id);"),
+    step("Read the flow spec", "GET", f"{{{{baseUrl}}}}/flowSpecs/{REST_STORAGE_TO_AEP}", None,
+         "const flowSpec = pm.response.json().items[0]; flowSpec.sourceConnectionSpecIds.push(pm.environment.get('specId')); pm.environment.set('flowSpecBody', JSON.stringify(flowSpec));"),
+    step("Allow the spec in the flow spec", "PUT", f"{{{{baseUrl}}}}/flowSpecs/{REST_STORAGE_TO_AEP}", "{{flowSpecBody}}"),
+    step("Create a flow", "POST", "{{baseUrl}}/flows",
+         {"name": "members", "flowSpec": {"id": REST_STORAGE_TO_AEP, "version": "1.0"},
+          "sourceConnectionIds": ["{{sourceId}}"], "targetConnectionIds": ["{{targetId}}"],
+          "scheduleParams": {"startTime": "1700000000", "frequency": "minute", "interval": "15", "backfill": "false"}},
+         "pm.environment.set('flowId', pm.response.json().id);"),
+    step("Disable the flow", "POST", "{{baseUrl}}/flows/{{flowId}}/action?op=DISABLE"),
+    step("Delete the flow", "DELETE", "{{baseUrl}}/flows/{{flowId}}"),
+]
+keeps = [item.pop("keep", None) for item in steps]
+walk(steps)
+for item, keep in zip(steps, keeps):
+    # A workflow step must succeed, and hands its id to the next steps.
+    exec_lines = item["event"][0]["script"]["exec"]
+    exec_lines.append("pm.test('the step succeeds', () => pm.expect(pm.response.code).to.be.within(200, 299));")
+    if keep:
+        exec_lines.append(keep)
+workflow = {"info": {"name": "flowd workflow", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"}, "item": steps}
+json.dump(workflow, open(sys.argv[5], "w"))
 PY
 
-"$newman" run "$work/collection.json" \
-  --env-var "baseUrl=http://$address/data/foundation/flowservice" \
-  --reporters cli --color off --disable-unicode
+for run in collection workflow; do
+  "$newman" run "$work/$run.json" \
+    --env-var "baseUrl=http://$address/data/foundation/flowservice" \
+    --env-var "catalogUrl=http://$address/data/foundation/catalog" \
+    --reporters cli --color off --disable-unicode
+done
