@@ -56,8 +56,9 @@ for target in "${targets[@]}"; do
   cargo +nightly fuzz run "$target" "corpus/$target" -- \
     -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
     >"$log" 2>&1 || status=$?
-  runs="$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1)"
-  speed="$(grep -Eo 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1)"
+  # A target that did not build or run has no statistics: report it and go on.
+  runs="$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1 || true)"
+  speed="$(grep -Eo 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1 || true)"
   if [ "$status" -eq 0 ]; then result="no crash"; else result="FAILED (exit $status; see fuzz/artifacts/$target)"; fi
   printf '%-20s %12s %10s %s\n' "$target" "${runs:-?}" "${speed:-?}" "$result"
   mkdir -p logs
