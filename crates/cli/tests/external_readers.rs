@@ -1,6 +1,6 @@
 //! A dataset written by flowd reads back outside Rust (pyarrow) and through
 //! `flowd dataset head`: every record of the committed batches, once, and
-//! nothing of a batch that was never committed.
+//! nothing of a batch that was never committed, though row groups of it are on disk.
 //!
 //! pyarrow is optional on a developer machine (the test says it skipped);
 //! CI installs it and sets `FLOWD_REQUIRE_PYARROW=1`, so there it must run.
@@ -47,11 +47,25 @@ fn pyarrow_and_dataset_head_read_every_committed_record_once() {
         .unwrap();
     second.write(page(100, 150)).unwrap();
     second.commit().unwrap();
-    // A batch in progress (never committed) is invisible.
+    // A batch in progress (never committed) is invisible, though two full row groups of it
+    // (10,000 records each) are already written in staging.
     let mut pending = dataset
         .begin_batch("run-3", "run-3", at, &dataset.record_type().unwrap())
         .unwrap();
-    pending.write(page(150, 200)).unwrap();
+    pending.write(page(150, 25_150)).unwrap();
+    assert_eq!(
+        pending.buffered_records(),
+        5_000,
+        "two row groups were written"
+    );
+    let staged: u64 = std::fs::read_dir(pending.staging_dir())
+        .unwrap()
+        .map(|entry| entry.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(
+        staged > 100_000,
+        "row groups are on disk in staging: {staged} bytes"
+    );
 
     let output = common::flowd()
         .args([
