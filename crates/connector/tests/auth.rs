@@ -670,3 +670,44 @@ async fn a_refresh_token_rotated_elsewhere_is_reloaded_from_the_store_after_inva
         "the stored access token of the first session"
     );
 }
+
+/// Runs and previews of one connection share its live OAuth session; a connection whose
+/// stored credentials changed (another access token, another client), another connection, or
+/// a connection whose session is gone gets a session of its own.
+#[tokio::test]
+async fn a_connection_shares_one_oauth_session_until_its_credentials_change() {
+    let mock = MockApi::start(expired_oauth_scenario(5)).await;
+    let spec = offset_spec(&mock);
+    let sessions = flowd_connector::AuthSessions::default();
+    let params = oauth_params(&mock, "initial-refresh-token", None);
+    let session = |params: &Value| auth_session(&spec, params.clone(), None);
+    let first = sessions.share("org/prod/c1", session(&params)).await;
+    let again = sessions.share("org/prod/c1", session(&params)).await;
+    assert!(
+        std::sync::Arc::ptr_eq(&first, &again),
+        "the live session serves the connection"
+    );
+    let other = sessions.share("org/prod/c2", session(&params)).await;
+    assert!(
+        !std::sync::Arc::ptr_eq(&first, &other),
+        "another connection, another session"
+    );
+    let mut new_token = params.clone();
+    new_token["params"]["accessToken"] = json!("a-token-the-user-pasted");
+    let replaced = sessions.share("org/prod/c1", session(&new_token)).await;
+    assert!(
+        !std::sync::Arc::ptr_eq(&first, &replaced),
+        "the user's new token is used"
+    );
+    let mut new_client = new_token.clone();
+    new_client["params"]["clientId"] = json!("another-client");
+    let replaced_again = sessions.share("org/prod/c1", session(&new_client)).await;
+    assert!(!std::sync::Arc::ptr_eq(&replaced, &replaced_again));
+    drop((first, again, other, replaced, replaced_again));
+    let fresh = session(&params);
+    let after = sessions.share("org/prod/c1", fresh.clone()).await;
+    assert!(
+        std::sync::Arc::ptr_eq(&fresh, &after),
+        "no live session: the fresh one"
+    );
+}

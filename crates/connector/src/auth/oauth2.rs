@@ -79,8 +79,10 @@ struct TokenState {
     /// Why the last refresh failed: later requests fail with it at once
     /// rather than each asking the token endpoint again.
     failed_refresh: Option<AuthError>,
-    /// Refresh tokens this session held, newest last (at most [`HELD_REFRESH_TOKENS`]).
+    /// Refresh and access tokens this session held, newest last (at most
+    /// [`HELD_REFRESH_TOKENS`] of each).
     held_refresh_tokens: Vec<Secret>,
+    held_access_tokens: Vec<Secret>,
 }
 
 /// A refresh that failed, and whether the token endpoint refused the refresh token itself.
@@ -190,9 +192,11 @@ impl OAuth2RefreshCode {
             None => optional_string(params, "refreshTokenUrl")?,
         };
         let refresh_token = refresh_token.map(Secret::new);
+        let access_token = Secret::new(access_token);
         Ok(OAuth2RefreshCode {
             state: tokio::sync::Mutex::new(TokenState {
-                access_token: Secret::new(access_token),
+                held_access_tokens: vec![access_token.clone()],
+                access_token,
                 held_refresh_tokens: refresh_token.iter().cloned().collect(),
                 refresh_token,
                 expires_at: params.get("expirationDate").and_then(parse_expiration),
@@ -250,18 +254,22 @@ impl OAuth2RefreshCode {
         state.refresh_token.is_some() && self.token_url.is_some()
     }
 
-    /// Whether this session may serve a connection whose refresh token is now `refresh_token`:
-    /// its last refresh did not fail, and it held that refresh token (the connection was
-    /// stored before or after one of this session's rotations, not changed by someone else).
-    pub(crate) async fn serves_refresh_token(&self, refresh_token: Option<&str>) -> bool {
+    /// Whether this session may serve a connection whose tokens are now `access_token` and
+    /// `refresh_token`: its last refresh did not fail, and it held both (the connection was
+    /// stored before or after one of this session's refreshes, not changed by someone else).
+    pub(crate) async fn serves_tokens(
+        &self,
+        access_token: Option<&str>,
+        refresh_token: Option<&str>,
+    ) -> bool {
         let state = self.state.lock().await;
+        let held =
+            |tokens: &[Secret], token: &str| tokens.iter().any(|held| held.expose() == token);
         state.failed_refresh.is_none()
+            && access_token.is_some_and(|token| held(&state.held_access_tokens, token))
             && match refresh_token {
                 None => state.refresh_token.is_none(),
-                Some(token) => state
-                    .held_refresh_tokens
-                    .iter()
-                    .any(|held| held.expose() == token),
+                Some(token) => held(&state.held_refresh_tokens, token),
             }
     }
 
@@ -316,9 +324,10 @@ impl OAuth2RefreshCode {
             }
         }
         state.access_token = stored.access_token.clone();
+        hold(&mut state.held_access_tokens, &stored.access_token);
         if let Some(token) = &stored.refresh_token {
             state.refresh_token = Some(token.clone());
-            hold(state, token);
+            hold(&mut state.held_refresh_tokens, token);
         }
         state.expires_at = stored.expiration;
         state.generation += 1;
@@ -423,9 +432,10 @@ impl OAuth2RefreshCode {
             }
         }
         state.access_token = Secret::new(access_token);
+        hold(&mut state.held_access_tokens, &state.access_token.clone());
         if let Some(token) = rotated_refresh_token {
             let token = Secret::new(token);
-            hold(state, &token);
+            hold(&mut state.held_refresh_tokens, &token);
             state.refresh_token = Some(token);
         }
         state.expires_at = expires_in.and_then(|seconds| {
@@ -452,11 +462,11 @@ impl OAuth2RefreshCode {
     }
 }
 
-fn hold(state: &mut TokenState, token: &Secret) {
-    if state.held_refresh_tokens.len() == HELD_REFRESH_TOKENS {
-        state.held_refresh_tokens.remove(0);
+fn hold(held: &mut Vec<Secret>, token: &Secret) {
+    if held.len() == HELD_REFRESH_TOKENS {
+        held.remove(0);
     }
-    state.held_refresh_tokens.push(token.clone());
+    held.push(token.clone());
 }
 
 fn bearer(token: &Secret) -> Result<HeaderValue, AuthError> {

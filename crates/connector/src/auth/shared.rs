@@ -64,7 +64,10 @@ impl AuthSession {
         };
         without_tokens(&self.auth.params) == without_tokens(params)
             && oauth
-                .serves_refresh_token(params.get("refreshToken").and_then(Value::as_str))
+                .serves_tokens(
+                    params.get("accessToken").and_then(Value::as_str),
+                    params.get("refreshToken").and_then(Value::as_str),
+                )
                 .await
     }
 }
