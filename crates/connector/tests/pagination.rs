@@ -11,8 +11,8 @@ use common::*;
 use flowd_connector::StopCause;
 use flowd_connector::pagination::StopReason;
 use flowd_mockapi::{
-    CursorEnd, CursorOptions, Faults, MockApi, PageOptions, PointerOptions, PointerStyle, Scenario,
-    TokenLocation,
+    CursorEnd, CursorOptions, DatasetChange, Faults, MockApi, PageOptions, PointerOptions,
+    PointerStyle, Scenario, TokenLocation,
 };
 use serde_json::json;
 
@@ -757,4 +757,114 @@ async fn speculative_page_stops_at_the_header_end_index() {
     );
     let indexes = requested(&mock, "page");
     assert_eq!(indexes[..3], [1, 2, 3], "{indexes:?}");
+}
+
+/// Records with ids `0, 10, 20, …` (`count` of them).
+fn spaced_records(count: i64) -> Vec<serde_json::Value> {
+    (0..count)
+        .map(|n| json!({"id": n * 10, "name": format!("r{n}")}))
+        .collect()
+}
+
+fn ids_of(pages: &[flowd_connector::Page]) -> Vec<i64> {
+    records(pages)
+        .iter()
+        .map(|record| record["id"].as_i64().unwrap())
+        .collect()
+}
+
+/// Records created and deleted upstream while the run pages, before and after its cursor:
+/// through a keyset cursor, no record comes twice, every record that existed throughout comes
+/// once, and one created ahead of the cursor comes too.
+#[tokio::test]
+async fn continuation_paging_through_a_keyset_cursor_is_exact_while_records_come_and_go() {
+    let changes = vec![
+        DatasetChange {
+            before_request: 1,
+            insert: vec![
+                json!({"id": 5, "name": "behind"}),
+                json!({"id": 255, "name": "ahead"}),
+            ],
+            delete_ids: vec![30, 300],
+        },
+        DatasetChange {
+            before_request: 3,
+            insert: vec![
+                json!({"id": 15, "name": "behind"}),
+                json!({"id": 455, "name": "ahead"}),
+            ],
+            delete_ids: vec![0, 410],
+        },
+    ];
+    let mock = MockApi::start(Scenario {
+        cursor: CursorOptions {
+            keyset: true,
+            end: CursorEnd::NullCursor,
+            ..CursorOptions::default()
+        },
+        faults: Faults {
+            changes,
+            ..Faults::default()
+        },
+        ..Scenario::explicit(spaced_records(50))
+    })
+    .await;
+    let spec = cursor_spec(&mock, "page[after]", "QUERYPARAM");
+    let (pages, _) = collect(client(), plan(&spec)).await;
+    let seen = ids_of(&pages);
+    let mut distinct = seen.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), seen.len(), "nothing twice: {seen:?}");
+    let throughout: Vec<i64> = (0..50)
+        .map(|n| n * 10)
+        .filter(|id| ![300, 410].contains(id))
+        .collect();
+    for id in throughout {
+        assert!(
+            seen.contains(&id),
+            "{id} existed throughout and was skipped: {seen:?}"
+        );
+    }
+    assert!(
+        seen.contains(&255) && seen.contains(&455),
+        "created ahead of the cursor: {seen:?}"
+    );
+}
+
+/// The same changes under OFFSET paging shift every later record: a record deleted behind
+/// the offset makes the next page skip one that existed throughout. No client can see this
+/// from the pages; the documentation recommends cursor pagination for collections that change
+/// during a run, and this test pins the behaviour so a change to it is noticed.
+#[tokio::test]
+async fn offset_paging_skips_a_record_when_one_behind_the_offset_is_deleted() {
+    let mock = MockApi::start(Scenario {
+        faults: Faults {
+            changes: vec![DatasetChange {
+                before_request: 1,
+                insert: Vec::new(),
+                delete_ids: vec![30],
+            }],
+            ..Faults::default()
+        },
+        ..Scenario::explicit(spaced_records(25))
+    })
+    .await;
+    let spec = connection_spec(attributes(
+        &mock.base_url(),
+        "/offset",
+        "$.items",
+        offset_pagination(10),
+    ));
+    let (pages, _) = collect(client(), plan(&spec)).await;
+    let seen = ids_of(&pages);
+    assert!(
+        !seen.contains(&100),
+        "the record shifted behind the offset: {seen:?}"
+    );
+    assert_eq!(
+        seen.len(),
+        24,
+        "25 records, the deleted one read before it went, one skipped: {seen:?}"
+    );
 }

@@ -12,7 +12,7 @@ use std::ops::Range;
 use jiff::Timestamp;
 use serde_json::Value;
 
-use crate::scenario::Records;
+use crate::scenario::{DatasetChange, Records};
 
 /// `last_changed` of generated record 0: 2024-01-01T00:00:00Z.
 pub const GENERATED_EPOCH_SECS: i64 = 1_704_067_200;
@@ -103,6 +103,17 @@ fn write_generated(out: &mut String, index: usize, extra: Option<Extra<'_>>) {
     out.push('}');
 }
 
+fn last_changed(record: &Value) -> Option<Timestamp> {
+    record
+        .get("last_changed")
+        .and_then(Value::as_str)
+        .and_then(|s| parse_time(s).ok())
+}
+
+fn id_of(record: &Value) -> Option<i64> {
+    record.get("id").and_then(Value::as_i64)
+}
+
 /// A window's record positions: a range for generated data, a list otherwise.
 pub(crate) enum Selection {
     Range(Range<usize>),
@@ -118,7 +129,7 @@ impl Selection {
     }
 
     /// Dataset index of the `pos`-th selected record.
-    fn index(&self, pos: usize) -> usize {
+    pub(crate) fn index(&self, pos: usize) -> usize {
         match self {
             Selection::Range(r) => r.start + pos,
             Selection::Indices(v) => v[pos],
@@ -134,6 +145,8 @@ pub(crate) enum Dataset {
         rendered: Vec<String>,
         /// Parsed `last_changed` of each record, if any.
         changed: Vec<Option<Timestamp>>,
+        /// Each record's integer `id`, if any (keyset cursors and deletes use it).
+        ids: Vec<Option<i64>>,
     },
 }
 
@@ -143,15 +156,47 @@ impl Dataset {
             Records::Generated(n) => Dataset::Generated(*n),
             Records::Explicit(values) => Dataset::Explicit {
                 rendered: values.iter().map(Value::to_string).collect(),
-                changed: values
-                    .iter()
-                    .map(|v| {
-                        v.get("last_changed")
-                            .and_then(Value::as_str)
-                            .and_then(|s| parse_time(s).ok())
-                    })
-                    .collect(),
+                changed: values.iter().map(last_changed).collect(),
+                ids: values.iter().map(id_of).collect(),
             },
+        }
+    }
+
+    /// The `id` of the record at `index` (generated records are numbered from 1).
+    pub(crate) fn key(&self, index: usize) -> Option<i64> {
+        match self {
+            Dataset::Generated(_) => i64::try_from(index + 1).ok(),
+            Dataset::Explicit { ids, .. } => ids.get(index).copied().flatten(),
+        }
+    }
+
+    /// Applies `change` to an explicit dataset: inserted records go before the first record
+    /// with a larger `id` (so an id-ordered dataset stays ordered), deleted ids go away.
+    pub(crate) fn apply(&mut self, change: &DatasetChange) {
+        let Dataset::Explicit {
+            rendered,
+            changed,
+            ids,
+        } = self
+        else {
+            return;
+        };
+        for id in &change.delete_ids {
+            while let Some(index) = ids.iter().position(|present| *present == Some(*id)) {
+                rendered.remove(index);
+                changed.remove(index);
+                ids.remove(index);
+            }
+        }
+        for record in &change.insert {
+            let id = id_of(record);
+            let index = ids
+                .iter()
+                .position(|present| matches!((present, id), (Some(p), Some(i)) if *p > i))
+                .unwrap_or(ids.len());
+            rendered.insert(index, record.to_string());
+            changed.insert(index, last_changed(record));
+            ids.insert(index, id);
         }
     }
 

@@ -27,7 +27,8 @@
 //!
 //! Beyond the routes: [`Faults`] inject latency, failures at the start or in the middle of a
 //! run (`bad_page`), a repeating last page, route errors and a silent page-size cap
-//! (`max_page_size`); [`Transport`] sends pages gzip-compressed, chunked, or stalling mid-body.
+//! (`max_page_size`) and records created and deleted while a client pages (`changes`);
+//! [`Transport`] sends pages gzip-compressed, chunked, or stalling mid-body.
 //!
 //! Errors are JSON `{"error": ..., "status": N}`: 400 for malformed parameters
 //! (non-numeric limits, zero page sizes, bad cursors, unparseable window
@@ -57,9 +58,9 @@ pub use dataset::{
 };
 pub use request::RecordedRequest;
 pub use scenario::{
-    Auth, BadBody, BadPage, CursorEnd, CursorOptions, DEFAULT_LIST_ID, FailFirst, Faults,
-    LastPointer, OAuthOptions, OffsetOptions, PageOptions, PointerOptions, PointerStyle, Records,
-    RetryAfter, RouteError, Scenario, StalledBody, TokenFields, TokenLocation, Transport,
+    Auth, BadBody, BadPage, CursorEnd, CursorOptions, DEFAULT_LIST_ID, DatasetChange, FailFirst,
+    Faults, LastPointer, OAuthOptions, OffsetOptions, PageOptions, PointerOptions, PointerStyle,
+    Records, RetryAfter, RouteError, Scenario, StalledBody, TokenFields, TokenLocation, Transport,
     WindowOptions,
 };
 

@@ -74,6 +74,15 @@ fn decode_token(token: &str) -> Result<usize, Reject> {
         .ok_or_else(|| bad_request(&format!("invalid cursor {token:?}")))
 }
 
+fn decode_key(token: &str) -> Result<i64, Reject> {
+    URL_SAFE_NO_PAD
+        .decode(token.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix("key:").and_then(|n| n.parse().ok()))
+        .ok_or_else(|| bad_request(&format!("invalid cursor {token:?}")))
+}
+
 /// A JSON string literal.
 fn json_str(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
@@ -99,7 +108,7 @@ impl Shared {
         };
         let since = bound(&self.scenario.window.since_param)?;
         let before = bound(&self.scenario.window.before_param)?;
-        Ok(self.dataset.select(since, before))
+        Ok(self.dataset().select(since, before))
     }
 
     /// The page size the server uses for a request asking `requested`: at most
@@ -139,7 +148,7 @@ impl Shared {
     /// Renders `[...]` of the slice's records.
     fn write_array(&self, out: &mut String, sel: &Selection, range: Range<usize>) {
         out.push('[');
-        self.dataset.write_records(out, sel, range, None);
+        self.dataset().write_records(out, sel, range, None);
         out.push(']');
     }
 
@@ -255,12 +264,32 @@ pub(crate) async fn cursor(
             .get(name.as_str())
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
     };
+    let sel = tri!(st.selection(&p));
     let start = match token {
+        // A keyset cursor: the first record whose id is past the one the token names.
+        Some(t) if o.keyset => {
+            let after = tri!(decode_key(&t));
+            let dataset = st.dataset();
+            (0..sel.len())
+                .find(|&pos| dataset.key(sel.index(pos)).is_some_and(|key| key > after))
+                .unwrap_or(sel.len())
+        }
         Some(t) => tri!(decode_token(&t)),
         None => 0,
     };
-    let sel = tri!(st.selection(&p));
     let slice = st.paginate(sel.len(), start, size);
+    // The token of a position: the position itself, or (keyset) the id of the record before it.
+    let token_for = |position: usize| -> String {
+        if o.keyset {
+            let key = position
+                .checked_sub(1)
+                .and_then(|last| st.dataset().key(sel.index(last)))
+                .unwrap_or(i64::MIN);
+            URL_SAFE_NO_PAD.encode(format!("key:{key}"))
+        } else {
+            encode_token(position)
+        }
+    };
     let mut out = st.body_buffer(slice.range.len());
     out.push_str(r#"{"results":"#);
     let end = slice.range.end;
@@ -270,7 +299,7 @@ pub(crate) async fn cursor(
             let _ = write!(
                 out,
                 r#","meta":{{"after_cursor":"{}","has_more":true}}}}"#,
-                encode_token(next)
+                token_for(next)
             );
         }
         (None, CursorEnd::NullCursor) => {
@@ -280,7 +309,7 @@ pub(crate) async fn cursor(
             let _ = write!(
                 out,
                 r#","meta":{{"after_cursor":"{}","has_more":false}}}}"#,
-                encode_token(end)
+                token_for(end)
             );
         }
     }
@@ -419,7 +448,7 @@ pub(crate) async fn mailchimp_members(
     };
     let mut out = st.body_buffer(slice.range.len());
     out.push_str(r#"{"members":["#);
-    st.dataset
+    st.dataset()
         .write_records(&mut out, &sel, slice.range, Some(&member_extra));
     let _ = write!(
         out,

@@ -218,6 +218,10 @@ pub struct CursorOptions {
     pub token: TokenLocation,
     /// Default [`CursorEnd::HasMoreFalse`].
     pub end: CursorEnd,
+    /// When true the token names the last record's `id` (a keyset cursor: the next page is
+    /// the records with a larger id, stable while records come and go); when false (the
+    /// default) it names a position.
+    pub keyset: bool,
 }
 
 impl Default for CursorOptions {
@@ -226,6 +230,7 @@ impl Default for CursorOptions {
             size_param: "page[size]".into(),
             token: TokenLocation::default(),
             end: CursorEnd::default(),
+            keyset: false,
         }
     }
 }
@@ -319,6 +324,18 @@ pub struct BadPage {
     pub times: Option<usize>,
 }
 
+/// A change of the dataset between two requests, as when records are created and deleted
+/// upstream while a run pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatasetChange {
+    /// Applied just before the data request with this zero-based number is answered.
+    pub before_request: usize,
+    /// Records added (placed by `id`, so an id-ordered dataset stays ordered).
+    pub insert: Vec<Value>,
+    /// Ids of records removed.
+    pub delete_ids: Vec<i64>,
+}
+
 /// How pages travel: real APIs compress and stream, and sometimes stall mid-body.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Transport {
@@ -367,6 +384,8 @@ pub struct Faults {
     pub repeat_last_page: bool,
     /// Routes answering 403/404/... with `{"error": ...}`.
     pub route_errors: Vec<RouteError>,
+    /// Records inserted and deleted while a client pages (explicit datasets only).
+    pub changes: Vec<DatasetChange>,
     /// The largest page the server answers whatever the request asks (`limit=1000` answered
     /// with this many records, silently), on every paged route.
     pub max_page_size: Option<usize>,

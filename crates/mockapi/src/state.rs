@@ -29,7 +29,8 @@ pub(crate) struct Tokens {
 
 pub(crate) struct Shared {
     pub(crate) scenario: Scenario,
-    pub(crate) dataset: Dataset,
+    /// Changed between requests by [`crate::Faults::changes`].
+    pub(crate) dataset: std::sync::RwLock<Dataset>,
     pub(crate) base_url: String,
     pub(crate) requests: Mutex<Vec<RecordedRequest>>,
     pub(crate) request_count: AtomicUsize,
@@ -49,7 +50,7 @@ impl Shared {
             refresh: scenario.oauth.refresh_token.clone(),
         };
         Self {
-            dataset: Dataset::new(&scenario.records),
+            dataset: std::sync::RwLock::new(Dataset::new(&scenario.records)),
             scenario,
             base_url,
             requests: Mutex::new(Vec::new()),
@@ -60,6 +61,14 @@ impl Shared {
             tokens: Mutex::new(tokens),
             refreshes: AtomicU64::new(0),
         }
+    }
+
+    pub(crate) fn dataset(&self) -> std::sync::RwLockReadGuard<'_, Dataset> {
+        self.dataset.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn dataset_mut(&self) -> std::sync::RwLockWriteGuard<'_, Dataset> {
+        self.dataset.write().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(crate) fn tokens(&self) -> std::sync::MutexGuard<'_, Tokens> {
@@ -74,6 +83,11 @@ impl Shared {
     /// Step 3 of the module docs: fault, then credentials.
     pub(crate) fn gate(&self, headers: &HeaderMap) -> Result<(), Reject> {
         let n = self.data_requests.fetch_add(1, Ordering::SeqCst);
+        for change in &self.scenario.faults.changes {
+            if change.before_request == n {
+                self.dataset_mut().apply(change);
+            }
+        }
         if let Some(ff) = &self.scenario.faults.fail_first
             && n < ff.count
         {
