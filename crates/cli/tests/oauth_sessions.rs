@@ -128,7 +128,7 @@ async fn stored_params(
 /// holds the refresh token the endpoint accepts now. With a session per run, the second
 /// refresh would send the rotated-away token, get `invalid_grant`, and fail its run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_runs_and_a_preview_of_one_rotating_connection_refresh_once() {
+async fn concurrent_runs_and_previews_of_one_rotating_connection_refresh_once_per_expiry() {
     let (start_time, window_start) = schedule_with_due_windows(1);
     let mock = MockApi::start(rotating_mock_scenario(window_start)).await;
     let (_dir, data_dir) = data_dir();
@@ -171,15 +171,16 @@ async fn concurrent_runs_and_a_preview_of_one_rotating_connection_refresh_once()
     use base64::Engine;
     let source_params = base64::engine::general_purpose::STANDARD
         .encode(json!({"listId": DEFAULT_LIST_ID}).to_string());
+    let preview_path = format!(
+        "/connections/{}/explore?objectType=rest&object=json&fileType=json&preview=true&sourceParams={source_params}",
+        workflow.connection_id
+    );
     let (preview_status, preview) = call(
         &client,
         &credential,
         &server,
         reqwest::Method::GET,
-        &format!(
-            "/connections/{}/explore?objectType=rest&object=json&fileType=json&preview=true&sourceParams={source_params}",
-            workflow.connection_id
-        ),
+        &preview_path,
         None,
     )
     .await;
@@ -210,6 +211,32 @@ async fn concurrent_runs_and_a_preview_of_one_rotating_connection_refresh_once()
         (token_requests, mock.token_refreshes()),
         (1, 1),
         "one refresh request, and it succeeded, for the one expiry"
+    );
+    // The next expiry: three previews at once refresh once more, together.
+    mock.expire_access_token();
+    let preview = || {
+        call(
+            &client,
+            &credential,
+            &server,
+            reqwest::Method::GET,
+            &preview_path,
+            None,
+        )
+    };
+    let (first, second, third) = tokio::join!(preview(), preview(), preview());
+    for (status, body) in [first, second, third] {
+        assert_eq!(status, 200, "{body}");
+    }
+    let token_requests = mock
+        .requests()
+        .iter()
+        .filter(|request| request.path == "/oauth/token")
+        .count();
+    assert_eq!(
+        (token_requests, mock.token_refreshes()),
+        (2, 2),
+        "one refresh per expiry"
     );
     let stored = stored_params(&data_dir, &workflow.connection_id).await;
     assert_eq!(stored["refreshToken"], mock.refresh_token().as_str());
