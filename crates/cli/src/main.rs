@@ -5,6 +5,7 @@
 mod data;
 mod dataset;
 mod failpoints;
+mod keys;
 mod serve;
 mod spec_test;
 mod spec_validate;
@@ -38,6 +39,29 @@ enum Command {
     },
     /// Read datasets back from the data dir (no server needed).
     Dataset(dataset::DatasetArgs),
+    /// Manage the keys that seal connection secrets.
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SecretsCommand {
+    /// Re-seal every stored secret with the current key (the one --secret-key-file,
+    /// FLOWD_SECRET_KEY or the data dir's secret.key gives), opening each with whichever key
+    /// sealed it (pass the previous one with --old-secret-key-file). Afterwards the old key
+    /// can be dropped.
+    Rotate {
+        /// Directory holding the database.
+        #[arg(long, env = "FLOWD_DATA_DIR", default_value = "./flowd-data")]
+        data_dir: PathBuf,
+        /// The metadata store, as a URL (`sqlite://PATH`); the data dir's by default.
+        #[arg(long = "store", env = "FLOWD_STORE_URL")]
+        store: Option<String>,
+        #[command(flatten)]
+        keys: keys::KeyArgs,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -117,6 +141,8 @@ struct ServeArgs {
     /// Pages one run may fetch; a run with more fails with LIMIT_EXCEEDED and writes nothing.
     #[arg(long, env = "FLOWD_MAX_PAGES_PER_RUN", default_value_t = 100_000)]
     max_pages_per_run: u64,
+    #[command(flatten)]
+    keys: keys::KeyArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -184,6 +210,14 @@ fn main() -> ExitCode {
             command: SpecCommand::Test(args),
         } => spec_test::run(args),
         Command::Dataset(args) => report(run_async(dataset::run(args))),
+        Command::Secrets {
+            command:
+                SecretsCommand::Rotate {
+                    data_dir,
+                    store,
+                    keys,
+                },
+        } => report(run_async(keys::rotate(data_dir, store, keys))),
         Command::Serve(args) => report(run_async(serve::run(args))),
         Command::Credentials {
             command:

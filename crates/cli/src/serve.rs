@@ -12,7 +12,7 @@ use flowd_api::{ApiConfig, AppState, IssuedCredential, issue_credential};
 use flowd_scheduler::executor::{RunBounds, RunContext};
 use flowd_scheduler::planner::run_planner;
 use flowd_scheduler::worker::{WorkerOptions, run_worker};
-use flowd_secrets::{Cipher, SecretKey};
+use flowd_secrets::Cipher;
 use flowd_sink::{DatasetStore, LocalDatasets};
 use flowd_store::Store;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -46,9 +46,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if store.count_credentials().await? == 0 {
         bootstrap_credential(store.as_ref(), &args.data_dir).await?;
     }
-    let secret_key = SecretKey::load_or_create(&args.data_dir)
-        .context("loading the key that encrypts connection credentials")?;
-    let cipher = Cipher::new(secret_key);
+    let cipher = crate::keys::load_cipher(&args.data_dir, &args.keys)?;
+    match flowd_plan::keys::verify_secret_key(store.as_ref(), &cipher).await? {
+        flowd_plan::keys::KeyStatus::Current => {}
+        flowd_plan::keys::KeyStatus::RotationPending { kid } => tracing::warn!(
+            sealed_with = %kid,
+            current = %cipher.current_kid(),
+            "the store's secrets are sealed with an older key; `flowd secrets rotate` re-seals them with the current one"
+        ),
+    }
     let datasets: Arc<dyn DatasetStore> = Arc::new(LocalDatasets::in_data_dir(&args.data_dir));
     let state = AppState::new(
         store.clone(),

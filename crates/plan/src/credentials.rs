@@ -205,7 +205,7 @@ impl TokenStore for ConnectionTokens {
 
 /// Replaces the stored `auth.params` of a connection with `sealed_params` under a new etag, if
 /// the connection is still at `stored`'s revision.
-async fn replace_params(
+pub(crate) async fn replace_params(
     store: &dyn ResourceStore,
     scope: &Scope,
     connection_id: &str,

@@ -157,6 +157,57 @@ impl Cipher {
     }
 }
 
+/// What the key check seals, and where (its associated data).
+const KEY_CHECK_PLAINTEXT: &str = "flowd secret key check";
+const KEY_CHECK_PLACE: &str = "flowd/store/secret-key-check";
+
+/// How a key check relates to a cipher's keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyCheck {
+    /// Sealed with the current key.
+    Current,
+    /// Sealed with one of the older, decryption-only keys (a rotation is under way).
+    Older { kid: String },
+}
+
+impl Cipher {
+    /// A fresh key check sealed with the current key: stored with the secrets, it lets a
+    /// process tell at start-up whether its keys can open them.
+    pub fn key_check(&self) -> String {
+        self.encrypt(KEY_CHECK_PLAINTEXT, KEY_CHECK_PLACE)
+    }
+
+    /// Which of this cipher's keys sealed `check`; an error when none did
+    /// ([`SecretsError::UnknownKeyId`] names the key id that did) or the check was altered.
+    pub fn verify_key_check(&self, check: &str) -> Result<KeyCheck, SecretsError> {
+        let opened = self.decrypt(check, KEY_CHECK_PLACE)?;
+        if secrecy::ExposeSecret::expose_secret(&opened) != KEY_CHECK_PLAINTEXT {
+            return Err(SecretsError::AuthenticationFailed);
+        }
+        let (kid, _) = split_token(check)?;
+        Ok(if kid == self.current_kid() {
+            KeyCheck::Current
+        } else {
+            KeyCheck::Older {
+                kid: kid.to_owned(),
+            }
+        })
+    }
+
+    /// The key ids this cipher can decrypt, the current one first.
+    pub fn kids(&self) -> Vec<&str> {
+        std::iter::once(&self.current_key)
+            .chain(&self.decryption_only_keys)
+            .map(SecretKey::kid)
+            .collect()
+    }
+}
+
+/// The key id a token names, if it is a token.
+pub fn token_kid(token: &str) -> Option<&str> {
+    split_token(token).ok().map(|(kid, _)| kid)
+}
+
 impl fmt::Debug for Cipher {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         let decryption_only_kids: Vec<&str> = self

@@ -93,6 +93,16 @@ impl SecretKey {
         load_or_create_with_env(data_dir, std::env::var_os(SECRET_KEY_ENV))
     }
 
+    /// The key in the key file at `path` (one line of base64, owner-only permissions on unix),
+    /// which must exist.
+    pub fn from_file(path: &Path) -> Result<SecretKey, SecretsError> {
+        read_key_file(path)?.ok_or_else(|| SecretsError::KeyFileIo {
+            action: "read key file",
+            path: path.to_owned(),
+            source: io::Error::new(io::ErrorKind::NotFound, "no such file"),
+        })
+    }
+
     /// The key id: the first 8 lowercase hex characters of the SHA-256 of the key. Written in
     /// every token so that decryption can pick the right key after a rotation.
     pub fn kid(&self) -> &str {

@@ -20,7 +20,7 @@ pub mod error;
 pub mod key;
 pub mod sealed;
 
-pub use cipher::{Cipher, TOKEN_VERSION_PREFIX, is_encrypted_token};
+pub use cipher::{Cipher, KeyCheck, TOKEN_VERSION_PREFIX, is_encrypted_token, token_kid};
 pub use error::SecretsError;
 pub use key::{KEY_FILE_NAME, SECRET_KEY_ENV, SecretKey};
 pub use secrecy::{ExposeSecret, SecretString};

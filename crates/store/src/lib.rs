@@ -62,6 +62,14 @@ pub trait CredentialStore: Send + Sync + 'static {
 
     /// Number of credentials ever created (used to bootstrap the first one).
     async fn count_credentials(&self) -> Result<u64, StoreError>;
+
+    /// The secret-key check: a token sealed with the key that seals the store's connection
+    /// secrets, so a process started with another key refuses to start instead of failing
+    /// run by run. `None` before it is first written.
+    async fn secret_key_check(&self) -> Result<Option<String>, StoreError>;
+
+    /// Writes the secret-key check, replacing an earlier one (after a key rotation).
+    async fn set_secret_key_check(&self, check: &str) -> Result<(), StoreError>;
 }
 
 /// Sandboxes and the resource documents of each.

@@ -227,3 +227,33 @@ fn errors_never_contain_the_plaintext() {
     let error = cipher.decrypt(&token, "elsewhere").unwrap_err();
     assert!(!format!("{error} {error:?}").contains("hunter2"));
 }
+
+#[test]
+fn a_key_check_names_the_key_that_sealed_it() {
+    let old = Cipher::new(counting_key());
+    let check = old.key_check();
+    assert_eq!(
+        old.verify_key_check(&check).unwrap(),
+        super::KeyCheck::Current
+    );
+    let rotating = Cipher::new(other_key()).with_decryption_keys([counting_key()]);
+    assert_eq!(
+        rotating.verify_key_check(&check).unwrap(),
+        super::KeyCheck::Older {
+            kid: counting_key().kid().to_owned()
+        }
+    );
+    let wrong = Cipher::new(other_key());
+    match wrong.verify_key_check(&check) {
+        Err(SecretsError::UnknownKeyId { kid, .. }) => assert_eq!(kid, counting_key().kid()),
+        other => panic!("expected the unknown key id, got {other:?}"),
+    }
+    // A check sealed for another place (a connection secret passed off as the check) fails.
+    let secret = old.encrypt("flowd secret key check", PASSWORD_FIELD);
+    assert!(matches!(
+        old.verify_key_check(&secret),
+        Err(SecretsError::AuthenticationFailed)
+    ));
+    assert_eq!(super::token_kid(&check), Some(counting_key().kid()));
+    assert_eq!(rotating.kids(), [other_key().kid(), counting_key().kid()]);
+}

@@ -30,6 +30,7 @@ pub use resources::{
     references_must_exist_and_block_deletes_of_their_targets,
     replace_bumps_the_revision_and_honours_the_expected_one,
     resources_round_trip_and_stay_in_their_scope, sandboxes_are_created_once_with_their_seed,
+    the_secret_key_check_reads_back_and_a_rotation_replaces_it,
 };
 pub use runs::{
     an_expired_lease_is_taken_over_and_the_old_worker_is_fenced,
@@ -71,6 +72,7 @@ where
     each_check!(
         open,
         credentials_are_found_by_token_hash_only,
+        the_secret_key_check_reads_back_and_a_rotation_replaces_it,
         sandboxes_are_created_once_with_their_seed,
         resources_round_trip_and_stay_in_their_scope,
         replace_bumps_the_revision_and_honours_the_expected_one,

@@ -491,3 +491,28 @@ pub async fn list_queries_filter_order_and_page_in_the_store(store: Arc<dyn Stor
     };
     assert_eq!(ids(&list(by_id).await), ["a", "c"]);
 }
+
+pub async fn the_secret_key_check_reads_back_and_a_rotation_replaces_it(store: Arc<dyn Store>) {
+    assert_eq!(
+        store.secret_key_check().await.unwrap(),
+        None,
+        "none at first"
+    );
+    store
+        .set_secret_key_check("v1.aaaaaaaa.first")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.secret_key_check().await.unwrap().as_deref(),
+        Some("v1.aaaaaaaa.first")
+    );
+    store
+        .set_secret_key_check("v1.bbbbbbbb.second")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.secret_key_check().await.unwrap().as_deref(),
+        Some("v1.bbbbbbbb.second"),
+        "replaced"
+    );
+}

@@ -224,6 +224,11 @@ const STEPS: &[&str] = &[
     ) STRICT;",
     // 7: what a finished attempt warns about (a JSON array of {code, message}).
     "ALTER TABLE runs ADD COLUMN warnings TEXT;",
+    // 8: settings of the store itself (the secret-key check).
+    "CREATE TABLE store_settings (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT, WITHOUT ROWID;",
 ];
 
 /// Brings the database to the newest schema version.

@@ -173,4 +173,25 @@ impl CredentialStore for SqliteStore {
             .await?;
         Ok(count as u64)
     }
+
+    async fn secret_key_check(&self) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM store_settings WHERE name = 'secret_key_check'")
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn set_secret_key_check(&self, check: &str) -> Result<(), StoreError> {
+        let mut transaction = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO store_settings (name, value) VALUES ('secret_key_check', ?) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(check)
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
 }
