@@ -16,8 +16,12 @@ const TOKEN_PARAMS: [&str; 3] = ["accessToken", "refreshToken", "expirationDate"
 /// The live OAuth sessions of a process, by connection. Cheap to clone; clones share.
 #[derive(Clone, Default)]
 pub struct AuthSessions {
-    sessions: Arc<tokio::sync::Mutex<HashMap<String, Weak<AuthSession>>>>,
+    /// One slot per connection; a slot is locked only by shares of its own connection, so a
+    /// session busy refreshing holds back no other connection.
+    slots: Arc<std::sync::Mutex<HashMap<String, Slot>>>,
 }
+
+type Slot = Arc<tokio::sync::Mutex<Weak<AuthSession>>>;
 
 impl std::fmt::Debug for AuthSessions {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -30,23 +34,34 @@ impl std::fmt::Debug for AuthSessions {
 impl AuthSessions {
     /// The session to use for the connection `key` (unique per tenant and connection), given
     /// `fresh`, one just prepared from its stored credentials: the live session of that
-    /// connection when it can serve them (same params but the tokens, a refresh token it held,
-    /// no failed refresh), else `fresh`, which becomes the connection's session. Sessions
+    /// connection when it can serve them (same params but the tokens, tokens it held, no
+    /// failed refresh), else `fresh`, which becomes the connection's session. Sessions
     /// without OAuth are returned as they are.
     pub async fn share(&self, key: &str, fresh: Arc<AuthSession>) -> Arc<AuthSession> {
         if !matches!(fresh.auth.method, AuthMethod::OAuth2(_)) {
             return fresh;
         }
-        let mut sessions = self.sessions.lock().await;
-        sessions.retain(|_, session| session.strong_count() > 0);
-        if let Some(live) = sessions.get(key).and_then(Weak::upgrade)
-            && live.serves(&fresh.auth.params).await
+        let slot = {
+            let mut slots = self.slots.lock().expect("session slots lock");
+            slots.retain(|_, slot| Arc::strong_count(slot) > 1 || slot_is_live(slot));
+            slots.entry(key.to_owned()).or_default().clone()
+        };
+        let mut live = slot.lock().await;
+        if let Some(session) = live.upgrade()
+            && session.serves(&fresh.auth.params).await
         {
-            return live;
+            return session;
         }
-        sessions.insert(key.to_owned(), Arc::downgrade(&fresh));
+        *live = Arc::downgrade(&fresh);
         fresh
     }
+}
+
+/// Whether a slot not being shared right now still holds a live session.
+fn slot_is_live(slot: &Slot) -> bool {
+    slot.try_lock()
+        .map(|session| session.strong_count() > 0)
+        .unwrap_or(true)
 }
 
 impl AuthSession {
