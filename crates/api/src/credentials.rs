@@ -45,6 +45,25 @@ pub async fn issue_credential(
     store: &dyn CredentialStore,
     org_id: &str,
 ) -> Result<IssuedCredential, StoreError> {
+    let (credential, issued) = new_credential(org_id);
+    store.insert_credential(&credential).await?;
+    Ok(issued)
+}
+
+/// Issues the store's first credential for `org_id`, unless it has one already (another
+/// process starting on the same empty store got there first): `None` then.
+pub async fn issue_first_credential(
+    store: &dyn CredentialStore,
+    org_id: &str,
+) -> Result<Option<IssuedCredential>, StoreError> {
+    let (credential, issued) = new_credential(org_id);
+    Ok(store
+        .insert_first_credential(&credential)
+        .await?
+        .then_some(issued))
+}
+
+fn new_credential(org_id: &str) -> (NewCredential, IssuedCredential) {
     let access_token = format!(
         "flowd_{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>())
@@ -53,18 +72,17 @@ pub async fn issue_credential(
     // Shaped like an IMS technical account id, as AEP's createdBy values are.
     let principal_id = format!("{}@AdobeID", hex::encode_upper(random_bytes::<12>()));
     let created_at = flowd_model::time::now_millis();
-    store
-        .insert_credential(&NewCredential {
-            id: principal_id,
-            org_id: org_id.to_owned(),
-            api_key: api_key.clone(),
-            token_hash: token_hash(&access_token),
-            created_at,
-        })
-        .await?;
-    Ok(IssuedCredential {
+    let credential = NewCredential {
+        id: principal_id,
+        org_id: org_id.to_owned(),
+        api_key: api_key.clone(),
+        token_hash: token_hash(&access_token),
+        created_at,
+    };
+    let issued = IssuedCredential {
         api_key,
         access_token,
         ims_org_id: org_id.to_owned(),
-    })
+    };
+    (credential, issued)
 }

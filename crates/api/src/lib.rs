@@ -31,7 +31,7 @@ use axum::routing::get;
 use serde_json::json;
 use tower_http::trace::TraceLayer;
 
-pub use credentials::{IssuedCredential, issue_credential};
+pub use credentials::{IssuedCredential, issue_credential, issue_first_credential};
 pub use state::{ApiConfig, AppState, DEFAULT_MAX_BODY_BYTES};
 
 /// The service's base path, as on AEP's gateway.

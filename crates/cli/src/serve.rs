@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use flowd_api::{ApiConfig, AppState, IssuedCredential, issue_credential};
+use flowd_api::{ApiConfig, AppState, IssuedCredential, issue_credential, issue_first_credential};
 use flowd_scheduler::executor::{RunBounds, RunContext};
 use flowd_scheduler::planner::run_planner;
 use flowd_scheduler::worker::{WorkerOptions, run_worker};
@@ -216,7 +216,10 @@ fn uuid_like() -> String {
 /// Creates the first credential of an empty data dir, prints it once and
 /// keeps a copy readable only by the owner, for the README's quick start.
 async fn bootstrap_credential(store: &dyn Store, data_dir: &Path) -> anyhow::Result<()> {
-    let credential = issue_credential(store, BOOTSTRAP_ORG_ID).await?;
+    let Some(credential) = issue_first_credential(store, BOOTSTRAP_ORG_ID).await? else {
+        // Another process starting on the same store bootstrapped it.
+        return Ok(());
+    };
     let path = data_dir.join(BOOTSTRAP_CREDENTIAL_FILE);
     write_owner_only(&path, &credential).with_context(|| format!("writing {}", path.display()))?;
     println!("{}", serde_json::to_string(&credential)?);

@@ -128,3 +128,34 @@ async fn credentials_create_issues_a_credential_bound_to_its_org() {
         .unwrap();
     assert_eq!(refused["error_code"], "403025");
 }
+
+/// Three processes started at once on one empty data dir: exactly one bootstraps and prints
+/// the first credential, and it works on all three.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_starting_together_on_an_empty_store_bootstrap_one_credential() {
+    let (_dir, data_dir) = data_dir();
+    let starts: Vec<_> = (0..3)
+        .map(|_| {
+            let data_dir = data_dir.clone();
+            std::thread::spawn(move || Server::start(&data_dir))
+        })
+        .collect();
+    let servers: Vec<Server> = starts.into_iter().map(|start| start.join().unwrap()).collect();
+    let printed: Vec<&Value> = servers
+        .iter()
+        .filter_map(|server| server.printed_credential.as_ref())
+        .collect();
+    assert_eq!(printed.len(), 1, "one first credential");
+    let credential = Credential::from_json(printed[0]);
+    for server in &servers {
+        let response = credential
+            .apply(reqwest::Client::new().get(server.url("/connectionSpecs")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    for server in servers {
+        assert!(server.terminate().success());
+    }
+}

@@ -63,6 +63,12 @@ pub trait CredentialStore: Send + Sync + 'static {
     /// Number of credentials ever created (used to bootstrap the first one).
     async fn count_credentials(&self) -> Result<u64, StoreError>;
 
+    /// Stores `credential` only if the store has no credential yet, in one transaction:
+    /// `false` (nothing written) when one exists. Several processes starting together on an
+    /// empty store bootstrap exactly one.
+    async fn insert_first_credential(&self, credential: &NewCredential)
+    -> Result<bool, StoreError>;
+
     /// The secret-key check: a token sealed with the key that seals the store's connection
     /// secrets, so a process started with another key refuses to start instead of failing
     /// run by run. `None` before it is first written.

@@ -30,6 +30,7 @@ pub use resources::{
     references_must_exist_and_block_deletes_of_their_targets,
     replace_bumps_the_revision_and_honours_the_expected_one,
     resources_round_trip_and_stay_in_their_scope, sandboxes_are_created_once_with_their_seed,
+    the_first_credential_is_bootstrapped_once_under_concurrent_starts,
     the_secret_key_check_reads_back_and_a_rotation_replaces_it,
 };
 pub use runs::{
@@ -73,6 +74,7 @@ where
         open,
         credentials_are_found_by_token_hash_only,
         the_secret_key_check_reads_back_and_a_rotation_replaces_it,
+        the_first_credential_is_bootstrapped_once_under_concurrent_starts,
         sandboxes_are_created_once_with_their_seed,
         resources_round_trip_and_stay_in_their_scope,
         replace_bumps_the_revision_and_honours_the_expected_one,

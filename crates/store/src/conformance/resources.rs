@@ -516,3 +516,29 @@ pub async fn the_secret_key_check_reads_back_and_a_rotation_replaces_it(store: A
         "replaced"
     );
 }
+
+pub async fn the_first_credential_is_bootstrapped_once_under_concurrent_starts(
+    store: Arc<dyn Store>,
+) {
+    let attempts = (0..8).map(|index| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .insert_first_credential(&NewCredential {
+                    id: format!("FIRST{index}@AdobeID"),
+                    org_id: "ORG1@AdobeOrg".into(),
+                    api_key: format!("key-{index}"),
+                    token_hash: format!("{index:02}").repeat(32),
+                    created_at: 1,
+                })
+                .await
+                .unwrap()
+        })
+    });
+    let mut won = 0;
+    for attempt in attempts {
+        won += usize::from(attempt.await.unwrap());
+    }
+    assert_eq!(won, 1, "exactly one start bootstraps");
+    assert_eq!(store.count_credentials().await.unwrap(), 1);
+}

@@ -174,6 +174,28 @@ impl CredentialStore for SqliteStore {
         Ok(count as u64)
     }
 
+    async fn insert_first_credential(
+        &self,
+        credential: &NewCredential,
+    ) -> Result<bool, StoreError> {
+        // BEGIN IMMEDIATE: the count and the insert cannot interleave with another writer's.
+        let mut transaction = self.begin_write().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO credentials (id, org_id, api_key, token_hash, created_at) \
+             SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM credentials)",
+        )
+        .bind(&credential.id)
+        .bind(&credential.org_id)
+        .bind(&credential.api_key)
+        .bind(&credential.token_hash)
+        .bind(credential.created_at)
+        .execute(&mut *transaction)
+        .await?
+        .rows_affected();
+        transaction.commit().await?;
+        Ok(inserted == 1)
+    }
+
     async fn secret_key_check(&self) -> Result<Option<String>, StoreError> {
         Ok(
             sqlx::query_scalar("SELECT value FROM store_settings WHERE name = 'secret_key_check'")
