@@ -24,6 +24,10 @@ pub struct DatasetArgs {
     /// The metadata store, as a URL (`sqlite://PATH`); the data dir's by default.
     #[arg(long = "store", env = "FLOWD_STORE_URL", global = true)]
     store: Option<String>,
+    /// Where the datasets are (`--datasets-url` of `flowd serve`); `<data-dir>/datasets` by
+    /// default.
+    #[arg(long = "datasets-url", env = "FLOWD_DATASETS_URL", global = true)]
+    datasets_url: Option<String>,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -42,7 +46,7 @@ enum DatasetCommand {
 }
 
 pub async fn run(args: DatasetArgs) -> anyhow::Result<()> {
-    let datasets = LocalDatasets::in_data_dir(&args.data_dir);
+    let datasets = LocalDatasets::at_location(args.datasets_url.as_deref(), &args.data_dir)?;
     match args.command {
         DatasetCommand::List => {
             anyhow::ensure!(

@@ -141,6 +141,10 @@ struct ServeArgs {
     /// Pages one run may fetch; a run with more fails with LIMIT_EXCEEDED and writes nothing.
     #[arg(long, env = "FLOWD_MAX_PAGES_PER_RUN", default_value_t = 100_000)]
     max_pages_per_run: u64,
+    /// Where datasets are written: a local path or `file:///PATH` (a shared filesystem for
+    /// several processes). Default: `<data-dir>/datasets`.
+    #[arg(long = "datasets-url", env = "FLOWD_DATASETS_URL")]
+    datasets_url: Option<String>,
     #[command(flatten)]
     keys: keys::KeyArgs,
 }

@@ -55,7 +55,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             "the store's secrets are sealed with an older key; `flowd secrets rotate` re-seals them with the current one"
         ),
     }
-    let datasets: Arc<dyn DatasetStore> = Arc::new(LocalDatasets::in_data_dir(&args.data_dir));
+    let datasets: Arc<dyn DatasetStore> = Arc::new(LocalDatasets::at_location(
+        args.datasets_url.as_deref(),
+        &args.data_dir,
+    )?);
     let state = AppState::new(
         store.clone(),
         ApiConfig {

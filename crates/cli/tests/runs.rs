@@ -231,3 +231,95 @@ async fn three_due_windows_land_in_the_dataset_each_record_once() {
         "the data dir, its store, key, datasets and batches"
     );
 }
+
+/// `--datasets-url` puts the batches where every process can reach them (here a file URL of
+/// another directory): the run's files are there and not in the data dir, and `flowd dataset`
+/// reads them back with the same option.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_datasets_url_puts_the_batches_outside_the_data_dir() {
+    use common::runs::{
+        member_ids, members, parquet_files, schedule_params, schedule_with_due_windows,
+    };
+    let (start_time, window_start) = schedule_with_due_windows(1);
+    let mock = MockApi::start(
+        Scenario::explicit(members(30, window_start, 15 * 60)).with_auth(Auth::Basic {
+            username: "anystring".into(),
+            password: PASSWORD.into(),
+        }),
+    )
+    .await;
+    let (dir, data_dir) = data_dir();
+    let shared = dir.path().join("shared-datasets");
+    let url = format!("file://{}", shared.display());
+    let server = Server::start_with_args(
+        &data_dir,
+        &["--planner-tick-ms", "100", "--datasets-url", &url],
+    );
+    let credential = Credential::from_json(server.printed_credential.as_ref().unwrap());
+    let client = reqwest::Client::new();
+    let workflow = common::workflow::create(
+        &client,
+        &credential,
+        &server,
+        &mock.base_url(),
+        ("anystring", PASSWORD),
+        DEFAULT_LIST_ID,
+        schedule_params(start_time),
+    )
+    .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let runs =
+            common::workflow::runs_of(&client, &credential, &server, &workflow.flow_id).await;
+        if runs
+            .first()
+            .is_some_and(|run| run["metrics"]["statusSummary"]["status"] == "success")
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{runs:#?}\n{}",
+            server.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(server.terminate().success());
+    assert!(!parquet_files(&shared.join(&workflow.dataset_id)).is_empty());
+    assert!(
+        parquet_files(&data_dir.join("datasets")).is_empty(),
+        "nothing in the data dir"
+    );
+    let ids: Vec<i64> = {
+        let dataset = flowd_sink::Dataset::open(&shared, &workflow.dataset_id).unwrap();
+        let mut ids: Vec<i64> = dataset
+            .head(100)
+            .unwrap()
+            .iter()
+            .map(|record| record["member"]["id"].as_i64().unwrap())
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+    assert_eq!(ids, (0..30).collect::<Vec<_>>());
+    assert!(member_ids(&data_dir, &workflow.dataset_id).is_empty());
+    let head = common::flowd()
+        .args([
+            "dataset",
+            "head",
+            &workflow.dataset_id,
+            "-n",
+            "100",
+            "--data-dir",
+        ])
+        .arg(&data_dir)
+        .args(["--datasets-url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        head.status.success(),
+        "{}",
+        String::from_utf8_lossy(&head.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&head.stdout).lines().count(), 30);
+}

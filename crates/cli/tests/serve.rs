@@ -140,7 +140,10 @@ async fn processes_starting_together_on_an_empty_store_bootstrap_one_credential(
             std::thread::spawn(move || Server::start(&data_dir))
         })
         .collect();
-    let servers: Vec<Server> = starts.into_iter().map(|start| start.join().unwrap()).collect();
+    let servers: Vec<Server> = starts
+        .into_iter()
+        .map(|start| start.join().unwrap())
+        .collect();
     let printed: Vec<&Value> = servers
         .iter()
         .filter_map(|server| server.printed_credential.as_ref())

@@ -13,6 +13,9 @@ pub enum SinkError {
         value: String,
         reason: &'static str,
     },
+    /// `--datasets-url` names no location this build can write.
+    #[error("datasets location {shown}: {reason}")]
+    InvalidLocation { shown: String, reason: String },
     /// A record handed to a batch writer is not a JSON object.
     #[error("record {index} of the page is not a json object")]
     RecordNotAnObject { index: usize },

@@ -30,6 +30,39 @@ impl LocalDatasets {
         }
     }
 
+    /// The datasets at `location` (`--datasets-url`): a local path or a `file://` URL of one,
+    /// such as a shared filesystem every process of a fleet mounts; `None` is
+    /// `<data_dir>/datasets`. Object storage (`s3://…`) is not available in this build.
+    pub fn at_location(
+        location: Option<&str>,
+        data_dir: &Path,
+    ) -> Result<LocalDatasets, SinkError> {
+        let Some(location) = location.map(str::trim).filter(|text| !text.is_empty()) else {
+            return Ok(LocalDatasets::in_data_dir(data_dir));
+        };
+        let invalid = |reason: &str| SinkError::InvalidLocation {
+            shown: location.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let path = match location.split_once("://") {
+            None => PathBuf::from(location),
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("file") => {
+                let path = rest.strip_prefix("localhost").unwrap_or(rest);
+                if !path.starts_with('/') {
+                    return Err(invalid("a file URL names an absolute path: file:///PATH"));
+                }
+                PathBuf::from(path)
+            }
+            Some((scheme, _)) if scheme.eq_ignore_ascii_case("s3") => {
+                return Err(invalid(
+                    "object storage is not available in this build; use a local path or file:///PATH",
+                ));
+            }
+            Some(_) => return Err(invalid("use a local path or file:///PATH")),
+        };
+        Ok(LocalDatasets::new(path))
+    }
+
     /// The datasets of a flowd data directory (`<data_dir>/datasets`).
     pub fn in_data_dir(data_dir: &Path) -> LocalDatasets {
         LocalDatasets::new(data_dir.join(DATASETS_DIR_NAME))
@@ -111,5 +144,41 @@ impl DatasetStore for LocalDatasets {
 
     fn location(&self, dataset_id: &str) -> String {
         self.root.join(dataset_id).display().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datasets_locations_are_local_paths_or_file_urls() {
+        let data_dir = Path::new("/srv/flowd");
+        let root = |location| {
+            LocalDatasets::at_location(location, data_dir)
+                .map(|datasets| datasets.root().to_owned())
+        };
+        assert_eq!(root(None).unwrap(), Path::new("/srv/flowd/datasets"));
+        assert_eq!(root(Some("  ")).unwrap(), Path::new("/srv/flowd/datasets"));
+        assert_eq!(
+            root(Some("/mnt/shared/datasets")).unwrap(),
+            Path::new("/mnt/shared/datasets")
+        );
+        assert_eq!(
+            root(Some("relative/datasets")).unwrap(),
+            Path::new("relative/datasets")
+        );
+        assert_eq!(
+            root(Some("file:///mnt/shared")).unwrap(),
+            Path::new("/mnt/shared")
+        );
+        assert_eq!(
+            root(Some("FILE://localhost/mnt/x")).unwrap(),
+            Path::new("/mnt/x")
+        );
+        for refused in ["file://relative", "s3://bucket/prefix", "gs://bucket"] {
+            let error = root(Some(refused)).unwrap_err().to_string();
+            assert!(error.contains(refused), "{error}");
+        }
     }
 }
