@@ -323,3 +323,74 @@ async fn a_datasets_url_puts_the_batches_outside_the_data_dir() {
     );
     assert_eq!(String::from_utf8_lossy(&head.stdout).lines().count(), 30);
 }
+
+/// A second process starting on the same store and datasets sweeps the staging area at
+/// start-up while the first one is writing a batch: the live writer's files are left alone,
+/// so its run succeeds at its first attempt with every record once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_starting_beside_a_running_one_leaves_its_batch_in_progress_alone() {
+    use common::runs::{member_ids, members, schedule_params, schedule_with_due_windows};
+    const RECORDS: i64 = 12_000;
+    let (start_time, window_start) = schedule_with_due_windows(1);
+    let mock = MockApi::start(
+        Scenario::explicit(members(RECORDS, window_start, 15 * 60))
+            .with_auth(Auth::Basic {
+                username: "anystring".into(),
+                password: PASSWORD.into(),
+            })
+            .with_latency(Duration::from_millis(15)),
+    )
+    .await;
+    let (_dir, data_dir) = data_dir();
+    let arguments = ["--planner-tick-ms", "100", "--lease-ms", "60000"];
+    let first = Server::start_with_args(&data_dir, &arguments);
+    let credential = Credential::from_json(first.printed_credential.as_ref().unwrap());
+    let client = reqwest::Client::new();
+    let workflow = common::workflow::create(
+        &client,
+        &credential,
+        &first,
+        &mock.base_url(),
+        ("anystring", PASSWORD),
+        DEFAULT_LIST_ID,
+        schedule_params(start_time),
+    )
+    .await;
+    // Wait until a row group of the run is on disk in staging (10,000 records in).
+    let staging = data_dir.join("datasets").join(".flowd-staging");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let staged = common::runs::parquet_files(&staging)
+            .iter()
+            .any(|file| std::fs::metadata(file).is_ok_and(|metadata| metadata.len() > 0));
+        if staged {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}", first.logs());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let second = Server::start_with_args(&data_dir, &arguments);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let run = loop {
+        let runs = common::workflow::runs_of(&client, &credential, &first, &workflow.flow_id).await;
+        if let Some(run) = runs
+            .first()
+            .filter(|run| run["metrics"]["statusSummary"]["status"] == "success")
+        {
+            break run.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{runs:#?}\n{}",
+            first.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(run["attempts"], 1, "the first attempt committed: {run}");
+    assert_eq!(
+        member_ids(&data_dir, &workflow.dataset_id),
+        (0..RECORDS).collect::<Vec<_>>()
+    );
+    assert!(second.terminate().success());
+    assert!(first.terminate().success());
+}

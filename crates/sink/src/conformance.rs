@@ -39,6 +39,7 @@ where
     check!(names_that_are_not_plain_ids_are_refused);
     check!(a_dataset_without_batches_reads_back_empty);
     check!(a_published_batch_is_found_again_with_what_its_commit_returned);
+    check!(a_sweep_never_removes_a_live_writers_batch);
 }
 
 fn records(range: std::ops::Range<u64>) -> Vec<Value> {
@@ -212,4 +213,27 @@ pub fn a_published_batch_is_found_again_with_what_its_commit_returned(datasets: 
     assert_eq!(found.batch.files, committed.batch.files);
     assert_eq!(found.record_type, committed.record_type);
     assert!(datasets.published_batch(DATASET, "../run-3").is_err());
+}
+
+/// Several processes may share a datasets location, and each sweeps at start-up: a sweep
+/// while a batch is being written leaves it whole and committable.
+pub fn a_sweep_never_removes_a_live_writers_batch(datasets: &dyn DatasetStore) {
+    let mut live = datasets
+        .begin_batch(DATASET, "run-9", "run-9", at(9), &StructType::default())
+        .unwrap();
+    live.write(records(0..25_000)).unwrap();
+    assert_eq!(
+        datasets.sweep_staging(DATASET).unwrap(),
+        0,
+        "nothing of it is a leftover"
+    );
+    live.write(records(25_000..25_010)).unwrap();
+    let summary = live.commit().unwrap();
+    assert_eq!(summary.batch.record_count, 25_010);
+    assert_eq!(datasets.head(DATASET, 30_000).unwrap().len(), 25_010);
+    assert_eq!(
+        datasets.sweep_staging(DATASET).unwrap(),
+        0,
+        "nothing left behind"
+    );
 }

@@ -72,6 +72,7 @@ impl Dataset {
         fsutil::create_dir_all(&self.staging_root)?;
         let staging_dir =
             fsutil::unique_staging_path(&self.staging_root, &self.dataset_id, batch_id);
+        let lock = fsutil::WriterLock::acquire(&staging_dir)?;
         std::fs::create_dir(&staging_dir)
             .map_err(SinkError::io("create directory", &staging_dir))?;
         let target = BatchTarget {
@@ -82,6 +83,7 @@ impl Dataset {
                 .dataset_dir
                 .join(format!("{BATCH_DIR_PREFIX}{batch_id}")),
             staging_dir,
+            _lock: lock,
         };
         Ok(BatchWriter::new(
             target,
@@ -220,10 +222,10 @@ impl Dataset {
         Ok(records)
     }
 
-    /// Removes what crashed writers of this dataset left in the staging
-    /// directory. Call it only when no batch of this dataset is being
-    /// written (e.g. at startup, before runs resume). Returns how many
-    /// entries were removed.
+    /// Removes what writers of this dataset that died left in the staging
+    /// directory; a live writer's staging directory (its lock file is locked, by
+    /// this process or another) is left alone. Returns how many entries were
+    /// removed.
     pub fn sweep_staging(&self) -> Result<usize, SinkError> {
         let entries = match std::fs::read_dir(&self.staging_root) {
             Ok(entries) => entries,
@@ -234,14 +236,26 @@ impl Dataset {
         let mut removed = 0;
         for entry in entries {
             let entry = entry.map_err(SinkError::io("list", &self.staging_root))?;
-            if entry
-                .file_name()
-                .to_str()
-                .is_some_and(|name| name.starts_with(&prefix))
-            {
-                fsutil::remove_dir_all_if_exists(&entry.path())?;
-                removed += 1;
+            let name = entry.file_name();
+            let Some(name) = name.to_str().filter(|name| name.starts_with(&prefix)) else {
+                continue;
+            };
+            let path = entry.path();
+            if name.ends_with(".lock") {
+                // A lock file left by a writer that died between its two removals.
+                let directory = path.with_file_name(name.trim_end_matches(".lock"));
+                if !directory.exists() && !fsutil::writer_alive(&path) {
+                    let _ = std::fs::remove_file(&path);
+                }
+                continue;
             }
+            // A live writer (in any process) holds its lock: its batch is not a leftover.
+            if fsutil::writer_alive(&fsutil::lock_path(&path)) {
+                continue;
+            }
+            fsutil::remove_dir_all_if_exists(&path)?;
+            let _ = std::fs::remove_file(fsutil::lock_path(&path));
+            removed += 1;
         }
         Ok(removed)
     }

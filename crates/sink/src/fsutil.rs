@@ -116,6 +116,58 @@ fn exchange(_first: &Path, _second: &Path) -> bool {
     false
 }
 
+/// The lock file of a staging directory: `<dir>.lock`, beside it (never inside, so it is
+/// never published with the batch).
+pub(crate) fn lock_path(staging_dir: &Path) -> PathBuf {
+    let mut path = staging_dir.as_os_str().to_owned();
+    path.push(".lock");
+    PathBuf::from(path)
+}
+
+/// A live writer's claim on its staging directory: an exclusive `flock` on the directory's
+/// lock file, held as long as the writer lives (the kernel drops it when the process dies,
+/// whatever killed it), so a sweep by any process on the same files never removes a live
+/// writer's batch. Removing the lock file is the writer's last step.
+pub(crate) struct WriterLock {
+    path: PathBuf,
+    _file: File,
+}
+
+impl WriterLock {
+    /// Creates and locks the lock file of `staging_dir` (before the directory exists).
+    pub(crate) fn acquire(staging_dir: &Path) -> Result<WriterLock, SinkError> {
+        let path = lock_path(staging_dir);
+        let file = File::create_new(&path).map_err(SinkError::io("create", &path))?;
+        lock_exclusive(&file).map_err(SinkError::io("lock", &path))?;
+        Ok(WriterLock { path, _file: file })
+    }
+}
+
+impl Drop for WriterLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Whether a live writer holds the lock file at `path` (a missing file is no writer).
+pub(crate) fn writer_alive(path: &Path) -> bool {
+    match File::open(path) {
+        Ok(file) => lock_exclusive(&file).is_err(),
+        Err(_) => false,
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn lock_exclusive(file: &File) -> std::io::Result<()> {
+    rustix::fs::flock(file, rustix::fs::FlockOperation::NonBlockingLockExclusive)
+        .map_err(std::io::Error::from)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lock_exclusive(_file: &File) -> std::io::Result<()> {
+    Ok(())
+}
+
 /// A fresh, unique staging path for a dataset.
 pub(crate) fn unique_staging_path(staging_root: &Path, dataset_id: &str, label: &str) -> PathBuf {
     staging_root.join(format!(

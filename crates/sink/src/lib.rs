@@ -48,7 +48,10 @@
 //! is ever visible twice. The superseded directory is then deleted. A writer
 //! dropped before [`BatchWriter::commit`] deletes its staging directory; one
 //! killed leaves it in `.flowd-staging/`, which [`Dataset::sweep_staging`]
-//! removes at startup.
+//! removes at startup. A writer holds an exclusive `flock` on a lock file beside
+//! its staging directory for as long as it lives (the kernel releases it when
+//! the process dies), so a sweep by any process sharing the location skips a
+//! live writer's batch.
 //!
 //! # Schema inference and drift
 //!
@@ -123,8 +126,9 @@ pub trait DatasetStore: Send + Sync + 'static {
     /// first one.
     fn schema(&self, dataset_id: &str) -> Result<Option<Schema>, SinkError>;
 
-    /// Removes what writers that crashed left unfinished; call it only while no batch of the
-    /// dataset is being written. Returns how many leftovers were removed.
+    /// Removes what writers that died left unfinished, and never a live writer's batch (in
+    /// this process or another one writing the same location). Returns how many leftovers
+    /// were removed.
     fn sweep_staging(&self, dataset_id: &str) -> Result<usize, SinkError>;
 
     /// Where readers find the dataset (a path or URL).

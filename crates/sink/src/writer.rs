@@ -41,6 +41,9 @@ pub(crate) struct BatchTarget {
     pub(crate) dataset_id: String,
     pub(crate) dataset_dir: PathBuf,
     pub(crate) batch_dir: PathBuf,
+    /// Held while the writer lives; dropped (the lock file removed) after the staging
+    /// directory is published or removed.
+    pub(crate) _lock: fsutil::WriterLock,
 }
 
 struct OpenFile {
