@@ -32,7 +32,7 @@ use serde_json::json;
 use tower_http::trace::TraceLayer;
 
 pub use credentials::{IssuedCredential, issue_credential, issue_first_credential};
-pub use state::{ApiConfig, AppState, DEFAULT_MAX_BODY_BYTES};
+pub use state::{ApiConfig, AppState, DEFAULT_MAX_BODY_BYTES, Role};
 
 /// The service's base path, as on AEP's gateway.
 pub const FLOW_SERVICE_BASE_PATH: &str = "/data/foundation/flowservice";
@@ -50,6 +50,17 @@ pub mod fuzzing {
 }
 
 pub fn app(state: AppState) -> Router {
+    let operations = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics));
+    if !state.config.role.serves_api() {
+        return operations
+            .fallback(route_not_found)
+            .with_state(state)
+            .layer(TraceLayer::new_for_http())
+            .layer(axum::middleware::from_fn(request_id::assign_request_id));
+    }
     let flow_service = Router::new()
         .merge(routes::connection_specs::routes())
         .merge(routes::flow_specs::routes())
@@ -58,9 +69,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::runs::routes())
         .merge(routes::source_connections::routes())
         .merge(routes::target_connections::routes());
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
+    operations
         .nest(FLOW_SERVICE_BASE_PATH, flow_service)
         .nest(CATALOG_BASE_PATH, routes::datasets::routes())
         .fallback(route_not_found)
@@ -70,8 +79,42 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(request_id::assign_request_id))
 }
 
-async fn healthz() -> Response {
-    error::json_response(StatusCode::OK, json!({"status": "ok"}))
+/// Whether the store answers a trivial query within two seconds.
+async fn store_reachable(state: &AppState) -> bool {
+    matches!(
+        tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            state.store.count_credentials()
+        )
+        .await,
+        Ok(Ok(_))
+    )
+}
+
+/// `GET /healthz`: the process is up (always 200), its role, and whether the store answers.
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    let store = if store_reachable(&state).await {
+        "reachable"
+    } else {
+        "unreachable"
+    };
+    error::json_response(
+        StatusCode::OK,
+        json!({"status": "ok", "role": state.config.role.as_str(), "store": store}),
+    )
+}
+
+/// `GET /readyz`: 200 while the store answers, 503 while it does not (a load balancer sends
+/// no request to a process that cannot serve it).
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    if store_reachable(&state).await {
+        error::json_response(StatusCode::OK, json!({"ready": true}))
+    } else {
+        error::json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"ready": false, "reason": "the store does not answer"}),
+        )
+    }
 }
 
 /// `GET /metrics`: the Prometheus text exposition, without credentials

@@ -24,6 +24,40 @@ pub struct ApiConfig {
     pub upstream: Arc<UpstreamPolicy>,
     /// Longest a client may take to send a request body (`--body-timeout-ms`; 408 past it).
     pub body_timeout: Duration,
+    /// What this process does (`--role`); a worker serves only health, readiness and metrics.
+    pub role: Role,
+}
+
+/// What a `flowd serve` process does: several processes sharing one store split the work.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Role {
+    /// The API, the planner and the workers.
+    #[default]
+    All,
+    /// The API only: no run is planned or executed here.
+    Api,
+    /// The planner and the workers; HTTP serves only `/healthz`, `/readyz` and `/metrics`.
+    Worker,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::All => "all",
+            Role::Api => "api",
+            Role::Worker => "worker",
+        }
+    }
+
+    /// Whether this process serves the Flow Service and Catalog API.
+    pub fn serves_api(self) -> bool {
+        self != Role::Worker
+    }
+
+    /// Whether this process plans and executes runs.
+    pub fn runs(self) -> bool {
+        self != Role::Api
+    }
 }
 
 /// Default request body limit: 8 MiB.
@@ -37,6 +71,7 @@ impl Default for ApiConfig {
             max_page_bytes: HttpOptions::DEFAULT_MAX_BODY_BYTES,
             upstream: Arc::default(),
             body_timeout: Duration::from_secs(30),
+            role: Role::All,
         }
     }
 }

@@ -141,7 +141,10 @@ async fn healthz_needs_no_credentials() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.body, json!({"status": "ok"}));
+    assert_eq!(
+        reply.body,
+        json!({"status": "ok", "role": "all", "store": "reachable"})
+    );
 }
 
 #[tokio::test]

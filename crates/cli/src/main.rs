@@ -141,6 +141,11 @@ struct ServeArgs {
     /// Pages one run may fetch; a run with more fails with LIMIT_EXCEEDED and writes nothing.
     #[arg(long, env = "FLOWD_MAX_PAGES_PER_RUN", default_value_t = 100_000)]
     max_pages_per_run: u64,
+    /// What this process does: `all` (the API, the planner and the workers), `api` (the API
+    /// only) or `worker` (the planner and the workers; HTTP serves only /healthz, /readyz and
+    /// /metrics). Processes sharing one store split the work this way.
+    #[arg(long, env = "FLOWD_ROLE", value_enum, default_value_t = ServeRole::All)]
+    role: ServeRole,
     /// Where datasets are written: a local path or `file:///PATH` (a shared filesystem for
     /// several processes). Default: `<data-dir>/datasets`.
     #[arg(long = "datasets-url", env = "FLOWD_DATASETS_URL")]
@@ -181,6 +186,23 @@ enum SpecCommand {
     },
     /// Run a connection spec against the live API and show pages, records and schema.
     Test(spec_test::SpecTestArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ServeRole {
+    All,
+    Api,
+    Worker,
+}
+
+impl From<ServeRole> for flowd_api::Role {
+    fn from(role: ServeRole) -> flowd_api::Role {
+        match role {
+            ServeRole::All => flowd_api::Role::All,
+            ServeRole::Api => flowd_api::Role::Api,
+            ServeRole::Worker => flowd_api::Role::Worker,
+        }
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -66,6 +66,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             max_page_bytes: args.max_page_bytes,
             upstream: upstream.clone(),
             body_timeout: std::time::Duration::from_millis(args.body_timeout_ms.max(1)),
+            role: args.role.into(),
             ..ApiConfig::default()
         },
         cipher.clone(),
@@ -84,21 +85,26 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             "connection secrets kept in clear are now sealed"
         );
     }
-    crate::data::prepare_datasets(store.as_ref(), datasets.clone()).await;
-    let background = start_runs(
-        &args,
-        store.clone(),
-        datasets,
-        cipher,
-        upstream,
-        sessions,
-        stop_receiver,
-    )?;
+    let role = flowd_api::Role::from(args.role);
+    let background = if role.runs() {
+        crate::data::prepare_datasets(store.as_ref(), datasets.clone()).await;
+        start_runs(
+            &args,
+            store.clone(),
+            datasets,
+            cipher,
+            upstream,
+            sessions,
+            stop_receiver,
+        )?
+    } else {
+        Vec::new()
+    };
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let address = listener.local_addr()?;
-    tracing::info!(data_dir = %args.data_dir.display(), workers = args.workers, "listening on http://{address}");
+    tracing::info!(data_dir = %args.data_dir.display(), role = role.as_str(), workers = if role.runs() { args.workers } else { 0 }, "listening on http://{address}");
     let limits = flowd_api::server::ServerLimits {
         head_timeout: std::time::Duration::from_millis(args.head_timeout_ms.max(1)),
         max_connections: args.max_connections.max(1),

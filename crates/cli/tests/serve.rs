@@ -162,3 +162,88 @@ async fn processes_starting_together_on_an_empty_store_bootstrap_one_credential(
         assert!(server.terminate().success());
     }
 }
+
+/// An API process and a worker process on one store split the work: a flow created through
+/// the API process is run by the worker process (the API process runs nothing), each reports
+/// its role and the store in /healthz and is ready, and the worker serves no Flow Service API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_process_and_a_worker_process_split_the_work() {
+    use common::runs::{member_ids, members, schedule_params, schedule_with_due_windows};
+    use flowd_mockapi::{Auth, DEFAULT_LIST_ID, MockApi, Scenario};
+    let (start_time, window_start) = schedule_with_due_windows(1);
+    let mock = MockApi::start(
+        Scenario::explicit(members(40, window_start, 15 * 60)).with_auth(Auth::Basic {
+            username: "anystring".into(),
+            password: "roles-password".into(),
+        }),
+    )
+    .await;
+    let (_dir, data_dir) = data_dir();
+    let api = Server::start_with_args(&data_dir, &["--role", "api", "--planner-tick-ms", "100"]);
+    let credential = Credential::from_json(api.printed_credential.as_ref().unwrap());
+    let client = reqwest::Client::new();
+    let workflow = common::workflow::create(
+        &client,
+        &credential,
+        &api,
+        &mock.base_url(),
+        ("anystring", "roles-password"),
+        DEFAULT_LIST_ID,
+        schedule_params(start_time),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(mock.request_count(), 0, "the API process runs nothing");
+
+    let worker =
+        Server::start_with_args(&data_dir, &["--role", "worker", "--planner-tick-ms", "100"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let runs = common::workflow::runs_of(&client, &credential, &api, &workflow.flow_id).await;
+        if runs
+            .first()
+            .is_some_and(|run| run["metrics"]["statusSummary"]["status"] == "success")
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{runs:#?}\n{}",
+            worker.logs()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        member_ids(&data_dir, &workflow.dataset_id),
+        (0..40).collect::<Vec<_>>()
+    );
+
+    for (server, role) in [(&api, "api"), (&worker, "worker")] {
+        let health: Value = reqwest::get(format!("{}/healthz", server.base_url))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            health,
+            json!({"status": "ok", "role": role, "store": "reachable"})
+        );
+        let ready = reqwest::get(format!("{}/readyz", server.base_url))
+            .await
+            .unwrap();
+        assert_eq!(ready.status(), 200);
+    }
+    let on_worker = credential
+        .apply(client.get(worker.url("/connectionSpecs")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        on_worker.status(),
+        404,
+        "a worker serves no Flow Service API"
+    );
+    assert!(worker.terminate().success());
+    assert!(api.terminate().success());
+}
