@@ -135,7 +135,7 @@ struct ServeArgs {
     #[arg(long, env = "FLOWD_MAX_CONNECTIONS", default_value_t = 512)]
     max_connections: usize,
     /// On SIGTERM/SIGINT, how long runs in progress may take to finish, in seconds; one still
-    /// running then is abandoned and taken over (as another attempt) by the next start.
+    /// running then is handed back, for any flowd process to take over at once.
     #[arg(long, env = "FLOWD_SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
     shutdown_grace_seconds: u64,
     /// Pages one run may fetch; a run with more fails with LIMIT_EXCEEDED and writes nothing.

@@ -98,7 +98,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             stop_receiver,
         )?
     } else {
-        Vec::new()
+        Background::default()
     };
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -111,20 +111,33 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     flowd_api::server::serve(listener, flowd_api::app(state), limits, shutdown_signal()).await?;
     // No new run is claimed; runs in progress get the grace period to finish. One still
-    // running after it is abandoned: nothing of it is visible, its lease expires, and the
-    // next flowd takes it over as another attempt.
+    // running after it is handed back: nothing of it is visible, and any flowd process takes
+    // it over at once (the interrupted attempt not counted).
     let _ = stop_sender.send(true);
     let grace = std::time::Duration::from_secs(args.shutdown_grace_seconds);
+    let Background { tasks, worker_ids } = background;
     let finishing = async {
-        for task in background {
+        for task in tasks {
             let _ = task.await;
         }
     };
     if tokio::time::timeout(grace, finishing).await.is_err() {
-        tracing::warn!(
-            grace_seconds = args.shutdown_grace_seconds,
-            "runs still in progress after the grace period are abandoned; they are taken over when flowd runs again"
-        );
+        // Hand the runs back: nothing of them is visible, and any process may take them at
+        // once instead of waiting for their leases to expire.
+        match store
+            .release_runs(&worker_ids, flowd_model::time::now_millis())
+            .await
+        {
+            Ok(released) => tracing::warn!(
+                grace_seconds = args.shutdown_grace_seconds,
+                released,
+                "runs still in progress after the grace period are handed back; any flowd process takes them over"
+            ),
+            Err(error) => tracing::warn!(
+                %error,
+                "runs still in progress after the grace period are abandoned; they are taken over when their leases expire"
+            ),
+        }
         return Ok(());
     }
     store.close().await;
@@ -167,7 +180,7 @@ fn start_runs(
     upstream: Arc<flowd_connector::UpstreamPolicy>,
     sessions: flowd_connector::AuthSessions,
     stop: tokio::sync::watch::Receiver<bool>,
-) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+) -> anyhow::Result<Background> {
     let http = flowd_connector::HttpClient::new(flowd_connector::HttpOptions {
         retries: args.http_retries,
         max_body_bytes: args.max_page_bytes,
@@ -191,6 +204,7 @@ fn start_runs(
         None => Some(u32::try_from(args.workers.saturating_sub(1).max(1)).unwrap_or(u32::MAX)),
     };
     let process_id = uuid_like();
+    let mut worker_ids = Vec::new();
     let mut tasks = vec![tokio::spawn(run_planner(
         store,
         std::time::Duration::from_millis(args.planner_tick_ms),
@@ -198,6 +212,7 @@ fn start_runs(
     ))];
     for worker in 0..args.workers {
         let mut options = WorkerOptions::new(format!("{process_id}-worker-{worker}"));
+        worker_ids.push(options.worker_id.clone());
         options.run_attempts = args.run_attempts.max(1);
         options.retry_backoff = std::time::Duration::from_millis(args.retry_backoff_ms);
         options.poll_every = std::time::Duration::from_millis(args.planner_tick_ms.min(1000));
@@ -210,7 +225,14 @@ fn start_runs(
             stop.clone(),
         )));
     }
-    Ok(tasks)
+    Ok(Background { tasks, worker_ids })
+}
+
+/// The planner and workers of a process, and the lease owner names of its workers.
+#[derive(Default)]
+struct Background {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    worker_ids: Vec<String>,
 }
 
 /// A process-unique prefix for worker ids (lease owners).

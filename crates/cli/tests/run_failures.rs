@@ -16,6 +16,7 @@ use common::{Credential, Server, data_dir};
 use flowd_mockapi::{Auth, DEFAULT_LIST_ID, FailFirst, Faults, MockApi, Scenario};
 
 use flowd_store::SqliteStore;
+use flowd_store::prelude::*;
 use serde_json::{Value, json};
 
 const USERNAME: &str = "anystring";
@@ -522,7 +523,7 @@ async fn revoked_credentials_fail_the_run_clearly() {
 /// SIGTERM while a run hangs on a slow upstream: the server stops within its grace period
 /// instead of waiting for the run, and the next start takes the run over as another attempt.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_abandons_a_hanging_run_after_the_grace_period_and_a_restart_takes_it_over() {
+async fn sigterm_hands_a_hanging_run_back_after_the_grace_period_and_a_restart_takes_it_at_once() {
     let (start_time, window_start) = schedule_with_due_windows(1);
     let mock = MockApi::start(
         Scenario::explicit(members(10, window_start, 15 * 60))
@@ -531,9 +532,10 @@ async fn sigterm_abandons_a_hanging_run_after_the_grace_period_and_a_restart_tak
     )
     .await;
     let (_dir, data_dir) = data_dir();
+    // A lease far longer than the test: only the hand-back lets the restart take the run.
     let arguments = [
         "--lease-ms",
-        "1000",
+        "600000",
         "--planner-tick-ms",
         "200",
         "--shutdown-grace-seconds",
@@ -559,6 +561,32 @@ async fn sigterm_abandons_a_hanging_run_after_the_grace_period_and_a_restart_tak
         "the server waited for the run: {:?}",
         stopping.elapsed()
     );
+    // Handed back: pending, no lease, the interrupted attempt not counted.
+    let store = SqliteStore::open_in_data_dir(&data_dir).await.unwrap();
+    let scope = flowd_store::Scope {
+        org_id: "flowd@AdobeOrg".into(),
+        sandbox_name: "prod".into(),
+    };
+    let listed = store
+        .list_runs(
+            &scope,
+            &flowd_store::RunFilter::default(),
+            &flowd_store::ListQuery::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (
+            listed[0].status,
+            listed[0].lease_owner.as_deref(),
+            listed[0].attempts
+        ),
+        (flowd_store::RunStatus::Pending, None, 0),
+        "{:?}",
+        listed[0]
+    );
+    store.close().await;
     let restarted = Server::start_with_args(&data_dir, &arguments);
     let runs = harness
         .wait_for_runs(
@@ -569,7 +597,11 @@ async fn sigterm_abandons_a_hanging_run_after_the_grace_period_and_a_restart_tak
             |runs| runs.len() == 1 && status(&runs[0]) == "success",
         )
         .await;
-    assert_eq!(runs[0]["attempts"], 2, "{}", runs[0]);
+    assert_eq!(
+        runs[0]["attempts"], 1,
+        "the handed-back attempt is not counted: {}",
+        runs[0]
+    );
     assert!(restarted.terminate().success());
 }
 

@@ -188,6 +188,11 @@ pub trait RunQueue: Send + Sync + 'static {
         lease_ms: i64,
     ) -> Result<bool, StoreError>;
 
+    /// Hands back the runs in progress whose lease one of `worker_ids` holds (a process
+    /// stopping without finishing them): pending again, due at `now_ms`, claimable at once by
+    /// any worker, and the handed-back attempt not counted. Returns how many.
+    async fn release_runs(&self, worker_ids: &[String], now_ms: i64) -> Result<u64, StoreError>;
+
     /// Records an attempt's outcome and releases the lease, in one transaction: the run's
     /// status, metrics and error; for a success, the release of the flow schedule waiting for
     /// it and the committed batch in the dataset's statistics. `false` (nothing written) when

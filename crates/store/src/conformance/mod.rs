@@ -34,6 +34,7 @@ pub use resources::{
     the_secret_key_check_reads_back_and_a_rotation_replaces_it,
 };
 pub use runs::{
+    a_stopping_process_hands_its_runs_back_claimable_at_once,
     an_expired_lease_is_taken_over_and_the_old_worker_is_fenced,
     claims_are_fair_across_sandboxes_and_hold_the_per_sandbox_cap,
     concurrent_workers_never_claim_the_same_run, only_a_failed_run_of_the_scope_is_retriggered,
@@ -95,6 +96,7 @@ where
         runs_are_claimed_once_in_order_and_only_when_due,
         claims_are_fair_across_sandboxes_and_hold_the_per_sandbox_cap,
         an_expired_lease_is_taken_over_and_the_old_worker_is_fenced,
+        a_stopping_process_hands_its_runs_back_claimable_at_once,
         only_a_failed_run_of_the_scope_is_retriggered,
         concurrent_workers_never_claim_the_same_run,
         runs_list_in_the_store_and_each_flow_has_a_latest_run,

@@ -475,3 +475,68 @@ pub async fn runs_list_in_the_store_and_each_flow_has_a_latest_run(store: Arc<dy
         .unwrap();
     assert_eq!(found.id, "r4");
 }
+
+pub async fn a_stopping_process_hands_its_runs_back_claimable_at_once(store: Arc<dyn Store>) {
+    let mine = scope("ORG1", "handback");
+    for (id, window_end) in [("run-a", 1000), ("run-b", 2000), ("run-c", 3000)] {
+        store
+            .insert_run(&new_run(id, &mine, &format!("flow-{id}"), window_end, 0))
+            .await
+            .unwrap();
+    }
+    let lease = 60_000;
+    let a = store
+        .claim_run("stopping-1", 100, lease, None)
+        .await
+        .unwrap()
+        .unwrap();
+    let b = store
+        .claim_run("stopping-2", 100, lease, None)
+        .await
+        .unwrap()
+        .unwrap();
+    let c = store
+        .claim_run("staying", 100, lease, None)
+        .await
+        .unwrap()
+        .unwrap();
+    let released = store
+        .release_runs(&["stopping-1".to_owned(), "stopping-2".to_owned()], 200)
+        .await
+        .unwrap();
+    assert_eq!(released, 2, "the two runs of the stopping process");
+    for id in [&a.id, &b.id] {
+        let run = store.get_run(&mine, id).await.unwrap().unwrap();
+        assert_eq!(run.status, RunStatus::Pending, "{id}");
+        assert_eq!(
+            (run.lease_owner, run.attempts),
+            (None, 0),
+            "{id}: the attempt is not counted"
+        );
+    }
+    assert_eq!(
+        store
+            .get_run(&mine, &c.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .lease_owner
+            .as_deref(),
+        Some("staying"),
+        "another process's run is untouched"
+    );
+    // Long before the leases would have expired, another worker takes them.
+    let taken = store
+        .claim_run("other", 300, lease, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((taken.id.as_str(), taken.attempts), (a.id.as_str(), 1));
+    assert!(
+        !store
+            .heartbeat_run(&a.id, "stopping-1", 400, lease)
+            .await
+            .unwrap(),
+        "the stopping worker no longer holds it"
+    );
+}

@@ -100,6 +100,26 @@ impl RunQueue for SqliteStore {
         Ok(updated == 1)
     }
 
+    async fn release_runs(&self, worker_ids: &[String], now_ms: i64) -> Result<u64, StoreError> {
+        let mut transaction = self.begin_write().await?;
+        let mut released = 0;
+        for worker_id in worker_ids {
+            released += sqlx::query(
+                "UPDATE runs SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL, \
+                 attempts = MAX(attempts - 1, 0), scheduled_at = ?, updated_at = ? \
+                 WHERE status = 'inProgress' AND lease_owner = ?",
+            )
+            .bind(now_ms)
+            .bind(now_ms)
+            .bind(worker_id)
+            .execute(&mut *transaction)
+            .await?
+            .rows_affected();
+        }
+        transaction.commit().await?;
+        Ok(released)
+    }
+
     async fn finish_run(
         &self,
         run_id: &str,
