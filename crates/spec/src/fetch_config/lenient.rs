@@ -148,7 +148,7 @@ pub fn parse_lenient_json_path(path_text: &str) -> Result<JsonPath, String> {
             path_text.len()
         ));
     }
-    // serde_json_path 0.7 panics on a path ending right after `\u` (caught above); any
+    // serde_json_path 0.7 panics on a path ending inside a `\u` escape (caught above); any
     // other input it cannot finish is kept from taking a request or a run down with it.
     let parsed = std::panic::catch_unwind(|| JsonPath::parse(&normalized_path))
         .map_err(|_| "is not a valid JSONPath (the parser could not read it)".to_owned())?;
@@ -162,10 +162,19 @@ pub fn parse_lenient_json_path(path_text: &str) -> Result<JsonPath, String> {
     })
 }
 
-/// Whether `text` ends right after the `u` of a `\u` escape (an odd run of backslashes, then
-/// `u`), the input serde_json_path 0.7 panics on instead of reporting.
+/// Whether `text` ends inside a `\u` escape: an odd run of backslashes, `u`, then fewer than
+/// four hex digits — the input serde_json_path 0.7 panics on instead of reporting.
 fn ends_inside_unicode_escape(text: &str) -> bool {
-    let Some(before_u) = text.strip_suffix('u') else {
+    let digits = text
+        .bytes()
+        .rev()
+        .take(4)
+        .take_while(u8::is_ascii_hexdigit)
+        .count();
+    if digits == 4 {
+        return false;
+    }
+    let Some(before_u) = text[..text.len() - digits].strip_suffix('u') else {
         return false;
     };
     let backslashes = before_u.len() - before_u.trim_end_matches('\\').len();
@@ -237,18 +246,31 @@ mod tests {
 
     #[test]
     fn a_path_ending_inside_a_unicode_escape_is_an_error_not_a_panic() {
-        // Found by the json_path fuzz target: the parser panics on these.
+        // Found by the json_path fuzz target (`\u` at the end, then `\uD` in a second run):
+        // the parser panics on these.
         for path in [
             "$[\"\\u",
             "$['\\u",
             "$[\"\\uD800\\u",
             "$[?@.a==\"\\u",
             "[\"\\u",
+            "$[\"\\uD",
+            "$['\\uD8",
+            "$[\"\\ud83",
+            "$[\"\\uD83D\\uDD1",
         ] {
             let refused = parse_lenient_json_path(path).unwrap_err();
             assert!(refused.contains("four hex digits"), "{path}: {refused}");
         }
         assert!(!ends_inside_unicode_escape("$['\\\\u']"));
+        assert!(
+            !ends_inside_unicode_escape("$['\\\\uD8"),
+            "an escaped backslash"
+        );
+        assert!(
+            !ends_inside_unicode_escape("$.abc"),
+            "hex letters without an escape"
+        );
         assert!(
             parse_lenient_json_path("$['\\\\u']").is_ok(),
             "an escaped backslash, then u"
