@@ -394,3 +394,70 @@ async fn a_process_starting_beside_a_running_one_leaves_its_batch_in_progress_al
     assert!(second.terminate().success());
     assert!(first.terminate().success());
 }
+
+/// A window with nothing new: the run succeeds with 0 records and leaves no batch folder
+/// (no manifest-only folder for a reader's `*/*.parquet` glob to trip on) and no statistics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_fetched_nothing_succeeds_and_leaves_no_batch_folder() {
+    use common::runs::{schedule_params, schedule_with_due_windows};
+    let (start_time, _) = schedule_with_due_windows(1);
+    let mock = MockApi::start(Scenario::explicit(Vec::new()).with_auth(Auth::Basic {
+        username: "anystring".into(),
+        password: PASSWORD.into(),
+    }))
+    .await;
+    let (_dir, data_dir) = data_dir();
+    let server = Server::start_with_args(&data_dir, &["--planner-tick-ms", "100"]);
+    let credential = Credential::from_json(server.printed_credential.as_ref().unwrap());
+    let client = reqwest::Client::new();
+    let workflow = common::workflow::create(
+        &client,
+        &credential,
+        &server,
+        &mock.base_url(),
+        ("anystring", PASSWORD),
+        DEFAULT_LIST_ID,
+        schedule_params(start_time),
+    )
+    .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let run = loop {
+        let runs =
+            common::workflow::runs_of(&client, &credential, &server, &workflow.flow_id).await;
+        if let Some(run) = runs
+            .first()
+            .filter(|run| run["metrics"]["statusSummary"]["status"] == "success")
+        {
+            break run.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{runs:#?}\n{}",
+            server.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        run["metrics"]["recordSummary"]["outputRecordCount"], 0,
+        "{run}"
+    );
+    assert!(server.terminate().success());
+    let dataset_dir = data_dir.join("datasets").join(&workflow.dataset_id);
+    let entries: Vec<_> = std::fs::read_dir(&dataset_dir)
+        .map(|entries| entries.map(|entry| entry.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(entries.is_empty(), "no batch folder: {entries:?}");
+    let listed = common::flowd()
+        .args(["dataset", "list", "--data-dir"])
+        .arg(&data_dir)
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.contains(&format!(
+            "{}\tmembers\tflowd@AdobeOrg\tprod\t0\t0",
+            workflow.dataset_id
+        )),
+        "{listed}"
+    );
+}

@@ -177,14 +177,20 @@ async fn record(
         }
         serde_json::to_string(&merged).expect("a record type serializes")
     };
-    let batch = outcome.result.as_ref().ok().map(|batch| BatchCommit {
-        dataset_id: &batch.dataset_id,
-        batch_id: &batch.batch_id,
-        record_count: batch.record_count,
-        bytes: batch.bytes,
-        file_count: batch.file_count,
-        merge_schema: &merge_schema,
-    });
+    // A run that fetched nothing published no batch: nothing to add to the statistics.
+    let batch = outcome
+        .result
+        .as_ref()
+        .ok()
+        .filter(|batch| batch.file_count > 0)
+        .map(|batch| BatchCommit {
+            dataset_id: &batch.dataset_id,
+            batch_id: &batch.batch_id,
+            record_count: batch.record_count,
+            bytes: batch.bytes,
+            file_count: batch.file_count,
+            merge_schema: &merge_schema,
+        });
     let completion = RunCompletion {
         status,
         scheduled_at,

@@ -40,6 +40,7 @@ where
     check!(a_dataset_without_batches_reads_back_empty);
     check!(a_published_batch_is_found_again_with_what_its_commit_returned);
     check!(a_sweep_never_removes_a_live_writers_batch);
+    check!(a_batch_without_records_publishes_nothing);
 }
 
 fn records(range: std::ops::Range<u64>) -> Vec<Value> {
@@ -235,5 +236,45 @@ pub fn a_sweep_never_removes_a_live_writers_batch(datasets: &dyn DatasetStore) {
         datasets.sweep_staging(DATASET).unwrap(),
         0,
         "nothing left behind"
+    );
+}
+
+/// A run that fetched nothing leaves no batch behind (a folder holding only a manifest makes
+/// `read_parquet('<id>/*/*.parquet')` fail), and a retried run that fetched nothing removes
+/// its earlier batch.
+pub fn a_batch_without_records_publishes_nothing(datasets: &dyn DatasetStore) {
+    let empty = datasets
+        .begin_batch(DATASET, "run-e", "run-e", at(1), &StructType::default())
+        .unwrap();
+    let summary = empty.commit().unwrap();
+    assert_eq!(
+        (summary.batch.record_count, summary.batch.files.len()),
+        (0, 0)
+    );
+    assert!(datasets.batches(DATASET).unwrap().is_empty());
+    assert!(
+        datasets
+            .published_batch(DATASET, "run-e")
+            .unwrap()
+            .is_none()
+    );
+    let mut first = datasets
+        .begin_batch(DATASET, "run-r", "run-r", at(2), &StructType::default())
+        .unwrap();
+    first.write(records(0..3)).unwrap();
+    first.commit().unwrap();
+    let retried = datasets
+        .begin_batch(DATASET, "run-r", "run-r", at(3), &StructType::default())
+        .unwrap();
+    retried.commit().unwrap();
+    assert!(
+        datasets.batches(DATASET).unwrap().is_empty(),
+        "replaced by nothing"
+    );
+    assert!(datasets.head(DATASET, 10).unwrap().is_empty());
+    assert_eq!(
+        datasets.sweep_staging(DATASET).unwrap(),
+        0,
+        "nothing left in staging"
     );
 }

@@ -41,6 +41,9 @@
 //! a Hive partition column from it. The manifest starts with `_` and is not
 //! `*.parquet`, so readers skip it too.
 //!
+//! A batch without records publishes nothing (no folder holding only a manifest, which a
+//! `*/*.parquet` glob would choke on) and removes an earlier batch of its id.
+//!
 //! A retried batch (same `batch_id`) replaces the published one: on Linux
 //! with one `renameat2(RENAME_EXCHANGE)` swap (readers see the old batch or
 //! the new one), elsewhere by renaming the old one into the staging area and

@@ -150,9 +150,15 @@ impl BatchWriter {
 
     /// Writes the buffered records, closes the files, syncs them and
     /// publishes the batch with one rename, replacing an earlier batch of
-    /// the same id.
+    /// the same id. A batch without records publishes nothing (no folder, no
+    /// empty file: readers globbing `*/*.parquet` would fail on a folder holding
+    /// only a manifest) and removes an earlier batch of the same id; its
+    /// summary lists no file.
     pub fn commit(mut self) -> Result<BatchSummary, SinkError> {
         self.write_row_group()?;
+        if self.record_count == 0 {
+            return self.commit_empty();
+        }
         self.close_open_file()?;
         let staging_dir = self.target.staging_dir.clone();
         let batch = BatchInfo {
@@ -202,6 +208,44 @@ impl BatchWriter {
         Ok(BatchSummary {
             batch,
             schema,
+            record_type,
+        })
+    }
+
+    fn commit_empty(mut self) -> Result<BatchSummary, SinkError> {
+        self.finished = true;
+        self.open_file = None;
+        fsutil::remove_dir_all_if_exists(&self.target.staging_dir)?;
+        if self
+            .target
+            .batch_dir
+            .try_exists()
+            .map_err(SinkError::io("inspect", &self.target.batch_dir))?
+        {
+            // A retried run that fetched nothing replaces its own earlier batch with nothing.
+            let replaced = fsutil::unique_staging_path(
+                &self.target.staging_root,
+                &self.target.dataset_id,
+                "replaced",
+            );
+            std::fs::rename(&self.target.batch_dir, &replaced).map_err(SinkError::io(
+                "set aside replaced batch",
+                &self.target.batch_dir,
+            ))?;
+            fsutil::sync_dir(&self.target.dataset_dir)?;
+            fsutil::remove_dir_all_if_exists(&replaced)?;
+        }
+        let record_type = self.seed_type.clone();
+        Ok(BatchSummary {
+            batch: BatchInfo {
+                batch_id: self.batch_id.clone(),
+                run_id: self.run_id.clone(),
+                ingested_at: self.ingested_at,
+                record_count: 0,
+                bytes: 0,
+                files: Vec::new(),
+            },
+            schema: Arc::new(file_schema(&record_type)),
             record_type,
         })
     }
