@@ -205,11 +205,20 @@ fn start_runs(
     };
     let process_id = uuid_like();
     let mut worker_ids = Vec::new();
-    let mut tasks = vec![tokio::spawn(run_planner(
-        store,
-        std::time::Duration::from_millis(args.planner_tick_ms),
+    let janitor = tokio::spawn(flowd_scheduler::janitor::run_janitor(
+        store.clone(),
+        context.datasets.clone(),
+        std::time::Duration::from_millis(args.planner_tick_ms.max(100)),
         stop.clone(),
-    ))];
+    ));
+    let mut tasks = vec![
+        janitor,
+        tokio::spawn(run_planner(
+            store,
+            std::time::Duration::from_millis(args.planner_tick_ms),
+            stop.clone(),
+        )),
+    ];
     for worker in 0..args.workers {
         let mut options = WorkerOptions::new(format!("{process_id}-worker-{worker}"));
         worker_ids.push(options.worker_id.clone());

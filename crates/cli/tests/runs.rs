@@ -461,3 +461,80 @@ async fn a_run_that_fetched_nothing_succeeds_and_leaves_no_batch_folder() {
         "{listed}"
     );
 }
+
+/// Deleting a dataset (after its flow and target connection) removes its Parquet files: a
+/// reader no longer finds them, and `flowd dataset head` reads nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_dataset_removes_its_files() {
+    use common::runs::{members, parquet_files, schedule_params, schedule_with_due_windows};
+    use common::workflow::call;
+    let (start_time, window_start) = schedule_with_due_windows(1);
+    let mock = MockApi::start(
+        Scenario::explicit(members(20, window_start, 15 * 60)).with_auth(Auth::Basic {
+            username: "anystring".into(),
+            password: PASSWORD.into(),
+        }),
+    )
+    .await;
+    let (_dir, data_dir) = data_dir();
+    let server = Server::start_with_args(&data_dir, &["--planner-tick-ms", "100"]);
+    let credential = Credential::from_json(server.printed_credential.as_ref().unwrap());
+    let client = reqwest::Client::new();
+    let workflow = common::workflow::create(
+        &client,
+        &credential,
+        &server,
+        &mock.base_url(),
+        ("anystring", PASSWORD),
+        DEFAULT_LIST_ID,
+        schedule_params(start_time),
+    )
+    .await;
+    let dataset_dir = data_dir.join("datasets").join(&workflow.dataset_id);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while parquet_files(&dataset_dir).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "{}", server.logs());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for path in [
+        format!("/flows/{}", workflow.flow_id),
+        format!("/targetConnections/{}", workflow.target_id),
+        format!("/data/foundation/catalog/dataSets/{}", workflow.dataset_id),
+    ] {
+        let (status, body) = call(
+            &client,
+            &credential,
+            &server,
+            reqwest::Method::DELETE,
+            &path,
+            None,
+        )
+        .await;
+        assert!(status < 300, "{path}: {status} {body}");
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while dataset_dir.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the files stay: {}",
+            server.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(server.terminate().success());
+    let head = common::flowd()
+        .args(["dataset", "head", &workflow.dataset_id, "--data-dir"])
+        .arg(&data_dir)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&head.stdout).trim().is_empty(),
+        "{}",
+        String::from_utf8_lossy(&head.stdout)
+    );
+    let store = SqliteStore::open_in_data_dir(&data_dir).await.unwrap();
+    assert!(
+        store.deleted_datasets().await.unwrap().is_empty(),
+        "forgotten once removed"
+    );
+}

@@ -1,6 +1,7 @@
 //! flowd's scheduler: enqueues due windows of enabled flows as runs ([`planner`]), and
 //! executes claimed runs into datasets ([`worker`], [`executor`], [`batch`]) through
-//! `flowd-connector` and a `flowd_sink::DatasetStore`.
+//! `flowd-connector` and a `flowd_sink::DatasetStore`; removes deleted datasets' files
+//! ([`janitor`]).
 //!
 //! **API boundary:** knows the store, the runtime and the dataset store; knows nothing of HTTP
 //! or of AEP's wire shapes (a run's outcome is stored typed; the API presents it). Schedules
@@ -9,5 +10,6 @@
 
 pub mod batch;
 pub mod executor;
+pub mod janitor;
 pub mod planner;
 pub mod worker;

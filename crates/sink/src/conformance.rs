@@ -41,6 +41,7 @@ where
     check!(a_published_batch_is_found_again_with_what_its_commit_returned);
     check!(a_sweep_never_removes_a_live_writers_batch);
     check!(a_batch_without_records_publishes_nothing);
+    check!(a_deleted_dataset_leaves_no_file_once_its_last_writer_is_done);
 }
 
 fn records(range: std::ops::Range<u64>) -> Vec<Value> {
@@ -276,5 +277,41 @@ pub fn a_batch_without_records_publishes_nothing(datasets: &dyn DatasetStore) {
         datasets.sweep_staging(DATASET).unwrap(),
         0,
         "nothing left in staging"
+    );
+}
+
+/// Deleting a dataset removes its files, but not under a live writer: it waits until the
+/// writer is done (the run fails on its own, seeing the dataset gone from the store).
+pub fn a_deleted_dataset_leaves_no_file_once_its_last_writer_is_done(datasets: &dyn DatasetStore) {
+    let mut committed = datasets
+        .begin_batch(DATASET, "run-d1", "run-d1", at(1), &StructType::default())
+        .unwrap();
+    committed.write(records(0..4)).unwrap();
+    committed.commit().unwrap();
+    let mut live = datasets
+        .begin_batch(DATASET, "run-d2", "run-d2", at(2), &StructType::default())
+        .unwrap();
+    live.write(records(0..4)).unwrap();
+    assert!(
+        !datasets.delete_dataset(DATASET).unwrap(),
+        "a writer is still at work"
+    );
+    assert_eq!(
+        datasets.batches(DATASET).unwrap().len(),
+        1,
+        "nothing removed yet"
+    );
+    live.abort().unwrap();
+    assert!(datasets.delete_dataset(DATASET).unwrap());
+    assert!(datasets.batches(DATASET).unwrap().is_empty());
+    assert!(datasets.head(DATASET, 10).unwrap().is_empty());
+    assert_eq!(
+        datasets.sweep_staging(DATASET).unwrap(),
+        0,
+        "nothing left behind"
+    );
+    assert!(
+        datasets.delete_dataset(DATASET).unwrap(),
+        "deleting again is harmless"
     );
 }

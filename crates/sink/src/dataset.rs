@@ -222,6 +222,54 @@ impl Dataset {
         Ok(records)
     }
 
+    /// Removes the dataset's files: its directory leaves the dataset root in one rename (readers
+    /// see every batch or none), then is deleted, with what dead writers left in staging.
+    /// `false`, removing nothing, while a live writer holds a batch of it.
+    pub fn delete(&self) -> Result<bool, SinkError> {
+        if self.live_writer()? {
+            return Ok(false);
+        }
+        if self
+            .dataset_dir
+            .try_exists()
+            .map_err(SinkError::io("inspect", &self.dataset_dir))?
+        {
+            fsutil::create_dir_all(&self.staging_root)?;
+            let doomed =
+                fsutil::unique_staging_path(&self.staging_root, &self.dataset_id, "deleted");
+            std::fs::rename(&self.dataset_dir, &doomed)
+                .map_err(SinkError::io("remove dataset", &self.dataset_dir))?;
+            if let Some(root) = self.dataset_dir.parent() {
+                fsutil::sync_dir(root)?;
+            }
+            fsutil::remove_dir_all_if_exists(&doomed)?;
+        }
+        self.sweep_staging()?;
+        Ok(true)
+    }
+
+    /// Whether a live writer holds a staging directory of this dataset.
+    fn live_writer(&self) -> Result<bool, SinkError> {
+        let entries = match std::fs::read_dir(&self.staging_root) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(error) => return Err(SinkError::io("list", &self.staging_root)(error)),
+        };
+        let prefix = format!("{}.", self.dataset_id);
+        for entry in entries {
+            let entry = entry.map_err(SinkError::io("list", &self.staging_root))?;
+            let name = entry.file_name();
+            if name
+                .to_str()
+                .is_some_and(|name| name.starts_with(&prefix) && name.ends_with(".lock"))
+                && fsutil::writer_alive(&entry.path())
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Removes what writers of this dataset that died left in the staging
     /// directory; a live writer's staging directory (its lock file is locked, by
     /// this process or another) is left alone. Returns how many entries were

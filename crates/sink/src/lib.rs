@@ -136,6 +136,10 @@ pub trait DatasetStore: Send + Sync + 'static {
 
     /// Where readers find the dataset (a path or URL).
     fn location(&self, dataset_id: &str) -> String;
+
+    /// Removes every file of a deleted dataset, at once for readers; `false` (nothing
+    /// removed) while a live writer is still writing a batch of it — try again later.
+    fn delete_dataset(&self, dataset_id: &str) -> Result<bool, SinkError>;
 }
 
 /// One batch being written.

@@ -145,6 +145,10 @@ impl DatasetStore for LocalDatasets {
     fn location(&self, dataset_id: &str) -> String {
         self.root.join(dataset_id).display().to_string()
     }
+
+    fn delete_dataset(&self, dataset_id: &str) -> Result<bool, SinkError> {
+        self.dataset(dataset_id)?.delete()
+    }
 }
 
 #[cfg(test)]

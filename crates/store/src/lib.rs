@@ -280,6 +280,14 @@ pub trait DatasetStatsStore: Send + Sync + 'static {
         run_id: Option<&str>,
         batch: &BatchCommit<'_>,
     ) -> Result<(), StoreError>;
+
+    /// Datasets deleted (in any scope) whose files may still be on disk: deleting a dataset
+    /// records its id here in the same transaction, and the process that removes its files
+    /// then forgets it.
+    async fn deleted_datasets(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Forgets a deleted dataset whose files are gone.
+    async fn forget_deleted_dataset(&self, dataset_id: &str) -> Result<(), StoreError>;
 }
 
 /// Everything flowd persists.

@@ -89,3 +89,28 @@ pub async fn committed_batches_add_up_and_a_recommitted_batch_replaces_itself(
         "deleted with its dataset"
     );
 }
+
+pub async fn a_deleted_dataset_is_listed_until_its_files_are_gone(store: Arc<dyn Store>) {
+    let mine = scope("ORG1", "deleted");
+    let dataset_id = "a0000000000000000000000a";
+    store
+        .insert_resource(
+            &mine,
+            ResourceKind::Dataset,
+            dataset_id,
+            ResourceWrite::document(&json!({})),
+        )
+        .await
+        .unwrap();
+    assert!(store.deleted_datasets().await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .delete_resource(&mine, ResourceKind::Dataset, dataset_id)
+            .await
+            .unwrap(),
+        crate::DeleteOutcome::Deleted
+    );
+    assert_eq!(store.deleted_datasets().await.unwrap(), [dataset_id]);
+    store.forget_deleted_dataset(dataset_id).await.unwrap();
+    assert!(store.deleted_datasets().await.unwrap().is_empty());
+}

@@ -23,7 +23,10 @@ use std::sync::Arc;
 
 use crate::{Scope, Store};
 
-pub use datasets::committed_batches_add_up_and_a_recommitted_batch_replaces_itself;
+pub use datasets::{
+    a_deleted_dataset_is_listed_until_its_files_are_gone,
+    committed_batches_add_up_and_a_recommitted_batch_replaces_itself,
+};
 pub use resources::{
     concurrent_deletes_never_leave_a_dangling_reference, credentials_are_found_by_token_hash_only,
     list_queries_filter_order_and_page_in_the_store,
@@ -111,6 +114,8 @@ where
 {
     let (store, _guard) = open().await;
     committed_batches_add_up_and_a_recommitted_batch_replaces_itself(store).await;
+    let (store, _guard) = open().await;
+    a_deleted_dataset_is_listed_until_its_files_are_gone(store).await;
 }
 
 pub(crate) fn scope(org: &str, sandbox: &str) -> Scope {

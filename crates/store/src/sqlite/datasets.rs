@@ -134,4 +134,20 @@ impl DatasetStatsStore for SqliteStore {
         transaction.commit().await?;
         Ok(())
     }
+
+    async fn deleted_datasets(&self) -> Result<Vec<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT dataset_id FROM deleted_datasets ORDER BY deleted_at")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn forget_deleted_dataset(&self, dataset_id: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM deleted_datasets WHERE dataset_id = ?")
+            .bind(dataset_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }

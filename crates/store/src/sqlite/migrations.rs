@@ -229,6 +229,11 @@ const STEPS: &[&str] = &[
         name TEXT PRIMARY KEY,
         value TEXT NOT NULL
     ) STRICT, WITHOUT ROWID;",
+    // 9: deleted datasets whose files are still to be removed.
+    "CREATE TABLE deleted_datasets (
+        dataset_id TEXT PRIMARY KEY,
+        deleted_at INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;",
 ];
 
 /// Brings the database to the newest schema version.

@@ -476,6 +476,16 @@ impl ResourceStore for SqliteStore {
         .execute(&mut *transaction)
         .await?
         .rows_affected();
+        if deleted == 1 && kind == ResourceKind::Dataset {
+            // Its files are removed by a process that writes datasets (see `deleted_datasets`).
+            sqlx::query(
+                "INSERT OR IGNORE INTO deleted_datasets (dataset_id, deleted_at) VALUES (?, ?)",
+            )
+            .bind(id)
+            .bind(flowd_model::time::now_millis())
+            .execute(&mut *transaction)
+            .await?;
+        }
         transaction.commit().await?;
         Ok(if deleted == 0 {
             DeleteOutcome::NotFound
