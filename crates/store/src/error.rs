@@ -30,6 +30,9 @@ pub enum StoreError {
     /// The database was written by a newer flowd.
     #[error("database schema version {found} is newer than this flowd supports ({supported})")]
     SchemaTooNew { found: i64, supported: i64 },
+    /// The store could not be reached (never holds the URL's password).
+    #[error("store {shown} is unavailable: {reason}")]
+    Unavailable { shown: String, reason: String },
     /// The store URL cannot be used (never holds the URL's password).
     #[error("store URL {shown}: {reason}")]
     InvalidUrl { shown: String, reason: String },

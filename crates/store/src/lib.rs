@@ -1,4 +1,5 @@
-//! flowd's metadata store: the store traits and their embedded SQLite backend.
+//! flowd's metadata store: the store traits, their embedded SQLite backend and the PostgreSQL
+//! backend a fleet of processes shares.
 //!
 //! Four traits, one per concern, that every backend implements: [`ResourceStore`]
 //! (sandboxes and resource documents with their reference edges and flow schedule rows),
@@ -17,8 +18,10 @@ pub mod conformance;
 mod datasets;
 mod error;
 mod model;
+mod postgres;
 mod query;
 mod runs;
+mod sql;
 mod sqlite;
 mod url;
 
@@ -29,6 +32,7 @@ pub use model::{
     Credential, DeleteOutcome, NewCredential, ReplaceOutcome, ResourceWrite, Sandbox,
     ScheduleWrite, Scope, SeedResource, StoredResource,
 };
+pub use postgres::PostgresStore;
 pub use query::{Cursor, FilterOp, FilterValue, IndexedField, IndexedFilter, ListQuery};
 pub use runs::{
     BatchCommit, DueFlow, FlowScheduleState, ImportedRun, NewRun, RunCompletion, RunFilter,

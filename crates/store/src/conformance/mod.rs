@@ -13,6 +13,7 @@
 //! store, so they neither depend on each other nor on their order.
 
 mod datasets;
+mod postgres_cluster;
 mod resources;
 mod runs;
 mod schedules;
@@ -27,6 +28,7 @@ pub use datasets::{
     a_deleted_dataset_is_listed_until_its_files_are_gone,
     committed_batches_add_up_and_a_recommitted_batch_replaces_itself,
 };
+pub use postgres_cluster::PostgresCluster;
 pub use resources::{
     concurrent_deletes_never_leave_a_dangling_reference, credentials_are_found_by_token_hash_only,
     list_queries_filter_order_and_page_in_the_store,
@@ -103,6 +105,7 @@ where
         only_a_failed_run_of_the_scope_is_retriggered,
         concurrent_workers_never_claim_the_same_run,
         runs_list_in_the_store_and_each_flow_has_a_latest_run,
+        due_flows_advance_once_and_wait_for_their_scheduled_run,
     );
 }
 

@@ -5,7 +5,6 @@
 //! foreign keys back the reference edges up.
 
 mod datasets;
-mod listing;
 mod migrations;
 mod resources;
 mod run_queue;

@@ -7,12 +7,14 @@ use serde_json::Value;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::listing::{order_by, push_conditions, push_order_and_limit, resource_column};
 use super::{SqliteStore, Transaction, is_unique_violation};
 use crate::model::{
     DeleteOutcome, ReplaceOutcome, ResourceWrite, Sandbox, ScheduleWrite, Scope, StoredResource,
 };
 use crate::query::ListQuery;
+use crate::sql::IndexedColumns;
+use crate::sql::listing::{order_by, push_conditions, push_order_and_limit, resource_column};
+use crate::sql::rows::resources_from_json;
 use crate::{ResourceKind, ResourceRef, ResourceStore, SandboxSeeder, StoreError};
 
 fn resource_from_row(row: &SqliteRow) -> Result<StoredResource, StoreError> {
@@ -28,25 +30,6 @@ fn resource_from_row(row: &SqliteRow) -> Result<StoredResource, StoreError> {
         revision: row.get("revision"),
         position: row.get("seq"),
     })
-}
-
-/// The document fields kept as indexed columns.
-struct IndexedColumns<'a> {
-    name: Option<&'a str>,
-    state: Option<&'a str>,
-    created_at: Option<i64>,
-    updated_at: Option<i64>,
-}
-
-impl<'a> IndexedColumns<'a> {
-    fn of(body: &'a Value) -> IndexedColumns<'a> {
-        IndexedColumns {
-            name: body.get("name").and_then(Value::as_str),
-            state: body.get("state").and_then(Value::as_str),
-            created_at: body.get("createdAt").and_then(Value::as_i64),
-            updated_at: body.get("updatedAt").and_then(Value::as_i64),
-        }
-    }
 }
 
 async fn insert_row(
@@ -315,26 +298,7 @@ impl ResourceStore for SqliteStore {
         push_order_and_limit(&mut builder, query, resource_column, "seq");
         builder.push(")");
         let page: String = builder.build_query_scalar().fetch_one(&self.pool).await?;
-        let rows: Vec<(i64, String, i64, String)> =
-            serde_json::from_str(&page).map_err(|source| StoreError::CorruptDocument {
-                id: format!("a page of {}", kind.as_str()),
-                source,
-            })?;
-        rows.into_iter()
-            .map(|(position, id, revision, body)| {
-                let body =
-                    serde_json::from_str(&body).map_err(|source| StoreError::CorruptDocument {
-                        id: id.clone(),
-                        source,
-                    })?;
-                Ok(StoredResource {
-                    id,
-                    body,
-                    revision,
-                    position,
-                })
-            })
-            .collect()
+        resources_from_json(&page, kind)
     }
 
     async fn count_resources(

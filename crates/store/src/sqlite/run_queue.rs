@@ -7,13 +7,14 @@ use flowd_model::RunStatus;
 use sqlx::{QueryBuilder, Sqlite};
 
 use super::SqliteStore;
-use super::listing::{order_by, push_conditions, push_order_and_limit, run_column};
-use super::run_rows::{insert_run_row, run_from_json, run_json_array, runs_from_json};
+use super::run_rows::{insert_run_row, run_json_array};
 use crate::model::Scope;
 use crate::query::ListQuery;
 use crate::runs::{
     DueFlow, FlowScheduleState, NewRun, RunCompletion, RunFilter, RunRecord, ScheduleAdvance,
 };
+use crate::sql::listing::{order_by, push_conditions, push_order_and_limit, run_column};
+use crate::sql::rows::{run_from_json, runs_from_json};
 use crate::{RunQueue, StoreError};
 
 fn u64_column(value: u64) -> i64 {
