@@ -44,9 +44,11 @@ pub async fn open_store(data_dir: &Path, url: Option<&str>) -> anyhow::Result<Ar
         Some(url) => StoreUrl::parse(url)?,
         None => StoreUrl::in_data_dir(data_dir),
     };
-    flowd_store::open_store(&url)
+    let store = flowd_store::open_store(&url)
         .await
-        .with_context(|| format!("opening the store {}", url.shown()))
+        .with_context(|| format!("opening the store {}", url.shown()))?;
+    tracing::info!(store = %url.shown(), "store opened");
+    Ok(store)
 }
 
 /// Before workers start: removes what runs interrupted by a crash left in the datasets'

@@ -25,7 +25,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run the HTTP API on the embedded store.
+    /// Run the HTTP API, the planner and the workers (on the embedded store by default).
     Serve(ServeArgs),
     /// Manage API credentials.
     Credentials {
@@ -56,7 +56,8 @@ enum SecretsCommand {
         /// Directory holding the database.
         #[arg(long, env = "FLOWD_DATA_DIR", default_value = "./flowd-data")]
         data_dir: PathBuf,
-        /// The metadata store, as a URL (`sqlite://PATH`); the data dir's by default.
+        /// The metadata store, as a URL: `sqlite://PATH` or `postgres://USER:PASS@HOST:PORT/DB`
+        /// (shared by a fleet); the data dir's SQLite file by default.
         #[arg(long = "store", env = "FLOWD_STORE_URL")]
         store: Option<String>,
         #[command(flatten)]
@@ -72,7 +73,8 @@ struct ServeArgs {
     /// Directory holding the database and every other file flowd writes.
     #[arg(long, env = "FLOWD_DATA_DIR", default_value = "./flowd-data")]
     data_dir: PathBuf,
-    /// The metadata store, as a URL (`sqlite://PATH`); the data dir's SQLite file by default.
+    /// The metadata store, as a URL: `sqlite://PATH` or `postgres://USER:PASS@HOST:PORT/DB`
+    /// (shared by a fleet of processes); the data dir's SQLite file by default.
     #[arg(long = "store", env = "FLOWD_STORE_URL")]
     store: Option<String>,
     /// Largest accepted request body, in bytes.
@@ -161,7 +163,8 @@ enum CredentialsCommand {
         /// Directory holding the database.
         #[arg(long, env = "FLOWD_DATA_DIR", default_value = "./flowd-data")]
         data_dir: PathBuf,
-        /// The metadata store, as a URL (`sqlite://PATH`); the data dir's by default.
+        /// The metadata store, as a URL: `sqlite://PATH` or `postgres://USER:PASS@HOST:PORT/DB`
+        /// (shared by a fleet); the data dir's SQLite file by default.
         #[arg(long = "store", env = "FLOWD_STORE_URL")]
         store: Option<String>,
         /// The IMS org id the credential may act for (x-gw-ims-org-id).

@@ -234,6 +234,12 @@ fn start_runs(
             stop.clone(),
         )));
     }
+    tracing::info!(
+        workers = args.workers,
+        lease_owner_prefix = %format!("{process_id}-worker-"),
+        max_runs_per_sandbox = ?max_runs_per_sandbox,
+        "workers started"
+    );
     Ok(Background { tasks, worker_ids })
 }
 

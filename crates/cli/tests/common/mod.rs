@@ -25,10 +25,22 @@ pub fn fixture(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect(&path)
 }
 
-/// A running `flowd serve`.
+/// Where a `flowd serve` answers.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub base_url: String,
+}
+
+impl Endpoint {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{BASE}{path}", self.base_url)
+    }
+}
+
+/// A running `flowd serve` (its [`Endpoint`] through `Deref`).
 pub struct Server {
     pub child: Child,
-    pub base_url: String,
+    endpoint: Endpoint,
     /// The credential printed on first start, if this start printed one.
     pub printed_credential: Option<Value>,
     /// Every line the server logged so far.
@@ -136,7 +148,9 @@ impl Server {
             .map(|line| serde_json::from_str(&line).expect("the printed credential is JSON"));
         Server {
             child,
-            base_url: format!("http://{address}"),
+            endpoint: Endpoint {
+                base_url: format!("http://{address}"),
+            },
             printed_credential,
             log_lines,
         }
@@ -147,8 +161,9 @@ impl Server {
         self.log_lines.lock().unwrap().join("\n")
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{BASE}{path}", self.base_url)
+    /// Where it answers, apart from the process.
+    pub fn endpoint(&self) -> Endpoint {
+        self.endpoint.clone()
     }
 
     /// Sends SIGTERM and waits for a clean exit.
@@ -184,6 +199,14 @@ pub fn wait_with_timeout(child: &mut Child, timeout: Duration) -> std::process::
             "flowd did not exit in time"
         );
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+impl std::ops::Deref for Server {
+    type Target = Endpoint;
+
+    fn deref(&self) -> &Endpoint {
+        &self.endpoint
     }
 }
 

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Credential, Server, fixture};
+use super::{Credential, Endpoint, fixture};
 
 pub const REST_STORAGE_TO_AEP: &str = "6499120c-0b15-42dc-936e-847ea3c24d72";
 pub const DATA_LAKE: &str = "c604ff05-7f1a-43c0-8e18-33bf874cb11c";
@@ -13,7 +13,7 @@ pub const DATA_LAKE: &str = "c604ff05-7f1a-43c0-8e18-33bf874cb11c";
 pub async fn call(
     client: &reqwest::Client,
     credential: &Credential,
-    server: &Server,
+    server: &Endpoint,
     method: reqwest::Method,
     path: &str,
     body: Option<&Value>,
@@ -57,7 +57,7 @@ pub struct Workflow {
 pub async fn create(
     client: &reqwest::Client,
     credential: &Credential,
-    server: &Server,
+    server: &Endpoint,
     host: &str,
     (username, password): (&str, &str),
     list_id: &str,
@@ -71,23 +71,42 @@ pub async fn create(
 pub async fn create_with_auth(
     client: &reqwest::Client,
     credential: &Credential,
-    server: &Server,
+    server: &Endpoint,
     auth: Value,
     list_id: &str,
     schedule_params: Value,
 ) -> Workflow {
-    let post = |path: &'static str, body: Value| async move {
-        call(
-            client,
-            credential,
-            server,
-            reqwest::Method::POST,
-            path,
-            Some(&body),
-        )
-        .await
-    };
-    let (status, spec) = post("/connectionSpecs", fixture("seed_mailchimp_update.json")).await;
+    let spec = fixture("seed_mailchimp_update.json");
+    let (spec_id, connection_id) = create_connection(client, credential, server, spec, auth).await;
+    add_flow(
+        client,
+        credential,
+        server,
+        (&spec_id, &connection_id),
+        list_id,
+        schedule_params,
+    )
+    .await
+}
+
+/// Creates the connection spec `spec`, allows it in the flow spec, and creates a connection to
+/// it with `auth`; returns `(spec id, connection id)`.
+pub async fn create_connection(
+    client: &reqwest::Client,
+    credential: &Credential,
+    server: &Endpoint,
+    spec: Value,
+    auth: Value,
+) -> (String, String) {
+    let (status, spec) = call(
+        client,
+        credential,
+        server,
+        reqwest::Method::POST,
+        "/connectionSpecs",
+        Some(&spec),
+    )
+    .await;
     assert_eq!(status, 201, "{spec}");
     let spec_id = spec["id"].as_str().unwrap().to_owned();
     let (_, flow_specs) = call(
@@ -111,15 +130,44 @@ pub async fn create_with_auth(
     )
     .await;
     assert_eq!(status, 200);
-    let (status, connection) = post(
+    let (status, connection) = call(
+        client,
+        credential,
+        server,
+        reqwest::Method::POST,
         "/connections",
-        json!({"name": "members", "connectionSpec": {"id": spec_id, "version": "1.0"}, "auth": auth}),
+        Some(&json!({"name": "members", "connectionSpec": {"id": spec_id, "version": "1.0"}, "auth": auth})),
     )
     .await;
     assert_eq!(status, 201, "{connection}");
+    let connection_id = connection["id"].as_str().unwrap().to_owned();
+    (spec_id, connection_id)
+}
+
+/// Adds a source connection reading `list_id` through the connection, a dataset, a target
+/// connection writing it, and a flow with `schedule_params` between them.
+pub async fn add_flow(
+    client: &reqwest::Client,
+    credential: &Credential,
+    server: &Endpoint,
+    (spec_id, connection_id): (&str, &str),
+    list_id: &str,
+    schedule_params: Value,
+) -> Workflow {
+    let post = |path: &'static str, body: Value| async move {
+        call(
+            client,
+            credential,
+            server,
+            reqwest::Method::POST,
+            path,
+            Some(&body),
+        )
+        .await
+    };
     let (status, source) = post(
         "/sourceConnections",
-        json!({"name": "source", "baseConnectionId": connection["id"], "connectionSpec": {"id": spec_id, "version": "1.0"},
+        json!({"name": "source", "baseConnectionId": connection_id, "connectionSpec": {"id": spec_id, "version": "1.0"},
                "data": {"format": "json"}, "params": {"listId": list_id}}),
     )
     .await;
@@ -147,8 +195,8 @@ pub async fn create_with_auth(
     assert_eq!(status, 201, "{flow}");
     let id = |value: &Value| value["id"].as_str().unwrap().to_owned();
     Workflow {
-        spec_id,
-        connection_id: id(&connection),
+        spec_id: spec_id.to_owned(),
+        connection_id: connection_id.to_owned(),
         source_id: id(&source),
         dataset_id,
         target_id: id(&target),
@@ -160,7 +208,7 @@ pub async fn create_with_auth(
 pub async fn runs_of(
     client: &reqwest::Client,
     credential: &Credential,
-    server: &Server,
+    server: &Endpoint,
     flow_id: &str,
 ) -> Vec<Value> {
     let (status, listed) = call(
