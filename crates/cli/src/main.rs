@@ -9,6 +9,7 @@ mod keys;
 mod serve;
 mod spec_test;
 mod spec_validate;
+mod store_copy;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,11 +40,23 @@ enum Command {
     },
     /// Read datasets back from the data dir (no server needed).
     Dataset(dataset::DatasetArgs),
+    /// Work with whole stores.
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
     /// Manage the keys that seal connection secrets.
     Secrets {
         #[command(subcommand)]
         command: SecretsCommand,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum StoreCommand {
+    /// Copy every resource, credential hash, sandbox, run and dataset statistic into a new,
+    /// empty store (moving a single-node install onto PostgreSQL); refuses a non-empty target.
+    Copy(store_copy::CopyArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -247,6 +260,9 @@ fn main() -> ExitCode {
                     keys,
                 },
         } => report(run_async(keys::rotate(data_dir, store, keys))),
+        Command::Store {
+            command: StoreCommand::Copy(args),
+        } => report(run_async(store_copy::run(args))),
         Command::Serve(args) => report(run_async(serve::run(args))),
         Command::Credentials {
             command:

@@ -395,3 +395,68 @@ where
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_starting_together_bootstrap_one_credential_and_share_created_ones() {
+    let Some(cluster) = PostgresCluster::start_or_skip(
+        "processes_starting_together_bootstrap_one_credential_and_share_created_ones",
+    ) else {
+        return;
+    };
+    let store_url = cluster.fresh_database().await;
+    let root = tempfile::tempdir().unwrap();
+    let datasets = root.path().join("datasets");
+    let starting: Vec<_> = (0..3)
+        .map(|index| {
+            let (data_dir, store_url, datasets) = (
+                root.path().join(format!("node{index}")),
+                store_url.clone(),
+                datasets.clone(),
+            );
+            std::thread::spawn(move || serve(&data_dir, &store_url, &datasets))
+        })
+        .collect();
+    let servers: Vec<Server> = starting
+        .into_iter()
+        .map(|thread| thread.join().unwrap())
+        .collect();
+    let printed: Vec<_> = servers
+        .iter()
+        .filter_map(|server| server.printed_credential.as_ref())
+        .collect();
+    assert_eq!(printed.len(), 1, "exactly one process bootstrapped");
+    let bootstrap = Credential::from_json(printed[0]);
+    let created = common::flowd()
+        .args([
+            "credentials",
+            "create",
+            "--org",
+            "TEAM@AdobeOrg",
+            "--store",
+            &store_url,
+        ])
+        .arg("--data-dir")
+        .arg(root.path().join("cli"))
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{created:?}");
+    let created = Credential::from_json(&serde_json::from_slice(&created.stdout).unwrap());
+    let client = reqwest::Client::new();
+    for server in &servers {
+        for credential in [&bootstrap, &created] {
+            let answer = credential
+                .apply(client.get(server.url("/flows")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                answer.status(),
+                200,
+                "every process accepts every credential"
+            );
+        }
+    }
+    let store = PostgresStore::connect(&store_url).await.unwrap();
+    assert_eq!(store.count_credentials().await.unwrap(), 2);
+    store.close().await;
+}

@@ -10,12 +10,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use common::runs::{members, schedule_params, schedule_with_due_windows};
-use common::workflow::{self, call};
+use common::workflow::{self, preview_status};
 use common::{Credential, Server, data_dir};
 use flowd_mockapi::{Auth, DEFAULT_LIST_ID, MockApi, Scenario};
 use flowd_secrets::{ExposeSecret as _, SecretKey};
 use flowd_store::{ResourceStore, Scope, SqliteStore};
-use serde_json::json;
 
 const PASSWORD: &str = "secret-keys-password";
 
@@ -62,26 +61,6 @@ async fn sealed_kids(data_dir: &Path, connection_id: &str) -> Vec<String> {
         .filter_map(flowd_secrets::token_kid)
         .map(str::to_owned)
         .collect()
-}
-
-/// A preview of the connection: it opens the sealed password to call the mock.
-async fn preview_status(server: &Server, credential: &Credential, connection_id: &str) -> u16 {
-    use base64::Engine as _;
-    let source_params = base64::engine::general_purpose::STANDARD
-        .encode(json!({"listId": DEFAULT_LIST_ID}).to_string());
-    let (status, body) = call(
-        &reqwest::Client::new(),
-        credential,
-        server,
-        reqwest::Method::GET,
-        &format!(
-            "/connections/{connection_id}/explore?objectType=rest&object=json&fileType=json&preview=true&sourceParams={source_params}"
-        ),
-        None,
-    )
-    .await;
-    assert!(!body.to_string().contains(PASSWORD), "{body}");
-    status
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -150,7 +129,14 @@ async fn a_wrong_key_refuses_to_start_and_a_rotation_moves_every_secret_to_the_n
         server.logs()
     );
     assert_eq!(
-        preview_status(&server, &credential, &workflow.connection_id).await,
+        preview_status(
+            &server,
+            &credential,
+            &workflow.connection_id,
+            DEFAULT_LIST_ID,
+            PASSWORD
+        )
+        .await,
         200
     );
     assert!(server.terminate().success());
@@ -186,7 +172,14 @@ async fn a_wrong_key_refuses_to_start_and_a_rotation_moves_every_secret_to_the_n
     let server = Server::start_with_args(&data_dir, &["--secret-key-file", new_key_arg]);
     assert!(!server.logs().contains("older key"), "{}", server.logs());
     assert_eq!(
-        preview_status(&server, &credential, &workflow.connection_id).await,
+        preview_status(
+            &server,
+            &credential,
+            &workflow.connection_id,
+            DEFAULT_LIST_ID,
+            PASSWORD
+        )
+        .await,
         200
     );
     assert!(server.terminate().success());

@@ -30,6 +30,11 @@ pub enum StoreError {
     /// The database was written by a newer flowd.
     #[error("database schema version {found} is newer than this flowd supports ({supported})")]
     SchemaTooNew { found: i64, supported: i64 },
+    /// A store copy's target already holds data; nothing was written.
+    #[error(
+        "the target store is not empty (it has credentials, sandboxes, resources or runs); copy into a new, empty store"
+    )]
+    TargetNotEmpty,
     /// The store could not be reached (never holds the URL's password).
     #[error("store {shown} is unavailable: {reason}")]
     Unavailable { shown: String, reason: String },

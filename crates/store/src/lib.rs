@@ -15,6 +15,7 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod copy;
 mod datasets;
 mod error;
 mod model;
@@ -25,6 +26,7 @@ mod sql;
 mod sqlite;
 mod url;
 
+pub use copy::{CopyEnd, CopyReport, copy_between, copy_store};
 pub use datasets::DatasetStats;
 pub use error::StoreError;
 pub use flowd_model::{ResourceKind, ResourceRef, RunStatus, RunTrigger};

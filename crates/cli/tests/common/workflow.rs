@@ -225,3 +225,30 @@ pub async fn runs_of(
     runs.sort_by_key(|run| run["params"]["windowEndTime"].as_i64());
     runs
 }
+
+/// A preview of the connection reading `list_id`: it opens the sealed secret to call the
+/// upstream; the answer never holds `secret`.
+pub async fn preview_status(
+    server: &Endpoint,
+    credential: &Credential,
+    connection_id: &str,
+    list_id: &str,
+    secret: &str,
+) -> u16 {
+    use base64::Engine as _;
+    let source_params =
+        base64::engine::general_purpose::STANDARD.encode(json!({"listId": list_id}).to_string());
+    let (status, body) = call(
+        &reqwest::Client::new(),
+        credential,
+        server,
+        reqwest::Method::GET,
+        &format!(
+            "/connections/{connection_id}/explore?objectType=rest&object=json&fileType=json&preview=true&sourceParams={source_params}"
+        ),
+        None,
+    )
+    .await;
+    assert!(!body.to_string().contains(secret), "{body}");
+    status
+}

@@ -90,6 +90,11 @@ impl PostgresStore {
         Ok(())
     }
 
+    /// The connection pool (copies between stores read and write rows directly).
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// A transaction holding the advisory lock `lock`.
     async fn begin_locked(&self, lock: Lock) -> Result<Transaction, StoreError> {
         let mut transaction = self.pool.begin().await?;

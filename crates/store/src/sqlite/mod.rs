@@ -121,6 +121,11 @@ impl SqliteStore {
         Ok(rows.iter().map(|row| row.get::<String, _>(0)).collect())
     }
 
+    /// The connection pool (copies between stores read and write rows directly).
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     async fn begin_write(&self) -> Result<Transaction, StoreError> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
