@@ -29,10 +29,10 @@ use serde_json::{Value, json};
 use crate::engine;
 use crate::mock::MockServer;
 
-const FLOW_SERVICE: &str = "/data/foundation/flowservice";
-const CATALOG: &str = "/data/foundation/catalog";
-const REST_STORAGE_TO_AEP: &str = "6499120c-0b15-42dc-936e-847ea3c24d72";
-const DATA_LAKE: &str = "c604ff05-7f1a-43c0-8e18-33bf874cb11c";
+pub(crate) const FLOW_SERVICE: &str = "/data/foundation/flowservice";
+pub(crate) const CATALOG: &str = "/data/foundation/catalog";
+pub(crate) const REST_STORAGE_TO_AEP: &str = "6499120c-0b15-42dc-936e-847ea3c24d72";
+pub(crate) const DATA_LAKE: &str = "c604ff05-7f1a-43c0-8e18-33bf874cb11c";
 /// How often the run is polled (and `VmHWM` read).
 const POLL: Duration = Duration::from_millis(20);
 /// A run that has not finished by then is reported as a failure.
@@ -63,10 +63,11 @@ pub struct EndToEndRun {
 }
 
 /// A running `flowd serve`, killed and reaped on drop.
-struct Serve {
+pub(crate) struct Serve {
     child: Child,
-    base_url: String,
-    credential: Value,
+    pub(crate) base_url: String,
+    /// The bootstrap credential it printed (`Null` when the store already had one).
+    pub(crate) credential: Value,
 }
 
 impl Drop for Serve {
@@ -78,10 +79,29 @@ impl Drop for Serve {
 
 impl Serve {
     fn start(flowd: &Path, data_dir: &Path) -> Result<Serve, String> {
+        Serve::start_with(
+            flowd,
+            data_dir,
+            &["--workers", "1", "--planner-tick-ms", "100"],
+            &[],
+            true,
+        )
+    }
+
+    /// `flowd serve` with `arguments` and `environment`; with `bootstraps`, it must print the
+    /// first credential.
+    pub(crate) fn start_with(
+        flowd: &Path,
+        data_dir: &Path,
+        arguments: &[&str],
+        environment: &[(&str, &str)],
+        bootstraps: bool,
+    ) -> Result<Serve, String> {
         let mut child = Command::new(flowd)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
-            .args(["--workers", "1", "--planner-tick-ms", "100"])
+            .args(arguments)
+            .envs(environment.iter().copied())
             .env("FLOWD_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -116,6 +136,9 @@ impl Serve {
             .recv_timeout(Duration::from_secs(60))
             .map_err(|_| "flowd serve did not log `listening on http://…`".to_owned())?;
         serve.base_url = format!("http://{address}");
+        if !bootstraps {
+            return Ok(serve);
+        }
         // The credential is printed on first start, before the listen line.
         let line = line_rx
             .recv_timeout(Duration::from_secs(5))
@@ -125,12 +148,12 @@ impl Serve {
         Ok(serve)
     }
 
-    fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
     /// SIGTERM, then up to 30 s for a clean exit (SIGKILL after that).
-    fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
@@ -146,19 +169,21 @@ impl Serve {
 }
 
 /// An authenticated client of one `flowd serve`.
-struct Api<'a> {
-    client: reqwest::Client,
-    serve: &'a Serve,
+pub(crate) struct Api<'a> {
+    pub(crate) client: reqwest::Client,
+    pub(crate) serve: &'a Serve,
+    /// The credential it calls with (the one `serve` printed when `None`).
+    pub(crate) credential: Option<&'a Value>,
 }
 
 impl Api<'_> {
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
         body: Option<&Value>,
     ) -> Result<(u16, Value), String> {
-        let credential = &self.serve.credential;
+        let credential = self.credential.unwrap_or(&self.serve.credential);
         let header = |name: &str| credential[name].as_str().unwrap_or_default().to_owned();
         let url = format!("{}{path}", self.serve.base_url);
         let mut request = self
@@ -189,7 +214,7 @@ impl Api<'_> {
     }
 
     /// A call that must answer `expected`.
-    async fn expect(
+    pub(crate) async fn expect(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -206,14 +231,14 @@ impl Api<'_> {
         }
     }
 
-    async fn post(&self, path: &str, body: Value) -> Result<Value, String> {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> Result<Value, String> {
         self.expect(reqwest::Method::POST, path, Some(&body), 201)
             .await
     }
 }
 
 /// `id` of a created resource (or of the first of `items`).
-fn id_of(value: &Value) -> Result<String, String> {
+pub(crate) fn id_of(value: &Value) -> Result<String, String> {
     let item = value
         .get("items")
         .and_then(|items| items.get(0))
@@ -224,7 +249,7 @@ fn id_of(value: &Value) -> Result<String, String> {
         .ok_or_else(|| format!("no id in {value}"))
 }
 
-fn now_seconds() -> i64 {
+pub(crate) fn now_seconds() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
@@ -232,6 +257,20 @@ fn now_seconds() -> i64 {
 
 /// Creates the chain and returns (flow id, dataset id).
 async fn create_flow(api: &Api<'_>, mock_url: &str) -> Result<(String, String), String> {
+    let (spec_id, connection_id) = create_connection(api, mock_url).await?;
+    // Scheduled a day from now: the planner leaves it alone, only the ad hoc
+    // run below executes.
+    let schedule = json!({"startTime": (now_seconds() + 86_400).to_string(),
+                          "frequency": "day", "interval": "1"});
+    add_flow(api, &spec_id, &connection_id, schedule).await
+}
+
+/// The OFFSET connection spec over `mock_url`, allowed in the flow spec, and a connection to
+/// it: (spec id, connection id).
+pub(crate) async fn create_connection(
+    api: &Api<'_>,
+    mock_url: &str,
+) -> Result<(String, String), String> {
     let spec = api
         .post(
             &format!("{FLOW_SERVICE}/connectionSpecs"),
@@ -259,10 +298,21 @@ async fn create_flow(api: &Api<'_>, mock_url: &str) -> Result<(String, String), 
                             "params": {"username": "bench", "password": "not-checked-by-the-mock"}}}),
         )
         .await?;
+    Ok((spec_id, id_of(&connection)?))
+}
+
+/// A source connection, dataset, target connection and flow with `schedule` on the
+/// connection: (flow id, dataset id).
+pub(crate) async fn add_flow(
+    api: &Api<'_>,
+    spec_id: &str,
+    connection_id: &str,
+    schedule: Value,
+) -> Result<(String, String), String> {
     let source = api
         .post(
             &format!("{FLOW_SERVICE}/sourceConnections"),
-            json!({"name": "flowd-bench source", "baseConnectionId": id_of(&connection)?,
+            json!({"name": "flowd-bench source", "baseConnectionId": connection_id,
                    "connectionSpec": {"id": spec_id, "version": "1.0"}, "data": {"format": "json"}}),
         )
         .await?;
@@ -285,15 +335,12 @@ async fn create_flow(api: &Api<'_>, mock_url: &str) -> Result<(String, String), 
                    "data": {"format": "parquet_xdm"}, "params": {"dataSetId": dataset_id}}),
         )
         .await?;
-    // Scheduled a day from now: the planner leaves it alone, only the ad hoc
-    // run below executes.
     let flow = api
         .post(
             &format!("{FLOW_SERVICE}/flows"),
             json!({"name": "flowd-bench", "flowSpec": {"id": REST_STORAGE_TO_AEP, "version": "1.0"},
                    "sourceConnectionIds": [id_of(&source)?], "targetConnectionIds": [id_of(&target)?],
-                   "scheduleParams": {"startTime": (now_seconds() + 86_400).to_string(),
-                                      "frequency": "day", "interval": "1"}}),
+                   "scheduleParams": schedule}),
         )
         .await?;
     Ok((id_of(&flow)?, dataset_id))
@@ -347,6 +394,7 @@ pub fn run(flowd: &Path, mock: &MockServer, work_dir: &Path) -> Result<EndToEndR
     let api = Api {
         client: reqwest::Client::new(),
         serve: &serve,
+        credential: None,
     };
     let (flow_id, dataset_id) = runtime.block_on(create_flow(&api, mock.base_url()))?;
     let pid = serve.pid();

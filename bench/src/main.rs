@@ -32,10 +32,15 @@
 //! instead: planner ticks and API reads on a store with 10,000 flows and
 //! 1,000,000 runs next to one with 10 flows and 100 runs (see
 //! `control_plane.rs`).
+//!
+//! `flowd-bench fleet [--flows N] [--windows N] [--bin-dir DIR]` measures tiny runs per second
+//! with one process on SQLite, one on PostgreSQL and three on one PostgreSQL, and the API's
+//! list latency meanwhile (see `fleet.rs`).
 
 mod control_plane;
 mod end_to_end;
 mod engine;
+mod fleet;
 mod floor;
 mod mock;
 mod report;
@@ -158,9 +163,68 @@ fn control_plane_main() -> ExitCode {
     }
 }
 
+fn fleet_main() -> ExitCode {
+    let (mut flows, mut windows, mut bin_dir) = (40_usize, 25_i64, None::<PathBuf>);
+    let mut arguments = std::env::args().skip(2);
+    while let Some(flag) = arguments.next() {
+        let value = arguments.next();
+        let number = value
+            .as_deref()
+            .and_then(|value| value.parse::<usize>().ok())
+            .filter(|n| *n > 0);
+        match (flag.as_str(), number) {
+            ("--flows", Some(n)) => flows = n,
+            ("--windows", Some(n)) => windows = n as i64,
+            ("--bin-dir", _) if value.is_some() => bin_dir = value.map(PathBuf::from),
+            _ => {
+                eprintln!(
+                    "usage: flowd-bench fleet [--flows N (default 40)] [--windows N (default 25)] [--bin-dir DIR]"
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let located = bin_dir.map(Ok).unwrap_or_else(|| {
+        std::env::current_exe()
+            .map_err(|e| format!("cannot locate this binary: {e}"))
+            .and_then(|exe| {
+                exe.parent()
+                    .map(Path::to_path_buf)
+                    .ok_or_else(|| "this binary has no directory".to_owned())
+            })
+    });
+    let binaries =
+        located.and_then(|dir| Ok((binary(&dir, "flowd")?, binary(&dir, "flowd-mockapi")?)));
+    let (flowd, mockapi) = match binaries {
+        Ok(binaries) => binaries,
+        Err(error) => {
+            eprintln!("flowd-bench: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+        .and_then(|runtime| runtime.block_on(fleet::run(&flowd, &mockapi, flows, windows)));
+    match outcome {
+        Ok(rows) => {
+            println!("{}\n\nMachine: {}", report::table(&rows), report::machine());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("flowd-bench: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("control-plane") {
         return control_plane_main();
+    }
+    if std::env::args().nth(1).as_deref() == Some("fleet") {
+        return fleet_main();
     }
     let args = match parse_args() {
         Ok(args) => args,
