@@ -53,9 +53,9 @@ pub async fn open_store(data_dir: &Path, url: Option<&str>) -> anyhow::Result<Ar
 
 /// Before workers start: removes what runs interrupted by a crash left in the datasets'
 /// staging areas, and rebuilds the statistics of datasets that have batches but none stored
-/// (written by a flowd that did not keep them). Safe only before this process's workers start,
-/// and only while no other flowd process writes to the same datasets (the embedded store
-/// makes the data dir one process's own).
+/// (written by a flowd that did not keep them). Safe beside other processes writing the same
+/// datasets: the sweep leaves every batch a live writer holds, and a batch recorded here and
+/// again by the run that committed it is counted once (statistics are kept per batch id).
 pub async fn prepare_datasets(store: &dyn Store, datasets: Arc<dyn DatasetStore>) {
     let all = match store.list_all_resources(ResourceKind::Dataset).await {
         Ok(all) => all,
