@@ -460,3 +460,56 @@ async fn processes_starting_together_bootstrap_one_credential_and_share_created_
     assert_eq!(store.count_credentials().await.unwrap(), 2);
     store.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_fails_while_the_postgres_store_is_down_and_its_password_never_shows() {
+    let Some(cluster) = PostgresCluster::start_or_skip(
+        "readiness_fails_while_the_postgres_store_is_down_and_its_password_never_shows",
+    ) else {
+        return;
+    };
+    // A password in the URL (the throwaway cluster trusts loopback, so any works): it must
+    // never show.
+    let store_url =
+        cluster
+            .fresh_database()
+            .await
+            .replacen("flowd@", "flowd:fleet-db-password@", 1);
+    let root = tempfile::tempdir().unwrap();
+    let server = serve(
+        &root.path().join("node"),
+        &store_url,
+        &root.path().join("datasets"),
+    );
+    let client = reqwest::Client::new();
+    let probe = |path: &'static str| {
+        let (client, url) = (client.clone(), format!("{}{path}", server.base_url));
+        async move {
+            let response = client.get(url).send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<serde_json::Value>().await.ok())
+        }
+    };
+    assert_eq!(probe("/readyz").await.0, 200);
+    let (status, health) = probe("/healthz").await;
+    assert_eq!(status, 200);
+    assert_eq!(health.unwrap()["store"], "reachable");
+
+    cluster.stop_immediately();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while probe("/readyz").await.0 != 503 {
+        assert!(
+            Instant::now() < deadline,
+            "readiness still 200 with the store down"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (status, health) = probe("/healthz").await;
+    assert_eq!(status, 200, "the process itself is up");
+    let health = health.unwrap();
+    assert_eq!(health["store"], "unreachable", "{health}");
+    assert!(!health.to_string().contains("postgres://"), "{health}");
+    let logs = server.logs();
+    assert!(logs.contains("store opened"), "{logs}");
+    assert!(!logs.contains("fleet-db-password"), "{logs}");
+}
