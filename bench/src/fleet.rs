@@ -3,8 +3,8 @@
 //! of a list call to the API while they work.
 //!
 //! Each configuration gets a fresh store (a fresh database of one throwaway PostgreSQL
-//! cluster, started from the server binaries as the tests start theirs) and a fresh datasets
-//! directory. Over the API of a process that runs no workers: one OFFSET connection spec over a mock serving one record,
+//! cluster, started from the server binaries as the tests start theirs but flushing every
+//! commit to disk, as SQLite's `synchronous=FULL` does) and a fresh datasets directory. Over the API of a process that runs no workers: one OFFSET connection spec over a mock serving one record,
 //! and `--flows` flows scheduled every 15 minutes (the shortest interval) since `--windows`
 //! intervals ago, so each has that many windows due and the fleet has `flows × windows` runs of one record each, one page and
 //! one Parquet batch, to claim, run, commit and record. That process stops; the measured ones
@@ -204,7 +204,7 @@ pub async fn run(
     flows: usize,
     windows: i64,
 ) -> Result<Vec<Row>, String> {
-    let cluster = PostgresCluster::start()?;
+    let cluster = PostgresCluster::start_durable()?;
     let mock = MockServer::start(mockapi, 1, 0)?;
     let work = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
     let mut rows = Vec::new();

@@ -164,7 +164,7 @@ fn control_plane_main() -> ExitCode {
 }
 
 fn fleet_main() -> ExitCode {
-    let (mut flows, mut windows, mut bin_dir) = (40_usize, 25_i64, None::<PathBuf>);
+    let (mut flows, mut windows, mut bin_dir) = (40_usize, 50_i64, None::<PathBuf>);
     let mut arguments = std::env::args().skip(2);
     while let Some(flag) = arguments.next() {
         let value = arguments.next();
@@ -178,7 +178,7 @@ fn fleet_main() -> ExitCode {
             ("--bin-dir", _) if value.is_some() => bin_dir = value.map(PathBuf::from),
             _ => {
                 eprintln!(
-                    "usage: flowd-bench fleet [--flows N (default 40)] [--windows N (default 25)] [--bin-dir DIR]"
+                    "usage: flowd-bench fleet [--flows N (default 40)] [--windows N (default 50)] [--bin-dir DIR]"
                 );
                 return ExitCode::from(2);
             }

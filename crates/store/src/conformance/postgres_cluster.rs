@@ -25,8 +25,19 @@ pub struct PostgresCluster {
 }
 
 impl PostgresCluster {
-    /// Starts a cluster, or says why it cannot.
+    /// Starts a cluster for tests, or says why it cannot: commits are not flushed to disk
+    /// (`fsync=off`), which nothing a test checks depends on.
     pub fn start() -> Result<PostgresCluster, String> {
+        PostgresCluster::start_with(false)
+    }
+
+    /// Starts a cluster that flushes every commit to disk as a production server does, for
+    /// benchmarks that compare it with SQLite's synchronous commits.
+    pub fn start_durable() -> Result<PostgresCluster, String> {
+        PostgresCluster::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> Result<PostgresCluster, String> {
         let bin = server_binaries().ok_or(
             "no PostgreSQL server binaries (initdb, pg_ctl) were found; install Debian's \
              `postgresql` package or set FLOWD_POSTGRES_BIN",
@@ -70,9 +81,14 @@ impl PostgresCluster {
                 "--no-sync".as_ref(),
             ],
         )?;
+        let durability = if durable {
+            "-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+        } else {
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        };
         let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {port} -k {socket} -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+            "-c listen_addresses=127.0.0.1 -p {port} -k {socket} {durability} \
+             -c max_connections=300",
             socket = cluster.dir.path().display()
         );
         let log = cluster.dir.path().join("server.log");
