@@ -361,8 +361,14 @@ async fn copy_into_postgres(
                     }
                 ));
                 builder.push_values(rows, |mut values, row| {
-                    for ((_, kind), value) in columns.iter().zip(row.iter()) {
+                    for ((name, kind), value) in columns.iter().zip(row.iter()) {
                         match kind {
+                            // PostgreSQL text cannot hold U+0000: an indexed copy of a
+                            // document field that has one is left empty, as the PostgreSQL
+                            // backend writes it (the document keeps it, escaped).
+                            Text if matches!(*name, "name" | "state") => {
+                                values.push_bind(text(value).filter(|text| !text.contains('\0')))
+                            }
                             Text => values.push_bind(text(value)),
                             Integer => values.push_bind(integer(value)),
                             Boolean => values.push_bind(boolean(value)),

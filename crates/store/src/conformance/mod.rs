@@ -35,6 +35,7 @@ pub use resources::{
     references_must_exist_and_block_deletes_of_their_targets,
     replace_bumps_the_revision_and_honours_the_expected_one,
     resources_round_trip_and_stay_in_their_scope, sandboxes_are_created_once_with_their_seed,
+    text_with_a_nul_is_answered_as_nothing_not_an_error,
     the_first_credential_is_bootstrapped_once_under_concurrent_starts,
     the_secret_key_check_reads_back_and_a_rotation_replaces_it,
 };
@@ -87,6 +88,7 @@ where
         references_must_exist_and_block_deletes_of_their_targets,
         concurrent_deletes_never_leave_a_dangling_reference,
         list_queries_filter_order_and_page_in_the_store,
+        text_with_a_nul_is_answered_as_nothing_not_an_error,
     );
 }
 

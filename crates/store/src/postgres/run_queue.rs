@@ -301,11 +301,17 @@ impl RunQueue for PostgresStore {
         builder.push(" AND sandbox_name = ");
         builder.push_bind(scope.sandbox_name.clone());
         if let Some(flow_ids) = &filter.flow_ids {
+            // An id holding U+0000 names no flow (PostgreSQL text cannot hold one).
+            let flow_ids: Vec<String> = flow_ids
+                .iter()
+                .filter(|id| !id.contains('\0'))
+                .cloned()
+                .collect();
             if flow_ids.is_empty() {
                 return Ok(Vec::new());
             }
             builder.push(" AND flow_id = ANY(");
-            builder.push_bind(flow_ids.clone());
+            builder.push_bind(flow_ids);
             builder.push(")");
         }
         push_conditions(&mut builder, query, run_column);
@@ -321,6 +327,9 @@ impl RunQueue for PostgresStore {
         flow_id: &str,
         window_end: i64,
     ) -> Result<Option<RunRecord>, StoreError> {
+        if flow_id.contains('\0') {
+            return Ok(None);
+        }
         let run: Option<String> = sqlx::query_scalar(concat!(
             "SELECT ",
             run_json_array!(),
@@ -341,6 +350,7 @@ impl RunQueue for PostgresStore {
         scope: &Scope,
         flow_ids: &[String],
     ) -> Result<Vec<RunRecord>, StoreError> {
+        let flow_ids: Vec<&String> = flow_ids.iter().filter(|id| !id.contains('\0')).collect();
         if flow_ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -367,6 +377,9 @@ impl RunQueue for PostgresStore {
         run_id: &str,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
+        if run_id.contains('\0') {
+            return Ok(false);
+        }
         let updated = sqlx::query(
             "UPDATE runs SET status = 'pending', scheduled_at = $1, lease_owner = NULL, \
              lease_expires_at = NULL, attempts = 0, trigger = 'retrigger', updated_at = $1 \
@@ -387,6 +400,9 @@ impl RunQueue for PostgresStore {
         scope: &Scope,
         flow_id: &str,
     ) -> Result<Option<FlowScheduleState>, StoreError> {
+        if flow_id.contains('\0') {
+            return Ok(None);
+        }
         let row = sqlx::query(
             "SELECT enabled, next_due_at, last_window_end, blocked_by_run, revision \
              FROM flow_schedules WHERE org_id = $1 AND sandbox_name = $2 AND flow_id = $3",

@@ -88,7 +88,8 @@ enum Bound {
 
 fn bound_filter_value(column: Column, value: &FilterValue) -> Option<Bound> {
     match (value, column.numeric) {
-        (FilterValue::Text(text), false) => Some(Bound::Text(text.clone())),
+        // No column holds U+0000 (PostgreSQL text cannot): such a value matches nothing.
+        (FilterValue::Text(text), false) if !text.contains('\0') => Some(Bound::Text(text.clone())),
         (FilterValue::Number(number), true) => {
             Some(if number.fract() == 0.0 && number.abs() < 9.0e15 {
                 Bound::Integer(*number as i64)
@@ -106,7 +107,7 @@ fn bound_json_value(column: Column, value: &Value) -> Option<Bound> {
             Some(integer) => Bound::Integer(integer),
             None => Bound::Real(number.as_f64().unwrap_or_default()),
         }),
-        (Value::String(text), false) => Some(Bound::Text(text.clone())),
+        (Value::String(text), false) if !text.contains('\0') => Some(Bound::Text(text.clone())),
         _ => None,
     }
 }
