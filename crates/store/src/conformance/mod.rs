@@ -43,6 +43,7 @@ pub use runs::{
     a_stopping_process_hands_its_runs_back_claimable_at_once,
     an_expired_lease_is_taken_over_and_the_old_worker_is_fenced,
     claims_are_fair_across_sandboxes_and_hold_the_per_sandbox_cap,
+    completions_and_edits_of_their_flow_never_fail_each_other,
     concurrent_workers_never_claim_the_same_run, only_a_failed_run_of_the_scope_is_retriggered,
     runs_are_claimed_once_in_order_and_only_when_due,
     runs_list_in_the_store_and_each_flow_has_a_latest_run,
@@ -108,6 +109,7 @@ where
         concurrent_workers_never_claim_the_same_run,
         runs_list_in_the_store_and_each_flow_has_a_latest_run,
         due_flows_advance_once_and_wait_for_their_scheduled_run,
+        completions_and_edits_of_their_flow_never_fail_each_other,
     );
 }
 

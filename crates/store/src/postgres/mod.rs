@@ -15,8 +15,10 @@
 //! - the first-credential bootstrap and migrations lock their own keys, so several processes
 //!   starting together on an empty database bootstrap one credential and migrate once.
 //!
-//! Statements that need no check (a heartbeat, a fenced completion, a retrigger) are single
-//! `UPDATE … WHERE` statements whose row lock is enough. Foreign keys back the reference edges
+//! Statements that need no check (a heartbeat, a hand-back, a retrigger) are single
+//! `UPDATE … WHERE` statements whose row lock is enough. Every writer takes its locks in one
+//! order — the scope lock before any row, schedule rows sorted by flow — so no two writers
+//! ever wait on each other. Foreign keys back the reference edges
 //! up as on SQLite. Text columns that lists sort or compare use the `C` collation, so a list
 //! orders exactly as on SQLite (byte order) whatever the database's locale.
 

@@ -205,15 +205,30 @@ impl RunQueue for PostgresStore {
         worker_id: &str,
         completion: &RunCompletion<'_>,
     ) -> Result<bool, StoreError> {
-        let mut transaction = self.pool.begin().await?;
+        // Locks in the order every writer takes them, the tenant's scope first: a completion
+        // also writes the flow's schedule row and the dataset's statistics, which resource
+        // writes of the same tenant write under the scope lock.
+        let owner: Option<(String, String)> =
+            sqlx::query_as("SELECT org_id, sandbox_name FROM runs WHERE id = $1")
+                .bind(run_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some((org_id, sandbox_name)) = owner else {
+            return Ok(false);
+        };
+        let scope = Scope {
+            org_id,
+            sandbox_name,
+        };
+        let mut transaction = self.begin_scope_write(&scope).await?;
         let metrics = &completion.metrics;
-        let scope: Option<(String, String)> = sqlx::query_as(
+        let updated: Option<i32> = sqlx::query_scalar(
             "UPDATE runs SET status = $1, scheduled_at = $2, lease_owner = NULL, \
              lease_expires_at = NULL, updated_at = $3, started_at = $4, completed_at = $5, \
              pages = $6, input_records = $7, input_bytes = $8, output_records = $9, \
              output_bytes = $10, output_files = $11, error_code = $12, error_message = $13, \
              warnings = $14 WHERE id = $15 AND status = 'inProgress' AND lease_owner = $16 \
-             RETURNING org_id, sandbox_name",
+             RETURNING 1",
         )
         .bind(completion.status.as_str())
         .bind(completion.scheduled_at)
@@ -241,9 +256,9 @@ impl RunQueue for PostgresStore {
         .bind(worker_id)
         .fetch_optional(&mut *transaction)
         .await?;
-        let Some((org_id, sandbox_name)) = scope else {
+        if updated.is_none() {
             return Ok(false);
-        };
+        }
         if completion.status == RunStatus::Success {
             sqlx::query(
                 "UPDATE flow_schedules SET blocked_by_run = NULL WHERE blocked_by_run = $1",
@@ -252,11 +267,6 @@ impl RunQueue for PostgresStore {
             .execute(&mut *transaction)
             .await?;
             if let Some(batch) = &completion.batch {
-                let scope = Scope {
-                    org_id,
-                    sandbox_name,
-                };
-                super::lock_scope(&mut transaction, &scope).await?;
                 super::datasets::record_batch(&mut transaction, &scope, Some(run_id), batch)
                     .await?;
             }
@@ -460,9 +470,24 @@ impl RunQueue for PostgresStore {
         &self,
         advances: &[ScheduleAdvance],
     ) -> Result<Vec<String>, StoreError> {
+        // Schedule rows are locked in one order by every planner (two planners advancing the
+        // same flows in different orders would wait on each other).
+        let mut ordered: Vec<&ScheduleAdvance> = advances.iter().collect();
+        ordered.sort_by(|a, b| {
+            (
+                &a.flow.scope.org_id,
+                &a.flow.scope.sandbox_name,
+                &a.flow.flow_id,
+            )
+                .cmp(&(
+                    &b.flow.scope.org_id,
+                    &b.flow.scope.sandbox_name,
+                    &b.flow.flow_id,
+                ))
+        });
         let mut transaction = self.pool.begin().await?;
         let mut enqueued = Vec::new();
-        for advance in advances {
+        for advance in ordered {
             let flow = &advance.flow;
             let mut savepoint = transaction.begin().await?;
             let window_end = advance.run.as_ref().map(|run| run.window_end);
