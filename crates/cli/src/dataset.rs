@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use flowd_sink::{DatasetStore, LocalDatasets};
+
 use flowd_store::ResourceKind;
 use serde_json::Value;
 
@@ -46,7 +46,7 @@ enum DatasetCommand {
 }
 
 pub async fn run(args: DatasetArgs) -> anyhow::Result<()> {
-    let datasets = LocalDatasets::at_location(args.datasets_url.as_deref(), &args.data_dir)?;
+    let datasets = flowd_sink::open_datasets(args.datasets_url.as_deref(), &args.data_dir)?;
     match args.command {
         DatasetCommand::List => {
             anyhow::ensure!(

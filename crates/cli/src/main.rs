@@ -162,7 +162,8 @@ struct ServeArgs {
     #[arg(long, env = "FLOWD_ROLE", value_enum, default_value_t = ServeRole::All)]
     role: ServeRole,
     /// Where datasets are written: a local path or `file:///PATH` (a shared filesystem for
-    /// several processes). Default: `<data-dir>/datasets`.
+    /// several processes), or `s3://BUCKET/PREFIX` (S3-compatible object storage, configured
+    /// by the standard AWS variables). Default: `<data-dir>/datasets`.
     #[arg(long = "datasets-url", env = "FLOWD_DATASETS_URL")]
     datasets_url: Option<String>,
     #[command(flatten)]

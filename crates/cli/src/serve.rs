@@ -13,7 +13,7 @@ use flowd_scheduler::executor::{RunBounds, RunContext};
 use flowd_scheduler::planner::run_planner;
 use flowd_scheduler::worker::{WorkerOptions, run_worker};
 use flowd_secrets::Cipher;
-use flowd_sink::{DatasetStore, LocalDatasets};
+use flowd_sink::DatasetStore;
 use flowd_store::Store;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
@@ -55,10 +55,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             "the store's secrets are sealed with an older key; `flowd secrets rotate` re-seals them with the current one"
         ),
     }
-    let datasets: Arc<dyn DatasetStore> = Arc::new(LocalDatasets::at_location(
-        args.datasets_url.as_deref(),
-        &args.data_dir,
-    )?);
+    let datasets: Arc<dyn DatasetStore> =
+        flowd_sink::open_datasets(args.datasets_url.as_deref(), &args.data_dir)?;
     let state = AppState::new(
         store.clone(),
         ApiConfig {

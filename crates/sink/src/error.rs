@@ -37,6 +37,13 @@ pub enum SinkError {
     /// Converting records to or from Arrow arrays failed.
     #[error("arrow conversion: {0}")]
     Arrow(#[from] arrow_schema::ArrowError),
+    /// An object-storage request failed (the message never holds credentials).
+    #[error("cannot {action} {key}: {message}")]
+    ObjectStore {
+        action: &'static str,
+        key: String,
+        message: String,
+    },
     /// A batch manifest cannot be written or read.
     #[error("batch manifest {}: {source}", path.display())]
     Manifest {

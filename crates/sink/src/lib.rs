@@ -1,4 +1,4 @@
-//! Datasets as Parquet files on local disk.
+//! Datasets as Parquet files, on local disk or on S3-compatible object storage.
 //!
 //! `flowd-sink` takes records (`serde_json::Value` objects) and writes them
 //! as batches of Parquet files; it reads them back for `flowd dataset`. It
@@ -6,8 +6,10 @@
 //!
 //! Datasets are written through the [`DatasetStore`] trait, created once by
 //! `flowd serve` and passed down; [`LocalDatasets`] (a directory on local
-//! disk) is its implementation today, and the [`conformance`] suite (feature
-//! `conformance`) is what another one must pass. The calls are blocking (file
+//! disk) and [`ObjectDatasets`] (a bucket and prefix, see `object.rs` for how a batch stays
+//! atomic without a rename) are its implementations, [`open_datasets`] picks one from
+//! `--datasets-url`, and the [`conformance`] suite (feature `conformance`) is what each
+//! passes. The calls are blocking (file
 //! IO and Parquet encoding): async callers run them on blocking threads.
 //!
 //! # Layout
@@ -84,6 +86,9 @@ mod error;
 mod fsutil;
 mod local;
 mod manifest;
+#[cfg(feature = "conformance")]
+pub mod moto;
+mod object;
 mod writer;
 
 pub use arrow_types::merge_schemas;
@@ -91,11 +96,33 @@ pub use dataset::Dataset;
 pub use error::SinkError;
 pub use local::{DATASETS_DIR_NAME, LocalDatasets};
 pub use manifest::{BatchFile, BatchInfo};
+pub use object::{ObjectDatasets, PART_BYTES, PARTS_IN_FLIGHT};
 pub use writer::{BatchSummary, BatchWriter};
 
 use arrow_schema::Schema;
 use flowd_model::record_type::StructType;
 use serde_json::Value;
+
+/// The datasets `location` names (`--datasets-url`): `s3://BUCKET/PREFIX` (object storage,
+/// configured by the standard AWS variables; batches are staged under
+/// `<data_dir>/object-staging` before they are uploaded), a local path or `file:///PATH`, or
+/// by default `<data_dir>/datasets`.
+pub fn open_datasets(
+    location: Option<&str>,
+    data_dir: &std::path::Path,
+) -> Result<std::sync::Arc<dyn DatasetStore>, SinkError> {
+    match location.map(str::trim) {
+        Some(url) if url.len() > 5 && url[..5].eq_ignore_ascii_case("s3://") => {
+            Ok(std::sync::Arc::new(ObjectDatasets::from_url(
+                url,
+                &data_dir.join("object-staging"),
+            )?))
+        }
+        _ => Ok(std::sync::Arc::new(LocalDatasets::at_location(
+            location, data_dir,
+        )?)),
+    }
+}
 
 /// Where datasets are written and read back.
 pub trait DatasetStore: Send + Sync + 'static {

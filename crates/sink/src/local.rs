@@ -55,10 +55,14 @@ impl LocalDatasets {
             }
             Some((scheme, _)) if scheme.eq_ignore_ascii_case("s3") => {
                 return Err(invalid(
-                    "object storage is not available in this build; use a local path or file:///PATH",
+                    "is object storage, not a local directory (open it with open_datasets)",
                 ));
             }
-            Some(_) => return Err(invalid("use a local path or file:///PATH")),
+            Some(_) => {
+                return Err(invalid(
+                    "use a local path, file:///PATH or s3://BUCKET/PREFIX",
+                ));
+            }
         };
         Ok(LocalDatasets::new(path))
     }

@@ -5,7 +5,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use arrow_schema::{DataType, TimeUnit};
-use flowd_sink::{Dataset, INGESTED_AT_COLUMN, LocalDatasets, RUN_ID_COLUMN, WriterOptions};
+use flowd_sink::{
+    Dataset, DatasetStore, INGESTED_AT_COLUMN, LocalDatasets, RUN_ID_COLUMN, WriterOptions,
+};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::{Value, json};
 
@@ -428,4 +430,148 @@ async fn local_datasets_pass_the_dataset_store_conformance_suite() {
         (datasets, Box::new(root) as Box<dyn std::any::Any + Send>)
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_datasets_pass_the_dataset_store_conformance_suite() {
+    let Some(server) = flowd_sink::moto::MotoServer::start_or_skip(
+        "object_datasets_pass_the_dataset_store_conformance_suite",
+    ) else {
+        return;
+    };
+    let server = std::sync::Arc::new(server);
+    flowd_sink::conformance::check_all(|| {
+        let server = server.clone();
+        async move {
+            let local = tempfile::tempdir().unwrap();
+            let datasets: std::sync::Arc<dyn flowd_sink::DatasetStore> =
+                std::sync::Arc::new(server.fresh_datasets(local.path()).unwrap().0);
+            let guard: Box<dyn std::any::Any + Send> = Box::new((local, server));
+            (datasets, guard)
+        }
+    })
+    .await;
+}
+
+/// The keys a reader listing `prefix/<dataset>/` sees, relative to that.
+async fn keys_under(
+    server: &flowd_sink::moto::MotoServer,
+    prefix: &str,
+    dataset: &str,
+) -> Vec<String> {
+    use futures::TryStreamExt as _;
+    use object_store::ObjectStore as _;
+    let client = server.client().unwrap();
+    let root = object_store::path::Path::from(format!("{prefix}/{dataset}"));
+    let mut keys: Vec<String> = client
+        .list(Some(&root))
+        .map_ok(|meta| {
+            meta.location
+                .as_ref()
+                .trim_start_matches(&format!("{root}/"))
+                .to_owned()
+        })
+        .try_collect()
+        .await
+        .unwrap();
+    keys.sort();
+    keys
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_batch_is_one_parquet_object_even_when_its_schema_widened() {
+    let Some(server) = flowd_sink::moto::MotoServer::start_or_skip(
+        "an_object_batch_is_one_parquet_object_even_when_its_schema_widened",
+    ) else {
+        return;
+    };
+    let local = tempfile::tempdir().unwrap();
+    let (datasets, prefix) = server.fresh_datasets(local.path()).unwrap();
+    let datasets = datasets.with_writer_options(flowd_sink::WriterOptions {
+        max_row_group_records: 2,
+        max_row_group_bytes: 1 << 20,
+    });
+    let dataset = "0123456789abcdef01234567";
+    let mut batch = datasets
+        .begin_batch(dataset, "b1", "run-1", timestamp(0), &Default::default())
+        .unwrap();
+    // Two row groups of integers, then one where `score` is a float and `tag` appears: the
+    // local writer starts a second file; the object batch is still one object.
+    batch
+        .write(vec![
+            json!({"id": 1, "score": 1}),
+            json!({"id": 2, "score": 2}),
+        ])
+        .unwrap();
+    batch
+        .write(vec![
+            json!({"id": 3, "score": 2.5, "tag": "x"}),
+            json!({"id": 4, "score": 4}),
+        ])
+        .unwrap();
+    let summary = batch.commit().unwrap();
+    assert_eq!(summary.batch.files.len(), 1, "{:?}", summary.batch.files);
+    assert_eq!(
+        keys_under(&server, &prefix, dataset).await,
+        ["batch-b1/_flowd_batch.json", "batch-b1/part-00000.parquet"]
+    );
+    let records = datasets.head(dataset, 10).unwrap();
+    let scores: Vec<f64> = records
+        .iter()
+        .map(|record| record["score"].as_f64().unwrap())
+        .collect();
+    assert_eq!(scores, [1.0, 2.0, 2.5, 4.0]);
+    assert_eq!(records[2]["tag"], "x");
+    assert!(records[0]["tag"].is_null());
+    // A column that was a struct and becomes text holds each earlier value's JSON text.
+    let mut widened = datasets
+        .begin_batch(dataset, "b2", "run-2", timestamp(0), &Default::default())
+        .unwrap();
+    widened
+        .write(vec![
+            json!({"id": 5, "v": {"a": 1}}),
+            json!({"id": 6, "v": {"a": 2}}),
+        ])
+        .unwrap();
+    widened
+        .write(vec![
+            json!({"id": 7, "v": "plain"}),
+            json!({"id": 8, "v": null}),
+        ])
+        .unwrap();
+    widened.commit().unwrap();
+    let values: Vec<Value> = datasets
+        .head(dataset, 10)
+        .unwrap()
+        .into_iter()
+        .filter(|record| record["id"].as_i64() >= Some(5))
+        .map(|record| record["v"].clone())
+        .collect();
+    assert_eq!(
+        values,
+        [
+            json!("{\"a\":1}"),
+            json!("{\"a\":2}"),
+            json!("plain"),
+            Value::Null
+        ]
+    );
+    datasets
+        .begin_batch(dataset, "b2", "run-2", timestamp(3), &Default::default())
+        .unwrap()
+        .commit()
+        .unwrap();
+    // A retry of the batch replaces the object at the same key; an empty one removes it.
+    let mut retry = datasets
+        .begin_batch(dataset, "b1", "run-1", timestamp(1), &Default::default())
+        .unwrap();
+    retry.write(vec![json!({"id": 9, "score": 9})]).unwrap();
+    retry.commit().unwrap();
+    assert_eq!(datasets.head(dataset, 10).unwrap().len(), 1);
+    let empty = datasets
+        .begin_batch(dataset, "b1", "run-1", timestamp(2), &Default::default())
+        .unwrap();
+    empty.commit().unwrap();
+    assert!(keys_under(&server, &prefix, dataset).await.is_empty());
+    assert!(datasets.location(dataset).starts_with("s3://flowd-test/"));
 }
