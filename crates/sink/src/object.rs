@@ -414,6 +414,7 @@ impl BatchWrite for ObjectBatch {
             inner.block(async {
                 let manifest_key = inner.batch_key(&dataset_id, &batch_id, MANIFEST_FILE_NAME);
                 inner.delete(&manifest_key).await?;
+                fail::fail_point!("object-batch-uploading");
                 inner
                     .upload(
                         &file,
