@@ -385,8 +385,36 @@ fn run_of(value: &Value) -> &Value {
 
 /// Runs the whole measurement against `mock`, with data under `work_dir`.
 pub fn run(flowd: &Path, mock: &MockServer, work_dir: &Path) -> Result<EndToEndRun, String> {
+    run_into(flowd, mock, work_dir, None, &[])
+}
+
+/// [`run`], writing the dataset to `datasets_url` (with `environment`, e.g. an object
+/// store's variables) instead of the data dir.
+pub fn run_into(
+    flowd: &Path,
+    mock: &MockServer,
+    work_dir: &Path,
+    datasets_url: Option<&str>,
+    environment: &[(&str, &str)],
+) -> Result<EndToEndRun, String> {
     let data_dir = work_dir.join("flowd-data");
-    let serve = Serve::start(flowd, &data_dir)?;
+    let serve = match datasets_url {
+        None => Serve::start(flowd, &data_dir)?,
+        Some(url) => Serve::start_with(
+            flowd,
+            &data_dir,
+            &[
+                "--workers",
+                "1",
+                "--planner-tick-ms",
+                "100",
+                "--datasets-url",
+                url,
+            ],
+            environment,
+            true,
+        )?,
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -439,11 +467,15 @@ pub fn run(flowd: &Path, mock: &MockServer, work_dir: &Path) -> Result<EndToEndR
     let metrics = &run["metrics"];
     let count = |value: &Value| value.as_u64().unwrap_or(0);
     let (batches, dataset_records) = dataset_counts(flowd, &data_dir, &dataset_id)?;
+    let parquet_bytes = match datasets_url {
+        None => parquet_bytes(&data_dir.join("datasets").join(&dataset_id)),
+        Some(_) => count(&metrics["sizeSummary"]["outputBytes"]),
+    };
     Ok(EndToEndRun {
         output_records: count(&metrics["recordSummary"]["outputRecordCount"]),
         dataset_records,
         batches,
-        parquet_bytes: parquet_bytes(&data_dir.join("datasets").join(&dataset_id)),
+        parquet_bytes,
         wall,
         idle_rss_kib,
         peak_rss_kib,

@@ -43,6 +43,7 @@ mod engine;
 mod fleet;
 mod floor;
 mod mock;
+mod object_storage;
 mod report;
 
 use std::path::{Path, PathBuf};
@@ -219,12 +220,56 @@ fn fleet_main() -> ExitCode {
     }
 }
 
+fn object_storage_main() -> ExitCode {
+    let mut records = 1_000_000_usize;
+    let mut arguments = std::env::args().skip(2);
+    while let Some(flag) = arguments.next() {
+        match (
+            flag.as_str(),
+            arguments.next().and_then(|value| value.parse().ok()),
+        ) {
+            ("--records", Some(n)) if n > 0 => records = n,
+            _ => {
+                eprintln!("usage: flowd-bench object-storage [--records N (default 1000000)]");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let located = std::env::current_exe()
+        .map_err(|e| format!("cannot locate this binary: {e}"))
+        .and_then(|exe| {
+            exe.parent()
+                .map(Path::to_path_buf)
+                .ok_or_else(|| "this binary has no directory".to_owned())
+        });
+    let outcome = located
+        .and_then(|dir| Ok((binary(&dir, "flowd")?, binary(&dir, "flowd-mockapi")?)))
+        .and_then(|(flowd, mockapi)| object_storage::run(&flowd, &mockapi, records));
+    match outcome {
+        Ok(rows) => {
+            println!("{}\n\nMachine: {}", report::table(&rows), report::machine());
+            if rows.iter().any(|row| row.met == Some(false)) {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(error) => {
+            eprintln!("flowd-bench: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("control-plane") {
         return control_plane_main();
     }
     if std::env::args().nth(1).as_deref() == Some("fleet") {
         return fleet_main();
+    }
+    if std::env::args().nth(1).as_deref() == Some("object-storage") {
+        return object_storage_main();
     }
     let args = match parse_args() {
         Ok(args) => args,
