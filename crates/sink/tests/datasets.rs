@@ -575,3 +575,55 @@ async fn an_object_batch_is_one_parquet_object_even_when_its_schema_widened() {
     assert!(keys_under(&server, &prefix, dataset).await.is_empty());
     assert!(datasets.location(dataset).starts_with("s3://flowd-test/"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_larger_than_a_part_goes_up_in_parts_and_reads_back_whole() {
+    let Some(server) = flowd_sink::moto::MotoServer::start_or_skip(
+        "a_batch_larger_than_a_part_goes_up_in_parts_and_reads_back_whole",
+    ) else {
+        return;
+    };
+    let local = tempfile::tempdir().unwrap();
+    let (datasets, prefix) = server.fresh_datasets(local.path()).unwrap();
+    let dataset = "0123456789abcdef01234567";
+    // Text that does not compress: about 2.5 parts of Parquet.
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut noise = || {
+        (0..64)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                format!("{:016x}", state)
+            })
+            .collect::<String>()
+    };
+    let records: Vec<Value> = (0..20_000)
+        .map(|id| json!({"id": id, "noise": noise()}))
+        .collect();
+    let mut batch = datasets
+        .begin_batch(dataset, "big", "run-big", timestamp(0), &Default::default())
+        .unwrap();
+    for page in records.chunks(1_000) {
+        batch.write(page.to_vec()).unwrap();
+    }
+    let summary = batch.commit().unwrap();
+    assert!(
+        summary.batch.bytes > 2 * flowd_sink::PART_BYTES as u64,
+        "the batch spans several parts: {} bytes",
+        summary.batch.bytes
+    );
+    assert_eq!(
+        keys_under(&server, &prefix, dataset).await,
+        [
+            "batch-big/_flowd_batch.json",
+            "batch-big/part-00000.parquet"
+        ]
+    );
+    let read = datasets.head(dataset, 30_000).unwrap();
+    assert_eq!(read.len(), 20_000);
+    assert_eq!(read[12_345]["noise"], records[12_345]["noise"]);
+    let found = datasets.published_batch(dataset, "big").unwrap().unwrap();
+    assert_eq!(found.batch.record_count, 20_000);
+    assert_eq!(found.batch.bytes, summary.batch.bytes);
+}
