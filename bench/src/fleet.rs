@@ -12,7 +12,8 @@
 //! from their start until every run has succeeded, while a client calls `GET /flows?limit=20`
 //! on the first of them back to back, for p50 and p99.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use flowd_store::conformance::PostgresCluster;
@@ -261,4 +262,69 @@ pub async fn run(
         ));
     }
     Ok(rows)
+}
+
+/// `flowd-bench fleet [--flows N] [--windows N] [--bin-dir DIR]`.
+pub fn command() -> ExitCode {
+    let (mut flows, mut windows, mut bin_dir) = (40_usize, 50_i64, None::<PathBuf>);
+    let mut arguments = std::env::args().skip(2);
+    while let Some(flag) = arguments.next() {
+        let value = arguments.next();
+        let number = value
+            .as_deref()
+            .and_then(|value| value.parse::<usize>().ok())
+            .filter(|n| *n > 0);
+        match (flag.as_str(), number) {
+            ("--flows", Some(n)) => flows = n,
+            ("--windows", Some(n)) => windows = n as i64,
+            ("--bin-dir", _) if value.is_some() => bin_dir = value.map(PathBuf::from),
+            _ => {
+                eprintln!(
+                    "usage: flowd-bench fleet [--flows N (default 40)] [--windows N (default 50)] [--bin-dir DIR]"
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let located = bin_dir.map(Ok).unwrap_or_else(|| {
+        std::env::current_exe()
+            .map_err(|e| format!("cannot locate this binary: {e}"))
+            .and_then(|exe| {
+                exe.parent()
+                    .map(Path::to_path_buf)
+                    .ok_or_else(|| "this binary has no directory".to_owned())
+            })
+    });
+    let binaries = located.and_then(|dir| {
+        Ok((
+            crate::binary(&dir, "flowd")?,
+            crate::binary(&dir, "flowd-mockapi")?,
+        ))
+    });
+    let (flowd, mockapi) = match binaries {
+        Ok(binaries) => binaries,
+        Err(error) => {
+            eprintln!("flowd-bench: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+        .and_then(|runtime| runtime.block_on(run(&flowd, &mockapi, flows, windows)));
+    match outcome {
+        Ok(rows) => {
+            println!(
+                "{}\n\nMachine: {}",
+                crate::report::table(&rows),
+                crate::report::machine()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("flowd-bench: {error}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -164,112 +164,15 @@ fn control_plane_main() -> ExitCode {
     }
 }
 
-fn fleet_main() -> ExitCode {
-    let (mut flows, mut windows, mut bin_dir) = (40_usize, 50_i64, None::<PathBuf>);
-    let mut arguments = std::env::args().skip(2);
-    while let Some(flag) = arguments.next() {
-        let value = arguments.next();
-        let number = value
-            .as_deref()
-            .and_then(|value| value.parse::<usize>().ok())
-            .filter(|n| *n > 0);
-        match (flag.as_str(), number) {
-            ("--flows", Some(n)) => flows = n,
-            ("--windows", Some(n)) => windows = n as i64,
-            ("--bin-dir", _) if value.is_some() => bin_dir = value.map(PathBuf::from),
-            _ => {
-                eprintln!(
-                    "usage: flowd-bench fleet [--flows N (default 40)] [--windows N (default 50)] [--bin-dir DIR]"
-                );
-                return ExitCode::from(2);
-            }
-        }
-    }
-    let located = bin_dir.map(Ok).unwrap_or_else(|| {
-        std::env::current_exe()
-            .map_err(|e| format!("cannot locate this binary: {e}"))
-            .and_then(|exe| {
-                exe.parent()
-                    .map(Path::to_path_buf)
-                    .ok_or_else(|| "this binary has no directory".to_owned())
-            })
-    });
-    let binaries =
-        located.and_then(|dir| Ok((binary(&dir, "flowd")?, binary(&dir, "flowd-mockapi")?)));
-    let (flowd, mockapi) = match binaries {
-        Ok(binaries) => binaries,
-        Err(error) => {
-            eprintln!("flowd-bench: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    let outcome = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())
-        .and_then(|runtime| runtime.block_on(fleet::run(&flowd, &mockapi, flows, windows)));
-    match outcome {
-        Ok(rows) => {
-            println!("{}\n\nMachine: {}", report::table(&rows), report::machine());
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("flowd-bench: {error}");
-            ExitCode::from(2)
-        }
-    }
-}
-
-fn object_storage_main() -> ExitCode {
-    let mut records = 1_000_000_usize;
-    let mut arguments = std::env::args().skip(2);
-    while let Some(flag) = arguments.next() {
-        match (
-            flag.as_str(),
-            arguments.next().and_then(|value| value.parse().ok()),
-        ) {
-            ("--records", Some(n)) if n > 0 => records = n,
-            _ => {
-                eprintln!("usage: flowd-bench object-storage [--records N (default 1000000)]");
-                return ExitCode::from(2);
-            }
-        }
-    }
-    let located = std::env::current_exe()
-        .map_err(|e| format!("cannot locate this binary: {e}"))
-        .and_then(|exe| {
-            exe.parent()
-                .map(Path::to_path_buf)
-                .ok_or_else(|| "this binary has no directory".to_owned())
-        });
-    let outcome = located
-        .and_then(|dir| Ok((binary(&dir, "flowd")?, binary(&dir, "flowd-mockapi")?)))
-        .and_then(|(flowd, mockapi)| object_storage::run(&flowd, &mockapi, records));
-    match outcome {
-        Ok(rows) => {
-            println!("{}\n\nMachine: {}", report::table(&rows), report::machine());
-            if rows.iter().any(|row| row.met == Some(false)) {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
-        Err(error) => {
-            eprintln!("flowd-bench: {error}");
-            ExitCode::from(2)
-        }
-    }
-}
-
 fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("control-plane") {
         return control_plane_main();
     }
     if std::env::args().nth(1).as_deref() == Some("fleet") {
-        return fleet_main();
+        return fleet::command();
     }
     if std::env::args().nth(1).as_deref() == Some("object-storage") {
-        return object_storage_main();
+        return object_storage::command();
     }
     let args = match parse_args() {
         Ok(args) => args,
@@ -298,7 +201,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn binary(dir: &Path, name: &str) -> Result<PathBuf, String> {
+pub(crate) fn binary(dir: &Path, name: &str) -> Result<PathBuf, String> {
     let path = dir.join(name);
     if path.is_file() {
         Ok(path)

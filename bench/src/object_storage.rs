@@ -4,6 +4,7 @@
 //! use), in the same run, with the peak RSS of `flowd serve` for each.
 
 use std::path::Path;
+use std::process::ExitCode;
 
 use flowd_sink::moto::MotoServer;
 
@@ -75,4 +76,55 @@ pub fn run(flowd: &Path, mockapi: &Path, records: usize) -> Result<Vec<Row>, Str
             ),
         ),
     ])
+}
+
+/// `flowd-bench object-storage [--records N]`.
+pub fn command() -> ExitCode {
+    let mut records = 1_000_000_usize;
+    let mut arguments = std::env::args().skip(2);
+    while let Some(flag) = arguments.next() {
+        match (
+            flag.as_str(),
+            arguments.next().and_then(|value| value.parse().ok()),
+        ) {
+            ("--records", Some(n)) if n > 0 => records = n,
+            _ => {
+                eprintln!("usage: flowd-bench object-storage [--records N (default 1000000)]");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let located = std::env::current_exe()
+        .map_err(|e| format!("cannot locate this binary: {e}"))
+        .and_then(|exe| {
+            exe.parent()
+                .map(Path::to_path_buf)
+                .ok_or_else(|| "this binary has no directory".to_owned())
+        });
+    let outcome = located
+        .and_then(|dir| {
+            Ok((
+                crate::binary(&dir, "flowd")?,
+                crate::binary(&dir, "flowd-mockapi")?,
+            ))
+        })
+        .and_then(|(flowd, mockapi)| run(&flowd, &mockapi, records));
+    match outcome {
+        Ok(rows) => {
+            println!(
+                "{}\n\nMachine: {}",
+                crate::report::table(&rows),
+                crate::report::machine()
+            );
+            if rows.iter().any(|row| row.met == Some(false)) {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(error) => {
+            eprintln!("flowd-bench: {error}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -13,6 +13,7 @@
 //! store, so they neither depend on each other nor on their order.
 
 mod datasets;
+mod inputs;
 mod postgres_cluster;
 mod resources;
 mod runs;
@@ -28,6 +29,7 @@ pub use datasets::{
     a_deleted_dataset_is_listed_until_its_files_are_gone,
     committed_batches_add_up_and_a_recommitted_batch_replaces_itself,
 };
+pub use inputs::text_with_a_nul_is_answered_as_nothing_not_an_error;
 pub use postgres_cluster::PostgresCluster;
 pub use resources::{
     concurrent_deletes_never_leave_a_dangling_reference, credentials_are_found_by_token_hash_only,
@@ -35,7 +37,6 @@ pub use resources::{
     references_must_exist_and_block_deletes_of_their_targets,
     replace_bumps_the_revision_and_honours_the_expected_one,
     resources_round_trip_and_stay_in_their_scope, sandboxes_are_created_once_with_their_seed,
-    text_with_a_nul_is_answered_as_nothing_not_an_error,
     the_first_credential_is_bootstrapped_once_under_concurrent_starts,
     the_secret_key_check_reads_back_and_a_rotation_replaces_it,
 };
@@ -43,12 +44,14 @@ pub use runs::{
     a_stopping_process_hands_its_runs_back_claimable_at_once,
     an_expired_lease_is_taken_over_and_the_old_worker_is_fenced,
     claims_are_fair_across_sandboxes_and_hold_the_per_sandbox_cap,
-    completions_and_edits_of_their_flow_never_fail_each_other,
     concurrent_workers_never_claim_the_same_run, only_a_failed_run_of_the_scope_is_retriggered,
     runs_are_claimed_once_in_order_and_only_when_due,
     runs_list_in_the_store_and_each_flow_has_a_latest_run,
 };
-pub use schedules::due_flows_advance_once_and_wait_for_their_scheduled_run;
+pub use schedules::{
+    completions_and_edits_of_their_flow_never_fail_each_other,
+    due_flows_advance_once_and_wait_for_their_scheduled_run,
+};
 
 /// Runs each check against its own fresh store from `$open`.
 macro_rules! each_check {

@@ -36,32 +36,24 @@
 //! Reads (`batches`, `published_batch`, `schema`, `head`) copy the objects they need into a
 //! private local directory and read them there with the local code.
 
+mod one_file;
+
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, RecordBatch};
-use arrow_json::ReaderBuilder;
-use arrow_schema::{Schema, SchemaRef};
+use arrow_schema::Schema;
 use futures::TryStreamExt;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
-use parquet::arrow::ArrowWriter;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
 use serde_json::Value;
 use tokio::io::AsyncReadExt;
 
 use flowd_model::record_type::StructType;
 
-use crate::arrow_types::arrow_fields;
 use crate::fsutil::{self, BATCH_DIR_PREFIX, MANIFEST_FILE_NAME};
 use crate::manifest::{BatchFile, BatchInfo, BatchManifest};
-use crate::{
-    BatchSummary, BatchWrite, Dataset, DatasetStore, INGESTED_AT_COLUMN, LocalDatasets,
-    RUN_ID_COLUMN, SinkError,
-};
+use crate::{BatchSummary, BatchWrite, Dataset, DatasetStore, LocalDatasets, SinkError};
 
 /// Size of one part of a multipart upload (S3's minimum is 5 MiB).
 pub const PART_BYTES: usize = 8 * 1024 * 1024;
@@ -399,7 +391,7 @@ impl BatchWrite for ObjectBatch {
             if summary.batch.files.is_empty() {
                 return inner.block(inner.delete_batch(&dataset_id, &batch_id));
             }
-            let file = one_file(&staged_dir, &summary.batch.files, &summary)?;
+            let file = one_file::one_file(&staged_dir, &summary.batch.files, &summary)?;
             let bytes = std::fs::metadata(&file)
                 .map_err(SinkError::io("inspect", &file))?
                 .len();
@@ -432,81 +424,6 @@ impl BatchWrite for ObjectBatch {
     fn abort(self: Box<Self>) -> Result<(), SinkError> {
         self.local.abort()
     }
-}
-
-/// The batch's one file: the staged file itself, or its files rewritten as one with the
-/// batch's final schema. Each record of an earlier, narrower file is conformed to the final
-/// record type exactly as the writer conforms records of a widened row group (a column
-/// widened to text holds the value's JSON text), so the one file holds what the several
-/// would have said.
-fn one_file(
-    batch_dir: &Path,
-    files: &[BatchFile],
-    summary: &BatchSummary,
-) -> Result<PathBuf, SinkError> {
-    if let [only] = files {
-        return Ok(batch_dir.join(&only.name));
-    }
-    let schema = &summary.schema;
-    let merged = batch_dir.join("merged.parquet.upload");
-    let output = std::fs::File::create_new(&merged).map_err(SinkError::io("create", &merged))?;
-    let properties = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .build();
-    let mut writer = ArrowWriter::try_new(output, schema.clone(), Some(properties))
-        .map_err(SinkError::parquet(&merged))?;
-    for file in files {
-        let path = batch_dir.join(&file.name);
-        let input = std::fs::File::open(&path).map_err(SinkError::io("open", &path))?;
-        let reader = ParquetRecordBatchReaderBuilder::try_new(input)
-            .and_then(|builder| builder.build())
-            .map_err(SinkError::parquet(&path))?;
-        for batch in reader {
-            let batch = batch?;
-            let batch = if batch.schema() == *schema {
-                batch
-            } else {
-                conform_batch(&batch, &summary.record_type, schema)?
-            };
-            writer.write(&batch).map_err(SinkError::parquet(&merged))?;
-        }
-    }
-    writer.close().map_err(SinkError::parquet(&merged))?;
-    Ok(merged)
-}
-
-/// `batch` (records of a narrower file) with `schema`: its data columns re-decoded from its
-/// records conformed to `record_type`, flowd's own columns kept as they are.
-fn conform_batch(
-    batch: &RecordBatch,
-    record_type: &StructType,
-    schema: &SchemaRef,
-) -> Result<RecordBatch, SinkError> {
-    let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
-    if !record_type.fields.is_empty() {
-        let records = crate::dataset::batch_to_json(batch)?;
-        let conformed: Vec<Value> = records
-            .iter()
-            .map(|record| match record {
-                Value::Object(object) => record_type.conform_object(object),
-                other => other.clone(),
-            })
-            .collect();
-        let record_schema = Arc::new(Schema::new(arrow_fields(record_type)));
-        let mut decoder = ReaderBuilder::new(record_schema).build_decoder()?;
-        decoder.serialize(&conformed)?;
-        if let Some(decoded) = decoder.flush()? {
-            columns.extend(decoded.columns().iter().cloned());
-        }
-    }
-    for name in [RUN_ID_COLUMN, INGESTED_AT_COLUMN] {
-        let column = batch
-            .column_by_name(name)
-            .cloned()
-            .ok_or_else(|| arrow_schema::ArrowError::SchemaError(format!("no {name} column")))?;
-        columns.push(column);
-    }
-    Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }
 
 impl DatasetStore for ObjectDatasets {
