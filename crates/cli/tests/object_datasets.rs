@@ -8,13 +8,21 @@ mod common;
 use std::time::Duration;
 
 use common::runs::{members, schedule_params, schedule_with_due_windows};
-use common::workflow::{self, call, runs_of};
+use common::workflow::{self, call, wait_for_successes};
 use common::{Credential, Server, data_dir, flowd};
 use flowd_mockapi::{Auth, DEFAULT_LIST_ID, MockApi, Scenario};
 use flowd_sink::moto::MotoServer;
 use serde_json::Value;
 
 const PASSWORD: &str = "object-secret-password";
+
+/// Variables as `Server::start_with_env` takes them.
+fn borrowed<'a>(environment: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    environment
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect()
+}
 
 /// Every member id pyarrow reads from `s3://BUCKET/PREFIX/<dataset>/` through the moto server,
 /// or `None` when python3 cannot import pyarrow.
@@ -78,10 +86,7 @@ async fn scheduled_runs_land_in_object_storage_and_read_back_everywhere_once() {
     let prefix = "team/datasets";
     let url = format!("s3://{}/{prefix}", s3.bucket());
     let environment = s3.environment();
-    let environment: Vec<(&str, &str)> = environment
-        .iter()
-        .map(|(name, value)| (*name, value.as_str()))
-        .collect();
+    let environment = borrowed(&environment);
     let server = Server::start_with_env(
         &data_dir,
         &["--planner-tick-ms", "200", "--datasets-url", &url],
@@ -99,23 +104,15 @@ async fn scheduled_runs_land_in_object_storage_and_read_back_everywhere_once() {
         schedule_params(start_time),
     )
     .await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let runs = runs_of(&client, &credential, &server, &workflow.flow_id).await;
-        if runs.len() == 3
-            && runs
-                .iter()
-                .all(|run| run["metrics"]["statusSummary"]["status"] == "success")
-        {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{runs:#?}\n{}",
-            server.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for_successes(
+        &client,
+        &credential,
+        &server,
+        &workflow.flow_id,
+        3,
+        Duration::from_secs(60),
+    )
+    .await;
     let expected: Vec<i64> = (0..count).collect();
 
     // The catalog answers from the statistics the runs recorded.
@@ -224,10 +221,7 @@ async fn crash_while_uploading(point: &str) {
     let prefix = "crash";
     let url = format!("s3://{}/{prefix}", s3.bucket());
     let environment = s3.environment();
-    let mut environment: Vec<(&str, &str)> = environment
-        .iter()
-        .map(|(name, value)| (*name, value.as_str()))
-        .collect();
+    let mut environment = borrowed(&environment);
     let arguments = [
         "--planner-tick-ms",
         "100",
@@ -283,22 +277,15 @@ async fn crash_while_uploading(point: &str) {
     let status = server.wait_for_exit(Duration::from_secs(60));
     assert!(!status.success(), "flowd stopped at {point}");
     let restarted = Server::start_with_env(&data_dir, &arguments, &environment);
-    let deadline = std::time::Instant::now() + Duration::from_secs(90);
-    loop {
-        let runs = runs_of(&client, &credential, &restarted, &workflow.flow_id).await;
-        if runs
-            .first()
-            .is_some_and(|run| run["metrics"]["statusSummary"]["status"] == "success")
-        {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{runs:#?}\n{}",
-            restarted.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for_successes(
+        &client,
+        &credential,
+        &restarted,
+        &workflow.flow_id,
+        1,
+        Duration::from_secs(90),
+    )
+    .await;
     polling.store(false, std::sync::atomic::Ordering::SeqCst);
     reader.await.unwrap();
     assert!(observations.load(std::sync::atomic::Ordering::SeqCst) > 0);

@@ -267,23 +267,15 @@ async fn a_datasets_url_puts_the_batches_outside_the_data_dir() {
         schedule_params(start_time),
     )
     .await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let runs =
-            common::workflow::runs_of(&client, &credential, &server, &workflow.flow_id).await;
-        if runs
-            .first()
-            .is_some_and(|run| run["metrics"]["statusSummary"]["status"] == "success")
-        {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{runs:#?}\n{}",
-            server.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    common::workflow::wait_for_successes(
+        &client,
+        &credential,
+        &server,
+        &workflow.flow_id,
+        1,
+        Duration::from_secs(30),
+    )
+    .await;
     assert!(server.terminate().success());
     assert!(!parquet_files(&shared.join(&workflow.dataset_id)).is_empty());
     assert!(

@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::runs::{members, schedule_params, schedule_with_due_windows};
-use common::workflow::{self, call, preview_status, runs_of};
+use common::workflow::{self, call, preview_status, wait_for_successes};
 use common::{Credential, Server, data_dir, flowd};
 use flowd_mockapi::{Auth, DEFAULT_LIST_ID, MockApi, Scenario};
 use flowd_store::conformance::PostgresCluster;
@@ -82,19 +82,15 @@ async fn a_copied_install_serves_the_same_resources_credentials_and_runs_from_po
         schedule_params(start_time),
     )
     .await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let runs = runs_of(&client, &credential, &server, &workflow.flow_id).await;
-        if runs.len() == 2
-            && runs
-                .iter()
-                .all(|run| run["metrics"]["statusSummary"]["status"] == "success")
-        {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{runs:#?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for_successes(
+        &client,
+        &credential,
+        &server,
+        &workflow.flow_id,
+        2,
+        Duration::from_secs(60),
+    )
+    .await;
     let before = snapshot(&client, &credential, &server, &workflow.dataset_id).await;
     assert!(server.terminate().success());
     let other = flowd()

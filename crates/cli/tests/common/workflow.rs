@@ -252,3 +252,32 @@ pub async fn preview_status(
     assert!(!body.to_string().contains(secret), "{body}");
     status
 }
+
+/// Waits until `flow_id` has `count` runs, all succeeded, and returns them (oldest first);
+/// fails with the runs and the server's log after `timeout`.
+pub async fn wait_for_successes(
+    client: &reqwest::Client,
+    credential: &Credential,
+    server: &super::Server,
+    flow_id: &str,
+    count: usize,
+    timeout: std::time::Duration,
+) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let runs = runs_of(client, credential, server, flow_id).await;
+        if runs.len() == count
+            && runs
+                .iter()
+                .all(|run| run["metrics"]["statusSummary"]["status"] == "success")
+        {
+            return runs;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{runs:#?}\n{}",
+            server.logs()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
