@@ -221,12 +221,14 @@ impl Inner {
         }
     }
 
-    /// Copies the objects of `dataset_id` that `wanted` accepts (by batch id and name) into a
-    /// fresh local directory laid out as the local backend's, and reads it with `read`.
+    /// Copies the objects of `dataset_id` (of its batch `only_batch`, when given) whose names
+    /// `wanted` accepts into a fresh local directory laid out as the local backend's, and
+    /// reads it with `read`.
     fn with_mirror<T>(
         &self,
         dataset_id: &str,
-        wanted: impl Fn(&str, &str) -> bool + Send + Sync,
+        only_batch: Option<&str>,
+        wanted: impl Fn(&str) -> bool + Send + Sync,
         read: impl FnOnce(&Dataset) -> Result<T, SinkError>,
     ) -> Result<T, SinkError> {
         fsutil::validate_name("dataset id", dataset_id)?;
@@ -237,7 +239,13 @@ impl Inner {
         let dataset_dir = root.join(dataset_id);
         let copied = self.block(async {
             let prefix = self.dataset_prefix(dataset_id);
-            for key in self.list(&prefix).await? {
+            // One batch is listed by its own prefix: a run's check for its published batch
+            // costs the same whatever the dataset's history.
+            let listed = match only_batch {
+                Some(batch_id) => prefix.clone().join(format!("{BATCH_DIR_PREFIX}{batch_id}")),
+                None => prefix.clone(),
+            };
+            for key in self.list(&listed).await? {
                 let parts: Vec<_> = key
                     .prefix_match(&prefix)
                     .map(|parts| parts.map(|part| part.as_ref().to_owned()).collect())
@@ -245,10 +253,7 @@ impl Inner {
                 let [batch_dir, name] = parts.as_slice() else {
                     continue;
                 };
-                let Some(batch_id) = batch_dir.strip_prefix(BATCH_DIR_PREFIX) else {
-                    continue;
-                };
-                if !wanted(batch_id, name) {
+                if !batch_dir.starts_with(BATCH_DIR_PREFIX) || !wanted(name) {
                     continue;
                 }
                 let bytes = match self.store.get(&key).await {
@@ -460,7 +465,8 @@ impl DatasetStore for ObjectDatasets {
     fn batches(&self, dataset_id: &str) -> Result<Vec<BatchInfo>, SinkError> {
         self.inner.with_mirror(
             dataset_id,
-            |_, name| name == MANIFEST_FILE_NAME,
+            None,
+            |name| name == MANIFEST_FILE_NAME,
             Dataset::batches,
         )
     }
@@ -473,19 +479,20 @@ impl DatasetStore for ObjectDatasets {
         fsutil::validate_name("batch id", batch_id)?;
         self.inner.with_mirror(
             dataset_id,
-            |batch, _| batch == batch_id,
+            Some(batch_id),
+            |_| true,
             |dataset| dataset.published_batch(batch_id),
         )
     }
 
     fn head(&self, dataset_id: &str, limit: usize) -> Result<Vec<Value>, SinkError> {
         self.inner
-            .with_mirror(dataset_id, |_, _| true, |dataset| dataset.head(limit))
+            .with_mirror(dataset_id, None, |_| true, |dataset| dataset.head(limit))
     }
 
     fn schema(&self, dataset_id: &str) -> Result<Option<Schema>, SinkError> {
         self.inner
-            .with_mirror(dataset_id, |_, _| true, Dataset::schema)
+            .with_mirror(dataset_id, None, |_| true, Dataset::schema)
     }
 
     fn sweep_staging(&self, dataset_id: &str) -> Result<usize, SinkError> {
