@@ -19,7 +19,7 @@ use crate::runs::{
     ScheduleAdvance,
 };
 use crate::sql::listing::{order_by, push_conditions, push_order_and_limit, run_column};
-use crate::sql::rows::{run_columns, run_from_json, runs_from_json};
+use crate::sql::rows::{due_flow_from_row, run_columns, run_from_json, runs_from_json};
 use crate::{RunQueue, StoreError};
 
 /// A run as one PostgreSQL JSON array (see [`run_columns`]), as text.
@@ -443,27 +443,7 @@ impl RunQueue for PostgresStore {
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                let flow_id: String = row.get("flow_id");
-                let body: String = row.get("body");
-                let document =
-                    serde_json::from_str(&body).map_err(|source| StoreError::CorruptDocument {
-                        id: flow_id.clone(),
-                        source,
-                    })?;
-                Ok(DueFlow {
-                    scope: Scope {
-                        org_id: row.get("org_id"),
-                        sandbox_name: row.get("sandbox_name"),
-                    },
-                    flow_id,
-                    document,
-                    last_window_end: row.get("last_window_end"),
-                    revision: row.get("revision"),
-                })
-            })
-            .collect()
+        rows.iter().map(due_flow_from_row).collect()
     }
 
     async fn advance_schedules(

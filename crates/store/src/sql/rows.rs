@@ -1,10 +1,12 @@
-//! How every backend reads rows back: runs and pages of resources as JSON arrays, decoded
-//! here once for all of them.
+//! How every backend reads rows back: runs and pages of resources as JSON arrays, and single
+//! resources, due flows and dataset totals by column name, decoded here once for all of them.
 
 use flowd_model::{RunErrorRecord, RunMetrics, RunStatus, RunTrigger};
+use sqlx::{ColumnIndex, Decode, Row, Type};
 
+use crate::datasets::DatasetStats;
 use crate::model::{Scope, StoredResource};
-use crate::runs::RunRecord;
+use crate::runs::{DueFlow, RunRecord};
 use crate::{ResourceKind, StoreError};
 
 /// The columns of a run, in the order [`RunRow`] reads them. Every backend reads a run as one
@@ -149,4 +151,67 @@ pub(crate) fn resources_from_json(
             })
         })
         .collect()
+}
+
+/// A resource from a row with `id`, `body` (JSON text), `revision` and `seq`.
+pub(crate) fn resource_from_row<R: Row>(row: &R) -> Result<StoredResource, StoreError>
+where
+    for<'c> &'c str: ColumnIndex<R>,
+    String: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    i64: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+{
+    let id: String = row.get("id");
+    let body_text: String = row.get("body");
+    let body = serde_json::from_str(&body_text).map_err(|source| StoreError::CorruptDocument {
+        id: id.clone(),
+        source,
+    })?;
+    Ok(StoredResource {
+        id,
+        body,
+        revision: row.get("revision"),
+        position: row.get("seq"),
+    })
+}
+
+/// A due flow from a row of `flow_schedules` joined with the flow's `body`.
+pub(crate) fn due_flow_from_row<R: Row>(row: &R) -> Result<DueFlow, StoreError>
+where
+    for<'c> &'c str: ColumnIndex<R>,
+    String: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    i64: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    Option<i64>: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+{
+    let flow_id: String = row.get("flow_id");
+    let body: String = row.get("body");
+    let document = serde_json::from_str(&body).map_err(|source| StoreError::CorruptDocument {
+        id: flow_id.clone(),
+        source,
+    })?;
+    Ok(DueFlow {
+        scope: Scope {
+            org_id: row.get("org_id"),
+            sandbox_name: row.get("sandbox_name"),
+        },
+        flow_id,
+        document,
+        last_window_end: row.get("last_window_end"),
+        revision: row.get("revision"),
+    })
+}
+
+/// A dataset's totals from a row of `dataset_stats`.
+pub(crate) fn dataset_stats_from_row<R: Row>(row: &R) -> DatasetStats
+where
+    for<'c> &'c str: ColumnIndex<R>,
+    i64: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: for<'r> Decode<'r, R::Database> + Type<R::Database>,
+{
+    let count = |column: &str| u64::try_from(row.get::<i64, _>(column)).unwrap_or(0);
+    DatasetStats {
+        batch_count: count("batch_count"),
+        record_count: count("record_count"),
+        bytes: count("bytes"),
+        schema: row.get("schema"),
+    }
 }

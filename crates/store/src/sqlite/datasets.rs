@@ -2,12 +2,12 @@
 //! batch so that a batch committed again (a retried run) replaces its earlier counts.
 
 use async_trait::async_trait;
-use sqlx::Row;
 
 use super::{SqliteStore, Transaction};
 use crate::datasets::DatasetStats;
 use crate::model::Scope;
 use crate::runs::BatchCommit;
+use crate::sql::rows::dataset_stats_from_row;
 use crate::{DatasetStatsStore, StoreError};
 
 fn stored_count(value: u64) -> i64 {
@@ -112,15 +112,7 @@ impl DatasetStatsStore for SqliteStore {
         .bind(dataset_id)
         .fetch_optional(&self.pool)
         .await?;
-        let count = |row: &sqlx::sqlite::SqliteRow, column: &str| {
-            u64::try_from(row.get::<i64, _>(column)).unwrap_or(0)
-        };
-        Ok(row.map(|row| DatasetStats {
-            batch_count: count(&row, "batch_count"),
-            record_count: count(&row, "record_count"),
-            bytes: count(&row, "bytes"),
-            schema: row.get("schema"),
-        }))
+        Ok(row.as_ref().map(dataset_stats_from_row))
     }
 
     async fn record_batch(

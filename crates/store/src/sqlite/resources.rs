@@ -4,7 +4,6 @@
 
 use async_trait::async_trait;
 use serde_json::Value;
-use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
 use super::{SqliteStore, Transaction, is_unique_violation};
@@ -14,23 +13,8 @@ use crate::model::{
 use crate::query::ListQuery;
 use crate::sql::IndexedColumns;
 use crate::sql::listing::{order_by, push_conditions, push_order_and_limit, resource_column};
-use crate::sql::rows::resources_from_json;
+use crate::sql::rows::{resource_from_row, resources_from_json};
 use crate::{ResourceKind, ResourceRef, ResourceStore, SandboxSeeder, StoreError};
-
-fn resource_from_row(row: &SqliteRow) -> Result<StoredResource, StoreError> {
-    let id: String = row.get("id");
-    let body_text: String = row.get("body");
-    let body = serde_json::from_str(&body_text).map_err(|source| StoreError::CorruptDocument {
-        id: id.clone(),
-        source,
-    })?;
-    Ok(StoredResource {
-        id,
-        body,
-        revision: row.get("revision"),
-        position: row.get("seq"),
-    })
-}
 
 async fn insert_row(
     transaction: &mut Transaction,

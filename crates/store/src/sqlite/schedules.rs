@@ -9,6 +9,7 @@ use super::run_rows::insert_run_row;
 use crate::StoreError;
 use crate::model::Scope;
 use crate::runs::{DueFlow, FlowScheduleState, ScheduleAdvance};
+use crate::sql::rows::due_flow_from_row;
 
 pub(super) async fn flow_schedule(
     pool: &SqlitePool,
@@ -49,27 +50,7 @@ pub(super) async fn due_flows(
     .bind(i64::try_from(limit).unwrap_or(i64::MAX))
     .fetch_all(pool)
     .await?;
-    rows.iter()
-        .map(|row| {
-            let flow_id: String = row.get("flow_id");
-            let body: String = row.get("body");
-            let document =
-                serde_json::from_str(&body).map_err(|source| StoreError::CorruptDocument {
-                    id: flow_id.clone(),
-                    source,
-                })?;
-            Ok(DueFlow {
-                scope: Scope {
-                    org_id: row.get("org_id"),
-                    sandbox_name: row.get("sandbox_name"),
-                },
-                flow_id,
-                document,
-                last_window_end: row.get("last_window_end"),
-                revision: row.get("revision"),
-            })
-        })
-        .collect()
+    rows.iter().map(due_flow_from_row).collect()
 }
 
 /// Applies each advance whose flow is unchanged since the planner read it (same revision,
