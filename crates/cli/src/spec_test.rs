@@ -248,14 +248,14 @@ async fn run_spec_test(args: SpecTestArgs) -> anyhow::Result<()> {
                     );
                     last_progress = Instant::now();
                 }
-                for record in page.records {
-                    if jsonl {
-                        serde_json::to_writer(&mut records_out, &record)?;
-                        records_out.write_all(b"\n")?;
-                    }
-                    if sample.len() < SAMPLE_RECORDS {
-                        sample.push(record);
-                    }
+                if jsonl {
+                    page.records.write_json_lines(&mut records_out)?;
+                }
+                if sample.len() < SAMPLE_RECORDS {
+                    let wanted = SAMPLE_RECORDS - sample.len();
+                    let mut page = page;
+                    page.records.truncate(wanted);
+                    sample.extend(page.into_values()?);
                 }
             }
             RunEvent::Finished(finished) => summary = Some(finished),

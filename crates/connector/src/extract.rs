@@ -483,7 +483,12 @@ fn value_at_mut<'v>(root: &'v mut Value, location: &[OwnedPathElement]) -> Optio
 /// with the spec's compiled path, so the moving walk can never select
 /// something other than the JSONPath would.
 fn simple_member_chain(content_path: &ContentPath) -> Option<Vec<String>> {
-    let text = content_path.path_text.as_str();
+    member_chain(&content_path.path_text, &content_path.path)
+}
+
+/// The member names a JSONPath walks when it is nothing more than a chain of them
+/// (`data.items` and `$.data.items` → `["data", "items"]`; `$` → `[]`).
+pub(crate) fn member_chain(text: &str, path: &JsonPath) -> Option<Vec<String>> {
     // The spec resolver reads `data.items` as `$.data.items`.
     let dotted_members = match text.strip_prefix('$') {
         Some(after_root) => after_root.to_owned(),
@@ -510,7 +515,7 @@ fn simple_member_chain(content_path: &ContentPath) -> Option<Vec<String>> {
         )
         .collect();
     let canonical_path = JsonPath::parse(&canonical_text).ok()?;
-    (canonical_path == content_path.path).then_some(member_chain)
+    (canonical_path == *path).then_some(member_chain)
 }
 
 /// RFC 9535 `member-name-shorthand`: ALPHA / `_` / non-ASCII, then also digits.

@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod extract;
 pub mod http;
+mod page_text;
 pub mod pagination;
 pub mod plan;
 pub mod request;

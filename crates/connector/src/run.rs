@@ -14,6 +14,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
+use flowd_model::records::{RecordTexts, Records};
 use flowd_spec::FetchConfig;
 use futures::stream::{FuturesOrdered, Stream, StreamExt};
 use serde_json::{Map, Value};
@@ -23,6 +24,7 @@ use url::Url;
 use crate::auth::AuthSession;
 use crate::extract::{ExtractError, ExtractionBudget, RecordExtractor};
 use crate::http::{FetchError, FetchedResponse, HttpClient, OutgoingRequest};
+use crate::page_text::TextExtraction;
 use crate::pagination::{
     NextPage, PageRequest, PageResponse, Paginator, StopReason, paginator_for,
 };
@@ -85,9 +87,33 @@ pub struct Page {
     pub attempts: u32,
     /// Items at `contentPath`, before explode.
     pub item_count: usize,
-    /// Output records (after skip/keep, wrapping and explode).
-    pub records: Vec<Value>,
+    /// Output records (after skip/keep, wrapping and explode): the page's own text when the
+    /// spec needs no per-record work, else parsed values.
+    pub records: Records,
     pub body_bytes: usize,
+}
+
+impl Page {
+    /// The page's records as values; a record found in the page's text that serde_json
+    /// cannot hold (a number beyond the range of a 64-bit float) fails as an invalid response,
+    /// as it would have when the page was parsed whole.
+    pub fn into_values(self) -> Result<Vec<Value>, RunError> {
+        let Page {
+            number,
+            request,
+            records,
+            ..
+        } = self;
+        records
+            .into_values()
+            .map_err(|error| RunError::InvalidResponse {
+                page: number,
+                method: request.method,
+                url: request.url,
+                reason: format!("a record is not valid JSON ({error})"),
+                snippet: String::new(),
+            })
+    }
 }
 
 /// Why a run ended normally.
@@ -181,6 +207,8 @@ struct RunTask {
     client: HttpClient,
     plan: RunPlan,
     sender: Sender,
+    /// Set when records can be taken from the page text (see `page_text`).
+    text: Option<TextExtraction>,
 }
 
 /// Per-run state of the loop.
@@ -189,9 +217,9 @@ struct Progress {
     records: u64,
     body_bytes: u64,
     warnings: Vec<String>,
-    /// First and last record and count of the previous page, to spot a
+    /// First and last record (as JSON text) and count of the previous page, to spot a
     /// repeated page without keeping the page.
-    previous_page_fingerprint: Option<(usize, Value, Value)>,
+    previous_page_fingerprint: Option<(usize, Vec<u8>, Vec<u8>)>,
 }
 
 /// A page parsed and counted, before its records are extracted.
@@ -199,8 +227,11 @@ struct ParsedPage {
     number: u64,
     request: RequestSummary,
     response: FetchedResponse,
+    /// The body, or its skeleton when the records were found in its text.
     body: Value,
     item_count: usize,
+    /// The records' spans in the body, when found in its text.
+    text_spans: Option<Vec<std::ops::Range<usize>>>,
 }
 
 enum Continue {
@@ -210,10 +241,12 @@ enum Continue {
 
 impl RunTask {
     fn new(client: HttpClient, plan: RunPlan, sender: Sender) -> RunTask {
+        let text = TextExtraction::for_run(&plan.fetch);
         RunTask {
             client,
             plan,
             sender,
+            text,
         }
     }
 
@@ -495,6 +528,20 @@ impl RunTask {
                 None => crate::secret::Redactor::default().snippet(&response.body, SNIPPET_BYTES),
             },
         };
+        if let Some(split) = self
+            .text
+            .as_ref()
+            .and_then(|text| text.split(&response.body))
+        {
+            return Ok(ParsedPage {
+                number,
+                request,
+                item_count: split.spans.len(),
+                body: split.skeleton,
+                response,
+                text_spans: Some(split.spans),
+            });
+        }
         let body: Value = serde_json::from_slice(&response.body).map_err(|error| {
             let content_type = response
                 .headers
@@ -517,6 +564,7 @@ impl RunTask {
             response,
             body,
             item_count,
+            text_spans: None,
         })
     }
 
@@ -540,35 +588,41 @@ impl RunTask {
             .limits
             .max_records
             .map(|maximum| maximum.saturating_sub(progress.records) as usize);
-        let mut budget = ExtractionBudget::for_page(parsed.response.body.len(), remaining_records);
-        let mut records = Vec::with_capacity(
-            parsed
-                .item_count
-                .min(remaining_records.unwrap_or(usize::MAX)),
-        );
-        let method = parsed.request.method.clone();
-        let url = parsed.request.url.clone();
-        extractor
-            .extract_owned(parsed.body, &mut records, &mut budget)
-            .map_err(|error| match error {
-                ExtractError::TooLarge { .. } => RunError::ExtractionBound {
-                    page: parsed.number,
-                    method,
-                    url,
-                    source: error,
-                },
-                ExtractError::NotAJsonDocument { .. } => RunError::InvalidResponse {
-                    page: parsed.number,
-                    method,
-                    url,
-                    reason: error.to_string(),
-                    snippet: String::new(),
-                },
-            })?;
-        let fingerprint = records
-            .first()
-            .zip(records.last())
-            .map(|(first, last)| (records.len(), first.clone(), last.clone()));
+        let ParsedPage {
+            number,
+            request,
+            response,
+            body,
+            item_count,
+            text_spans,
+        } = parsed;
+        let mut records = match text_spans {
+            Some(spans) => Records::Text(RecordTexts::new(response.body.clone(), spans)),
+            None => {
+                let mut budget = ExtractionBudget::for_page(response.body.len(), remaining_records);
+                let mut records =
+                    Vec::with_capacity(item_count.min(remaining_records.unwrap_or(usize::MAX)));
+                extractor
+                    .extract_owned(body, &mut records, &mut budget)
+                    .map_err(|error| match error {
+                        ExtractError::TooLarge { .. } => RunError::ExtractionBound {
+                            page: number,
+                            method: request.method.clone(),
+                            url: request.url.clone(),
+                            source: error,
+                        },
+                        ExtractError::NotAJsonDocument { .. } => RunError::InvalidResponse {
+                            page: number,
+                            method: request.method.clone(),
+                            url: request.url.clone(),
+                            reason: error.to_string(),
+                            snippet: String::new(),
+                        },
+                    })?;
+                Records::Parsed(records)
+            }
+        };
+        let fingerprint = fingerprint(&records);
         if fingerprint.is_some() && fingerprint == progress.previous_page_fingerprint {
             progress.warnings.push(format!(
                 "page {} repeated the records of the previous page; stopped to avoid looping (an API that ignores the pagination parameters?)",
@@ -587,15 +641,15 @@ impl RunTask {
         }
         progress.pages += 1;
         progress.records += records.len() as u64;
-        progress.body_bytes += parsed.response.body.len() as u64;
+        progress.body_bytes += response.body.len() as u64;
         let page = Page {
-            number: parsed.number,
-            request: parsed.request,
-            status: parsed.response.status.as_u16(),
-            elapsed: parsed.response.elapsed,
-            attempts: parsed.response.attempts,
-            item_count: parsed.item_count,
-            body_bytes: parsed.response.body.len(),
+            number,
+            request,
+            status: response.status.as_u16(),
+            elapsed: response.elapsed,
+            attempts: response.attempts,
+            item_count,
+            body_bytes: response.body.len(),
             records,
         };
         if self.sender.send(Ok(RunEvent::Page(page))).await.is_err() {
@@ -613,12 +667,29 @@ impl RunTask {
             {
                 progress.warnings.push(format!(
                     "page {} gave the same next-page token or URL as the page before; stopped to avoid looping",
-                    parsed.number
+                    number
                 ));
                 Ok(Continue::Stop(StopCause::RepeatedNextPage))
             }
             NextPage::Request(next) => Ok(Continue::Next(next)),
         }
+    }
+}
+
+/// First and last record (as JSON text) and the count of a page.
+fn fingerprint(records: &Records) -> Option<(usize, Vec<u8>, Vec<u8>)> {
+    match records {
+        Records::Text(texts) => texts
+            .get(0)
+            .zip(texts.get(texts.len().wrapping_sub(1)))
+            .map(|(first, last)| (texts.len(), first.to_vec(), last.to_vec())),
+        Records::Parsed(values) => values.first().zip(values.last()).map(|(first, last)| {
+            (
+                values.len(),
+                serde_json::to_vec(first).unwrap_or_default(),
+                serde_json::to_vec(last).unwrap_or_default(),
+            )
+        }),
     }
 }
 

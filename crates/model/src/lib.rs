@@ -19,6 +19,7 @@
 
 pub mod ids;
 pub mod record_type;
+pub mod records;
 pub mod resource;
 pub mod run;
 pub mod schedule;

@@ -19,6 +19,14 @@ pub enum SinkError {
     /// A record handed to a batch writer is not a JSON object.
     #[error("record {index} of the page is not a json object")]
     RecordNotAnObject { index: usize },
+    /// A record handed to a batch writer as text is not valid JSON (or holds a number no
+    /// 64-bit float can represent).
+    #[error("record {index} of the page is not valid json: {source}")]
+    InvalidRecord {
+        index: usize,
+        #[source]
+        source: serde_json::Error,
+    },
     /// A file-system operation failed.
     #[error("cannot {action} {}: {source}", path.display())]
     Io {

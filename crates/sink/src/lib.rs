@@ -172,7 +172,13 @@ pub trait DatasetStore: Send + Sync + 'static {
 /// One batch being written.
 pub trait BatchWrite: Send {
     /// Adds one page of records (JSON objects).
-    fn write(&mut self, records: Vec<Value>) -> Result<(), SinkError>;
+    fn write(&mut self, records: Vec<Value>) -> Result<(), SinkError> {
+        self.write_records(flowd_model::records::Records::Parsed(records))
+    }
+
+    /// Adds one page of records in either form (text records are not parsed unless their
+    /// row group needs values rewritten).
+    fn write_records(&mut self, records: flowd_model::records::Records) -> Result<(), SinkError>;
 
     /// Records written so far.
     fn record_count(&self) -> u64;

@@ -90,8 +90,8 @@ impl LocalDatasets {
 }
 
 impl BatchWrite for BatchWriter {
-    fn write(&mut self, records: Vec<Value>) -> Result<(), SinkError> {
-        BatchWriter::write(self, records)
+    fn write_records(&mut self, records: flowd_model::records::Records) -> Result<(), SinkError> {
+        BatchWriter::write_records(self, records)
     }
 
     fn record_count(&self) -> u64 {

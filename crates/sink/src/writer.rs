@@ -15,7 +15,8 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use serde_json::Value;
 
-use flowd_model::record_type::StructType;
+use flowd_model::record_type::{StructType, TextError, TextObservation};
+use flowd_model::records::Records;
 
 use crate::arrow_types::{arrow_fields, file_schema, is_metadata_column};
 use crate::fsutil;
@@ -70,8 +71,14 @@ pub struct BatchWriter {
     open_file: Option<OpenFile>,
     closed_files: Vec<BatchFile>,
     last_schema: Option<SchemaRef>,
-    buffer: Vec<Value>,
-    buffered_bytes: usize,
+    /// The row group being gathered: its records' JSON text, one after the other.
+    buffer: Vec<u8>,
+    /// Where each buffered record's text ends in `buffer`.
+    buffer_ends: Vec<usize>,
+    /// The open file's type widened by the buffered records (observed as they come).
+    row_group_type: StructType,
+    /// What observing the buffered records' text found.
+    observation: TextObservation,
     peak_buffered_records: usize,
     record_count: u64,
     finished: bool,
@@ -86,6 +93,7 @@ impl BatchWriter {
         options: WriterOptions,
         seed_type: StructType,
     ) -> BatchWriter {
+        let row_group_type = seed_type.clone();
         BatchWriter {
             target,
             batch_id: batch_id.to_owned(),
@@ -98,7 +106,9 @@ impl BatchWriter {
             closed_files: Vec::new(),
             last_schema: None,
             buffer: Vec::new(),
-            buffered_bytes: 0,
+            buffer_ends: Vec::new(),
+            row_group_type,
+            observation: TextObservation::default(),
             peak_buffered_records: 0,
             record_count: 0,
             finished: false,
@@ -110,32 +120,63 @@ impl BatchWriter {
     /// row group is encoded and written before this returns, so at most one
     /// row group of records is ever buffered.
     pub fn write(&mut self, records: Vec<Value>) -> Result<(), SinkError> {
-        for (index, record) in records.iter().enumerate() {
-            if !record.is_object() {
-                return Err(SinkError::RecordNotAnObject { index });
+        self.write_records(Records::Parsed(records))
+    }
+
+    /// [`BatchWriter::write`] for a page's records in either form. Records given as text are
+    /// buffered as they are: their types are observed from the text in the same pass, and
+    /// no `Value` is built for them unless their row group needs values rewritten.
+    pub fn write_records(&mut self, records: Records) -> Result<(), SinkError> {
+        match records {
+            Records::Parsed(values) => {
+                if let Some(index) = values.iter().position(|record| !record.is_object()) {
+                    return Err(SinkError::RecordNotAnObject { index });
+                }
+                let mut text = Vec::new();
+                for (index, mut record) in values.into_iter().enumerate() {
+                    if let Value::Object(object) = &mut record
+                        && object.keys().any(|key| is_metadata_column(key))
+                    {
+                        object.retain(|key, _| !is_metadata_column(key));
+                    }
+                    text.clear();
+                    serde_json::to_writer(&mut text, &record)
+                        .expect("a JSON value serializes to memory");
+                    self.buffer_record(index, &text)?;
+                }
+            }
+            Records::Text(texts) => {
+                for (index, text) in texts.iter().enumerate() {
+                    self.buffer_record(index, text)?;
+                }
             }
         }
-        for mut record in records {
-            if let Value::Object(object) = &mut record
-                && object.keys().any(|key| is_metadata_column(key))
-            {
-                object.retain(|key, _| !is_metadata_column(key));
-            }
-            self.buffered_bytes += approximate_size(&record);
-            self.buffer.push(record);
-            self.peak_buffered_records = self.peak_buffered_records.max(self.buffer.len());
-            if self.buffer.len() >= self.options.max_row_group_records
-                || self.buffered_bytes >= self.options.max_row_group_bytes
-            {
-                self.write_row_group()?;
-            }
+        Ok(())
+    }
+
+    /// Observes one record's text, buffers it, and encodes the row group once it is full.
+    fn buffer_record(&mut self, index: usize, text: &[u8]) -> Result<(), SinkError> {
+        self.row_group_type
+            .observe_object_text(text, is_metadata_column, &mut self.observation)
+            .map_err(|error| match error {
+                TextError::NotAnObject { .. } => SinkError::RecordNotAnObject { index },
+                TextError::Json(source) => SinkError::InvalidRecord { index, source },
+            })?;
+        self.buffer.extend_from_slice(text);
+        self.buffer.push(b'\n');
+        self.buffer_ends.push(self.buffer.len());
+        self.peak_buffered_records = self.peak_buffered_records.max(self.buffer_ends.len());
+        if self.buffer_ends.len() >= self.options.max_row_group_records
+            || self.buffer.len() >= self.options.max_row_group_bytes
+        {
+            self.write_row_group()?;
         }
         Ok(())
     }
 
     /// Records buffered and not yet encoded (at most one row group).
     pub fn buffered_records(&self) -> usize {
-        self.buffer.len()
+        self.buffer_ends.len()
     }
 
     /// The most records this writer ever buffered at once.
@@ -145,7 +186,7 @@ impl BatchWriter {
 
     /// Records written so far, buffered ones included.
     pub fn record_count(&self) -> u64 {
-        self.record_count + self.buffer.len() as u64
+        self.record_count + self.buffer_ends.len() as u64
     }
 
     /// Writes the buffered records, closes the files, syncs them and
@@ -259,22 +300,38 @@ impl BatchWriter {
 
     /// Encodes the buffer as one row group, starting a new file first if the
     /// row group widens the open file's schema.
+    ///
+    /// The row group's type is the one observed while buffering. When every buffered value
+    /// fits it as written (the usual case), the text goes straight into `arrow_json`'s decoder;
+    /// otherwise the records are parsed, observed and conformed as values — the reference
+    /// path, which gives the same types and the same rewritten values by construction.
     fn write_row_group(&mut self) -> Result<(), SinkError> {
-        if self.buffer.is_empty() {
+        if self.buffer_ends.is_empty() {
             return Ok(());
         }
-        let records = std::mem::take(&mut self.buffer);
-        self.buffered_bytes = 0;
-
-        let mut record_type = self
+        let start_type = self
             .file_type
             .clone()
             .unwrap_or_else(|| self.seed_type.clone());
-        for record in &records {
-            if let Value::Object(object) = record {
-                record_type.observe_object(object);
+        let observed_type = std::mem::take(&mut self.row_group_type);
+        let observation = std::mem::take(&mut self.observation);
+        let buffer = std::mem::take(&mut self.buffer);
+        let ends = std::mem::take(&mut self.buffer_ends);
+        let row_count = ends.len();
+
+        let as_written = observation.decodes_as_written(&observed_type);
+        let (record_type, values) = if as_written {
+            (observed_type, None)
+        } else {
+            let values = parse_buffered(&buffer, &ends)?;
+            let mut record_type = start_type;
+            for record in &values {
+                if let Value::Object(object) = record {
+                    record_type.observe_object(object);
+                }
             }
-        }
+            (record_type, Some(values))
+        };
         let schema = Arc::new(file_schema(&record_type));
         if self
             .open_file
@@ -287,8 +344,17 @@ impl BatchWriter {
             self.open_file = Some(self.create_file(schema.clone())?);
         }
 
-        let batch = self.encode(&record_type, &schema, &records)?;
-        drop(records);
+        let record_columns = if record_type.fields.is_empty() {
+            Vec::new()
+        } else {
+            match &values {
+                None => decode_text(&record_type, &buffer, row_count)?,
+                Some(values) => decode_conformed(&record_type, values)?,
+            }
+        };
+        drop(values);
+        drop(buffer);
+        let batch = self.with_metadata(&schema, record_columns, row_count)?;
         let open_file = self.open_file.as_mut().expect("a file is open");
         let path = self.target.staging_dir.join(&open_file.name);
         open_file
@@ -298,40 +364,20 @@ impl BatchWriter {
             .map_err(SinkError::parquet(&path))?;
         open_file.record_count += batch.num_rows() as u64;
         self.record_count += batch.num_rows() as u64;
+        self.row_group_type = record_type.clone();
         self.file_type = Some(record_type);
         self.last_schema = Some(schema);
         fail::fail_point!("sink-row-group-staged");
         Ok(())
     }
 
-    fn encode(
+    /// The record columns followed by flowd's two columns.
+    fn with_metadata(
         &self,
-        record_type: &StructType,
         schema: &SchemaRef,
-        records: &[Value],
+        mut columns: Vec<ArrayRef>,
+        row_count: usize,
     ) -> Result<RecordBatch, SinkError> {
-        let row_count = records.len();
-        let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
-        if !record_type.fields.is_empty() {
-            let record_schema = Arc::new(Schema::new(arrow_fields(record_type)));
-            let mut decoder = ReaderBuilder::new(record_schema).build_decoder()?;
-            for chunk in records.chunks(1024) {
-                let conformed: Vec<Cow<'_, Value>> = chunk
-                    .iter()
-                    .map(|record| match record {
-                        Value::Object(object) if !record_type.object_fits(object) => {
-                            Cow::Owned(record_type.conform_object(object))
-                        }
-                        _ => Cow::Borrowed(record),
-                    })
-                    .collect();
-                decoder.serialize(&conformed)?;
-            }
-            let decoded = decoder
-                .flush()?
-                .expect("a non-empty row group decodes to a batch");
-            columns.extend(decoded.columns().iter().cloned());
-        }
         columns.push(Arc::new(StringArray::from_iter_values(
             std::iter::repeat_n(self.run_id.as_str(), row_count),
         )));
@@ -400,18 +446,69 @@ impl Drop for BatchWriter {
     }
 }
 
-/// A cheap estimate of a record's in-memory size, for the row-group byte budget.
-fn approximate_size(value: &Value) -> usize {
-    const NODE: usize = 32;
-    match value {
-        Value::String(text) => NODE + text.len(),
-        Value::Array(items) => NODE + items.iter().map(approximate_size).sum::<usize>(),
-        Value::Object(object) => {
-            NODE + object
-                .iter()
-                .map(|(key, value)| NODE + key.len() + approximate_size(value))
-                .sum::<usize>()
+/// The buffered records as values, without flowd's columns (the reference path).
+fn parse_buffered(buffer: &[u8], ends: &[usize]) -> Result<Vec<Value>, SinkError> {
+    let mut start = 0;
+    ends.iter()
+        .enumerate()
+        .map(|(index, &end)| {
+            let mut record: Value = serde_json::from_slice(&buffer[start..end])
+                .map_err(|source| SinkError::InvalidRecord { index, source })?;
+            start = end;
+            if let Value::Object(object) = &mut record {
+                object.retain(|key, _| !is_metadata_column(key));
+            }
+            Ok(record)
+        })
+        .collect()
+}
+
+/// Decodes records' JSON text whose every value fits `record_type` as written.
+fn decode_text(
+    record_type: &StructType,
+    buffer: &[u8],
+    row_count: usize,
+) -> Result<Vec<ArrayRef>, SinkError> {
+    let record_schema = Arc::new(Schema::new(arrow_fields(record_type)));
+    let mut decoder = ReaderBuilder::new(record_schema)
+        .with_batch_size(row_count)
+        .build_decoder()?;
+    let mut offset = 0;
+    while offset < buffer.len() {
+        let read = decoder.decode(&buffer[offset..])?;
+        if read == 0 {
+            break;
         }
-        _ => NODE,
+        offset += read;
     }
+    let decoded = decoder
+        .flush()?
+        .expect("a non-empty row group decodes to a batch");
+    debug_assert_eq!(decoded.num_rows(), row_count);
+    Ok(decoded.columns().to_vec())
+}
+
+/// Decodes values, rewriting those that do not fit `record_type` first.
+fn decode_conformed(
+    record_type: &StructType,
+    records: &[Value],
+) -> Result<Vec<ArrayRef>, SinkError> {
+    let record_schema = Arc::new(Schema::new(arrow_fields(record_type)));
+    let mut decoder = ReaderBuilder::new(record_schema).build_decoder()?;
+    for chunk in records.chunks(1024) {
+        let conformed: Vec<Cow<'_, Value>> = chunk
+            .iter()
+            .map(|record| match record {
+                Value::Object(object) if !record_type.object_fits(object) => {
+                    Cow::Owned(record_type.conform_object(object))
+                }
+                _ => Cow::Borrowed(record),
+            })
+            .collect();
+        decoder.serialize(&conformed)?;
+    }
+    let decoded = decoder
+        .flush()?
+        .expect("a non-empty row group decodes to a batch");
+    Ok(decoded.columns().to_vec())
 }

@@ -160,7 +160,7 @@ pub async fn explore(
         let mut stream = std::pin::pin!(flowd_connector::run(state.http.clone(), plan));
         while let Some(event) = stream.next().await {
             match event {
-                Ok(RunEvent::Page(page)) => records.extend(page.records),
+                Ok(RunEvent::Page(page)) => records.extend(page.into_values()?),
                 Ok(RunEvent::Finished(_)) => {}
                 Err(error) => return Err(error),
             }

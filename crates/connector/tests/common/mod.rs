@@ -226,7 +226,7 @@ pub async fn collect_error(client: HttpClient, plan: RunPlan) -> (Vec<Page>, Run
 pub fn records(pages: &[Page]) -> Vec<Value> {
     pages
         .iter()
-        .flat_map(|page| page.records.iter().cloned())
+        .flat_map(|page| page.clone().into_values().expect("records are JSON"))
         .collect()
 }
 

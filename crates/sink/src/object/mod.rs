@@ -370,8 +370,8 @@ struct ObjectBatch {
 }
 
 impl BatchWrite for ObjectBatch {
-    fn write(&mut self, records: Vec<Value>) -> Result<(), SinkError> {
-        self.local.write(records)
+    fn write_records(&mut self, records: flowd_model::records::Records) -> Result<(), SinkError> {
+        self.local.write_records(records)
     }
 
     fn record_count(&self) -> u64 {

@@ -29,6 +29,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+mod text;
+
+pub use text::{TextError, TextObservation, has_fieldless_struct};
+
 /// How deep [`StructType::flattened_columns`] descends; deeper objects are one `object` column,
 /// so a pathological document cannot produce an unbounded table.
 pub const MAXIMUM_FLATTENED_DEPTH: usize = 8;
