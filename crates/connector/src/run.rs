@@ -56,6 +56,9 @@ pub struct RunLimits {
     /// Pages fetched at once in speculative mode (OFFSET and PAGE only); 1
     /// means sequential.
     pub concurrency: usize,
+    /// Hand records on as the page's text when the spec allows it ([`Records::Text`]);
+    /// `false` always parses them ([`Records::Parsed`]), the reference path.
+    pub records_as_text: bool,
 }
 
 impl Default for RunLimits {
@@ -64,6 +67,7 @@ impl Default for RunLimits {
             max_pages: None,
             max_records: None,
             concurrency: 1,
+            records_as_text: true,
         }
     }
 }
@@ -241,7 +245,11 @@ enum Continue {
 
 impl RunTask {
     fn new(client: HttpClient, plan: RunPlan, sender: Sender) -> RunTask {
-        let text = TextExtraction::for_run(&plan.fetch);
+        let text = plan
+            .limits
+            .records_as_text
+            .then(|| TextExtraction::for_run(&plan.fetch))
+            .flatten();
         RunTask {
             client,
             plan,

@@ -201,15 +201,19 @@ pub const INGESTED_AT_COLUMN: &str = "_flowd_ingested_at";
 pub struct WriterOptions {
     /// Most records buffered before they are encoded as one row group.
     pub max_row_group_records: usize,
-    /// Most (estimated) bytes of buffered records before they are encoded.
+    /// Most bytes of buffered records' JSON text before they are encoded.
     pub max_row_group_bytes: usize,
+    /// Decode every row group from parsed values (the reference path the text path is
+    /// tested against; slower) instead of from the records' text.
+    pub decode_values: bool,
 }
 
 impl Default for WriterOptions {
     fn default() -> WriterOptions {
         WriterOptions {
             max_row_group_records: 10_000,
-            max_row_group_bytes: 64 * 1024 * 1024,
+            max_row_group_bytes: 8 * 1024 * 1024,
+            decode_values: false,
         }
     }
 }

@@ -80,6 +80,7 @@ pub struct BatchWriter {
     /// What observing the buffered records' text found.
     observation: TextObservation,
     peak_buffered_records: usize,
+    row_groups_from_text: u64,
     record_count: u64,
     finished: bool,
 }
@@ -110,6 +111,7 @@ impl BatchWriter {
             row_group_type,
             observation: TextObservation::default(),
             peak_buffered_records: 0,
+            row_groups_from_text: 0,
             record_count: 0,
             finished: false,
         }
@@ -182,6 +184,11 @@ impl BatchWriter {
     /// The most records this writer ever buffered at once.
     pub fn peak_buffered_records(&self) -> usize {
         self.peak_buffered_records
+    }
+
+    /// Row groups decoded from the records' text as written (the others were conformed).
+    pub fn row_groups_from_text(&self) -> u64 {
+        self.row_groups_from_text
     }
 
     /// Records written so far, buffered ones included.
@@ -319,8 +326,10 @@ impl BatchWriter {
         let ends = std::mem::take(&mut self.buffer_ends);
         let row_count = ends.len();
 
-        let as_written = observation.decodes_as_written(&observed_type);
+        let as_written =
+            !self.options.decode_values && observation.decodes_as_written(&observed_type);
         let (record_type, values) = if as_written {
+            self.row_groups_from_text += 1;
             (observed_type, None)
         } else {
             let values = parse_buffered(&buffer, &ends)?;

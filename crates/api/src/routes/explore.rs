@@ -148,7 +148,9 @@ pub async fn explore(
         limits: RunLimits {
             max_pages: Some(1),
             max_records: Some(PREVIEW_RECORDS),
-            concurrency: 1,
+            // A preview shows values: parsing the page once is all it needs.
+            records_as_text: false,
+            ..RunLimits::default()
         },
         on_refresh: Some(tokens.clone()),
     })
