@@ -190,6 +190,7 @@ async fn run_spec_test(args: SpecTestArgs) -> anyhow::Result<()> {
             max_pages: args.max_pages,
             max_records: args.max_records,
             concurrency: args.concurrency.max(1),
+            ..RunLimits::default()
         },
         on_refresh: Some(on_refresh),
     })

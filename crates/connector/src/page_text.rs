@@ -13,6 +13,7 @@ use std::fmt;
 use std::ops::Range;
 
 use bytes::Bytes;
+use bytestring::ByteString;
 use flowd_spec::{FetchConfig, Pagination};
 use serde::de::value::SeqAccessDeserializer;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -29,6 +30,8 @@ pub(crate) struct TextExtraction {
 
 /// A page split into its skeleton and the spans of its records.
 pub(crate) struct SplitPage {
+    /// The body, checked to be UTF-8.
+    pub(crate) text: ByteString,
     pub(crate) skeleton: Value,
     pub(crate) spans: Vec<Range<usize>>,
 }
@@ -65,12 +68,13 @@ impl TextExtraction {
     /// The skeleton and record spans of `body`, or `None` when the page must be parsed whole
     /// (it is not valid JSON, not an object or array, or its content is a single object).
     pub(crate) fn split(&self, body: &Bytes) -> Option<SplitPage> {
+        let text = ByteString::try_from(body.clone()).ok()?;
         let mut spans = Vec::new();
         let mut state = ContentState::Missing;
-        let mut deserializer = serde_json::Deserializer::from_slice(body);
+        let mut deserializer = serde_json::Deserializer::from_str(&text);
         let seed = NodeSeed {
             chain: &self.content_chain,
-            base: body.as_ptr() as usize,
+            base: text.as_ptr() as usize,
             spans: &mut spans,
             state: &mut state,
             root: true,
@@ -79,7 +83,11 @@ impl TextExtraction {
         deserializer.end().ok()?;
         match state {
             ContentState::Object | ContentState::NotADocument => None,
-            ContentState::Missing | ContentState::Array => Some(SplitPage { skeleton, spans }),
+            ContentState::Missing | ContentState::Array => Some(SplitPage {
+                text,
+                skeleton,
+                spans,
+            }),
         }
     }
 }

@@ -234,8 +234,8 @@ struct ParsedPage {
     /// The body, or its skeleton when the records were found in its text.
     body: Value,
     item_count: usize,
-    /// The records' spans in the body, when found in its text.
-    text_spans: Option<Vec<std::ops::Range<usize>>>,
+    /// The body as text and the records' spans in it, when found in its text.
+    text_spans: Option<(bytestring::ByteString, Vec<std::ops::Range<usize>>)>,
 }
 
 enum Continue {
@@ -547,7 +547,7 @@ impl RunTask {
                 item_count: split.spans.len(),
                 body: split.skeleton,
                 response,
-                text_spans: Some(split.spans),
+                text_spans: Some((split.text, split.spans)),
             });
         }
         let body: Value = serde_json::from_slice(&response.body).map_err(|error| {
@@ -605,7 +605,7 @@ impl RunTask {
             text_spans,
         } = parsed;
         let mut records = match text_spans {
-            Some(spans) => Records::Text(RecordTexts::new(response.body.clone(), spans)),
+            Some((text, spans)) => Records::Text(RecordTexts::new(text, spans)),
             None => {
                 let mut budget = ExtractionBudget::for_page(response.body.len(), remaining_records);
                 let mut records =
@@ -690,7 +690,7 @@ fn fingerprint(records: &Records) -> Option<(usize, Vec<u8>, Vec<u8>)> {
         Records::Text(texts) => texts
             .get(0)
             .zip(texts.get(texts.len().wrapping_sub(1)))
-            .map(|(first, last)| (texts.len(), first.to_vec(), last.to_vec())),
+            .map(|(first, last)| (texts.len(), first.into(), last.into())),
         Records::Parsed(values) => values.first().zip(values.last()).map(|(first, last)| {
             (
                 values.len(),

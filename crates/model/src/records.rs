@@ -6,7 +6,7 @@ use std::fmt;
 use std::io::{self, Write};
 use std::ops::Range;
 
-use bytes::Bytes;
+use bytestring::ByteString;
 use serde_json::Value;
 
 /// One page's records.
@@ -18,17 +18,18 @@ pub enum Records {
     Text(RecordTexts),
 }
 
-/// Records as spans of one page's JSON text; cloning shares the page.
+/// Records as spans of one page's JSON text (checked to be UTF-8 once, for the whole page);
+/// cloning shares the page.
 #[derive(Clone)]
 pub struct RecordTexts {
-    page: Bytes,
+    page: ByteString,
     spans: Vec<Range<usize>>,
 }
 
 impl RecordTexts {
     /// The records of `page` at `spans` (each a whole JSON value).
-    pub fn new(page: Bytes, spans: Vec<Range<usize>>) -> RecordTexts {
-        debug_assert!(spans.iter().all(|span| span.end <= page.len()));
+    pub fn new(page: ByteString, spans: Vec<Range<usize>>) -> RecordTexts {
+        debug_assert!(spans.iter().all(|span| page.get(span.clone()).is_some()));
         RecordTexts { page, spans }
     }
 
@@ -41,12 +42,12 @@ impl RecordTexts {
     }
 
     /// The JSON text of the record at `index`.
-    pub fn get(&self, index: usize) -> Option<&[u8]> {
+    pub fn get(&self, index: usize) -> Option<&str> {
         self.spans.get(index).map(|span| &self.page[span.clone()])
     }
 
     /// The JSON text of each record, in order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
         self.spans.iter().map(|span| &self.page[span.clone()])
     }
 
@@ -79,7 +80,7 @@ impl Records {
     pub fn into_values(self) -> Result<Vec<Value>, serde_json::Error> {
         match self {
             Records::Parsed(values) => Ok(values),
-            Records::Text(texts) => texts.iter().map(serde_json::from_slice).collect(),
+            Records::Text(texts) => texts.iter().map(serde_json::from_str).collect(),
         }
     }
 
@@ -97,11 +98,11 @@ impl Records {
                 for text in texts.iter() {
                     // A JSON string cannot hold a raw line break, so one in the text is
                     // layout between tokens.
-                    if text.iter().any(|byte| matches!(byte, b'\n' | b'\r')) {
-                        let value: Value = serde_json::from_slice(text)?;
+                    if text.bytes().any(|byte| matches!(byte, b'\n' | b'\r')) {
+                        let value: Value = serde_json::from_str(text)?;
                         serde_json::to_writer(&mut *out, &value)?;
                     } else {
-                        out.write_all(text)?;
+                        out.write_all(text.as_bytes())?;
                     }
                     out.write_all(b"\n")?;
                 }
@@ -122,9 +123,6 @@ impl fmt::Debug for Records {
 
 impl fmt::Debug for RecordTexts {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter
-            .debug_list()
-            .entries(self.iter().map(String::from_utf8_lossy))
-            .finish()
+        formatter.debug_list().entries(self.iter()).finish()
     }
 }

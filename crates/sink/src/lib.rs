@@ -82,6 +82,7 @@ pub mod arrow_types;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod dataset;
+mod encoder;
 mod error;
 mod fsutil;
 mod local;

@@ -3,14 +3,12 @@
 //! batch on commit.
 
 use std::borrow::Cow;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch, StringArray, TimestampMillisecondArray};
 use arrow_json::ReaderBuilder;
 use arrow_schema::{Schema, SchemaRef};
-use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use serde_json::Value;
@@ -19,6 +17,7 @@ use flowd_model::record_type::{StructType, TextError, TextObservation};
 use flowd_model::records::Records;
 
 use crate::arrow_types::{arrow_fields, file_schema, is_metadata_column};
+use crate::encoder::FileEncoder;
 use crate::fsutil;
 use crate::manifest::{BatchFile, BatchInfo, BatchManifest};
 use crate::{SinkError, WriterOptions};
@@ -48,7 +47,7 @@ pub(crate) struct BatchTarget {
 }
 
 struct OpenFile {
-    writer: ArrowWriter<File>,
+    encoder: FileEncoder,
     name: String,
     schema: SchemaRef,
     record_count: u64,
@@ -134,16 +133,14 @@ impl BatchWriter {
                 if let Some(index) = values.iter().position(|record| !record.is_object()) {
                     return Err(SinkError::RecordNotAnObject { index });
                 }
-                let mut text = Vec::new();
                 for (index, mut record) in values.into_iter().enumerate() {
                     if let Value::Object(object) = &mut record
                         && object.keys().any(|key| is_metadata_column(key))
                     {
                         object.retain(|key, _| !is_metadata_column(key));
                     }
-                    text.clear();
-                    serde_json::to_writer(&mut text, &record)
-                        .expect("a JSON value serializes to memory");
+                    let text =
+                        serde_json::to_string(&record).expect("a JSON value serializes to text");
                     self.buffer_record(index, &text)?;
                 }
             }
@@ -157,14 +154,14 @@ impl BatchWriter {
     }
 
     /// Observes one record's text, buffers it, and encodes the row group once it is full.
-    fn buffer_record(&mut self, index: usize, text: &[u8]) -> Result<(), SinkError> {
+    fn buffer_record(&mut self, index: usize, text: &str) -> Result<(), SinkError> {
         self.row_group_type
             .observe_object_text(text, is_metadata_column, &mut self.observation)
             .map_err(|error| match error {
                 TextError::NotAnObject { .. } => SinkError::RecordNotAnObject { index },
                 TextError::Json(source) => SinkError::InvalidRecord { index, source },
             })?;
-        self.buffer.extend_from_slice(text);
+        self.buffer.extend_from_slice(text.as_bytes());
         self.buffer.push(b'\n');
         self.buffer_ends.push(self.buffer.len());
         self.peak_buffered_records = self.peak_buffered_records.max(self.buffer_ends.len());
@@ -322,9 +319,7 @@ impl BatchWriter {
             .unwrap_or_else(|| self.seed_type.clone());
         let observed_type = std::mem::take(&mut self.row_group_type);
         let observation = std::mem::take(&mut self.observation);
-        let buffer = std::mem::take(&mut self.buffer);
-        let ends = std::mem::take(&mut self.buffer_ends);
-        let row_count = ends.len();
+        let row_count = self.buffer_ends.len();
 
         let as_written =
             !self.options.decode_values && observation.decodes_as_written(&observed_type);
@@ -332,7 +327,7 @@ impl BatchWriter {
             self.row_groups_from_text += 1;
             (observed_type, None)
         } else {
-            let values = parse_buffered(&buffer, &ends)?;
+            let values = parse_buffered(&self.buffer, &self.buffer_ends)?;
             let mut record_type = start_type;
             for record in &values {
                 if let Value::Object(object) = record {
@@ -357,26 +352,23 @@ impl BatchWriter {
             Vec::new()
         } else {
             match &values {
-                None => decode_text(&record_type, &buffer, row_count)?,
+                None => decode_text(&record_type, &self.buffer, row_count)?,
                 Some(values) => decode_conformed(&record_type, values)?,
             }
         };
         drop(values);
-        drop(buffer);
+        // The buffers are kept for the next row group: no fresh pages to fault in each time.
+        self.buffer.clear();
+        self.buffer_ends.clear();
         let batch = self.with_metadata(&schema, record_columns, row_count)?;
         let open_file = self.open_file.as_mut().expect("a file is open");
-        let path = self.target.staging_dir.join(&open_file.name);
-        open_file
-            .writer
-            .write(&batch)
-            .and_then(|()| open_file.writer.flush())
-            .map_err(SinkError::parquet(&path))?;
-        open_file.record_count += batch.num_rows() as u64;
-        self.record_count += batch.num_rows() as u64;
+        let rows = batch.num_rows() as u64;
+        open_file.encoder.write(batch)?;
+        open_file.record_count += rows;
+        self.record_count += rows;
         self.row_group_type = record_type.clone();
         self.file_type = Some(record_type);
         self.last_schema = Some(schema);
-        fail::fail_point!("sink-row-group-staged");
         Ok(())
     }
 
@@ -401,16 +393,14 @@ impl BatchWriter {
         let index = self.closed_files.len();
         let name = format!("part-{index:05}.parquet");
         let path = self.target.staging_dir.join(&name);
-        let file = File::create_new(&path).map_err(SinkError::io("create", &path))?;
         let properties = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_row_count(None)
             .set_max_row_group_bytes(None)
             .build();
-        let writer = ArrowWriter::try_new(file, schema.clone(), Some(properties))
-            .map_err(SinkError::parquet(&path))?;
+        let encoder = FileEncoder::create(&path, schema.clone(), properties)?;
         Ok(OpenFile {
-            writer,
+            encoder,
             name,
             schema,
             record_count: 0,
@@ -423,10 +413,7 @@ impl BatchWriter {
             return Ok(());
         };
         let path = self.target.staging_dir.join(&open_file.name);
-        let file = open_file
-            .writer
-            .into_inner()
-            .map_err(SinkError::parquet(&path))?;
+        let file = open_file.encoder.finish()?;
         file.sync_all().map_err(SinkError::io("fsync", &path))?;
         let bytes = file
             .metadata()

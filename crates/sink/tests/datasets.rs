@@ -490,6 +490,7 @@ async fn an_object_batch_is_one_parquet_object_even_when_its_schema_widened() {
     let datasets = datasets.with_writer_options(flowd_sink::WriterOptions {
         max_row_group_records: 2,
         max_row_group_bytes: 1 << 20,
+        ..flowd_sink::WriterOptions::default()
     });
     let dataset = "0123456789abcdef01234567";
     let mut batch = datasets

@@ -54,11 +54,11 @@ impl StructType {
     /// `skip_key` is true are ignored. Findings accumulate in `observation`.
     pub fn observe_object_text(
         &mut self,
-        text: &[u8],
+        text: &str,
         skip_key: fn(&str) -> bool,
         observation: &mut TextObservation,
     ) -> Result<(), TextError> {
-        let mut deserializer = serde_json::Deserializer::from_slice(text);
+        let mut deserializer = serde_json::Deserializer::from_str(text);
         let outcome = TopLevel {
             struct_type: self,
             skip_key,
@@ -408,7 +408,7 @@ mod tests {
         for record in records {
             record_type
                 .observe_object_text(
-                    serde_json::to_string(record).unwrap().as_bytes(),
+                    &serde_json::to_string(record).unwrap(),
                     |_| false,
                     &mut observation,
                 )
@@ -457,7 +457,7 @@ mod tests {
         let mut observation = TextObservation::default();
         record_type
             .observe_object_text(
-                br#"{"a": 1, "_meta": {"x": 1}, "a": "x"}"#,
+                r#"{"a": 1, "_meta": {"x": 1}, "a": "x"}"#,
                 |key| key == "_meta",
                 &mut observation,
             )
@@ -465,12 +465,12 @@ mod tests {
         assert!(observation.repeated_key);
         assert_eq!(record_type.fields.len(), 1);
         let error = record_type
-            .observe_object_text(b"[1]", |_| false, &mut observation)
+            .observe_object_text("[1]", |_| false, &mut observation)
             .unwrap_err();
         assert!(matches!(error, TextError::NotAnObject { found: "array" }));
         assert!(
             record_type
-                .observe_object_text(b"{\"a\": 1e400}", |_| false, &mut observation)
+                .observe_object_text(r#"{"a": 1e400}"#, |_| false, &mut observation)
                 .is_err()
         );
     }
