@@ -156,6 +156,10 @@ struct ServeArgs {
     /// Pages one run may fetch; a run with more fails with LIMIT_EXCEEDED and writes nothing.
     #[arg(long, env = "FLOWD_MAX_PAGES_PER_RUN", default_value_t = 100_000)]
     max_pages_per_run: u64,
+    /// Pages one run may fetch at once: the most a source connection's
+    /// `flowd.pageConcurrency` is granted (OFFSET and PAGE pagination only).
+    #[arg(long, env = "FLOWD_MAX_PAGE_CONCURRENCY", default_value_t = 8)]
+    max_page_concurrency: u64,
     /// What this process does: `all` (the API, the planner and the workers), `api` (the API
     /// only) or `worker` (the planner and the workers; HTTP serves only /healthz, /readyz and
     /// /metrics). Processes sharing one store split the work this way.

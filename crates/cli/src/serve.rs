@@ -193,6 +193,7 @@ fn start_runs(
         bounds: RunBounds {
             max_duration: std::time::Duration::from_secs(args.max_run_seconds.max(1)),
             max_pages: args.max_pages_per_run.max(1),
+            max_page_concurrency: args.max_page_concurrency.max(1),
         },
         sessions,
     };

@@ -52,12 +52,16 @@ pub struct RunBounds {
     pub max_duration: Duration,
     /// Pages one run may fetch (`--max-pages-per-run`).
     pub max_pages: u64,
+    /// Pages one run may fetch at once, whatever its source connection asks
+    /// (`--max-page-concurrency`).
+    pub max_page_concurrency: u64,
 }
 
 impl RunBounds {
     /// Six hours.
     pub const DEFAULT_MAX_DURATION: Duration = Duration::from_secs(6 * 60 * 60);
     pub const DEFAULT_MAX_PAGES: u64 = 100_000;
+    pub const DEFAULT_MAX_PAGE_CONCURRENCY: u64 = 8;
 }
 
 impl Default for RunBounds {
@@ -65,6 +69,7 @@ impl Default for RunBounds {
         RunBounds {
             max_duration: Self::DEFAULT_MAX_DURATION,
             max_pages: Self::DEFAULT_MAX_PAGES,
+            max_page_concurrency: Self::DEFAULT_MAX_PAGE_CONCURRENCY,
         }
     }
 }
@@ -280,6 +285,15 @@ async fn ingest(
         window: Some(window),
         limits: RunLimits {
             max_pages: Some(context.bounds.max_pages),
+            // Speculative fetching (OFFSET and PAGE only; a spec with delayRequestMillis stays
+            // sequential), within the server's bound; the HTTP client's rate limit holds for
+            // every request either way.
+            concurrency: chain
+                .source
+                .page_concurrency
+                .unwrap_or(1)
+                .clamp(1, context.bounds.max_page_concurrency.max(1))
+                as usize,
             ..RunLimits::default()
         },
         on_refresh: Some(tokens.clone()),

@@ -117,6 +117,21 @@ async fn chain(harness: &Harness, mock: &MockApi, with_dataset: bool) {
 
 /// [`chain`] over another connection spec (same auth spec).
 async fn chain_with_spec(harness: &Harness, mock: &MockApi, with_dataset: bool, spec: Value) {
+    chain_with(harness, mock, with_dataset, spec, json!({})).await;
+}
+
+/// [`chain_with_spec`] with more members in the source connection.
+async fn chain_with(
+    harness: &Harness,
+    mock: &MockApi,
+    with_dataset: bool,
+    spec: Value,
+    source_extra: Value,
+) {
+    let mut source = json!({"name": "source", "baseConnectionId": CONNECTION, "connectionSpec": {"id": SPEC}, "data": {"format": "json"}});
+    for (name, value) in source_extra.as_object().unwrap() {
+        source[name] = value.clone();
+    }
     insert(
         harness,
         ResourceKind::ConnectionSpec,
@@ -160,8 +175,12 @@ async fn chain_with_spec(harness: &Harness, mock: &MockApi, with_dataset: bool, 
         harness,
         ResourceKind::SourceConnection,
         SOURCE,
-        json!({"name": "source", "baseConnectionId": CONNECTION, "connectionSpec": {"id": SPEC}, "data": {"format": "json"}}),
-        &[ResourceRef::new(ResourceKind::Connection, CONNECTION, "/baseConnectionId")],
+        source,
+        &[ResourceRef::new(
+            ResourceKind::Connection,
+            CONNECTION,
+            "/baseConnectionId",
+        )],
     )
     .await;
     let mut target_references = Vec::new();
@@ -673,4 +692,60 @@ async fn a_slow_sandbox_cannot_keep_another_sandboxs_run_waiting() {
     for worker in workers {
         worker.abort();
     }
+}
+
+/// A source connection's `flowd.pageConcurrency` makes a scheduled run fetch that many OFFSET
+/// pages at once (within the server's bound), and the batch keeps the API's record order.
+#[tokio::test]
+async fn page_concurrency_fetches_pages_at_once_and_keeps_the_order() {
+    const LATENCY: std::time::Duration = std::time::Duration::from_millis(100);
+    let mut elapsed = Vec::new();
+    for (asked, server_bound) in [(8, 4), (1, 8)] {
+        let mut harness = harness().await;
+        harness.context.bounds.max_page_concurrency = server_bound;
+        let mock = MockApi::start(
+            Scenario::generated(40)
+                .with_auth(Auth::Bearer)
+                .with_latency(LATENCY),
+        )
+        .await;
+        let mut spec = oauth_spec();
+        spec["sourceSpec"]["attributes"] = json!({
+            "urlParams": {"host": "${host}", "path": "/offset", "method": "GET"},
+            "contentPath": {"path": "$.items"},
+            "paginationParams": {"type": "OFFSET", "limitName": "limit", "limitValue": 5, "offSetName": "offset"}
+        });
+        chain_with(
+            &harness,
+            &mock,
+            true,
+            spec,
+            json!({"flowd": {"pageConcurrency": asked}}),
+        )
+        .await;
+        let started = std::time::Instant::now();
+        let run = run_once(&harness).await;
+        elapsed.push(started.elapsed());
+        assert_eq!(run.status, RunStatus::Success, "{:?}", run.error);
+        let ids: Vec<Value> = harness
+            .datasets
+            .head(DATASET, 100)
+            .unwrap()
+            .into_iter()
+            .map(|record| record["id"].clone())
+            .collect();
+        let expected: Vec<Value> = (0..40)
+            .map(|index| flowd_mockapi::generated_record(index)["id"].clone())
+            .collect();
+        assert_eq!(ids, expected, "pageConcurrency {asked}: the API's order");
+    }
+    // 9 requests of 100 ms: one at a time they take at least 0.9 s; four at a time (eight
+    // asked, four allowed) about three rounds.
+    assert!(elapsed[1] >= LATENCY * 9, "one at a time: {:?}", elapsed[1]);
+    assert!(
+        elapsed[0] * 2 < elapsed[1],
+        "four at a time: {:?} against {:?}",
+        elapsed[0],
+        elapsed[1]
+    );
 }

@@ -11,6 +11,10 @@ use super::{ResourceKind, ResourceRef, SpecRef};
 /// The only `data.format` of generic-rest sources.
 pub const SOURCE_DATA_FORMAT: &str = "json";
 
+/// The most pages a source connection may ask to be fetched at once
+/// (`flowd.pageConcurrency`); the server may allow fewer (`--max-page-concurrency`).
+pub const MAX_PAGE_CONCURRENCY: u64 = 64;
+
 /// A resolved source connection.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceConnection {
@@ -20,6 +24,9 @@ pub struct SourceConnection {
     pub base_connection_id: String,
     pub connection_spec: SpecRef,
     pub params: Map<String, Value>,
+    /// `flowd.pageConcurrency`: pages of OFFSET and PAGE pagination a run fetches at once
+    /// (flowd's own setting, outside AEP's shape; `None` means one at a time).
+    pub page_concurrency: Option<u64>,
 }
 
 impl SourceConnection {
@@ -37,6 +44,7 @@ impl SourceConnection {
             None => fields.problem("/data/format", "is required"),
         }
         let params = fields.optional_object("/params");
+        let page_concurrency = flowd_options(&mut fields);
         let source_connection = (|| {
             Some(SourceConnection {
                 name: name?,
@@ -44,6 +52,7 @@ impl SourceConnection {
                 base_connection_id: base_connection_id?,
                 connection_spec: connection_spec?,
                 params,
+                page_concurrency,
             })
         })();
         fields.finish(source_connection)
@@ -57,6 +66,38 @@ impl SourceConnection {
             "/baseConnectionId",
         )]
     }
+}
+
+/// The `flowd` object: settings of flowd's own, which AEP does not have (and a spec does not
+/// carry, so a spec means the same on both).
+fn flowd_options(fields: &mut Fields<'_>) -> Option<u64> {
+    let options = match fields.get("/flowd") {
+        None | Some(Value::Null) => return None,
+        Some(Value::Object(options)) => options,
+        Some(_) => {
+            fields.problem("/flowd", "must be an object of flowd's settings");
+            return None;
+        }
+    };
+    let mut page_concurrency = None;
+    for (name, value) in options {
+        match name.as_str() {
+            "pageConcurrency" => match value.as_u64() {
+                Some(pages) if (1..=MAX_PAGE_CONCURRENCY).contains(&pages) => {
+                    page_concurrency = Some(pages)
+                }
+                _ => fields.problem(
+                    "/flowd/pageConcurrency",
+                    format!("must be an integer from 1 to {MAX_PAGE_CONCURRENCY}"),
+                ),
+            },
+            other => fields.problem(
+                format!("/flowd/{}", other.replace('~', "~0").replace('/', "~1")),
+                "is not a flowd setting (the one setting is pageConcurrency)",
+            ),
+        }
+    }
+    page_concurrency
 }
 
 #[cfg(test)]
@@ -86,5 +127,32 @@ mod tests {
             .map(|problem| problem.pointer.as_str())
             .collect();
         assert_eq!(pointers, ["/baseConnectionId", "/data/format", "/params"]);
+    }
+
+    fn document(flowd: Value) -> Value {
+        json!({"name": "s", "baseConnectionId": "aaaaaaaa-0000-4000-8000-000000000002",
+               "connectionSpec": {"id": "aaaaaaaa-0000-4000-8000-000000000001", "version": "1.0"},
+               "data": {"format": "json"}, "flowd": flowd})
+    }
+
+    #[test]
+    fn page_concurrency_is_read_and_bad_flowd_settings_are_refused_at_their_pointer() {
+        let source = SourceConnection::from_document(&document(json!({"pageConcurrency": 8})));
+        assert_eq!(source.unwrap().page_concurrency, Some(8));
+        let cases = [
+            (json!({"pageConcurrency": 0}), "/flowd/pageConcurrency"),
+            (json!({"pageConcurrency": 65}), "/flowd/pageConcurrency"),
+            (json!({"pageConcurrency": "8"}), "/flowd/pageConcurrency"),
+            (json!({"concurrency": 8}), "/flowd/concurrency"),
+            (json!(8), "/flowd"),
+        ];
+        for (flowd, pointer) in cases {
+            let problems = SourceConnection::from_document(&document(flowd.clone())).unwrap_err();
+            let pointers: Vec<&str> = problems
+                .iter()
+                .map(|problem| problem.pointer.as_str())
+                .collect();
+            assert_eq!(pointers, [pointer], "{flowd}");
+        }
     }
 }
