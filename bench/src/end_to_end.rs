@@ -255,14 +255,19 @@ pub(crate) fn now_seconds() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-/// Creates the chain and returns (flow id, dataset id).
-async fn create_flow(api: &Api<'_>, mock_url: &str) -> Result<(String, String), String> {
+/// Creates the chain and returns (flow id, dataset id); `source_extra` goes into the source
+/// connection.
+async fn create_flow(
+    api: &Api<'_>,
+    mock_url: &str,
+    source_extra: &Value,
+) -> Result<(String, String), String> {
     let (spec_id, connection_id) = create_connection(api, mock_url).await?;
     // Scheduled a day from now: the planner leaves it alone, only the ad hoc
     // run below executes.
     let schedule = json!({"startTime": (now_seconds() + 86_400).to_string(),
                           "frequency": "day", "interval": "1"});
-    add_flow(api, &spec_id, &connection_id, schedule).await
+    add_flow_with(api, &spec_id, &connection_id, schedule, source_extra).await
 }
 
 /// The OFFSET connection spec over `mock_url`, allowed in the flow spec, and a connection to
@@ -309,12 +314,24 @@ pub(crate) async fn add_flow(
     connection_id: &str,
     schedule: Value,
 ) -> Result<(String, String), String> {
+    add_flow_with(api, spec_id, connection_id, schedule, &json!({})).await
+}
+
+/// [`add_flow`] with `source_extra` merged into the source connection.
+async fn add_flow_with(
+    api: &Api<'_>,
+    spec_id: &str,
+    connection_id: &str,
+    schedule: Value,
+    source_extra: &Value,
+) -> Result<(String, String), String> {
+    let mut source = json!({"name": "flowd-bench source", "baseConnectionId": connection_id,
+                            "connectionSpec": {"id": spec_id, "version": "1.0"}, "data": {"format": "json"}});
+    for (name, value) in source_extra.as_object().into_iter().flatten() {
+        source[name] = value.clone();
+    }
     let source = api
-        .post(
-            &format!("{FLOW_SERVICE}/sourceConnections"),
-            json!({"name": "flowd-bench source", "baseConnectionId": connection_id,
-                   "connectionSpec": {"id": spec_id, "version": "1.0"}, "data": {"format": "json"}}),
-        )
+        .post(&format!("{FLOW_SERVICE}/sourceConnections"), source)
         .await?;
     let dataset = api
         .post(
@@ -388,6 +405,16 @@ pub fn run(flowd: &Path, mock: &MockServer, work_dir: &Path) -> Result<EndToEndR
     run_into(flowd, mock, work_dir, None, &[])
 }
 
+/// [`run`] with `source_extra` merged into the source connection (`{"flowd": {…}}`).
+pub fn run_with_source(
+    flowd: &Path,
+    mock: &MockServer,
+    work_dir: &Path,
+    source_extra: &Value,
+) -> Result<EndToEndRun, String> {
+    run_configured(flowd, mock, work_dir, None, &[], source_extra)
+}
+
 /// [`run`], writing the dataset to `datasets_url` (with `environment`, e.g. an object
 /// store's variables) instead of the data dir.
 pub fn run_into(
@@ -396,6 +423,17 @@ pub fn run_into(
     work_dir: &Path,
     datasets_url: Option<&str>,
     environment: &[(&str, &str)],
+) -> Result<EndToEndRun, String> {
+    run_configured(flowd, mock, work_dir, datasets_url, environment, &json!({}))
+}
+
+fn run_configured(
+    flowd: &Path,
+    mock: &MockServer,
+    work_dir: &Path,
+    datasets_url: Option<&str>,
+    environment: &[(&str, &str)],
+    source_extra: &Value,
 ) -> Result<EndToEndRun, String> {
     let data_dir = work_dir.join("flowd-data");
     let serve = match datasets_url {
@@ -424,7 +462,8 @@ pub fn run_into(
         serve: &serve,
         credential: None,
     };
-    let (flow_id, dataset_id) = runtime.block_on(create_flow(&api, mock.base_url()))?;
+    let (flow_id, dataset_id) =
+        runtime.block_on(create_flow(&api, mock.base_url(), source_extra))?;
     let pid = serve.pid();
     let ticks = clock_ticks();
     let idle_rss_kib = vm_hwm(pid).unwrap_or(0);

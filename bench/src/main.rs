@@ -33,11 +33,21 @@
 //! 1,000,000 runs next to one with 10 flows and 100 runs (see
 //! `control_plane.rs`).
 //!
+//! `flowd-bench data-path [--sizes N,N,N]` measures the data path at 100,000, 1,000,000 and
+//! 5,000,000 records (floor, `spec test`, end to end), dlt's `rest_api` on the same mock, and
+//! a scheduled run's concurrent page fetching (see `data_path.rs`).
+//!
+//! `flowd-bench compression [--records N]` writes the same records with each Parquet codec
+//! (see `compression.rs`).
+//!
 //! `flowd-bench fleet [--flows N] [--windows N] [--bin-dir DIR]` measures tiny runs per second
 //! with one process on SQLite, one on PostgreSQL and three on one PostgreSQL, and the API's
 //! list latency meanwhile (see `fleet.rs`).
 
+mod compression;
 mod control_plane;
+mod data_path;
+mod dlt;
 mod end_to_end;
 mod engine;
 mod fleet;
@@ -173,6 +183,12 @@ fn main() -> ExitCode {
     }
     if std::env::args().nth(1).as_deref() == Some("object-storage") {
         return object_storage::command();
+    }
+    if std::env::args().nth(1).as_deref() == Some("data-path") {
+        return data_path::command();
+    }
+    if std::env::args().nth(1).as_deref() == Some("compression") {
+        return compression::command();
     }
     let args = match parse_args() {
         Ok(args) => args,

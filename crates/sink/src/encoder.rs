@@ -1,8 +1,8 @@
 //! One Parquet file encoded on a thread of its own, so that a batch's next row group is
 //! observed and decoded into Arrow while the previous one is encoded and compressed.
 //!
-//! Row groups reach the thread through a queue of one: at most three row groups of a file are
-//! in memory (one decoding, one queued, one encoding). The thread owns the file; finishing
+//! Row groups are handed to the thread one at a time (a rendezvous): at most two row groups of
+//! a file are in memory, one being decoded and one being encoded. The thread owns the file; finishing
 //! writes the footer and hands the file back for its fsync.
 
 use std::fs::File;
@@ -34,7 +34,7 @@ impl FileEncoder {
         let file = File::create_new(path).map_err(SinkError::io("create", path))?;
         let writer = ArrowWriter::try_new(file, schema, Some(properties))
             .map_err(SinkError::parquet(path))?;
-        let (row_groups, queued) = sync_channel::<RecordBatch>(1);
+        let (row_groups, queued) = sync_channel::<RecordBatch>(0);
         let thread_path = path.to_owned();
         let thread = std::thread::Builder::new()
             .name("flowd-parquet".to_owned())

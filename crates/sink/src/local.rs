@@ -72,6 +72,11 @@ impl LocalDatasets {
         LocalDatasets::new(data_dir.join(DATASETS_DIR_NAME))
     }
 
+    /// The options batches begin with.
+    pub fn writer_options(&self) -> &WriterOptions {
+        &self.writer_options
+    }
+
     /// Uses `writer_options` for the batches begun from now on.
     pub fn with_writer_options(mut self, writer_options: WriterOptions) -> LocalDatasets {
         self.writer_options = writer_options;

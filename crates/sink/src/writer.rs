@@ -9,8 +9,7 @@ use std::sync::Arc;
 use arrow_array::{ArrayRef, RecordBatch, StringArray, TimestampMillisecondArray};
 use arrow_json::ReaderBuilder;
 use arrow_schema::{Schema, SchemaRef};
-use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use serde_json::Value;
 
 use flowd_model::record_type::{StructType, TextError, TextObservation};
@@ -394,7 +393,11 @@ impl BatchWriter {
         let name = format!("part-{index:05}.parquet");
         let path = self.target.staging_dir.join(&name);
         let properties = WriterProperties::builder()
-            .set_compression(Compression::SNAPPY)
+            .set_compression(self.options.compression)
+            // Statistics per column chunk, not per page, and no offset index: the page index
+            // would be kept in memory for the footer, growing with the batch.
+            .set_statistics_enabled(EnabledStatistics::Chunk)
+            .set_offset_index_disabled(true)
             .set_max_row_group_row_count(None)
             .set_max_row_group_bytes(None)
             .build();

@@ -396,7 +396,9 @@ impl BatchWrite for ObjectBatch {
             if summary.batch.files.is_empty() {
                 return inner.block(inner.delete_batch(&dataset_id, &batch_id));
             }
-            let file = one_file::one_file(&staged_dir, &summary.batch.files, &summary)?;
+            let compression = inner.staging.writer_options().compression;
+            let file =
+                one_file::one_file(&staged_dir, &summary.batch.files, &summary, compression)?;
             let bytes = std::fs::metadata(&file)
                 .map_err(SinkError::io("inspect", &file))?
                 .len();

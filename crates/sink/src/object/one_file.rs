@@ -27,6 +27,7 @@ pub(super) fn one_file(
     batch_dir: &Path,
     files: &[BatchFile],
     summary: &BatchSummary,
+    compression: Compression,
 ) -> Result<PathBuf, SinkError> {
     if let [only] = files {
         return Ok(batch_dir.join(&only.name));
@@ -35,7 +36,7 @@ pub(super) fn one_file(
     let merged = batch_dir.join("merged.parquet.upload");
     let output = std::fs::File::create_new(&merged).map_err(SinkError::io("create", &merged))?;
     let properties = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
+        .set_compression(compression)
         .build();
     let mut writer = ArrowWriter::try_new(output, schema.clone(), Some(properties))
         .map_err(SinkError::parquet(&merged))?;

@@ -1,0 +1,165 @@
+//! `flowd-bench compression [--records N]`: the Parquet codec of datasets, chosen by
+//! measurement. The same records (the mock's generated records, as page text, 100 per page)
+//! are written as one batch through the dataset writer with each codec, in this process, one
+//! after the other, each twice (the faster pass counts); the figures are the write's wall
+//! time (text observed, decoded into Arrow, encoded, compressed, fsynced and published) and the
+//! size of the Parquet it left, each against snappy's in the same run.
+
+use std::ops::Range;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use bytestring::ByteString;
+use flowd_model::records::{RecordTexts, Records};
+use flowd_sink::{DatasetStore, LocalDatasets, WriterOptions};
+use parquet::basic::{Compression, ZstdLevel};
+
+use crate::report::{Row, thousands};
+
+const RECORDS_PER_PAGE: usize = 100;
+
+/// The mock's records as pages of text.
+fn pages(records: usize) -> Vec<(ByteString, Vec<Range<usize>>)> {
+    (0..records)
+        .step_by(RECORDS_PER_PAGE)
+        .map(|first| {
+            let mut text = String::from("[");
+            let mut spans = Vec::new();
+            for index in first..(first + RECORDS_PER_PAGE).min(records) {
+                if index > first {
+                    text.push(',');
+                }
+                let start = text.len();
+                text.push_str(&flowd_mockapi::generated_record(index).to_string());
+                spans.push(start..text.len());
+            }
+            text.push(']');
+            (ByteString::from(text), spans)
+        })
+        .collect()
+}
+
+/// One batch of every page with `compression`: (wall time, Parquet bytes).
+fn write_once(
+    pages: &[(ByteString, Vec<Range<usize>>)],
+    compression: Compression,
+) -> Result<(Duration, u64), String> {
+    let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+    let datasets = LocalDatasets::new(dir.path()).with_writer_options(WriterOptions {
+        compression,
+        ..WriterOptions::default()
+    });
+    let started = Instant::now();
+    let mut batch = datasets
+        .begin_batch(
+            "0123456789abcdef01234567",
+            "batch",
+            "run",
+            jiff::Timestamp::now(),
+            &Default::default(),
+        )
+        .map_err(|e| e.to_string())?;
+    for (text, spans) in pages {
+        batch
+            .write_records(Records::Text(RecordTexts::new(text.clone(), spans.clone())))
+            .map_err(|e| e.to_string())?;
+    }
+    let summary = batch.commit().map_err(|e| e.to_string())?;
+    Ok((started.elapsed(), summary.batch.bytes))
+}
+
+pub fn run(records: usize) -> Result<Vec<Row>, String> {
+    eprintln!("compression: generating {records} records");
+    let pages = pages(records);
+    let json_bytes: usize = pages.iter().map(|(text, _)| text.len()).sum();
+    let codecs = [
+        ("snappy (the earlier default)", Compression::SNAPPY),
+        ("uncompressed", Compression::UNCOMPRESSED),
+        ("lz4 (raw)", Compression::LZ4_RAW),
+        (
+            "zstd level 1 (flowd's choice)",
+            Compression::ZSTD(ZstdLevel::try_new(1).map_err(|e| e.to_string())?),
+        ),
+        (
+            "zstd level 3",
+            Compression::ZSTD(ZstdLevel::try_new(3).map_err(|e| e.to_string())?),
+        ),
+        (
+            "zstd level 9",
+            Compression::ZSTD(ZstdLevel::try_new(9).map_err(|e| e.to_string())?),
+        ),
+    ];
+    let mut measured = Vec::new();
+    for (name, compression) in codecs {
+        let mut best: Option<(Duration, u64)> = None;
+        for _ in 0..2 {
+            let pass = write_once(&pages, compression)?;
+            if best.is_none_or(|(wall, _)| pass.0 < wall) {
+                best = Some(pass);
+            }
+        }
+        let (wall, bytes) = best.expect("two passes");
+        eprintln!(
+            "  {name}: {:.2} s, {:.1} MB",
+            wall.as_secs_f64(),
+            bytes as f64 / 1e6
+        );
+        measured.push((name, wall, bytes));
+    }
+    let (_, snappy_wall, snappy_bytes) = measured[0];
+    let mut rows = vec![Row::info(
+        "input",
+        format!(
+            "{} records, {:.1} MB of JSON, written as one batch",
+            thousands(records as f64),
+            json_bytes as f64 / 1e6
+        ),
+    )];
+    for (name, wall, bytes) in measured {
+        rows.push(Row::info(
+            format!("{name}: write time; Parquet size"),
+            format!(
+                "{:.2} s ({} records/s, {:.2}× snappy's time); {:.1} MB ({:.2}× snappy's size, {:.1}× smaller than the JSON)",
+                wall.as_secs_f64(),
+                thousands(records as f64 / wall.as_secs_f64().max(1e-9)),
+                wall.as_secs_f64() / snappy_wall.as_secs_f64().max(1e-9),
+                bytes as f64 / 1e6,
+                bytes as f64 / snappy_bytes.max(1) as f64,
+                json_bytes as f64 / bytes.max(1) as f64
+            ),
+        ));
+    }
+    Ok(rows)
+}
+
+/// `flowd-bench compression [--records N]`.
+pub fn command() -> ExitCode {
+    let mut records = 1_000_000_usize;
+    let mut arguments = std::env::args().skip(2);
+    while let Some(flag) = arguments.next() {
+        match (
+            flag.as_str(),
+            arguments.next().and_then(|value| value.parse().ok()),
+        ) {
+            ("--records", Some(n)) if n > 0 => records = n,
+            _ => {
+                eprintln!("usage: flowd-bench compression [--records N (default 1000000)]");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    match run(records) {
+        Ok(rows) => {
+            println!(
+                "{}\n\nMachine: {}",
+                crate::report::table(&rows),
+                crate::report::machine()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("flowd-bench: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
