@@ -176,24 +176,22 @@ impl HttpClient {
             .redirect(options.upstream.redirect_policy())
             .build()
             .map_err(|error| FetchError::Client(error.to_string()))?;
-        let limiter = options
-            .requests_per_second
-            .filter(|rate| rate.is_finite() && *rate > 0.0)
-            .map(|rate| {
-                // A rate so small that its period overflows means "one a day".
-                let period = Duration::try_from_secs_f64(1.0 / rate)
-                    .unwrap_or(Duration::from_secs(86_400))
-                    .max(Duration::from_nanos(1));
-                let quota = Quota::with_period(period)
-                    .expect("a positive period")
-                    .allow_burst(NonZeroU32::MIN);
-                Arc::new(RateLimiter::direct(quota))
-            });
+        let limiter = options.requests_per_second.and_then(limiter_for);
         Ok(HttpClient {
             client,
             options,
             limiter,
         })
+    }
+
+    /// The same client (same connections and policy) held to its own limit of
+    /// `requests_per_second`, replacing any limit of this one: one run's requests, however
+    /// many are in flight.
+    pub fn with_rate_limit(&self, requests_per_second: f64) -> HttpClient {
+        HttpClient {
+            limiter: limiter_for(requests_per_second),
+            ..self.clone()
+        }
     }
 
     /// The policy every request of this client is held to.
@@ -408,6 +406,20 @@ pub fn retry_after(headers: &HeaderMap, cap: Duration) -> Option<Duration> {
         }
     };
     Some(delay.min(cap))
+}
+
+/// A limiter of `rate` requests per second (none for a rate that is not positive).
+fn limiter_for(rate: f64) -> Option<Arc<DefaultDirectRateLimiter>> {
+    (rate.is_finite() && rate > 0.0).then(|| {
+        // A rate so small that its period overflows means "one a day".
+        let period = Duration::try_from_secs_f64(1.0 / rate)
+            .unwrap_or(Duration::from_secs(86_400))
+            .max(Duration::from_nanos(1));
+        let quota = Quota::with_period(period)
+            .expect("a positive period")
+            .allow_burst(NonZeroU32::MIN);
+        Arc::new(RateLimiter::direct(quota))
+    })
 }
 
 #[cfg(test)]

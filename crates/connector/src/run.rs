@@ -59,6 +59,9 @@ pub struct RunLimits {
     /// Hand records on as the page's text when the spec allows it ([`Records::Text`]);
     /// `false` always parses them ([`Records::Parsed`]), the reference path.
     pub records_as_text: bool,
+    /// Most requests per second the run sends, whatever `concurrency` (retries included);
+    /// replaces the client's own limit for this run.
+    pub requests_per_second: Option<f64>,
 }
 
 impl Default for RunLimits {
@@ -68,6 +71,7 @@ impl Default for RunLimits {
             max_records: None,
             concurrency: 1,
             records_as_text: true,
+            requests_per_second: None,
         }
     }
 }
@@ -192,6 +196,10 @@ pub fn run(
     plan: RunPlan,
 ) -> impl Stream<Item = Result<RunEvent, RunError>> + Send {
     let (sender, receiver) = mpsc::channel(2);
+    let client = match plan.limits.requests_per_second {
+        Some(rate) => client.with_rate_limit(rate),
+        None => client,
+    };
     tokio::spawn(async move {
         let outcome = RunTask::new(client, plan, sender.clone())
             .and_then_run()

@@ -286,7 +286,7 @@ async fn ingest(
         limits: RunLimits {
             max_pages: Some(context.bounds.max_pages),
             // Speculative fetching (OFFSET and PAGE only; a spec with delayRequestMillis stays
-            // sequential), within the server's bound; the HTTP client's rate limit holds for
+            // sequential), within the server's bound; the source's own rate limit holds for
             // every request either way.
             concurrency: chain
                 .source
@@ -294,6 +294,7 @@ async fn ingest(
                 .unwrap_or(1)
                 .clamp(1, context.bounds.max_page_concurrency.max(1))
                 as usize,
+            requests_per_second: chain.source.requests_per_second,
             ..RunLimits::default()
         },
         on_refresh: Some(tokens.clone()),

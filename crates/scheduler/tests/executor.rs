@@ -749,3 +749,34 @@ async fn page_concurrency_fetches_pages_at_once_and_keeps_the_order() {
         elapsed[1]
     );
 }
+
+/// `flowd.requestsPerSecond` holds however many pages are fetched at once: nine requests at
+/// 20 per second take at least eight intervals of 50 ms, with eight pages asked at once.
+#[tokio::test]
+async fn requests_per_second_paces_a_run_that_fetches_pages_at_once() {
+    let harness = harness().await;
+    let mock = MockApi::start(Scenario::generated(40).with_auth(Auth::Bearer)).await;
+    let mut spec = oauth_spec();
+    spec["sourceSpec"]["attributes"] = json!({
+        "urlParams": {"host": "${host}", "path": "/offset", "method": "GET"},
+        "contentPath": {"path": "$.items"},
+        "paginationParams": {"type": "OFFSET", "limitName": "limit", "limitValue": 5, "offSetName": "offset"}
+    });
+    chain_with(
+        &harness,
+        &mock,
+        true,
+        spec,
+        json!({"flowd": {"pageConcurrency": 8, "requestsPerSecond": 20}}),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let run = run_once(&harness).await;
+    let elapsed = started.elapsed();
+    assert_eq!(run.status, RunStatus::Success, "{:?}", run.error);
+    assert_eq!(mock.request_count(), 9);
+    assert!(
+        elapsed >= std::time::Duration::from_millis(400),
+        "nine requests at 20 per second took {elapsed:?}"
+    );
+}

@@ -11,6 +11,9 @@ use super::{ResourceKind, ResourceRef, SpecRef};
 /// The only `data.format` of generic-rest sources.
 pub const SOURCE_DATA_FORMAT: &str = "json";
 
+/// The most requests per second a source connection may set (`flowd.requestsPerSecond`).
+pub const MAX_REQUESTS_PER_SECOND: f64 = 10_000.0;
+
 /// The most pages a source connection may ask to be fetched at once
 /// (`flowd.pageConcurrency`); the server may allow fewer (`--max-page-concurrency`).
 pub const MAX_PAGE_CONCURRENCY: u64 = 64;
@@ -27,6 +30,9 @@ pub struct SourceConnection {
     /// `flowd.pageConcurrency`: pages of OFFSET and PAGE pagination a run fetches at once
     /// (flowd's own setting, outside AEP's shape; `None` means one at a time).
     pub page_concurrency: Option<u64>,
+    /// `flowd.requestsPerSecond`: the most requests per second a run sends to the API,
+    /// however many pages it fetches at once (`None`: no limit of its own).
+    pub requests_per_second: Option<f64>,
 }
 
 impl SourceConnection {
@@ -44,7 +50,10 @@ impl SourceConnection {
             None => fields.problem("/data/format", "is required"),
         }
         let params = fields.optional_object("/params");
-        let page_concurrency = flowd_options(&mut fields);
+        let FlowdOptions {
+            page_concurrency,
+            requests_per_second,
+        } = flowd_options(&mut fields);
         let source_connection = (|| {
             Some(SourceConnection {
                 name: name?,
@@ -53,6 +62,7 @@ impl SourceConnection {
                 connection_spec: connection_spec?,
                 params,
                 page_concurrency,
+                requests_per_second,
             })
         })();
         fields.finish(source_connection)
@@ -70,34 +80,50 @@ impl SourceConnection {
 
 /// The `flowd` object: settings of flowd's own, which AEP does not have (and a spec does not
 /// carry, so a spec means the same on both).
-fn flowd_options(fields: &mut Fields<'_>) -> Option<u64> {
+fn flowd_options(fields: &mut Fields<'_>) -> FlowdOptions {
+    let mut read = FlowdOptions::default();
     let options = match fields.get("/flowd") {
-        None | Some(Value::Null) => return None,
+        None | Some(Value::Null) => return read,
         Some(Value::Object(options)) => options,
         Some(_) => {
             fields.problem("/flowd", "must be an object of flowd's settings");
-            return None;
+            return read;
         }
     };
-    let mut page_concurrency = None;
     for (name, value) in options {
         match name.as_str() {
             "pageConcurrency" => match value.as_u64() {
                 Some(pages) if (1..=MAX_PAGE_CONCURRENCY).contains(&pages) => {
-                    page_concurrency = Some(pages)
+                    read.page_concurrency = Some(pages)
                 }
                 _ => fields.problem(
                     "/flowd/pageConcurrency",
                     format!("must be an integer from 1 to {MAX_PAGE_CONCURRENCY}"),
                 ),
             },
+            "requestsPerSecond" => match value.as_f64() {
+                Some(rate) if rate > 0.0 && rate <= MAX_REQUESTS_PER_SECOND => {
+                    read.requests_per_second = Some(rate)
+                }
+                _ => fields.problem(
+                    "/flowd/requestsPerSecond",
+                    format!("must be a number above 0 and at most {MAX_REQUESTS_PER_SECOND}"),
+                ),
+            },
             other => fields.problem(
                 format!("/flowd/{}", other.replace('~', "~0").replace('/', "~1")),
-                "is not a flowd setting (the one setting is pageConcurrency)",
+                "is not a flowd setting (they are pageConcurrency and requestsPerSecond)",
             ),
         }
     }
-    page_concurrency
+    read
+}
+
+/// The settings of the `flowd` object.
+#[derive(Default)]
+struct FlowdOptions {
+    page_concurrency: Option<u64>,
+    requests_per_second: Option<f64>,
 }
 
 #[cfg(test)]
@@ -137,12 +163,23 @@ mod tests {
 
     #[test]
     fn page_concurrency_is_read_and_bad_flowd_settings_are_refused_at_their_pointer() {
-        let source = SourceConnection::from_document(&document(json!({"pageConcurrency": 8})));
-        assert_eq!(source.unwrap().page_concurrency, Some(8));
+        let source = SourceConnection::from_document(&document(
+            json!({"pageConcurrency": 8, "requestsPerSecond": 2.5}),
+        ))
+        .unwrap();
+        assert_eq!(
+            (source.page_concurrency, source.requests_per_second),
+            (Some(8), Some(2.5))
+        );
         let cases = [
             (json!({"pageConcurrency": 0}), "/flowd/pageConcurrency"),
             (json!({"pageConcurrency": 65}), "/flowd/pageConcurrency"),
             (json!({"pageConcurrency": "8"}), "/flowd/pageConcurrency"),
+            (json!({"requestsPerSecond": 0}), "/flowd/requestsPerSecond"),
+            (
+                json!({"requestsPerSecond": 1e9}),
+                "/flowd/requestsPerSecond",
+            ),
             (json!({"concurrency": 8}), "/flowd/concurrency"),
             (json!(8), "/flowd"),
         ];
