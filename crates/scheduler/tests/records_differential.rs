@@ -106,7 +106,7 @@ impl Generator {
             if self.below(2) == 0 {
                 Value::Null
             } else {
-                json!(index % 3 == 0)
+                json!(index.is_multiple_of(3))
             },
         );
         record.insert(
@@ -129,16 +129,16 @@ impl Generator {
         }
         record.insert(
             "sometimes_empty".into(),
-            if index < 40 || index % 11 == 0 {
+            if index < 40 || index.is_multiple_of(11) {
                 json!({"x": index})
             } else {
                 json!({})
             },
         );
-        if index % 5 == 0 {
+        if index.is_multiple_of(5) {
             record.insert("deep".into(), self.deep(24));
         }
-        if index % 13 == 0 && index >= 40 {
+        if index.is_multiple_of(13) && index >= 40 {
             // flowd's own column names are dropped from records.
             record.insert("_flowd_run_id".into(), json!("not this"));
         }

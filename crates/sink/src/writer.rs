@@ -78,6 +78,9 @@ pub struct BatchWriter {
     /// What observing the buffered records' text found.
     observation: TextObservation,
     peak_buffered_records: usize,
+    /// The decoder of the last row group decoded from text, and the type it decodes: kept
+    /// while the type holds, so its buffers are reused instead of allocated per row group.
+    text_decoder: Option<(StructType, arrow_json::reader::Decoder)>,
     row_groups_from_text: u64,
     record_count: u64,
     finished: bool,
@@ -109,6 +112,7 @@ impl BatchWriter {
             row_group_type,
             observation: TextObservation::default(),
             peak_buffered_records: 0,
+            text_decoder: None,
             row_groups_from_text: 0,
             record_count: 0,
             finished: false,
@@ -351,7 +355,7 @@ impl BatchWriter {
             Vec::new()
         } else {
             match &values {
-                None => decode_text(&record_type, &self.buffer, row_count)?,
+                None => self.decode_text(&record_type, row_count)?,
                 Some(values) => decode_conformed(&record_type, values)?,
             }
         };
@@ -369,6 +373,38 @@ impl BatchWriter {
         self.file_type = Some(record_type);
         self.last_schema = Some(schema);
         Ok(())
+    }
+
+    /// Decodes the buffered text, whose every value fits `record_type` as written.
+    fn decode_text(
+        &mut self,
+        record_type: &StructType,
+        row_count: usize,
+    ) -> Result<Vec<ArrayRef>, SinkError> {
+        // Taken out while it decodes: a decoder that failed half-way is not reused.
+        let mut decoder = match self.text_decoder.take() {
+            Some((decodes, decoder)) if decodes == *record_type => decoder,
+            _ => {
+                let record_schema = Arc::new(Schema::new(arrow_fields(record_type)));
+                ReaderBuilder::new(record_schema)
+                    .with_batch_size(self.options.max_row_group_records.max(row_count))
+                    .build_decoder()?
+            }
+        };
+        let mut offset = 0;
+        while offset < self.buffer.len() {
+            let read = decoder.decode(&self.buffer[offset..])?;
+            if read == 0 {
+                break;
+            }
+            offset += read;
+        }
+        let decoded = decoder
+            .flush()?
+            .expect("a non-empty row group decodes to a batch");
+        self.text_decoder = Some((record_type.clone(), decoder));
+        debug_assert_eq!(decoded.num_rows(), row_count);
+        Ok(decoded.columns().to_vec())
     }
 
     /// The record columns followed by flowd's two columns.
@@ -460,31 +496,6 @@ fn parse_buffered(buffer: &[u8], ends: &[usize]) -> Result<Vec<Value>, SinkError
             Ok(record)
         })
         .collect()
-}
-
-/// Decodes records' JSON text whose every value fits `record_type` as written.
-fn decode_text(
-    record_type: &StructType,
-    buffer: &[u8],
-    row_count: usize,
-) -> Result<Vec<ArrayRef>, SinkError> {
-    let record_schema = Arc::new(Schema::new(arrow_fields(record_type)));
-    let mut decoder = ReaderBuilder::new(record_schema)
-        .with_batch_size(row_count)
-        .build_decoder()?;
-    let mut offset = 0;
-    while offset < buffer.len() {
-        let read = decoder.decode(&buffer[offset..])?;
-        if read == 0 {
-            break;
-        }
-        offset += read;
-    }
-    let decoded = decoder
-        .flush()?
-        .expect("a non-empty row group decodes to a batch");
-    debug_assert_eq!(decoded.num_rows(), row_count);
-    Ok(decoded.columns().to_vec())
 }
 
 /// Decodes values, rewriting those that do not fit `record_type` first.

@@ -33,9 +33,10 @@ impl TextObservation {
     /// True when the text of the records can be decoded against `record_type` (the type
     /// after observing them all) as it is.
     pub fn decodes_as_written(&self, record_type: &StructType) -> bool {
-        !self.needs_conform
-            && !self.repeated_key
-            && !(self.empty_object && has_fieldless_struct(record_type))
+        let rewritten_somewhere = self.needs_conform
+            || self.repeated_key
+            || (self.empty_object && has_fieldless_struct(record_type));
+        !rewritten_somewhere
     }
 }
 
