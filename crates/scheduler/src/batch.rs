@@ -1,12 +1,14 @@
-//! A dataset batch driven from async code: every call of the blocking [`BatchWrite`] (Parquet
-//! encoding, file writes, fsyncs, the publishing rename) runs on tokio's blocking threads, so
-//! a worker's async thread keeps serving requests, heartbeats and other runs while a row group
-//! is encoded.
+//! A dataset batch driven from async code: the blocking calls of [`BatchWrite`] (Parquet
+//! encoding, file writes, fsyncs, the publishing rename) never run on an async worker thread,
+//! so a worker's async threads keep serving requests, heartbeats and other runs while a row
+//! group is encoded.
 //!
-//! Writing is pipelined: pages go through a queue of [`PAGES_QUEUED`] to one blocking thread
-//! that owns the writer for the batch's life, so the run fetches and splits the next pages
-//! while this one is observed, decoded into Arrow and encoded. A write failure stops that
-//! thread; the next write or the commit reports it.
+//! Writing is pipelined: pages go through a queue of [`PAGES_QUEUED`] to one thread of the
+//! batch's own (at a lower priority: `flowd_sink::lower_thread_priority`) that owns the writer
+//! for the batch's life, so the run fetches and splits the next pages while this one is
+//! observed and decoded into Arrow (and the row group before is encoded, on the file's own
+//! thread). A write failure stops that thread; the next write or the commit reports it.
+//! Beginning and committing run on tokio's blocking threads.
 
 use std::sync::Arc;
 
@@ -14,7 +16,7 @@ use flowd_model::record_type::StructType;
 use flowd_model::records::Records;
 use flowd_sink::{BatchSummary, BatchWrite, DatasetStore, SinkError};
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio::sync::oneshot;
 
 /// Pages waiting for the writer thread, beyond the one it is writing.
 pub const PAGES_QUEUED: usize = 2;
@@ -31,7 +33,7 @@ pub enum BatchError {
 /// One batch being written from async code.
 pub struct AsyncBatch {
     pages: Option<mpsc::Sender<Records>>,
-    writer: Option<JoinHandle<Result<Box<dyn BatchWrite>, SinkError>>>,
+    writer: Option<oneshot::Receiver<Result<Box<dyn BatchWrite>, SinkError>>>,
 }
 
 async fn blocking<T: Send + 'static>(
@@ -66,16 +68,31 @@ impl AsyncBatch {
         })
         .await??;
         let (pages, mut queued) = mpsc::channel::<Records>(PAGES_QUEUED);
-        let writer = tokio::task::spawn_blocking(move || {
-            let mut writer = writer;
-            while let Some(records) = queued.blocking_recv() {
-                writer.write_records(records)?;
-            }
-            Ok(writer)
-        });
+        let (done, written) = tokio::sync::oneshot::channel();
+        // A thread of its own rather than one of the blocking pool: it runs at a lower
+        // priority (see `flowd_sink::lower_thread_priority`), which must not stay with a pool
+        // thread.
+        std::thread::Builder::new()
+            .name("flowd-batch".to_owned())
+            .spawn(move || {
+                flowd_sink::lower_thread_priority();
+                let mut writer = writer;
+                let outcome = loop {
+                    match queued.blocking_recv() {
+                        Some(records) => {
+                            if let Err(error) = writer.write_records(records) {
+                                break Err(error);
+                            }
+                        }
+                        None => break Ok(writer),
+                    }
+                };
+                let _ = done.send(outcome);
+            })
+            .map_err(|error| BatchError::Stopped(error.to_string()))?;
         Ok(AsyncBatch {
             pages: Some(pages),
-            writer: Some(writer),
+            writer: Some(written),
         })
     }
 
@@ -121,6 +138,6 @@ impl AsyncBatch {
             .ok_or_else(|| BatchError::Stopped("an earlier call failed".to_owned()))?;
         Ok(writer
             .await
-            .map_err(|error| BatchError::Stopped(error.to_string()))??)
+            .map_err(|_| BatchError::Stopped("the dataset writer thread ended".to_owned()))??)
     }
 }

@@ -39,6 +39,7 @@ impl FileEncoder {
         let thread = std::thread::Builder::new()
             .name("flowd-parquet".to_owned())
             .spawn(move || {
+                crate::lower_thread_priority();
                 let mut writer = writer;
                 for row_group in queued {
                     writer

@@ -222,3 +222,15 @@ impl Default for WriterOptions {
         }
     }
 }
+
+/// Lowers the calling thread's scheduling priority (`nice` 10): the threads that decode and
+/// encode a batch are throughput work, and give way to the fetch loop of the run (whose next
+/// request waits on it) and to the API on a busy machine. A queue between them keeps their
+/// share from falling behind: when they lag, the fetch waits for them.
+pub fn lower_thread_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // Best effort: a refusal leaves the thread at its priority.
+        let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10);
+    }
+}
