@@ -687,3 +687,41 @@ async fn header_injection_through_connection_params_is_refused_with_pointers() {
     source["params"]["listId"] = json!(DEFAULT_LIST_ID);
     create(&app, &caller, "/sourceConnections", &source).await;
 }
+
+/// flowd's own settings of a source connection are checked when it is written (each wrong
+/// one at its pointer, in the API's error format) and kept as sent.
+#[tokio::test]
+async fn flowd_settings_of_a_source_connection_are_checked_and_kept() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let mock = mock().await;
+    let spec_id = app
+        .create_connection_spec(&caller, &fixture("seed_mailchimp_update.json"))
+        .await;
+    let base = json!({
+        "name": "base", "connectionSpec": {"id": spec_id, "version": "1.0"},
+        "auth": {"specName": "Basic Authentication", "params": {
+            "host": mock.base_url(), "username": "anystring", "password": PASSWORD
+        }}
+    });
+    let (base_id, _) = create(&app, &caller, "/connections", &base).await;
+    let mut source = source_body(&spec_id, &base_id);
+    source["flowd"] = json!({"pageConcurrency": 0, "requestsPerSecond": -1, "speed": "max"});
+    let refused = app.post(&caller, "/sourceConnections", &source).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert_eq!(
+        pointers(&refused),
+        [
+            "/flowd/pageConcurrency",
+            "/flowd/requestsPerSecond",
+            "/flowd/speed"
+        ]
+    );
+    source["flowd"] = json!({"pageConcurrency": 4, "requestsPerSecond": 2.5});
+    let (id, _) = create(&app, &caller, "/sourceConnections", &source).await;
+    let read = app.get(&caller, &format!("/sourceConnections/{id}")).await;
+    assert_eq!(
+        read.body["items"][0]["flowd"],
+        json!({"pageConcurrency": 4, "requestsPerSecond": 2.5})
+    );
+}
