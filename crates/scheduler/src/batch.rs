@@ -3,7 +3,7 @@
 //! so a worker's async threads keep serving requests, heartbeats and other runs while a row
 //! group is encoded.
 //!
-//! Writing is pipelined: pages go through a queue of [`PAGES_QUEUED`] to one thread of the
+//! Writing is pipelined: pages go through a queue of [`QUEUED_PAGE_BYTES`] to one thread of the
 //! batch's own (at a lower priority: `flowd_sink::lower_thread_priority`) that owns the writer
 //! for the batch's life, so the run fetches and splits the next pages while this one is
 //! observed and decoded into Arrow (and the row group before is encoded, on the file's own
@@ -15,11 +15,12 @@ use std::sync::Arc;
 use flowd_model::record_type::StructType;
 use flowd_model::records::Records;
 use flowd_sink::{BatchSummary, BatchWrite, DatasetStore, SinkError};
-use tokio::sync::mpsc;
-use tokio::sync::oneshot;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
-/// Pages waiting for the writer thread, beyond the one it is writing.
-pub const PAGES_QUEUED: usize = 2;
+/// Bytes of pages (their response bodies) waiting for the writer thread, beyond the one it
+/// is writing: enough to keep fetching while a row group is decoded (a page larger than this
+/// waits for the queue to empty).
+pub const QUEUED_PAGE_BYTES: usize = 2 * 1024 * 1024;
 
 /// Why a blocking call could not deliver its result.
 #[derive(Debug, thiserror::Error)]
@@ -32,7 +33,9 @@ pub enum BatchError {
 
 /// One batch being written from async code.
 pub struct AsyncBatch {
-    pages: Option<mpsc::Sender<Records>>,
+    pages: Option<mpsc::UnboundedSender<(Records, OwnedSemaphorePermit)>>,
+    /// One permit per KiB of queued page bytes.
+    room: Arc<Semaphore>,
     writer: Option<oneshot::Receiver<Result<Box<dyn BatchWrite>, SinkError>>>,
 }
 
@@ -67,7 +70,7 @@ impl AsyncBatch {
             datasets.begin_batch(&dataset_id, &batch_id, &batch_id, ingested_at, &seed)
         })
         .await??;
-        let (pages, mut queued) = mpsc::channel::<Records>(PAGES_QUEUED);
+        let (pages, mut queued) = mpsc::unbounded_channel::<(Records, OwnedSemaphorePermit)>();
         let (done, written) = tokio::sync::oneshot::channel();
         // A thread of its own rather than one of the blocking pool: it runs at a lower
         // priority (see `flowd_sink::lower_thread_priority`), which must not stay with a pool
@@ -79,8 +82,10 @@ impl AsyncBatch {
                 let mut writer = writer;
                 let outcome = loop {
                     match queued.blocking_recv() {
-                        Some(records) => {
-                            if let Err(error) = writer.write_records(records) {
+                        Some((records, permit)) => {
+                            let written = writer.write_records(records);
+                            drop(permit);
+                            if let Err(error) = written {
                                 break Err(error);
                             }
                         }
@@ -92,18 +97,27 @@ impl AsyncBatch {
             .map_err(|error| BatchError::Stopped(error.to_string()))?;
         Ok(AsyncBatch {
             pages: Some(pages),
+            room: Arc::new(Semaphore::new(QUEUED_PAGE_BYTES / 1024)),
             writer: Some(written),
         })
     }
 
-    /// Adds one page of records: queued for the writer thread (waiting while the queue is
-    /// full). An error of an earlier page comes back here.
-    pub async fn write(&mut self, records: Records) -> Result<(), BatchError> {
+    /// Adds one page of records, whose response body had `page_bytes`: queued for the writer
+    /// thread (waiting while [`QUEUED_PAGE_BYTES`] are queued). An error of an earlier page
+    /// comes back here.
+    pub async fn write(&mut self, records: Records, page_bytes: usize) -> Result<(), BatchError> {
         let pages = self
             .pages
             .as_ref()
             .ok_or_else(|| BatchError::Stopped("an earlier call failed".to_owned()))?;
-        if pages.send(records).await.is_ok() {
+        let wanted = (page_bytes / 1024).clamp(1, QUEUED_PAGE_BYTES / 1024) as u32;
+        let permit = self
+            .room
+            .clone()
+            .acquire_many_owned(wanted)
+            .await
+            .map_err(|_| BatchError::Stopped("the page queue closed".to_owned()))?;
+        if pages.send((records, permit)).is_ok() {
             return Ok(());
         }
         // The writer thread stopped on an error: report it.

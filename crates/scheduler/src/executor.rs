@@ -363,7 +363,10 @@ async fn stream_pages(
                 count_upstream_request(page.status);
                 metrics.input_bytes += page.body_bytes as u64;
                 metrics.input_records += page.records.len() as u64;
-                batch.write(page.records).await.map_err(sink_failure)?;
+                batch
+                    .write(page.records, page.body_bytes)
+                    .await
+                    .map_err(sink_failure)?;
             }
             Ok(RunEvent::Finished(summary)) => {
                 for warning in &summary.warnings {

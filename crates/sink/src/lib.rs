@@ -207,6 +207,10 @@ pub struct WriterOptions {
     /// Decode every row group from parsed values (the reference path the text path is
     /// tested against; slower) instead of from the records' text.
     pub decode_values: bool,
+    /// Row groups of one Parquet file before the batch goes on in the next one (`None`: one
+    /// file, unless the schema widens). A file's footer holds every row group's metadata until
+    /// it is closed, so this bounds a writer's memory whatever the batch's size.
+    pub max_row_groups_per_file: Option<usize>,
     /// The Parquet compression of every column (zstd level 1 by default: as fast to write as
     /// snappy here and about half the size; measured in BENCHMARKS.md).
     pub compression: parquet::basic::Compression,
@@ -218,6 +222,7 @@ impl Default for WriterOptions {
             max_row_group_records: 10_000,
             max_row_group_bytes: 8 * 1024 * 1024,
             decode_values: false,
+            max_row_groups_per_file: Some(100),
             compression: parquet::basic::Compression::ZSTD(parquet::basic::ZstdLevel::default()),
         }
     }

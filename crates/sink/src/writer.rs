@@ -50,6 +50,7 @@ struct OpenFile {
     name: String,
     schema: SchemaRef,
     record_count: u64,
+    row_groups: usize,
 }
 
 /// Writes one batch. Records go in with [`BatchWriter::write`]; nothing is
@@ -340,11 +341,11 @@ impl BatchWriter {
             (record_type, Some(values))
         };
         let schema = Arc::new(file_schema(&record_type));
-        if self
-            .open_file
-            .as_ref()
-            .is_some_and(|open_file| open_file.schema != schema)
-        {
+        let row_groups_per_file = self.options.max_row_groups_per_file;
+        if self.open_file.as_ref().is_some_and(|open_file| {
+            open_file.schema != schema
+                || row_groups_per_file.is_some_and(|most| open_file.row_groups >= most)
+        }) {
             self.close_open_file()?;
         }
         if self.open_file.is_none() {
@@ -368,6 +369,7 @@ impl BatchWriter {
         let rows = batch.num_rows() as u64;
         open_file.encoder.write(batch)?;
         open_file.record_count += rows;
+        open_file.row_groups += 1;
         self.record_count += rows;
         self.row_group_type = record_type.clone();
         self.file_type = Some(record_type);
@@ -443,6 +445,7 @@ impl BatchWriter {
             name,
             schema,
             record_count: 0,
+            row_groups: 0,
         })
     }
 

@@ -628,3 +628,38 @@ async fn a_batch_larger_than_a_part_goes_up_in_parts_and_reads_back_whole() {
     assert_eq!(found.batch.record_count, 40_000);
     assert_eq!(found.batch.bytes, summary.batch.bytes);
 }
+
+#[test]
+fn a_batch_goes_on_in_a_new_file_after_the_most_row_groups_per_file() {
+    let root = tempfile::tempdir().unwrap();
+    let dataset = Dataset::open(root.path(), "ds")
+        .unwrap()
+        .with_writer_options(WriterOptions {
+            max_row_group_records: 3,
+            max_row_groups_per_file: Some(2),
+            ..WriterOptions::default()
+        });
+    let mut writer = dataset
+        .begin_batch("b1", "b1", timestamp(0), &Default::default())
+        .unwrap();
+    let records: Vec<Value> = (0..20).map(|id| json!({"id": id})).collect();
+    writer.write(records.clone()).unwrap();
+    let summary = writer.commit().unwrap();
+    // Seven row groups (3 records each, the last of 2), two per file.
+    assert_eq!(
+        summary
+            .batch
+            .files
+            .iter()
+            .map(|file| file.record_count)
+            .collect::<Vec<_>>(),
+        [6, 6, 6, 2]
+    );
+    let ids: Vec<Value> = dataset
+        .head(100)
+        .unwrap()
+        .into_iter()
+        .map(|record| record["id"].clone())
+        .collect();
+    assert_eq!(ids, (0..20).map(|id| json!(id)).collect::<Vec<_>>());
+}

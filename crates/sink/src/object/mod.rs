@@ -340,7 +340,8 @@ impl ObjectDatasets {
                 url: url.to_owned(),
                 bucket_url,
                 prefix: ObjectPath::from(prefix),
-                staging: LocalDatasets::new(local_dir.join("staging")),
+                staging: LocalDatasets::new(local_dir.join("staging"))
+                    .with_writer_options(staging_options(crate::WriterOptions::default())),
                 mirrors: local_dir.join("mirrors"),
                 runtime: Some(runtime),
             }),
@@ -354,8 +355,17 @@ impl ObjectDatasets {
         let inner =
             Arc::get_mut(&mut self.inner).expect("options are set before the store is shared");
         let staging = std::mem::replace(&mut inner.staging, LocalDatasets::new(PathBuf::new()));
-        inner.staging = staging.with_writer_options(writer_options);
+        inner.staging = staging.with_writer_options(staging_options(writer_options));
         self
+    }
+}
+
+/// The staging writer's options: one file per batch whatever its size (a batch goes up as one
+/// object, and rewriting several staged files into one would read the whole batch again).
+fn staging_options(writer_options: crate::WriterOptions) -> crate::WriterOptions {
+    crate::WriterOptions {
+        max_row_groups_per_file: None,
+        ..writer_options
     }
 }
 
