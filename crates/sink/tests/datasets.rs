@@ -140,12 +140,13 @@ fn flowd_columns_carry_run_id_and_ingestion_time() {
 #[test]
 fn drift_across_row_groups_starts_a_file_with_the_widened_schema() {
     let root = tempfile::tempdir().unwrap();
-    let dataset = Dataset::open(root.path(), "ds")
-        .unwrap()
-        .with_writer_options(WriterOptions {
+    let dataset = dataset_with(
+        root.path(),
+        WriterOptions {
             max_row_group_records: 2,
             ..WriterOptions::default()
-        });
+        },
+    );
     let mut writer = dataset
         .begin_batch("b1", "b1", timestamp(0), &dataset.record_type().unwrap())
         .unwrap();
@@ -284,12 +285,13 @@ fn later_batches_add_columns_and_widen_the_dataset_schema() {
 #[test]
 fn nothing_is_visible_before_commit_and_a_dropped_writer_leaves_nothing() {
     let root = tempfile::tempdir().unwrap();
-    let dataset = Dataset::open(root.path(), "ds")
-        .unwrap()
-        .with_writer_options(WriterOptions {
+    let dataset = dataset_with(
+        root.path(),
+        WriterOptions {
             max_row_group_records: 10,
             ..WriterOptions::default()
-        });
+        },
+    );
     let mut writer = dataset
         .begin_batch("b1", "b1", timestamp(0), &dataset.record_type().unwrap())
         .unwrap();
@@ -632,13 +634,14 @@ async fn a_batch_larger_than_a_part_goes_up_in_parts_and_reads_back_whole() {
 #[test]
 fn a_batch_goes_on_in_a_new_file_after_the_most_row_groups_per_file() {
     let root = tempfile::tempdir().unwrap();
-    let dataset = Dataset::open(root.path(), "ds")
-        .unwrap()
-        .with_writer_options(WriterOptions {
+    let dataset = dataset_with(
+        root.path(),
+        WriterOptions {
             max_row_group_records: 3,
             max_row_groups_per_file: Some(2),
             ..WriterOptions::default()
-        });
+        },
+    );
     let mut writer = dataset
         .begin_batch("b1", "b1", timestamp(0), &Default::default())
         .unwrap();
@@ -662,4 +665,11 @@ fn a_batch_goes_on_in_a_new_file_after_the_most_row_groups_per_file() {
         .map(|record| record["id"].clone())
         .collect();
     assert_eq!(ids, (0..20).map(|id| json!(id)).collect::<Vec<_>>());
+}
+
+/// The dataset `ds` under `root`, written with `options`.
+fn dataset_with(root: &Path, options: WriterOptions) -> Dataset {
+    Dataset::open(root, "ds")
+        .unwrap()
+        .with_writer_options(options)
 }
