@@ -93,6 +93,9 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// The process's OAuth sessions, one per connection, shared with the runs.
     pub sessions: flowd_connector::AuthSessions,
+    /// Notified when a request makes a run due now (`POST /runs`, a re-trigger), so an idle
+    /// worker of this process claims it at once instead of at its next poll.
+    pub runs_due: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -115,6 +118,7 @@ impl AppState {
             known_sandboxes: Arc::default(),
             metrics: None,
             sessions: flowd_connector::AuthSessions::default(),
+            runs_due: Arc::default(),
         }
     }
 

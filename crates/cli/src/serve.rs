@@ -70,9 +70,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         cipher.clone(),
     )
     .with_metrics(install_metrics_recorder()?);
-    // One OAuth session per connection for the whole process: runs and previews of a
-    // connection refresh through it, one refresh at a time.
-    let sessions = state.sessions.clone();
     let (stop_sender, stop_receiver) = tokio::sync::watch::channel(false);
     let resealed = flowd_plan::credentials::seal_clear_secrets(store.as_ref(), &cipher)
         .await
@@ -92,7 +89,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             datasets,
             cipher,
             upstream,
-            sessions,
+            &state,
             stop_receiver,
         )?
     } else {
@@ -176,9 +173,12 @@ fn start_runs(
     datasets: Arc<dyn DatasetStore>,
     cipher: Cipher,
     upstream: Arc<flowd_connector::UpstreamPolicy>,
-    sessions: flowd_connector::AuthSessions,
+    api: &AppState,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<Background> {
+    // One OAuth session per connection for the whole process: runs and previews of a
+    // connection refresh through it, one refresh at a time.
+    let sessions = api.sessions.clone();
     let http = flowd_connector::HttpClient::new(flowd_connector::HttpOptions {
         retries: args.http_retries,
         max_body_bytes: args.max_page_bytes,
@@ -227,6 +227,7 @@ fn start_runs(
         options.lease = std::time::Duration::from_millis(args.lease_ms.max(100));
         options.heartbeat_every = options.lease / 4;
         options.max_runs_per_sandbox = max_runs_per_sandbox;
+        options.wake = api.runs_due.clone();
         tasks.push(tokio::spawn(run_worker(
             context.clone(),
             options,

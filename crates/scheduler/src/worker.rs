@@ -5,11 +5,12 @@
 //! flowd processes sharing one store: claims, heartbeats and outcomes all go
 //! through the lease.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use flowd_model::RunErrorRecord;
 use flowd_store::{BatchCommit, RunCompletion, RunRecord, RunStatus};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use crate::executor::{Attempt, RunContext, RunOutcome, execute};
 
@@ -24,6 +25,9 @@ pub struct WorkerOptions {
     pub heartbeat_every: Duration,
     /// How long an idle worker waits before looking for work again.
     pub poll_every: Duration,
+    /// Wakes an idle worker before `poll_every` has passed (the API notifies it when a
+    /// request makes a run due now).
+    pub wake: Arc<Notify>,
     /// Attempts of a run before it is marked failed (`--run-attempts`).
     pub run_attempts: u32,
     /// Delay before the first retry; doubled for each later one.
@@ -40,6 +44,7 @@ impl WorkerOptions {
             lease: Duration::from_secs(60),
             heartbeat_every: Duration::from_secs(15),
             poll_every: Duration::from_secs(1),
+            wake: Arc::default(),
             run_attempts: 3,
             retry_backoff: Duration::from_secs(5),
             max_runs_per_sandbox: None,
@@ -74,6 +79,7 @@ pub async fn run_worker(
             Ok(None) => {
                 tokio::select! {
                     _ = tokio::time::sleep(options.poll_every) => {}
+                    _ = options.wake.notified() => {}
                     _ = shutdown.changed() => {}
                 }
             }

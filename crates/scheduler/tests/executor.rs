@@ -782,3 +782,52 @@ async fn requests_per_second_paces_a_run_that_fetches_pages_at_once() {
         "{requests} requests at 20 per second took {elapsed:?}"
     );
 }
+
+/// An idle worker woken through its `wake` claims a run made due at once, instead of at its
+/// next poll (a minute away here).
+#[tokio::test]
+async fn a_woken_worker_claims_a_due_run_before_its_next_poll() {
+    let harness = harness().await;
+    let mock = MockApi::start(Scenario::generated(5).with_auth(Auth::Bearer)).await;
+    chain(&harness, &mock, true).await;
+    let mut options = WorkerOptions::new("worker-woken".into());
+    options.poll_every = Duration::from_secs(60);
+    let wake = options.wake.clone();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(flowd_scheduler::worker::run_worker(
+        harness.context.clone(),
+        options,
+        stopped,
+    ));
+    // The worker found nothing and sleeps until its next poll.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let now = flowd_model::time::now_millis();
+    harness
+        .context
+        .store
+        .insert_run(&new_run(
+            &harness,
+            "bbbbbbbb-0000-4000-8000-0000000000aa",
+            now,
+        ))
+        .await
+        .unwrap();
+    wake.notify_one();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while status_of(
+        &harness,
+        &harness.scope,
+        "bbbbbbbb-0000-4000-8000-0000000000aa",
+    )
+    .await
+        != RunStatus::Success
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the woken worker did not run it"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.send(true).unwrap();
+    worker.await.unwrap();
+}

@@ -341,6 +341,7 @@ async fn create(
         }
         Err(error) => return Err(error.into()),
     }
+    state.runs_due.notify_one();
     tracing::info!(run_id = %id, flow_id = %flow_id, "ad hoc run enqueued");
     let record = load_run(&state, &tenant, &id).await?;
     let mut response = json_response(
@@ -444,6 +445,7 @@ async fn action(
             .insert("status".into(), json!(current.status.as_str()));
         return Err(error.into());
     }
+    state.runs_due.notify_one();
     tracing::info!(run_id = %id, flow_id = %record.flow_id, "run re-triggered");
     let record = load_run(&state, &tenant, &id).await?;
     Ok(json_response(
