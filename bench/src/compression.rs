@@ -163,32 +163,8 @@ pub fn run(records: usize) -> Result<Vec<Row>, String> {
 
 /// `flowd-bench compression [--records N]`.
 pub fn command() -> ExitCode {
-    let mut records = 1_000_000_usize;
-    let mut arguments = std::env::args().skip(2);
-    while let Some(flag) = arguments.next() {
-        match (
-            flag.as_str(),
-            arguments.next().and_then(|value| value.parse().ok()),
-        ) {
-            ("--records", Some(n)) if n > 0 => records = n,
-            _ => {
-                eprintln!("usage: flowd-bench compression [--records N (default 1000000)]");
-                return ExitCode::from(2);
-            }
-        }
-    }
-    match run(records) {
-        Ok(rows) => {
-            println!(
-                "{}\n\nMachine: {}",
-                crate::report::table(&rows),
-                crate::report::machine()
-            );
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("flowd-bench: {error}");
-            ExitCode::from(2)
-        }
+    match crate::records_option("compression", 1_000_000) {
+        Ok(records) => crate::report::finish(run(records)),
+        Err(usage) => usage,
     }
 }

@@ -11,13 +11,12 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use serde_json::json;
 
 use crate::end_to_end::{self, EndToEndRun};
 use crate::mock::MockServer;
-use crate::report::{Row, thousands};
+use crate::report::{Row, megabytes, per_second, thousands};
 use crate::{dlt, engine, floor};
 
 /// Targets of issue 13.
@@ -32,14 +31,6 @@ const MIN_CONCURRENT_SPEEDUP: f64 = 6.0;
 const LATENCY_RECORDS: usize = 10_000;
 const LATENCY_MS: u64 = 100;
 const PAGE_CONCURRENCY: u64 = 8;
-
-fn per_second(records: f64, wall: Duration) -> f64 {
-    records / wall.as_secs_f64().max(1e-9)
-}
-
-fn megabytes(kib: u64) -> f64 {
-    kib as f64 * 1024.0 / 1e6
-}
 
 /// What one size measured.
 struct Size {
@@ -301,37 +292,7 @@ pub fn command() -> ExitCode {
             }
         }
     }
-    let located = std::env::current_exe()
-        .map_err(|e| format!("cannot locate this binary: {e}"))
-        .and_then(|exe| {
-            exe.parent()
-                .map(Path::to_path_buf)
-                .ok_or_else(|| "this binary has no directory".to_owned())
-        });
-    let outcome = located
-        .and_then(|dir| {
-            Ok((
-                crate::binary(&dir, "flowd")?,
-                crate::binary(&dir, "flowd-mockapi")?,
-            ))
-        })
-        .and_then(|(flowd, mockapi)| run(&flowd, &mockapi, &sizes));
-    match outcome {
-        Ok(rows) => {
-            println!(
-                "{}\n\nMachine: {}",
-                crate::report::table(&rows),
-                crate::report::machine()
-            );
-            if rows.iter().any(|row| row.met == Some(false)) {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
-        Err(error) => {
-            eprintln!("flowd-bench: {error}");
-            ExitCode::from(2)
-        }
-    }
+    crate::report::finish(
+        crate::binaries(None).and_then(|(flowd, mockapi)| run(&flowd, &mockapi, &sizes)),
+    )
 }

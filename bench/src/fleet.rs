@@ -286,21 +286,7 @@ pub fn command() -> ExitCode {
             }
         }
     }
-    let located = bin_dir.map(Ok).unwrap_or_else(|| {
-        std::env::current_exe()
-            .map_err(|e| format!("cannot locate this binary: {e}"))
-            .and_then(|exe| {
-                exe.parent()
-                    .map(Path::to_path_buf)
-                    .ok_or_else(|| "this binary has no directory".to_owned())
-            })
-    });
-    let binaries = located.and_then(|dir| {
-        Ok((
-            crate::binary(&dir, "flowd")?,
-            crate::binary(&dir, "flowd-mockapi")?,
-        ))
-    });
+    let binaries = crate::binaries(bin_dir);
     let (flowd, mockapi) = match binaries {
         Ok(binaries) => binaries,
         Err(error) => {

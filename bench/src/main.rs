@@ -61,7 +61,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use mock::MockServer;
-use report::{Row, median, thousands};
+use report::{Row, median, megabytes, thousands};
 
 /// Targets from issue 3.
 const MIN_ENGINE_TO_FLOOR: f64 = 0.8;
@@ -217,6 +217,38 @@ fn main() -> ExitCode {
     }
 }
 
+/// `flowd` and `flowd-mockapi` in `bin_dir`, or next to this binary.
+pub(crate) fn binaries(bin_dir: Option<PathBuf>) -> Result<(PathBuf, PathBuf), String> {
+    let dir = match bin_dir {
+        Some(dir) => dir,
+        None => std::env::current_exe()
+            .map_err(|e| format!("cannot locate this binary: {e}"))?
+            .parent()
+            .map(Path::to_path_buf)
+            .ok_or("this binary has no directory")?,
+    };
+    Ok((binary(&dir, "flowd")?, binary(&dir, "flowd-mockapi")?))
+}
+
+/// The value of `--records N`, a subcommand's only option; `Err` after printing its usage.
+pub(crate) fn records_option(command: &str, default: usize) -> Result<usize, ExitCode> {
+    let mut records = default;
+    let mut arguments = std::env::args().skip(2);
+    while let Some(flag) = arguments.next() {
+        match (
+            flag.as_str(),
+            arguments.next().and_then(|value| value.parse().ok()),
+        ) {
+            ("--records", Some(n)) if n > 0 => records = n,
+            _ => {
+                eprintln!("usage: flowd-bench {command} [--records N (default {default})]");
+                return Err(ExitCode::from(2));
+            }
+        }
+    }
+    Ok(records)
+}
+
 pub(crate) fn binary(dir: &Path, name: &str) -> Result<PathBuf, String> {
     let path = dir.join(name);
     if path.is_file() {
@@ -238,11 +270,7 @@ fn write_spec(dir: &Path, name: &str, server: &MockServer) -> Result<PathBuf, St
 }
 
 fn per_second(records: usize, wall: Duration) -> f64 {
-    records as f64 / wall.as_secs_f64().max(1e-9)
-}
-
-fn megabytes(kib: u64) -> f64 {
-    kib as f64 * 1024.0 / 1e6
+    report::per_second(records as f64, wall)
 }
 
 fn spread(values: &[f64]) -> String {
@@ -280,19 +308,10 @@ fn engine_pass(
 }
 
 fn bench(args: &Args) -> Result<Vec<Row>, String> {
-    let bin_dir = match &args.bin_dir {
-        Some(dir) => dir.clone(),
-        None => std::env::current_exe()
-            .map_err(|e| format!("cannot locate this binary: {e}"))?
-            .parent()
-            .ok_or("this binary has no directory")?
-            .to_path_buf(),
-    };
-    let flowd = binary(&bin_dir, "flowd")?;
-    let mockapi = binary(&bin_dir, "flowd-mockapi")?;
+    let (flowd, mockapi) = binaries(args.bin_dir.clone())?;
     let specs = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
     eprintln!("flowd-bench on {}", report::machine());
-    eprintln!("binaries: {}", bin_dir.display());
+    eprintln!("binaries: {}", flowd.parent().unwrap_or(&flowd).display());
 
     let mut delivered_ok = true;
     let large = MockServer::start(&mockapi, args.records, 0)?;

@@ -10,11 +10,7 @@ use flowd_sink::moto::MotoServer;
 
 use crate::end_to_end::{self, EndToEndRun};
 use crate::mock::MockServer;
-use crate::report::{Row, thousands};
-
-fn megabytes(kib: u64) -> f64 {
-    kib as f64 * 1024.0 / 1e6
-}
+use crate::report::{Row, megabytes, thousands};
 
 fn describe(run: &EndToEndRun) -> String {
     format!(
@@ -80,51 +76,10 @@ pub fn run(flowd: &Path, mockapi: &Path, records: usize) -> Result<Vec<Row>, Str
 
 /// `flowd-bench object-storage [--records N]`.
 pub fn command() -> ExitCode {
-    let mut records = 1_000_000_usize;
-    let mut arguments = std::env::args().skip(2);
-    while let Some(flag) = arguments.next() {
-        match (
-            flag.as_str(),
-            arguments.next().and_then(|value| value.parse().ok()),
-        ) {
-            ("--records", Some(n)) if n > 0 => records = n,
-            _ => {
-                eprintln!("usage: flowd-bench object-storage [--records N (default 1000000)]");
-                return ExitCode::from(2);
-            }
-        }
-    }
-    let located = std::env::current_exe()
-        .map_err(|e| format!("cannot locate this binary: {e}"))
-        .and_then(|exe| {
-            exe.parent()
-                .map(Path::to_path_buf)
-                .ok_or_else(|| "this binary has no directory".to_owned())
-        });
-    let outcome = located
-        .and_then(|dir| {
-            Ok((
-                crate::binary(&dir, "flowd")?,
-                crate::binary(&dir, "flowd-mockapi")?,
-            ))
-        })
-        .and_then(|(flowd, mockapi)| run(&flowd, &mockapi, records));
-    match outcome {
-        Ok(rows) => {
-            println!(
-                "{}\n\nMachine: {}",
-                crate::report::table(&rows),
-                crate::report::machine()
-            );
-            if rows.iter().any(|row| row.met == Some(false)) {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
-        Err(error) => {
-            eprintln!("flowd-bench: {error}");
-            ExitCode::from(2)
-        }
+    match crate::records_option("object-storage", 1_000_000) {
+        Ok(records) => crate::report::finish(
+            crate::binaries(None).and_then(|(flowd, mockapi)| run(&flowd, &mockapi, records)),
+        ),
+        Err(usage) => usage,
     }
 }

@@ -1,6 +1,8 @@
 //! Figures, targets and the Markdown table they are printed as.
 
 use std::fmt::Write as _;
+use std::process::ExitCode;
+use std::time::Duration;
 
 /// Median of `values` (the mean of the middle two for an even count).
 pub fn median(values: &[f64]) -> f64 {
@@ -97,4 +99,33 @@ pub fn machine() -> String {
         })
         .unwrap_or_else(|| "unknown CPU".to_owned());
     format!("{cpus} CPUs, {model}")
+}
+
+/// Records per second.
+pub fn per_second(records: f64, wall: Duration) -> f64 {
+    records / wall.as_secs_f64().max(1e-9)
+}
+
+/// KiB (as `/proc` reports them) in decimal megabytes.
+pub fn megabytes(kib: u64) -> f64 {
+    kib as f64 * 1024.0 / 1e6
+}
+
+/// Prints a subcommand's table and says how it ended: 0 when no target was missed, 1 when one
+/// was (every figure is still printed), 2 when the benchmark could not run.
+pub fn finish(outcome: Result<Vec<Row>, String>) -> ExitCode {
+    match outcome {
+        Ok(rows) => {
+            println!("{}\n\nMachine: {}", table(&rows), machine());
+            if rows.iter().any(|row| row.met == Some(false)) {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(error) => {
+            eprintln!("flowd-bench: {error}");
+            ExitCode::from(2)
+        }
+    }
 }
