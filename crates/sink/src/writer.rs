@@ -317,10 +317,6 @@ impl BatchWriter {
         if self.buffer_ends.is_empty() {
             return Ok(());
         }
-        let start_type = self
-            .file_type
-            .clone()
-            .unwrap_or_else(|| self.seed_type.clone());
         let observed_type = std::mem::take(&mut self.row_group_type);
         let observation = std::mem::take(&mut self.observation);
         let row_count = self.buffer_ends.len();
@@ -332,7 +328,10 @@ impl BatchWriter {
             (observed_type, None)
         } else {
             let values = parse_buffered(&self.buffer, &self.buffer_ends)?;
-            let mut record_type = start_type;
+            let mut record_type = self
+                .file_type
+                .clone()
+                .unwrap_or_else(|| self.seed_type.clone());
             for record in &values {
                 if let Value::Object(object) = record {
                     record_type.observe_object(object);
