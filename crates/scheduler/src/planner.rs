@@ -3,7 +3,9 @@
 //! every decision in one store transaction. The cost of a tick follows the flows that are due,
 //! not the number of flows or the length of their history.
 //!
-//! Windows run one at a time, in order: a flow whose scheduled run is pending, retried or
+//! A long backlog (a `startTime` years in the past, a long outage) is caught up by one run
+//! over every due window (`Schedule::next_run_window`, at most `CATCH_UP_WINDOWS` windows
+//! run one by one). Windows run one at a time, in order: a flow whose scheduled run is pending, retried or
 //! failed is not due (the store releases it when that run succeeds), so no window skips ahead
 //! of an earlier one (RE_TRIGGER a failed one, or disable and re-create the flow, to unblock
 //! it). Ad hoc runs (`POST /runs`) do not move a flow's schedule.
@@ -66,7 +68,7 @@ fn decide(due: DueFlow, schedule: Option<Schedule>, now: Timestamp) -> ScheduleA
     let last_end = due
         .last_window_end
         .and_then(|end| Timestamp::from_millisecond(end).ok());
-    match schedule.due_windows(last_end, now, 1).into_iter().next() {
+    match schedule.next_run_window(last_end, now) {
         Some(window) => ScheduleAdvance {
             run: Some(NewRun {
                 id: flowd_model::ids::new_resource_id(),

@@ -1,6 +1,7 @@
 //! The planner against a real store: due windows become runs in order, one at a time; a
 //! disabled flow gets none; enabling it again resumes where it stopped; a failed scheduled run
-//! holds back every later window; a flow whose schedule is not due costs the tick nothing.
+//! holds back every later window; a flow whose schedule is not due costs the tick nothing; a
+//! long backlog is caught up in a few runs, a short one window by window.
 
 use std::sync::Arc;
 
@@ -191,7 +192,8 @@ async fn a_failed_scheduled_run_holds_back_later_windows_until_it_succeeds() {
         "backfill: the first window has no start"
     );
     let failed = finish_pending(store.as_ref(), START, RunStatus::Failed).await;
-    let later = START + 5 * 3600;
+    // Four windows due: a backlog short enough to run window by window.
+    let later = START + 4 * 3600;
     assert_eq!(
         plan_once(store.as_ref(), at(later)).await.unwrap(),
         0,
@@ -248,5 +250,70 @@ async fn a_patched_schedule_keeps_the_windows_contiguous() {
         windows(store.as_ref(), &scope).await,
         [(Some(START - 3600), START), (Some(START), START + 1800)],
         "the next window starts where the last one ended"
+    );
+}
+
+#[tokio::test]
+async fn the_tutorials_flow_from_2021_is_caught_up_in_a_few_contiguous_runs() {
+    let (_dir, store, scope) = store().await;
+    // The schedule of Adobe's dataflow tutorial: from September 2021, every 15 minutes, with
+    // backfill (the default).
+    let tutorial_start = 1_632_809_759;
+    let tutorial =
+        json!({"startTime": tutorial_start.to_string(), "frequency": "minute", "interval": "15"});
+    write_flow(store.as_ref(), &scope, "enabled", tutorial).await;
+    let now = 1_796_169_600; // 2026-12-01: about 181,000 windows are due.
+    let mut runs = 0;
+    let mut ticks = 0;
+    loop {
+        ticks += 1;
+        assert!(ticks <= 10, "still catching up after {ticks} ticks");
+        if plan_once(store.as_ref(), at(now)).await.unwrap() == 0 {
+            break;
+        }
+        runs += 1;
+        finish_pending(store.as_ref(), now, RunStatus::Success).await;
+    }
+    assert!(runs <= 5, "caught up in {runs} runs");
+    let all = windows(store.as_ref(), &scope).await;
+    assert_eq!(
+        all[0],
+        (None, tutorial_start),
+        "the backfill window is its own run"
+    );
+    for pair in all.windows(2) {
+        assert_eq!(pair[0].1, pair[1].0.unwrap(), "contiguous windows: {all:?}");
+    }
+    let latest_due = tutorial_start + (now - tutorial_start) / 900 * 900;
+    assert_eq!(
+        all.last().unwrap().1,
+        latest_due,
+        "every due window is covered"
+    );
+
+    // Caught up, the flow runs one window per interval again.
+    let next = latest_due + 900;
+    assert_eq!(plan_once(store.as_ref(), at(next)).await.unwrap(), 1);
+    finish_pending(store.as_ref(), next, RunStatus::Success).await;
+    assert_eq!(
+        windows(store.as_ref(), &scope).await.last().copied(),
+        Some((Some(latest_due), next))
+    );
+}
+
+#[tokio::test]
+async fn a_short_backlog_still_runs_one_window_per_run() {
+    let (_dir, store, scope) = store().await;
+    let hourly = json!({"startTime": START, "frequency": "hour", "interval": 1, "backfill": false});
+    write_flow(store.as_ref(), &scope, "enabled", hourly).await;
+    let now = START + 4 * 3600;
+    while plan_once(store.as_ref(), at(now)).await.unwrap() == 1 {
+        finish_pending(store.as_ref(), now, RunStatus::Success).await;
+    }
+    let all = windows(store.as_ref(), &scope).await;
+    assert_eq!(all.len(), 5, "{all:?}");
+    assert!(
+        all.iter().all(|(start, end)| end - start.unwrap() == 3600),
+        "{all:?}"
     );
 }

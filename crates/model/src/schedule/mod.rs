@@ -18,13 +18,16 @@
 //!
 //! # Decisions
 //!
-//! * **Catch-up runs the missed windows in order, one run each; they are not merged.** A
-//!   window bounds how much one run fetches: an API pages and rate-limits, and one merged
-//!   window after a week of downtime would be a single unbounded fetch whose failure redoes
-//!   everything. Per-window runs keep each retry small, let a failed window block the later
-//!   ones without losing them, and leave the run history identical to what it would have been
-//!   without downtime. `max` caps how many windows one call returns. The cost: a flow whose
-//!   `startTime` lies far in the past replays every interval since then, mostly tiny runs.
+//! * **Catch-up runs a few missed windows one run each, and merges a long backlog.** When at
+//!   most [`CATCH_UP_WINDOWS`] windows are due after the flow's last one (a short downtime),
+//!   each is its own run, so the run history is what it would have been without downtime and a
+//!   failed window holds back the later ones without losing them. When more are due (a
+//!   `startTime` years in the past, a long outage), [`Schedule::next_run_window`] returns one
+//!   window over every due one, `[end of the last window, the latest scheduled time ≤ now)`:
+//!   a flow is caught up in at most `1 + CATCH_UP_WINDOWS` runs (the very first window, the
+//!   backfill, is always its own run), not one run per missed interval, each calling the
+//!   partner API. The windows stay contiguous and never overlap; the cost is one larger
+//!   fetch, held to the run bounds like any other.
 //! * **Windows are half-open `[start, end)`.**
 //! * **The first window** starts at the beginning of time (`start: None`) with `backfill: true`
 //!   (the default), else at `startTime − one interval`.
@@ -51,6 +54,10 @@ pub use error::{FieldProblem, ScheduleError};
 pub use params::{EARLIEST_EPOCH_SECOND, MAX_PERIOD_SECONDS, adhoc_window, latest_epoch_second};
 
 const NANOSECONDS_PER_SECOND: i128 = 1_000_000_000;
+
+/// Due windows after a flow's last one that still run one run each; a longer backlog is
+/// merged into one catch-up window ([`Schedule::next_run_window`]).
+pub const CATCH_UP_WINDOWS: usize = 4;
 
 /// The `frequency` of `scheduleParams`, as the flow spec's `scheduleSpec` enumerates it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -232,6 +239,43 @@ impl Schedule {
         }
     }
 
+    /// The latest scheduled time at or before `now`, `None` when none has come yet.
+    pub fn latest_scheduled_at_or_before(&self, now: Timestamp) -> Option<Timestamp> {
+        if now < self.start_time {
+            return None;
+        }
+        let Some(period_seconds) = self.recurrence.period_seconds() else {
+            return Some(self.start_time);
+        };
+        let period_nanoseconds = i128::from(period_seconds) * NANOSECONDS_PER_SECOND;
+        let start_nanoseconds = self.start_time.as_nanosecond();
+        let index = (now.as_nanosecond() - start_nanoseconds) / period_nanoseconds;
+        Timestamp::from_nanosecond(start_nanoseconds + index * period_nanoseconds).ok()
+    }
+
+    /// The window of the flow's next run at `now`, after the window that ended at
+    /// `last_window_end` (`None`: no window yet): the oldest due window when at most
+    /// [`CATCH_UP_WINDOWS`] are due or the flow has had no window yet, else one window over
+    /// every due one, from `last_window_end` to the latest scheduled time `≤ now`. `None` when
+    /// nothing is due.
+    pub fn next_run_window(
+        &self,
+        last_window_end: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Option<ScheduledWindow> {
+        let due = self.due_windows(last_window_end, now, CATCH_UP_WINDOWS + 1);
+        let first = *due.first()?;
+        if last_window_end.is_none() || due.len() <= CATCH_UP_WINDOWS {
+            return Some(first);
+        }
+        let latest = self.latest_scheduled_at_or_before(now)?;
+        Some(ScheduledWindow {
+            scheduled_at: latest,
+            start: first.start,
+            end: latest,
+        })
+    }
+
     /// The windows due at `now` after the window that ended at `last_window_end` (`None`: the
     /// flow has had no scheduled window yet), oldest first, at most `max` of them.
     ///
@@ -239,7 +283,8 @@ impl Schedule {
     /// exactly at `last_window_end` (or at [`Schedule::first_window_start`]), and each next
     /// one starts where the previous ended, so the caller keeps the windows of a flow
     /// contiguous by passing back the `end` of the last window it created a run for. Missed
-    /// windows (downtime, a disabled flow) come back one per scheduled time, never merged.
+    /// windows (downtime, a disabled flow) come back one per scheduled time, never merged (the
+    /// planner merges a long backlog with [`Schedule::next_run_window`]).
     pub fn due_windows(
         &self,
         last_window_end: Option<Timestamp>,
