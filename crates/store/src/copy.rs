@@ -133,6 +133,10 @@ const TABLES: &[(&str, &[(&str, Type)])] = &[
             ("bytes", Integer),
             ("file_count", Integer),
             ("committed_at", Integer),
+            ("created_at", Integer),
+            ("started_at", Integer),
+            ("completed_at", Integer),
+            ("input_records", Integer),
         ],
     ),
     (

@@ -27,7 +27,7 @@ mod sqlite;
 mod url;
 
 pub use copy::{CopyEnd, CopyReport, copy_between, copy_store};
-pub use datasets::DatasetStats;
+pub use datasets::{BatchOrderField, BatchQuery, BatchRecord, DatasetStats};
 pub use error::StoreError;
 pub use flowd_model::{ResourceKind, ResourceRef, RunStatus, RunTrigger};
 pub use model::{
@@ -268,7 +268,7 @@ pub trait RunQueue: Send + Sync + 'static {
     ) -> Result<Vec<String>, StoreError>;
 }
 
-/// Per-dataset statistics.
+/// Per-dataset statistics and the committed batches.
 #[async_trait]
 pub trait DatasetStatsStore: Send + Sync + 'static {
     /// The dataset's totals; `None` before its first batch.
@@ -286,6 +286,28 @@ pub trait DatasetStatsStore: Send + Sync + 'static {
         run_id: Option<&str>,
         batch: &BatchCommit<'_>,
     ) -> Result<(), StoreError>;
+
+    /// The committed batches of the scope that `query` asks for (one dataset's, or every
+    /// dataset's), in its order, after its offset, at most its limit.
+    async fn list_batches(
+        &self,
+        scope: &Scope,
+        query: &BatchQuery,
+    ) -> Result<Vec<BatchRecord>, StoreError>;
+
+    /// The committed batch `batch_id` of the scope, whatever its dataset.
+    async fn get_batch(
+        &self,
+        scope: &Scope,
+        batch_id: &str,
+    ) -> Result<Option<BatchRecord>, StoreError>;
+
+    /// The newest batch (by first commit) of each of `dataset_ids` that has one, in no order.
+    async fn newest_batches(
+        &self,
+        scope: &Scope,
+        dataset_ids: &[String],
+    ) -> Result<Vec<BatchRecord>, StoreError>;
 
     /// Datasets deleted (in any scope) whose files may still be on disk: deleting a dataset
     /// records its id here in the same transaction, and the process that removes its files

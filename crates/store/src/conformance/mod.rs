@@ -27,6 +27,7 @@ use crate::{Scope, Store};
 
 pub use datasets::{
     a_deleted_dataset_is_listed_until_its_files_are_gone,
+    batches_are_listed_in_order_paged_found_by_id_and_scoped,
     committed_batches_add_up_and_a_recommitted_batch_replaces_itself,
 };
 pub use inputs::text_with_a_nul_is_answered_as_nothing_not_an_error;
@@ -126,6 +127,8 @@ where
     committed_batches_add_up_and_a_recommitted_batch_replaces_itself(store).await;
     let (store, _guard) = open().await;
     a_deleted_dataset_is_listed_until_its_files_are_gone(store).await;
+    let (store, _guard) = open().await;
+    batches_are_listed_in_order_paged_found_by_id_and_scoped(store).await;
 }
 
 pub(crate) fn scope(org: &str, sandbox: &str) -> Scope {

@@ -1,13 +1,15 @@
 //! Dataset statistics on PostgreSQL: the same rows as on SQLite (totals and merged schema per
-//! dataset, one row per batch so a recommitted batch replaces its counts), written under the
-//! scope's lock so that two batches committing at once merge their schemas one after the other.
+//! dataset; one row per batch, so a recommitted batch replaces its counts, which `/batches`
+//! lists), written under the scope's lock so that two batches committing at once merge their
+//! schemas one after the other.
 
 use async_trait::async_trait;
 
 use super::{PostgresStore, Transaction};
-use crate::datasets::DatasetStats;
+use crate::datasets::{BatchQuery, BatchRecord, DatasetStats};
 use crate::model::Scope;
 use crate::runs::BatchCommit;
+use crate::sql::batches::{batch_from_row, newest_of, one_batch, page_of};
 use crate::sql::rows::dataset_stats_from_row;
 use crate::{DatasetStatsStore, StoreError};
 
@@ -45,12 +47,21 @@ pub(super) async fn record_batch(
     .bind(batch.batch_id)
     .fetch_optional(&mut **transaction)
     .await?;
+    // The first commit's time is kept; the rest is the latest commit's, with the times and
+    // input count of the run attempt that committed it (its row is already written).
+    let committed_at = flowd_model::time::now_millis();
     sqlx::query(
         "INSERT INTO dataset_batches (org_id, sandbox_name, dataset_id, batch_id, run_id, \
-         record_count, bytes, file_count, committed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         record_count, bytes, file_count, committed_at, created_at, started_at, completed_at, \
+         input_records) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, run.started_at, run.completed_at, \
+         run.input_records FROM (SELECT 1) AS one LEFT JOIN runs AS run \
+         ON run.id = $5 AND run.org_id = $1 AND run.sandbox_name = $2 \
          ON CONFLICT (org_id, sandbox_name, dataset_id, batch_id) DO UPDATE SET \
          run_id = excluded.run_id, record_count = excluded.record_count, bytes = excluded.bytes, \
-         file_count = excluded.file_count, committed_at = excluded.committed_at",
+         file_count = excluded.file_count, committed_at = excluded.committed_at, \
+         started_at = excluded.started_at, completed_at = excluded.completed_at, \
+         input_records = excluded.input_records",
     )
     .bind(&scope.org_id)
     .bind(&scope.sandbox_name)
@@ -60,7 +71,7 @@ pub(super) async fn record_batch(
     .bind(stored_count(batch.record_count))
     .bind(stored_count(batch.bytes))
     .bind(stored_count(batch.file_count))
-    .bind(flowd_model::time::now_millis())
+    .bind(committed_at)
     .execute(&mut **transaction)
     .await?;
     let stored_schema: Option<Option<String>> = sqlx::query_scalar(
@@ -128,6 +139,45 @@ impl DatasetStatsStore for PostgresStore {
         record_batch(&mut transaction, scope, run_id, batch).await?;
         transaction.commit().await?;
         Ok(())
+    }
+
+    async fn list_batches(
+        &self,
+        scope: &Scope,
+        query: &BatchQuery,
+    ) -> Result<Vec<BatchRecord>, StoreError> {
+        let rows = page_of::<sqlx::Postgres>(scope, query)
+            .build()
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(batch_from_row).collect())
+    }
+
+    async fn get_batch(
+        &self,
+        scope: &Scope,
+        batch_id: &str,
+    ) -> Result<Option<BatchRecord>, StoreError> {
+        let row = one_batch::<sqlx::Postgres>(scope, batch_id)
+            .build()
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(batch_from_row))
+    }
+
+    async fn newest_batches(
+        &self,
+        scope: &Scope,
+        dataset_ids: &[String],
+    ) -> Result<Vec<BatchRecord>, StoreError> {
+        if dataset_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = newest_of::<sqlx::Postgres>(scope, dataset_ids)
+            .build()
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(batch_from_row).collect())
     }
 
     async fn deleted_datasets(&self) -> Result<Vec<String>, StoreError> {

@@ -150,6 +150,25 @@ const STEPS: &[&str] = &[
         dataset_id TEXT PRIMARY KEY,
         deleted_at BIGINT NOT NULL
     );"#,
+    // 2: batches listed as Catalog lists them: the first commit's time, the committing
+    // attempt's times and input count, and the indexes that page and find them.
+    r#"ALTER TABLE dataset_batches ADD COLUMN created_at BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE dataset_batches ADD COLUMN started_at BIGINT;
+    ALTER TABLE dataset_batches ADD COLUMN completed_at BIGINT;
+    ALTER TABLE dataset_batches ADD COLUMN input_records BIGINT;
+    UPDATE dataset_batches AS b SET created_at = b.committed_at, started_at = r.started_at,
+        completed_at = r.completed_at, input_records = r.input_records
+    FROM runs AS r
+    WHERE r.id = b.run_id AND r.org_id = b.org_id AND r.sandbox_name = b.sandbox_name;
+    UPDATE dataset_batches SET created_at = committed_at WHERE created_at = 0;
+    ALTER TABLE dataset_batches ALTER COLUMN batch_id SET DATA TYPE TEXT COLLATE "C";
+    CREATE INDEX dataset_batches_by_created
+        ON dataset_batches (org_id, sandbox_name, dataset_id, created_at, batch_id);
+    CREATE INDEX dataset_batches_by_committed
+        ON dataset_batches (org_id, sandbox_name, dataset_id, committed_at, batch_id);
+    CREATE INDEX dataset_batches_of_sandbox
+        ON dataset_batches (org_id, sandbox_name, created_at, batch_id);
+    CREATE INDEX dataset_batches_by_id ON dataset_batches (org_id, sandbox_name, batch_id);"#,
 ];
 
 /// Brings the database to the newest schema version.

@@ -1,6 +1,7 @@
 //! What the SQL backends share: list queries turned into SQL, and the decoding of the rows
 //! they read back.
 
+pub(crate) mod batches;
 pub(crate) mod listing;
 pub(crate) mod rows;
 

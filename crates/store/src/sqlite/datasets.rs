@@ -1,12 +1,14 @@
 //! Dataset statistics: one row per dataset with its totals and merged schema, and one row per
-//! batch so that a batch committed again (a retried run) replaces its earlier counts.
+//! batch so that a batch committed again (a retried run) replaces its earlier counts; the batch
+//! rows are also what Catalog's `/batches` lists.
 
 use async_trait::async_trait;
 
 use super::{SqliteStore, Transaction};
-use crate::datasets::DatasetStats;
+use crate::datasets::{BatchQuery, BatchRecord, DatasetStats};
 use crate::model::Scope;
 use crate::runs::BatchCommit;
+use crate::sql::batches::{batch_from_row, newest_of, one_batch, page_of};
 use crate::sql::rows::dataset_stats_from_row;
 use crate::{DatasetStatsStore, StoreError};
 
@@ -34,6 +36,7 @@ pub(super) async fn record_batch(
     if exists.is_none() {
         return Ok(());
     }
+    let committed_at = flowd_model::time::now_millis();
     let previous: Option<(i64, i64)> = sqlx::query_as(
         "SELECT record_count, bytes FROM dataset_batches \
          WHERE org_id = ? AND sandbox_name = ? AND dataset_id = ? AND batch_id = ?",
@@ -44,9 +47,20 @@ pub(super) async fn record_batch(
     .bind(batch.batch_id)
     .fetch_optional(&mut **transaction)
     .await?;
+    // The first commit's time is kept; the rest is the latest commit's, with the times and
+    // input count of the run attempt that committed it (its row is already written).
     sqlx::query(
-        "INSERT OR REPLACE INTO dataset_batches (org_id, sandbox_name, dataset_id, batch_id, \
-         run_id, record_count, bytes, file_count, committed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO dataset_batches (org_id, sandbox_name, dataset_id, batch_id, run_id, \
+         record_count, bytes, file_count, committed_at, created_at, started_at, completed_at, \
+         input_records) \
+         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, run.started_at, run.completed_at, \
+         run.input_records FROM (SELECT 1) AS one LEFT JOIN runs AS run \
+         ON run.id = ? AND run.org_id = ? AND run.sandbox_name = ? WHERE TRUE \
+         ON CONFLICT (org_id, sandbox_name, dataset_id, batch_id) DO UPDATE SET \
+         run_id = excluded.run_id, record_count = excluded.record_count, bytes = excluded.bytes, \
+         file_count = excluded.file_count, committed_at = excluded.committed_at, \
+         started_at = excluded.started_at, completed_at = excluded.completed_at, \
+         input_records = excluded.input_records",
     )
     .bind(&scope.org_id)
     .bind(&scope.sandbox_name)
@@ -56,7 +70,11 @@ pub(super) async fn record_batch(
     .bind(stored_count(batch.record_count))
     .bind(stored_count(batch.bytes))
     .bind(stored_count(batch.file_count))
-    .bind(flowd_model::time::now_millis())
+    .bind(committed_at)
+    .bind(committed_at)
+    .bind(run_id)
+    .bind(&scope.org_id)
+    .bind(&scope.sandbox_name)
     .execute(&mut **transaction)
     .await?;
     let stored_schema: Option<Option<String>> = sqlx::query_scalar(
@@ -125,6 +143,45 @@ impl DatasetStatsStore for SqliteStore {
         record_batch(&mut transaction, scope, run_id, batch).await?;
         transaction.commit().await?;
         Ok(())
+    }
+
+    async fn list_batches(
+        &self,
+        scope: &Scope,
+        query: &BatchQuery,
+    ) -> Result<Vec<BatchRecord>, StoreError> {
+        let rows = page_of::<sqlx::Sqlite>(scope, query)
+            .build()
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(batch_from_row).collect())
+    }
+
+    async fn get_batch(
+        &self,
+        scope: &Scope,
+        batch_id: &str,
+    ) -> Result<Option<BatchRecord>, StoreError> {
+        let row = one_batch::<sqlx::Sqlite>(scope, batch_id)
+            .build()
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.as_ref().map(batch_from_row))
+    }
+
+    async fn newest_batches(
+        &self,
+        scope: &Scope,
+        dataset_ids: &[String],
+    ) -> Result<Vec<BatchRecord>, StoreError> {
+        if dataset_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = newest_of::<sqlx::Sqlite>(scope, dataset_ids)
+            .build()
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(batch_from_row).collect())
     }
 
     async fn deleted_datasets(&self) -> Result<Vec<String>, StoreError> {

@@ -234,6 +234,29 @@ const STEPS: &[&str] = &[
         dataset_id TEXT PRIMARY KEY,
         deleted_at INTEGER NOT NULL
     ) STRICT, WITHOUT ROWID;",
+    // 10: batches listed as Catalog lists them: the first commit's time, the committing
+    // attempt's times and input count, and the indexes that page and find them.
+    "ALTER TABLE dataset_batches ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE dataset_batches ADD COLUMN started_at INTEGER;
+    ALTER TABLE dataset_batches ADD COLUMN completed_at INTEGER;
+    ALTER TABLE dataset_batches ADD COLUMN input_records INTEGER;
+    UPDATE dataset_batches SET created_at = committed_at,
+        started_at = (SELECT r.started_at FROM runs AS r WHERE r.id = dataset_batches.run_id
+            AND r.org_id = dataset_batches.org_id
+            AND r.sandbox_name = dataset_batches.sandbox_name),
+        completed_at = (SELECT r.completed_at FROM runs AS r WHERE r.id = dataset_batches.run_id
+            AND r.org_id = dataset_batches.org_id
+            AND r.sandbox_name = dataset_batches.sandbox_name),
+        input_records = (SELECT r.input_records FROM runs AS r WHERE r.id = dataset_batches.run_id
+            AND r.org_id = dataset_batches.org_id
+            AND r.sandbox_name = dataset_batches.sandbox_name);
+    CREATE INDEX dataset_batches_by_created
+        ON dataset_batches (org_id, sandbox_name, dataset_id, created_at, batch_id);
+    CREATE INDEX dataset_batches_by_committed
+        ON dataset_batches (org_id, sandbox_name, dataset_id, committed_at, batch_id);
+    CREATE INDEX dataset_batches_of_sandbox
+        ON dataset_batches (org_id, sandbox_name, created_at, batch_id);
+    CREATE INDEX dataset_batches_by_id ON dataset_batches (org_id, sandbox_name, batch_id);",
 ];
 
 /// Brings the database to the newest schema version.
