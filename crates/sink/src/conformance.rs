@@ -42,6 +42,7 @@ where
     check!(a_sweep_never_removes_a_live_writers_batch);
     check!(a_batch_without_records_publishes_nothing);
     check!(a_deleted_dataset_leaves_no_file_once_its_last_writer_is_done);
+    check!(a_published_file_reads_back_whole_and_from_any_offset);
 }
 
 fn records(range: std::ops::Range<u64>) -> Vec<Value> {
@@ -314,4 +315,62 @@ pub fn a_deleted_dataset_leaves_no_file_once_its_last_writer_is_done(datasets: &
         datasets.delete_dataset(DATASET).unwrap(),
         "deleting again is harmless"
     );
+}
+
+pub fn a_published_file_reads_back_whole_and_from_any_offset(datasets: &dyn DatasetStore) {
+    use std::io::{Read, Seek, SeekFrom};
+    assert!(datasets.batch(DATASET, "run-1").unwrap().is_none());
+    let mut batch = datasets
+        .begin_batch(DATASET, "run-1", "run-1", at(1), &StructType::default())
+        .unwrap();
+    batch.write(records(0..7)).unwrap();
+    batch.commit().unwrap();
+    let manifest = datasets
+        .batch(DATASET, "run-1")
+        .unwrap()
+        .expect("published");
+    assert_eq!(
+        (manifest.batch_id.as_str(), manifest.record_count),
+        ("run-1", 7)
+    );
+    let file = &manifest.files[0];
+    let mut opened = datasets
+        .open_batch_file(DATASET, "run-1", &file.name)
+        .unwrap()
+        .expect("a file the manifest names");
+    assert_eq!(opened.size, file.bytes);
+    let mut whole = Vec::new();
+    opened.reader.read_to_end(&mut whole).unwrap();
+    assert_eq!(whole.len() as u64, file.bytes);
+    let rows: usize = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        bytes::Bytes::from(whole.clone()),
+    )
+    .unwrap()
+    .build()
+    .unwrap()
+    .map(|batch| batch.unwrap().num_rows())
+    .sum();
+    assert_eq!(rows, 7);
+    opened.reader.seek(SeekFrom::Start(4)).unwrap();
+    let mut tail = Vec::new();
+    opened.reader.read_to_end(&mut tail).unwrap();
+    assert_eq!(tail, whole[4..]);
+    opened.reader.seek(SeekFrom::End(-8)).unwrap();
+    let mut footer = [0_u8; 8];
+    opened.reader.read_exact(&mut footer).unwrap();
+    assert_eq!(&footer[4..], b"PAR1");
+    for (batch_id, name) in [
+        ("run-1", "_flowd_batch.json"),
+        ("run-1", "part-99999.parquet"),
+        ("run-2", file.name.as_str()),
+    ] {
+        assert!(
+            datasets
+                .open_batch_file(DATASET, batch_id, name)
+                .unwrap()
+                .is_none(),
+            "{batch_id}/{name} is not a published file"
+        );
+    }
+    assert!(datasets.batch(DATASET, "../run-1").is_err());
 }

@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::arrow_types::{file_schema, merge_schemas, record_type_of_schema};
 use crate::fsutil::{self, BATCH_DIR_PREFIX, MANIFEST_FILE_NAME, STAGING_DIR_NAME};
 use crate::manifest::{BatchInfo, BatchManifest};
+use crate::published::PublishedFile;
 use crate::writer::{BatchSummary, BatchTarget, BatchWriter};
 use crate::{INGESTED_AT_COLUMN, SinkError, WriterOptions};
 
@@ -146,6 +147,56 @@ impl Dataset {
             batch,
             schema,
             record_type,
+        }))
+    }
+
+    /// The published batch `batch_id` as its manifest records it (files and counts, no file
+    /// read); `None` if it is not published.
+    pub fn published_manifest(&self, batch_id: &str) -> Result<Option<BatchInfo>, SinkError> {
+        fsutil::validate_name("batch id", batch_id)?;
+        let manifest = self
+            .dataset_dir
+            .join(format!("{BATCH_DIR_PREFIX}{batch_id}"))
+            .join(MANIFEST_FILE_NAME);
+        match BatchManifest::read(&manifest) {
+            Ok(batch) => Ok(Some(batch)),
+            Err(SinkError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Opens `name`, a Parquet file of the published batch `batch_id`, for reading; `None`
+    /// when the batch is not published or its manifest names no such file.
+    pub fn open_published_file(
+        &self,
+        batch_id: &str,
+        name: &str,
+    ) -> Result<Option<PublishedFile>, SinkError> {
+        let Some(batch) = self.published_manifest(batch_id)? else {
+            return Ok(None);
+        };
+        if !batch.files.iter().any(|file| file.name == name) {
+            return Ok(None);
+        }
+        let path = self
+            .dataset_dir
+            .join(format!("{BATCH_DIR_PREFIX}{batch_id}"))
+            .join(name);
+        let file = match File::open(&path) {
+            Ok(file) => file,
+            // Replaced by a retry between the manifest and the open: not this batch's any more.
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(SinkError::io("open", &path)(error)),
+        };
+        let size = file
+            .metadata()
+            .map_err(SinkError::io("inspect", &path))?
+            .len();
+        Ok(Some(PublishedFile {
+            size,
+            reader: Box::new(file),
         }))
     }
 

@@ -90,6 +90,7 @@ mod manifest;
 #[cfg(feature = "conformance")]
 pub mod moto;
 mod object;
+mod published;
 mod writer;
 
 pub use arrow_types::merge_schemas;
@@ -98,6 +99,7 @@ pub use error::SinkError;
 pub use local::{DATASETS_DIR_NAME, LocalDatasets};
 pub use manifest::{BatchFile, BatchInfo};
 pub use object::{ObjectDatasets, PART_BYTES, PARTS_IN_FLIGHT};
+pub use published::{PublishedFile, ReadSeek};
 pub use writer::{BatchSummary, BatchWriter};
 
 use arrow_schema::Schema;
@@ -149,6 +151,20 @@ pub trait DatasetStore: Send + Sync + 'static {
         dataset_id: &str,
         batch_id: &str,
     ) -> Result<Option<BatchSummary>, SinkError>;
+
+    /// The published batch `batch_id` as its manifest records it (its files and counts; no
+    /// Parquet file is read); `None` if it is not published.
+    fn batch(&self, dataset_id: &str, batch_id: &str) -> Result<Option<BatchInfo>, SinkError>;
+
+    /// Opens `name`, a Parquet file of the published batch `batch_id`, for reading from any
+    /// offset without holding it in memory; `None` when the batch is not published or its
+    /// manifest names no such file.
+    fn open_batch_file(
+        &self,
+        dataset_id: &str,
+        batch_id: &str,
+        name: &str,
+    ) -> Result<Option<PublishedFile>, SinkError>;
 
     /// The first `limit` records, oldest batch first, with flowd's columns.
     fn head(&self, dataset_id: &str, limit: usize) -> Result<Vec<Value>, SinkError>;

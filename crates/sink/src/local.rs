@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::manifest::BatchInfo;
 use crate::writer::{BatchSummary, BatchWriter};
-use crate::{BatchWrite, Dataset, DatasetStore, SinkError, WriterOptions};
+use crate::{BatchWrite, Dataset, DatasetStore, PublishedFile, SinkError, WriterOptions};
 
 /// The directory of the data dir that holds the datasets.
 pub const DATASETS_DIR_NAME: &str = "datasets";
@@ -137,6 +137,20 @@ impl DatasetStore for LocalDatasets {
         batch_id: &str,
     ) -> Result<Option<BatchSummary>, SinkError> {
         self.dataset(dataset_id)?.published_batch(batch_id)
+    }
+
+    fn batch(&self, dataset_id: &str, batch_id: &str) -> Result<Option<BatchInfo>, SinkError> {
+        self.dataset(dataset_id)?.published_manifest(batch_id)
+    }
+
+    fn open_batch_file(
+        &self,
+        dataset_id: &str,
+        batch_id: &str,
+        name: &str,
+    ) -> Result<Option<PublishedFile>, SinkError> {
+        self.dataset(dataset_id)?
+            .open_published_file(batch_id, name)
     }
 
     fn head(&self, dataset_id: &str, limit: usize) -> Result<Vec<Value>, SinkError> {

@@ -64,9 +64,14 @@ impl BatchManifest {
 
     pub(crate) fn read(path: &Path) -> Result<BatchInfo, SinkError> {
         let bytes = std::fs::read(path).map_err(SinkError::io("read", path))?;
+        BatchManifest::parse(&bytes, path)
+    }
+
+    /// A manifest's bytes, read from `shown` (named in errors).
+    pub(crate) fn parse(bytes: &[u8], shown: &Path) -> Result<BatchInfo, SinkError> {
         let manifest: BatchManifest =
-            serde_json::from_slice(&bytes).map_err(|source| SinkError::Manifest {
-                path: path.to_owned(),
+            serde_json::from_slice(bytes).map_err(|source| SinkError::Manifest {
+                path: shown.to_owned(),
                 source,
             })?;
         let ingested_at = jiff::Timestamp::from_millisecond(manifest.ingested_at_ms)

@@ -34,9 +34,12 @@
 //! left by a crash is swept like the local backend's.
 //!
 //! Reads (`batches`, `published_batch`, `schema`, `head`) copy the objects they need into a
-//! private local directory and read them there with the local code.
+//! private local directory and read them there with the local code; serving one batch's file
+//! (`batch`, `open_batch_file`, `published.rs`) reads its manifest and ranged parts of its
+//! object directly, one part in memory at a time.
 
 mod one_file;
+mod published;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -495,6 +498,19 @@ impl DatasetStore for ObjectDatasets {
             |_| true,
             |dataset| dataset.published_batch(batch_id),
         )
+    }
+
+    fn batch(&self, dataset_id: &str, batch_id: &str) -> Result<Option<BatchInfo>, SinkError> {
+        self.inner.published_manifest(dataset_id, batch_id)
+    }
+
+    fn open_batch_file(
+        &self,
+        dataset_id: &str,
+        batch_id: &str,
+        name: &str,
+    ) -> Result<Option<crate::PublishedFile>, SinkError> {
+        published::open_published_file(&self.inner, dataset_id, batch_id, name)
     }
 
     fn head(&self, dataset_id: &str, limit: usize) -> Result<Vec<Value>, SinkError> {
