@@ -109,6 +109,8 @@ pub enum FlowErrorCode {
     UriTooLong,
     /// `1100-431`: the request's headers are larger than flowd reads.
     HeadersTooLarge,
+    /// `1100-416`: a `Range` that asks for no byte of the file.
+    RangeNotSatisfiable,
 }
 
 impl FlowErrorCode {
@@ -165,6 +167,11 @@ impl FlowErrorCode {
                 1100,
                 StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
                 "Request header fields too large",
+            ),
+            RangeNotSatisfiable => (
+                1100,
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "Range not satisfiable",
             ),
         }
     }

@@ -1,6 +1,7 @@
 //! flowd's HTTP API: AEP Flow Service compatible routes under
-//! `/data/foundation/flowservice` (plus Catalog's datasets under
-//! `/data/foundation/catalog`), the credentials check, and error bodies.
+//! `/data/foundation/flowservice` (plus Catalog's datasets and batches under
+//! `/data/foundation/catalog` and the Data Access API's files under
+//! `/data/foundation/export`), the credentials check, and error bodies.
 //!
 //! API boundary: this is the only crate that knows HTTP status codes and
 //! Flow Service wire shapes. It resolves bodies with `flowd_model` and
@@ -9,6 +10,7 @@
 //! dataset.
 
 mod body;
+mod catalog;
 pub mod credentials;
 pub mod error;
 mod filter;
@@ -37,8 +39,10 @@ pub use state::{ApiConfig, AppState, DEFAULT_MAX_BODY_BYTES, Role};
 /// The service's base path, as on AEP's gateway.
 pub const FLOW_SERVICE_BASE_PATH: &str = "/data/foundation/flowservice";
 
-/// The base path of the Catalog service, where datasets live.
+/// The base path of the Catalog service, where datasets and their batches live.
 pub const CATALOG_BASE_PATH: &str = "/data/foundation/catalog";
+
+pub use catalog::data_access::DATA_ACCESS_BASE_PATH;
 
 /// The whole HTTP application.
 /// The parsers the fuzz targets (`fuzz/`) and property tests drive; not part of the API.
@@ -71,7 +75,11 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::target_connections::routes());
     operations
         .nest(FLOW_SERVICE_BASE_PATH, flow_service)
-        .nest(CATALOG_BASE_PATH, routes::datasets::routes())
+        .nest(
+            CATALOG_BASE_PATH,
+            routes::datasets::routes().merge(catalog::batches::routes()),
+        )
+        .nest(DATA_ACCESS_BASE_PATH, catalog::data_access::routes())
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -1,5 +1,5 @@
-//! Shared state of the router: the store, the limits, and the cache of
-//! sandboxes already known to exist.
+//! Shared state of the router: the store, the dataset store it reads files from, the limits,
+//! and the cache of sandboxes already known to exist.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -96,6 +96,9 @@ pub struct AppState {
     /// Notified when a request makes a run due now (`POST /runs`, a re-trigger), so an idle
     /// worker of this process claims it at once instead of at its next poll.
     pub runs_due: Arc<tokio::sync::Notify>,
+    /// Where the datasets' files are read for the Data Access routes (`None`: those routes
+    /// answer that no file is served, as in tests without datasets). The API never writes one.
+    pub datasets: Option<Arc<dyn flowd_sink::DatasetStore>>,
 }
 
 impl AppState {
@@ -119,7 +122,14 @@ impl AppState {
             metrics: None,
             sessions: flowd_connector::AuthSessions::default(),
             runs_due: Arc::default(),
+            datasets: None,
         }
+    }
+
+    /// Serves the Data Access routes' files from `datasets` (the process's dataset store).
+    pub fn with_datasets(mut self, datasets: Arc<dyn flowd_sink::DatasetStore>) -> AppState {
+        self.datasets = Some(datasets);
+        self
     }
 
     /// Shares `sessions` (the runs' OAuth sessions) with the API's previews and probes.

@@ -69,6 +69,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         },
         cipher.clone(),
     )
+    .with_datasets(datasets.clone())
     .with_metrics(install_metrics_recorder()?);
     let (stop_sender, stop_receiver) = tokio::sync::watch::channel(false);
     let resealed = flowd_plan::credentials::seal_clear_secrets(store.as_ref(), &cipher)

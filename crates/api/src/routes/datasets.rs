@@ -5,20 +5,40 @@
 //! Catalog's wire shapes differ from Flow Service's and are kept: ids are
 //! 24 lowercase hex characters, a create answers `["@/dataSets/<id>"]`,
 //! lists and reads are objects keyed by id, a delete answers 200 with the
-//! same `["@/dataSets/<id>"]` array. Documents carry Catalog's `created` and
-//! `updated` (epoch ms) next to flowd's server-managed fields. Credentials,
-//! tenancy and error bodies are the Flow Service ones.
+//! same `["@/dataSets/<id>"]` array. Credentials, tenancy and error bodies are
+//! the Flow Service ones.
+//!
+//! A dataset carries the fields Catalog's objects carry and clients index into, next to
+//! flowd's server-managed ones: `created` and `updated` (epoch ms), `imsOrg`, `sandboxId`,
+//! `createdUser`, `createdClient`, `updatedUser`, `version` (`"1.0.0"`: flowd never versions a
+//! dataset), `classification` (the client's, else `{"dataBehavior": "time-series",
+//! "managedBy": "CUSTOMER"}`: a flow's batches append events) and `tags` (the client's object
+//! of string arrays, else `{}`), both checked at their pointers. They are filled when the
+//! dataset is created and, for a document an older flowd stored, when it is shown. A dataset
+//! with a batch also shows `lastBatchId`, `lastBatchStatus` (`"success"`: flowd records only
+//! committed batches) and `lastSuccessfulBatch`, from one store query per page; a read adds
+//! flowd's `batchCount`, `recordCount` and `schema.columns`.
+//!
+//! `GET /dataSets` takes Catalog's `limit` (20 when absent, at most 100), `start`, `orderBy`
+//! (`id`, `name`, `description`, `created`, `updated`) and `properties`
+//! (`crate::catalog::params`); `properties` applies to a read too. Paging by `start` stops: a
+//! `start` past the last dataset answers `{}`. An order on one indexed field (or none) is the
+//! store's, which returns only the first `start + limit` datasets; any other order sorts the
+//! sandbox's datasets in memory (a sandbox holds tens of datasets, not history), ties in
+//! creation order either way.
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::get;
 use flowd_model::Dataset;
 use flowd_model::record_type::StructType;
-use flowd_store::ResourceWrite;
+use flowd_store::{BatchRecord, IndexedField, ResourceKind, ResourceWrite};
 use serde_json::{Map, Value, json};
+
+use crate::catalog::params::{CatalogQuery, compare_values, project};
 
 use crate::body::JsonBody;
 use crate::error::{ApiError, FlowError, FlowErrorCode, json_response};
@@ -29,8 +49,28 @@ use crate::routes::documents;
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
-/// Catalog's own timestamps; a client's values are ignored.
-const CATALOG_MANAGED_FIELDS: [&str; 2] = ["created", "updated"];
+/// Catalog's own fields; a client's values are ignored.
+const CATALOG_MANAGED_FIELDS: [&str; 11] = [
+    "created",
+    "updated",
+    "imsOrg",
+    "createdUser",
+    "updatedUser",
+    "version",
+    "lastBatchId",
+    "lastBatchStatus",
+    "lastSuccessfulBatch",
+    "batchCount",
+    "recordCount",
+];
+
+/// The fields `orderBy` sorts datasets on.
+const SORTABLE: &[&str] = &["id", "name", "description", "created", "updated"];
+
+/// What a dataset is classified as when the client says nothing.
+fn default_classification() -> Value {
+    json!({"dataBehavior": "time-series", "managedBy": "CUSTOMER"})
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -85,20 +125,117 @@ fn validate_dataset(body: Value) -> Result<Value, ApiError> {
     Ok(body)
 }
 
-/// `GET /dataSets`: every dataset of the sandbox, keyed by id.
-async fn list(State(state): State<AppState>, tenant: Tenant) -> Result<Response, ApiError> {
-    let datasets: Map<String, Value> = state
-        .store
-        .list_resources(
-            &tenant.scope,
-            DATASETS.kind,
-            &flowd_store::ListQuery::default(),
-        )
-        .await?
-        .into_iter()
-        .map(|stored| (stored.id, stored.body))
+/// Catalog's fields of a dataset filled from flowd's where the document lacks them (one an
+/// older flowd stored), and its last batch when it has one.
+fn present_dataset(mut document: Value, last_batch: Option<&BatchRecord>) -> Value {
+    let Some(fields) = document.as_object_mut() else {
+        return document;
+    };
+    let copies = [
+        ("created", "createdAt"),
+        ("updated", "updatedAt"),
+        ("imsOrg", "imsOrgId"),
+        ("createdUser", "createdBy"),
+        ("updatedUser", "updatedBy"),
+    ];
+    for (catalog, flowd) in copies {
+        if !fields.contains_key(catalog)
+            && let Some(value) = fields.get(flowd).cloned()
+        {
+            fields.insert(catalog.into(), value);
+        }
+    }
+    fields.entry("version").or_insert_with(|| json!("1.0.0"));
+    fields
+        .entry("classification")
+        .or_insert_with(default_classification);
+    fields.entry("tags").or_insert_with(|| json!({}));
+    if let Some(batch) = last_batch {
+        fields.insert("lastBatchId".into(), json!(batch.batch_id));
+        fields.insert("lastBatchStatus".into(), json!("success"));
+        fields.insert("lastSuccessfulBatch".into(), json!(batch.batch_id));
+    }
+    document
+}
+
+/// The store's order for `order`, when it can answer it: none, or one indexed field.
+fn store_order(order: &[(String, bool)]) -> Option<Option<(IndexedField, bool)>> {
+    match order {
+        [] => Some(None),
+        [(field, descending)] => {
+            let indexed = match field.as_str() {
+                "id" => IndexedField::Id,
+                "name" => IndexedField::Name,
+                "created" => IndexedField::CreatedAt,
+                "updated" => IndexedField::UpdatedAt,
+                _ => return None,
+            };
+            Some(Some((indexed, *descending)))
+        }
+        _ => None,
+    }
+}
+
+/// `GET /dataSets`: a page of the sandbox's datasets, keyed by id.
+async fn list(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    RawQuery(raw_query): RawQuery,
+) -> Result<Response, ApiError> {
+    let query = CatalogQuery::parse(raw_query.as_deref(), SORTABLE)?;
+    let start = usize::try_from(query.start).unwrap_or(usize::MAX);
+    let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
+    let kind = ResourceKind::Dataset;
+    let mut documents: Vec<Value> = match store_order(&query.order) {
+        Some(order) => {
+            let store_query = flowd_store::ListQuery {
+                order,
+                limit: Some(start.saturating_add(limit)),
+                ..flowd_store::ListQuery::default()
+            };
+            let stored = state
+                .store
+                .list_resources(&tenant.scope, kind, &store_query)
+                .await?;
+            stored.into_iter().map(|stored| stored.body).collect()
+        }
+        None => {
+            let stored = state
+                .store
+                .list_resources(&tenant.scope, kind, &flowd_store::ListQuery::default())
+                .await?;
+            let mut documents: Vec<Value> = stored
+                .into_iter()
+                .map(|stored| present_dataset(stored.body, None))
+                .collect();
+            // Stable: ties stay in creation order.
+            documents.sort_by(|left, right| {
+                query
+                    .order
+                    .iter()
+                    .map(|(field, descending)| {
+                        compare_values(left.get(field), right.get(field), *descending)
+                    })
+                    .find(|ordering| ordering.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+            documents
+        }
+    };
+    let page: Vec<Value> = documents.drain(..).skip(start).take(limit).collect();
+    let ids: Vec<String> = page
+        .iter()
+        .filter_map(|document| document.get("id").and_then(Value::as_str))
+        .map(str::to_owned)
         .collect();
-    Ok(json_response(StatusCode::OK, Value::Object(datasets)))
+    let last_batches = state.store.newest_batches(&tenant.scope, &ids).await?;
+    let mut keyed = Map::new();
+    for (id, document) in ids.iter().zip(page) {
+        let last = last_batches.iter().find(|batch| &batch.dataset_id == id);
+        let shown = project(present_dataset(document, last), query.properties.as_deref());
+        keyed.insert(id.clone(), shown);
+    }
+    Ok(json_response(StatusCode::OK, Value::Object(keyed)))
 }
 
 /// `batchCount`, `recordCount` and `schema.columns` (Arrow types, flowd's own columns last) of
@@ -127,18 +264,26 @@ fn dataset_stats(stats: Option<flowd_store::DatasetStats>) -> Map<String, Value>
     shown
 }
 
+/// `GET /dataSets/{id}`: the dataset with its statistics, keyed by id (`properties` cuts it).
 async fn read(
     State(state): State<AppState>,
     tenant: Tenant,
     DatasetId(id): DatasetId,
+    RawQuery(raw_query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let mut document = documents::load(&state, &tenant, DATASETS, &id).await?;
+    let query = CatalogQuery::parse(raw_query.as_deref(), SORTABLE)?;
+    let document = documents::load(&state, &tenant, DATASETS, &id).await?;
     let stats = state.store.dataset_stats(&tenant.scope, &id).await?;
+    let last_batch = state
+        .store
+        .newest_batches(&tenant.scope, std::slice::from_ref(&id))
+        .await?;
+    let mut document = present_dataset(document, last_batch.first());
     if let Some(fields) = document.as_object_mut() {
         fields.extend(dataset_stats(stats));
     }
     let mut keyed = Map::new();
-    keyed.insert(id, document);
+    keyed.insert(id, project(document, query.properties.as_deref()));
     Ok(json_response(StatusCode::OK, Value::Object(keyed)))
 }
 
@@ -153,6 +298,7 @@ async fn create(
     let mut document = stamp_created(&id, body, &stamp);
     document["created"] = json!(stamp.at);
     document["updated"] = json!(stamp.at);
+    let document = present_dataset(document, None);
     state
         .store
         .insert_resource(
