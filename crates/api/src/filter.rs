@@ -1,7 +1,9 @@
 //! `property` filters of list requests (reference §1.5): `field==a,b`
 //! (any of), `!=`, `>`, `>=`, `<`, `<=`; dotted paths reach nested fields and
 //! `[]` after a segment matches any element of that array. Several
-//! `property` parameters are ANDed.
+//! `property` parameters are ANDed. A value may be quoted with `"` or `'`
+//! (`name=="RestStorageToAEP"`, as the tutorials write it, raw or percent-encoded):
+//! the quotes delimit the value and are not part of it.
 
 use serde_json::Value;
 
@@ -82,7 +84,8 @@ impl PropertyFilter {
         }) {
             return Err(invalid_field(expression, "the field path is malformed").into());
         }
-        let values: Vec<String> = value_text.split(',').map(str::to_owned).collect();
+        let values = split_values(value_text)
+            .ok_or_else(|| invalid_field(expression, "a quoted value has no closing quote"))?;
         if values.len() > 1 && !matches!(operator, Operator::Equal | Operator::NotEqual) {
             return Err(FlowError::new(
                 FlowErrorCode::FilterMultipleValuesNotAllowed,
@@ -130,6 +133,42 @@ impl PropertyFilter {
                     _ => ordering.is_le(),
                 }
             }),
+        }
+    }
+}
+
+/// The comma-separated values of a filter, each optionally quoted with `"` or `'` as the
+/// tutorials write them (`name=="RestStorageToAEP"`): the quotes are not part of the value, and
+/// a comma inside quotes is part of it. `None` when a quote is not closed.
+fn split_values(text: &str) -> Option<Vec<String>> {
+    let mut values = Vec::new();
+    let mut rest = text;
+    loop {
+        let quote = rest.chars().next().filter(|c| matches!(c, '"' | '\''));
+        let (value, after) = match quote {
+            Some(quote) => {
+                let inner = &rest[1..];
+                let close = inner.find(quote)?;
+                let after = &inner[close + 1..];
+                if !(after.is_empty() || after.starts_with(',')) {
+                    // `"a"b`: the quote was part of the value after all.
+                    match rest.find(',') {
+                        Some(comma) => (&rest[..comma], &rest[comma..]),
+                        None => (rest, ""),
+                    }
+                } else {
+                    (&inner[..close], after)
+                }
+            }
+            None => match rest.find(',') {
+                Some(comma) => (&rest[..comma], &rest[comma..]),
+                None => (rest, ""),
+            },
+        };
+        values.push(value.to_owned());
+        match after.strip_prefix(',') {
+            Some(next) => rest = next,
+            None => return Some(values),
         }
     }
 }
@@ -215,7 +254,13 @@ mod tests {
         check("createdAt<1500", flow.clone(), false);
         check("createdAt<=1500", flow.clone(), true);
         check("enabled==true", flow.clone(), true);
-        check("missing.field==x", flow, false);
+        check("missing.field==x", flow.clone(), false);
+        check("name==\"n\"", flow.clone(), true);
+        check("name=='n'", flow.clone(), true);
+        check("id==\"a\",'b'", flow.clone(), true);
+        check("id!=\"b\"", flow.clone(), false);
+        check("name==\"n,o\"", flow, false);
+        check("name==\"n,o\"", json!({"name": "n,o"}), true);
     }
 
     #[test]
@@ -225,6 +270,7 @@ mod tests {
             ("name=abc", FlowErrorCode::FilterOperatorUnsupported),
             ("==abc", FlowErrorCode::FilterFieldInvalid),
             ("a..b==c", FlowErrorCode::FilterFieldInvalid),
+            ("name==\"open", FlowErrorCode::FilterFieldInvalid),
             (
                 "createdAt>1,2",
                 FlowErrorCode::FilterMultipleValuesNotAllowed,

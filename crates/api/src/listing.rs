@@ -83,37 +83,104 @@ fn parse_order(text: &str, sortable: &[&str]) -> Result<SortOrder, ApiError> {
     })
 }
 
-fn parse_token(token: &str) -> Option<(Value, i64)> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token)
-        .ok()?;
-    let value: Value = serde_json::from_slice(&bytes).ok()?;
-    let position = value.get(1)?.as_i64()?;
-    Some((value.get(0)?.clone(), position))
+/// What a continuation token holds: the query it continues (every list parameter but the
+/// token) and the sort value and store position of the last item returned.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Continuation {
+    #[serde(rename = "q")]
+    parameters: Vec<(String, String)>,
+    #[serde(rename = "v")]
+    sort_value: Value,
+    #[serde(rename = "p")]
+    position: i64,
 }
 
-fn make_token(sort_value: &Value, position: i64) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(json!([sort_value, position]).to_string())
+/// URL-safe base64 without padding: no `=`, `&` or `+`, so a client that cuts the token out of
+/// `?continuationToken=…` after the first `=` gets it whole, escaped or not.
+fn parse_token(token: &str) -> Option<Continuation> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token.trim())
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+fn make_token(continuation: &Continuation) -> String {
+    let text = serde_json::to_string(continuation).expect("a continuation serializes");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}
+
+/// A boolean query parameter: `true` or `false` in any case (`count=True`, as Python clients
+/// write it).
+pub fn parse_bool(name: &str, value: &str) -> Result<bool, ApiError> {
+    if value.eq_ignore_ascii_case("true") {
+        Ok(true)
+    } else if value.eq_ignore_ascii_case("false") {
+        Ok(false)
+    } else {
+        Err(invalid(
+            FlowErrorCode::InvalidRequest,
+            format!("{name} '{value}' must be true or false."),
+        ))
+    }
+}
+
+/// The query's list parameters as `(name, value)` pairs, the continuation token's remembered
+/// parameters filling in every name the request does not give itself.
+fn effective_parameters(
+    raw_query: Option<&str>,
+) -> Result<(Vec<(String, String)>, Option<(Value, i64)>), ApiError> {
+    let mut parameters: Vec<(String, String)> = Vec::new();
+    let mut token = None;
+    for (name, value) in form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes()) {
+        if name == "continuationToken" {
+            token = Some(value.into_owned());
+        } else {
+            parameters.push((name.into_owned(), value.into_owned()));
+        }
+    }
+    let Some(token) = token else {
+        return Ok((parameters, None));
+    };
+    let continuation = parse_token(&token).ok_or_else(|| {
+        invalid(
+            FlowErrorCode::InvalidRequest,
+            "continuationToken is not one this server issued; start again without it.".to_owned(),
+        )
+    })?;
+    let given: Vec<String> = parameters.iter().map(|(name, _)| name.clone()).collect();
+    parameters.extend(
+        continuation
+            .parameters
+            .into_iter()
+            .filter(|(name, _)| !given.contains(name)),
+    );
+    Ok((
+        parameters,
+        Some((continuation.sort_value, continuation.position)),
+    ))
 }
 
 impl ListQuery {
-    /// Parses the list parameters; `sortable` names the fields `orderby` accepts.
+    /// Parses the list parameters; `sortable` names the fields `orderby` accepts. A
+    /// `continuationToken` brings back the filters, order and limit of the query it continues;
+    /// a parameter given next to it replaces the remembered one of that name.
     pub fn parse(raw_query: Option<&str>, sortable: &[&str]) -> Result<ListQuery, ApiError> {
+        let (parameters, after) = effective_parameters(raw_query)?;
         let mut query = ListQuery {
             filters: Vec::new(),
             order: None,
             limit: None,
-            after: None,
+            after,
             count: false,
             kept_parameters: Vec::new(),
         };
-        for (name, value) in form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes()) {
-            match name.as_ref() {
+        for (name, value) in parameters {
+            match name.as_str() {
                 "property" => query.filters.push(PropertyFilter::parse(&value)?),
                 "orderby" => query.order = Some(parse_order(&value, sortable)?),
                 "limit" => {
                     let limit = value
+                        .trim()
                         .parse::<usize>()
                         .ok()
                         .filter(|limit| *limit > 0)
@@ -125,32 +192,10 @@ impl ListQuery {
                         })?;
                     query.limit = Some(limit);
                 }
-                "continuationToken" => {
-                    query.after = Some(parse_token(&value).ok_or_else(|| {
-                        invalid(
-                            FlowErrorCode::InvalidRequest,
-                            "continuationToken is not one this server issued; start again without it.".to_owned(),
-                        )
-                    })?);
-                    continue;
-                }
-                "count" => {
-                    query.count = match value.as_ref() {
-                        "true" => true,
-                        "false" => false,
-                        other => {
-                            return Err(invalid(
-                                FlowErrorCode::InvalidRequest,
-                                format!("count '{other}' must be true or false."),
-                            ));
-                        }
-                    }
-                }
+                "count" => query.count = parse_bool("count", value.trim())?,
                 _ => {}
             }
-            query
-                .kept_parameters
-                .push((name.into_owned(), value.into_owned()));
+            query.kept_parameters.push((name, value));
         }
         if query.count && query.limit.is_some() {
             return Err(invalid(
@@ -364,21 +409,25 @@ impl ListQuery {
         page_body(items, next)
     }
 
+    /// `{collection_path}?continuationToken=…`: the token alone, holding the rest of the query.
     fn next_link(&self, sort_value: &Value, position: i64, collection_path: &str) -> String {
-        let mut link = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in &self.kept_parameters {
-            link.append_pair(name, value);
-        }
-        link.append_pair("continuationToken", &make_token(sort_value, position));
-        format!("{collection_path}?{}", link.finish())
+        let token = make_token(&Continuation {
+            parameters: self.kept_parameters.clone(),
+            sort_value: sort_value.clone(),
+            position,
+        });
+        format!("{collection_path}?continuationToken={token}")
     }
 }
 
+/// `{"items": [...], "_links": {}}`, with `_links.next.href` when another page follows: clients
+/// read `_links` whether or not there is a next page.
 fn page_body(items: Vec<Value>, next: Option<String>) -> Value {
-    match next {
-        Some(href) => json!({ "items": items, "_links": { "next": { "href": href } } }),
-        None => json!({ "items": items }),
-    }
+    let links = match next {
+        Some(href) => json!({ "next": { "href": href } }),
+        None => json!({}),
+    };
+    json!({ "items": items, "_links": links })
 }
 
 /// Numbers numerically, strings lexicographically, booleans false first;
@@ -441,8 +490,11 @@ mod tests {
             seen.extend(ids(&body).into_iter().map(str::to_owned));
             match body["_links"]["next"]["href"].as_str() {
                 Some(href) => {
-                    assert!(href.starts_with("/flows?orderby=-createdAt&limit=2&property=kind%21%3Dnone&continuationToken="), "{href}");
-                    raw = href.split_once('?').unwrap().1.to_owned();
+                    // The crude way clients take the token: everything after the first `=`.
+                    let token = href.split_once('=').unwrap().1;
+                    assert!(href.starts_with("/flows?continuationToken="), "{href}");
+                    assert!(!token.contains(['=', '&', '+']), "{token}");
+                    raw = format!("continuationToken={token}");
                 }
                 None => break,
             }

@@ -1,5 +1,6 @@
 //! `/runs`: ad hoc runs over a window, the run shape, lists filtered by flow,
-//! RE_TRIGGER of failed runs, isolation, and the flow's `lastRunDetails`.
+//! RE_TRIGGER of failed and successful runs, overlapping windows refused, isolation, and the
+//! flow's `lastRunDetails`.
 //! Workers are played by driving the store's run queue directly.
 
 mod common;
@@ -287,10 +288,34 @@ async fn unknown_flows_and_taken_windows_are_refused() {
         .await;
     assert_flow_error(&duplicate, "1409-400");
     assert_eq!(duplicate.body["report"]["runId"], first["id"]);
-    assert_eq!(
-        duplicate.body["problems"][0]["pointer"],
-        "/params/windowEndTime"
-    );
+    assert_eq!(duplicate.body["problems"][0]["pointer"], "/params");
+    // Any overlap is refused, not only the same window end: nothing is fetched twice.
+    for overlapping in [
+        json!({"windowStartTime": 599, "windowEndTime": 900}),
+        json!({"windowEndTime": 1}),
+        json!({"windowStartTime": 100, "windowEndTime": 200}),
+    ] {
+        let refused = app
+            .post(
+                &caller,
+                "/runs",
+                &json!({"flowId": flow_id, "params": overlapping}),
+            )
+            .await;
+        assert_flow_error(&refused, "1409-400");
+        assert_eq!(
+            refused.body["report"]["runId"], first["id"],
+            "{overlapping}"
+        );
+    }
+    // The next window, touching the first one, is free.
+    post_run(
+        &app,
+        &caller,
+        &flow_id,
+        json!({"windowStartTime": 600, "windowEndTime": 900}),
+    )
+    .await;
     // Another flow may use the same window.
     let sibling = sibling_flow(&app, &caller, &flow_id).await;
     post_run(
@@ -404,7 +429,10 @@ async fn runs_are_listed_by_flow_and_stay_in_their_sandbox() {
     other_sandbox.sandbox = "dev".into();
     let other_org = app.caller_for_new_org("ORG2@AdobeOrg").await;
     for intruder in [&other_sandbox, &other_org] {
-        assert_eq!(app.get(intruder, "/runs").await.body, json!({"items": []}));
+        assert_eq!(
+            app.get(intruder, "/runs").await.body,
+            json!({"items": [], "_links": {}})
+        );
         assert_flow_error(&app.get(intruder, &format!("/runs/{a1}")).await, "1439-404");
         assert_flow_error(
             &app.post(
@@ -434,7 +462,7 @@ async fn runs_are_listed_by_flow_and_stay_in_their_sandbox() {
 }
 
 #[tokio::test]
-async fn only_a_failed_run_is_retriggered() {
+async fn failed_and_successful_runs_are_retriggered_in_any_spelling_of_the_op() {
     let app = TestApp::new().await;
     let caller = app.caller();
     let flow_id = flow(&app, &caller).await;
@@ -537,6 +565,30 @@ async fn only_a_failed_run_is_retriggered() {
         1,
         "a re-triggered run starts a fresh retry budget"
     );
+
+    // A successful run runs its window again, with the retry tutorial's spelling of the op.
+    for spelling in ["re-trigger", "Re_Trigger"] {
+        let again = app
+            .post(
+                &caller,
+                &format!("/runs/{run_id}/action?op={spelling}"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::OK, "{spelling}: {}", again.body);
+        assert_eq!(again.body["id"], run_id.as_str());
+        assert!(again.body["etag"].is_string());
+        assert_eq!(again.body["params"], run["params"], "the same window");
+        assert_eq!(again.body["metrics"]["statusSummary"]["status"], "pending");
+        finish_next_run(
+            &app,
+            &run_id,
+            RunStatus::Success,
+            RunMetrics::default(),
+            None,
+        )
+        .await;
+    }
 }
 
 #[tokio::test]

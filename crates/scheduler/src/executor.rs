@@ -32,6 +32,15 @@ use jiff::Timestamp;
 
 use crate::batch::{AsyncBatch, BatchError, published_batch};
 
+/// Whether a batch published under the run's name is the outcome of the run as it now stands:
+/// its own, and not the batch of a success that was re-triggered since (a re-triggered run is
+/// due at the re-trigger; that batch was written before, and the new attempt replaces it).
+fn is_this_attempts_batch(run: &RunRecord, batch: &flowd_sink::BatchInfo) -> bool {
+    batch.run_id == run.id
+        && !(run.trigger == flowd_model::RunTrigger::Retrigger
+            && batch.ingested_at.as_millisecond() < run.scheduled_at)
+}
+
 /// What a run needs from the process.
 #[derive(Clone)]
 pub struct RunContext {
@@ -251,7 +260,7 @@ async fn ingest(
     let published = published_batch(context.datasets.clone(), dataset_id.clone(), run.id.clone())
         .await
         .map_err(sink_failure)?;
-    if let Some(summary) = published.filter(|summary| summary.batch.run_id == run.id) {
+    if let Some(summary) = published.filter(|summary| is_this_attempts_batch(run, &summary.batch)) {
         tracing::warn!(run_id = %run.id, %dataset_id, records = summary.batch.record_count, "an earlier attempt published this run's batch and stopped before recording it; recording that batch");
         return Ok(committed(dataset_id, summary));
     }

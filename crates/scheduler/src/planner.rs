@@ -5,10 +5,11 @@
 //!
 //! A long backlog (a `startTime` years in the past, a long outage) is caught up by one run
 //! over every due window (`Schedule::next_run_window`, at most `CATCH_UP_WINDOWS` windows
-//! run one by one). Windows run one at a time, in order: a flow whose scheduled run is pending, retried or
-//! failed is not due (the store releases it when that run succeeds), so no window skips ahead
+//! run one by one). Windows run one at a time, in order: a flow whose scheduled run is
+//! pending, retried or failed is not due (the store releases it when that run succeeds), so no window skips ahead
 //! of an earlier one (RE_TRIGGER a failed one, or disable and re-create the flow, to unblock
-//! it). Ad hoc runs (`POST /runs`) do not move a flow's schedule.
+//! it). Ad hoc runs (`POST /runs`) do not move a flow's schedule, but its windows step around
+//! them (see `decide`), so no time is fetched twice.
 
 use std::time::Duration;
 
@@ -56,41 +57,84 @@ fn schedule_of(due: &DueFlow) -> Option<Schedule> {
     }
 }
 
+/// Ad hoc runs a flow's next scheduled window may step over in one tick; more wait for the next.
+const ADHOC_RUNS_STEPPED_OVER_PER_TICK: usize = 64;
+
+fn no_run(due: DueFlow, next_due_at: Option<Timestamp>) -> ScheduleAdvance {
+    ScheduleAdvance {
+        flow: due,
+        run: None,
+        next_due_at: next_due_at.map(millis),
+    }
+}
+
 /// What is due for one flow at `now`.
-fn decide(due: DueFlow, schedule: Option<Schedule>, now: Timestamp) -> ScheduleAdvance {
+///
+/// The next window starts where the flow's last scheduled one ended, but never takes time an
+/// ad hoc run of the flow holds (`POST /runs`, whatever its status: a failed one is redone by
+/// re-triggering it): a run holding the window's start is stepped over (the window starts at
+/// its end), and a run inside the window ends the window at its start (the next tick steps
+/// over it). Scheduled and ad hoc windows together stay contiguous, and no record time is in
+/// two of them.
+async fn decide(
+    store: &dyn Store,
+    due: DueFlow,
+    schedule: Option<Schedule>,
+    now: Timestamp,
+) -> Result<ScheduleAdvance, StoreError> {
     let Some(schedule) = schedule else {
-        return ScheduleAdvance {
-            flow: due,
-            run: None,
-            next_due_at: None,
-        };
+        return Ok(no_run(due, None));
     };
-    let last_end = due
+    let mut last_end = due
         .last_window_end
         .and_then(|end| Timestamp::from_millisecond(end).ok());
-    match schedule.next_run_window(last_end, now) {
-        Some(window) => ScheduleAdvance {
+    for _ in 0..ADHOC_RUNS_STEPPED_OVER_PER_TICK {
+        let Some(window) = schedule.next_run_window(last_end, now) else {
+            return Ok(no_run(due, schedule.next_scheduled_after(last_end)));
+        };
+        let start = window.start.map(millis);
+        let taken = store
+            .find_overlapping_run(&due.scope, &due.flow_id, start, millis(window.end))
+            .await?;
+        let end = match taken {
+            None => millis(window.end),
+            Some(taken) => {
+                let holds_start = match (taken.window_start, start) {
+                    (None, _) => true,
+                    (Some(_), None) => false,
+                    (Some(taken_start), Some(start)) => taken_start <= start,
+                };
+                if holds_start {
+                    last_end = Timestamp::from_millisecond(taken.window_end).ok();
+                    continue;
+                }
+                taken
+                    .window_start
+                    .expect("a run not holding the start has one")
+            }
+        };
+        let end_timestamp = Timestamp::from_millisecond(end).unwrap_or(window.end);
+        return Ok(ScheduleAdvance {
             run: Some(NewRun {
                 id: flowd_model::ids::new_resource_id(),
                 scope: due.scope.clone(),
                 flow_id: due.flow_id.clone(),
                 trigger: RunTrigger::Scheduled,
-                window_start: window.start.map(millis),
-                window_end: millis(window.end),
+                window_start: start,
+                window_end: end,
                 scheduled_at: millis(window.scheduled_at),
                 created_at: millis(now),
                 created_by: None,
                 created_client: None,
             }),
-            next_due_at: schedule.next_scheduled_after(Some(window.end)).map(millis),
+            next_due_at: schedule
+                .next_scheduled_after(Some(end_timestamp))
+                .map(millis),
             flow: due,
-        },
-        None => ScheduleAdvance {
-            next_due_at: schedule.next_scheduled_after(last_end).map(millis),
-            run: None,
-            flow: due,
-        },
+        });
     }
+    // Stepped over many ad hoc runs: go on from there at the next tick.
+    Ok(no_run(due, Some(now)))
 }
 
 /// One planning pass at `now`; returns how many runs were enqueued.
@@ -102,7 +146,7 @@ pub async fn plan_once(store: &dyn Store, now: Timestamp) -> Result<usize, Store
     let mut advances = Vec::with_capacity(due_flows.len());
     for due in due_flows {
         let schedule = schedule_of(&due);
-        advances.push(decide(due, schedule, now));
+        advances.push(decide(store, due, schedule, now).await?);
     }
     let enqueued = store.advance_schedules(&advances).await?;
     for advance in &advances {

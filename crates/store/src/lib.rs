@@ -230,6 +230,16 @@ pub trait RunQueue: Send + Sync + 'static {
         window_end: i64,
     ) -> Result<Option<RunRecord>, StoreError>;
 
+    /// The run of `flow_id` with the earliest window end whose window overlaps the half-open
+    /// `[window_start, window_end)` (`window_start` `None`: from the beginning of time).
+    async fn find_overlapping_run(
+        &self,
+        scope: &Scope,
+        flow_id: &str,
+        window_start: Option<i64>,
+        window_end: i64,
+    ) -> Result<Option<RunRecord>, StoreError>;
+
     /// Each flow's run with the latest window end, for the flows of `flow_ids` that have one.
     async fn latest_runs(
         &self,
@@ -237,10 +247,11 @@ pub trait RunQueue: Send + Sync + 'static {
         flow_ids: &[String],
     ) -> Result<Vec<RunRecord>, StoreError>;
 
-    /// Puts a failed run of the scope back in the queue (`RE_TRIGGER`): pending, due at
-    /// `now_ms`, without a lease, with a fresh retry budget (attempts back to 0), trigger
-    /// `retrigger`; its window, metrics and error are kept. `false` (nothing written) when the
-    /// run is not in the scope or not `Failed`.
+    /// Puts a failed or successful run of the scope back in the queue (`RE_TRIGGER`): pending,
+    /// due at `now_ms`, without a lease, with a fresh retry budget (attempts back to 0),
+    /// trigger `retrigger`; its window, metrics and error are kept (a successful run's batch
+    /// stays until the new attempt replaces it). `false` (nothing written) when the run is not
+    /// in the scope or neither `Failed` nor `Success`.
     async fn retrigger_run(
         &self,
         scope: &Scope,

@@ -24,7 +24,7 @@ use crate::path_id::PathId;
 use crate::routes::body_fields::{client_instance_fields, invalid};
 use crate::routes::collections::{CONNECTION_SPECS, CONNECTIONS, ResourceType};
 use crate::routes::documents::Collection;
-use crate::routes::instances::{InstanceResource, Validated, Write, WriteContext, instance_routes};
+use crate::routes::instances::{InstanceResource, Validated, WriteContext, instance_routes};
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
@@ -37,6 +37,7 @@ impl Collection for Connections {
 
 pub fn routes() -> Router<AppState> {
     instance_routes::<Connections>()
+        .merge(crate::routes::actions::action_routes::<Connections>())
         .route("/connections/{id}/test", get(test))
         .route(
             "/connections/{id}/explore",
@@ -101,6 +102,19 @@ async fn probe(
 }
 
 impl InstanceResource for Connections {
+    const DRAFT_REQUIRED: &'static [&'static str] = &["connectionSpec", "auth"];
+
+    /// A draft base connection is checked like any other: its secrets are sealed at rest, so
+    /// they must resolve against the auth spec.
+    async fn validate_draft(
+        context: &WriteContext<'_>,
+        body: Value,
+    ) -> Result<Validated, ApiError> {
+        let mut validated = Self::validate(context, body).await?;
+        validated.references.clear();
+        Ok(validated)
+    }
+
     async fn validate(context: &WriteContext<'_>, body: Value) -> Result<Validated, ApiError> {
         let (state, tenant, id, write) = (context.state, context.tenant, context.id, context.write);
         let mut body = client_instance_fields(body, CONNECTIONS.noun)?;
@@ -154,7 +168,7 @@ impl InstanceResource for Connections {
             prepared.secret_param_names(),
         );
         body["auth"]["params"] = Value::Object(sealed);
-        if matches!(write, Write::Create) {
+        if write.makes_live() {
             body["state"] = json!("enabled");
         }
         Ok(Validated {

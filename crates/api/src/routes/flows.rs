@@ -26,12 +26,22 @@ use serde_json::{Value, json};
 
 use crate::error::{ApiError, FlowError, FlowErrorCode, json_response};
 use crate::path_id::PathId;
+use crate::routes::actions::{lifecycle, parse_action};
 use crate::routes::body_fields::{client_instance_fields, invalid, refuse_problems};
 use crate::routes::collections::{FLOW_SPECS, FLOWS, ResourceType};
 use crate::routes::documents::{Collection, Decorate};
 use crate::routes::instances::{
-    InstanceResource, Validated, Write, WriteContext, instance_routes, new_etag,
+    InstanceResource, Validated, Write, WriteContext, instance_routes, is_draft, new_etag,
 };
+
+/// The ops of `POST /flows/{id}/action`.
+const FLOW_OPS: &[&str] = &[
+    "ENABLE",
+    "DISABLE",
+    "PUBLISH",
+    "FINALIZE",
+    "FINALIZE_UPDATE",
+];
 use crate::routes::runs::details_of;
 use crate::state::AppState;
 use crate::tenant::Tenant;
@@ -194,6 +204,7 @@ fn schedule_write(flow: &Flow, state: FlowState) -> ScheduleWrite {
 
 impl InstanceResource for Flows {
     const IMMUTABLE_FIELDS: &'static [&'static str] = &["flowSpec"];
+    const DRAFT_REQUIRED: &'static [&'static str] = &["flowSpec"];
 
     async fn validate(context: &WriteContext<'_>, body: Value) -> Result<Validated, ApiError> {
         let (state, tenant, id, write) = (context.state, context.tenant, context.id, context.write);
@@ -284,6 +295,7 @@ impl InstanceResource for Flows {
             });
         let target = target.unwrap_or_default();
         body["inheritedAttributes"] = json!({
+            "properties": flow_properties(&flow_spec),
             "sourceConnections": [{
                 "id": flow.source_connection_id,
                 "connectionSpec": source.get("connectionSpec"),
@@ -296,6 +308,7 @@ impl InstanceResource for Flows {
         });
         let (flow_state, operation) = match write {
             Write::Create => (FlowState::Enabled, last_operation("create", None)),
+            Write::Publish { .. } => (FlowState::Enabled, last_operation("publish", None)),
             Write::Patch {
                 previous,
                 instructions,
@@ -319,29 +332,43 @@ impl InstanceResource for Flows {
     }
 }
 
-/// `POST /flows/{id}/action?op=ENABLE|DISABLE`: 200 `{"id", "etag"}`.
+/// `inheritedAttributes.properties` of a flow, which clients filter on
+/// (`property=inheritedAttributes.properties.isSourceFlow==true`): a flowd flow reads a source
+/// into a dataset, so it is a source flow and not a destination flow; the flow spec's own
+/// `attributes` of that kind (`isSourceFlow`, `isDestinationFlow`, `frequency`,
+/// `flacValidationSupported`) come on top.
+fn flow_properties(flow_spec: &Value) -> Value {
+    let mut properties = serde_json::Map::new();
+    properties.insert("isSourceFlow".into(), json!(true));
+    properties.insert("isDestinationFlow".into(), json!(false));
+    if let Some(attributes) = flow_spec.get("attributes").and_then(Value::as_object) {
+        for name in [
+            "isSourceFlow",
+            "isDestinationFlow",
+            "frequency",
+            "flacValidationSupported",
+        ] {
+            if let Some(value) = attributes.get(name) {
+                properties.insert(name.into(), value.clone());
+            }
+        }
+    }
+    Value::Object(properties)
+}
+
+/// `POST /flows/{id}/action?op=ENABLE|DISABLE|PUBLISH|FINALIZE|FINALIZE_UPDATE`: 200
+/// `{"id", "etag"}`. A draft is published, not enabled.
 async fn action(
     State(state): State<AppState>,
     tenant: Tenant,
     PathId(id): PathId,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let op = form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
-        .find(|(name, _)| name == "op")
-        .map(|(_, value)| value.to_ascii_uppercase());
-    let (new_state, operation) = match op.as_deref() {
-        Some("ENABLE") => (FlowState::Enabled, "enable"),
-        Some("DISABLE") => (FlowState::Disabled, "disable"),
-        other => {
-            return Err(FlowError::new(
-                FlowErrorCode::InvalidRequest,
-                format!(
-                    "op {} is not supported on flows; use op=ENABLE or op=DISABLE.",
-                    other.unwrap_or("(missing)")
-                ),
-            )
-            .into());
-        }
+    let action = parse_action(query.as_deref(), FLOW_OPS, FLOWS.noun)?;
+    let (new_state, operation) = match action.op.as_str() {
+        "ENABLE" => (FlowState::Enabled, "enable"),
+        "DISABLE" => (FlowState::Disabled, "disable"),
+        _ => return lifecycle::<Flows>(&state, &tenant, &id, &action).await,
     };
     for _attempt in 0..8 {
         let stored = state
@@ -349,6 +376,13 @@ async fn action(
             .get_resource(&tenant.scope, FLOWS.kind, &id)
             .await?
             .ok_or_else(|| FlowError::not_found(FLOWS.collection, &id))?;
+        if is_draft(&stored.body) {
+            return Err(FlowError::new(
+                FlowErrorCode::NotApplicableInState,
+                format!("Operation not applicable in current state: the flow {id} is a draft; publish it with op=PUBLISH."),
+            )
+            .into());
+        }
         let mut flow = stored.body.clone();
         let etag = new_etag();
         let stamp = tenant.stamp();

@@ -57,16 +57,34 @@ pub enum Write<'a> {
         previous: &'a StoredResource,
         instructions: &'a Value,
     },
+    /// `op=PUBLISH` of a draft: the stored draft, validated as fully as a create.
+    Publish {
+        previous: &'a StoredResource,
+    },
 }
 
 impl Write<'_> {
-    /// The stored document of a PATCH.
+    /// The stored document of a PATCH or a publish.
     pub fn previous(&self) -> Option<&Value> {
         match self {
             Write::Create => None,
-            Write::Patch { previous, .. } => Some(&previous.body),
+            Write::Patch { previous, .. } | Write::Publish { previous } => Some(&previous.body),
         }
     }
+
+    /// Whether the write brings the resource to life (a create, or a draft published): its
+    /// state becomes `enabled`.
+    pub fn makes_live(&self) -> bool {
+        matches!(self, Write::Create | Write::Publish { .. })
+    }
+}
+
+/// The `state` of a draft (`?mode=draft`): stored and listed, never run.
+pub const DRAFT_STATE: &str = "draft";
+
+/// Whether a stored document is a draft.
+pub fn is_draft(document: &Value) -> bool {
+    document.get("state").and_then(Value::as_str) == Some(DRAFT_STATE)
 }
 
 /// One write of one instance: who asks, which resource, which kind of write.
@@ -85,12 +103,70 @@ pub trait InstanceResource: Collection {
     /// Fields no PATCH may change besides the server's own and [`INSTANCE_IMMUTABLE_FIELDS`].
     const IMMUTABLE_FIELDS: &'static [&'static str] = &[];
 
+    /// Top-level fields a draft must have (those Adobe's OpenAPI file marks required).
+    const DRAFT_REQUIRED: &'static [&'static str];
+
     /// Turns a create body or a patched document into what is stored (every problem at once,
     /// `1100-400` with pointers, or the resource's own codes).
     fn validate(
         context: &WriteContext<'_>,
         body: Value,
     ) -> impl Future<Output = Result<Validated, ApiError>> + Send;
+
+    /// Turns the body of a draft (`?mode=draft`, or a PATCH of one) into what is stored: it may
+    /// be incomplete, so only [`InstanceResource::DRAFT_REQUIRED`] is checked, and it refers
+    /// to nothing the store enforces (publishing checks everything).
+    fn validate_draft(
+        _context: &WriteContext<'_>,
+        body: Value,
+    ) -> impl Future<Output = Result<Validated, ApiError>> + Send {
+        std::future::ready(draft_fields(body, Self::TYPE.noun, Self::DRAFT_REQUIRED))
+    }
+}
+
+/// The generic check of a draft: a JSON object holding `required`, each a JSON object.
+fn draft_fields(body: Value, noun: &str, required: &[&str]) -> Result<Validated, ApiError> {
+    let body = crate::routes::body_fields::client_instance_fields(body, noun)?;
+    let problems: Vec<flowd_spec::Problem> = required
+        .iter()
+        .filter_map(|field| match body.get(*field) {
+            None | Some(Value::Null) => Some(flowd_spec::Problem::new(
+                format!("/{field}"),
+                "is required, even in a draft",
+            )),
+            Some(Value::Object(_)) | Some(Value::String(_)) => None,
+            Some(_) => Some(flowd_spec::Problem::new(
+                format!("/{field}"),
+                "must be an object (or, for name, a string)",
+            )),
+        })
+        .collect();
+    crate::routes::body_fields::refuse_problems(&format!("draft {noun}"), &body, problems)?;
+    Ok(Validated {
+        document: body,
+        references: Vec::new(),
+        schedule: None,
+    })
+}
+
+/// `?mode=draft` on a create: whether the client asks for a draft (`draft` in any case); any
+/// other mode is refused.
+fn draft_mode(raw_query: Option<&str>) -> Result<bool, ApiError> {
+    let Some((_, mode)) = form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes())
+        .find(|(name, _)| name.eq_ignore_ascii_case("mode"))
+    else {
+        return Ok(false);
+    };
+    if mode.trim().eq_ignore_ascii_case(DRAFT_STATE) {
+        Ok(true)
+    } else {
+        let mut error = FlowError::new(
+            FlowErrorCode::InvalidRequest,
+            format!("mode '{mode}' is not supported; the only mode is mode=draft."),
+        );
+        error.report.insert("parameter".into(), json!("mode"));
+        Err(error.into())
+    }
 }
 
 /// `/<collection>` and `/<collection>/{id}` (with and without a trailing slash) of `R`.
@@ -117,8 +193,10 @@ pub fn new_etag() -> String {
 pub async fn create_handler<R: InstanceResource>(
     State(state): State<AppState>,
     tenant: Tenant,
+    RawQuery(query): RawQuery,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
+    let draft = draft_mode(query.as_deref())?;
     let id = flowd_model::ids::new_resource_id();
     let context = WriteContext {
         state: &state,
@@ -126,7 +204,14 @@ pub async fn create_handler<R: InstanceResource>(
         id: &id,
         write: Write::Create,
     };
-    let validated = R::validate(&context, body).await?;
+    let mut validated = if draft {
+        R::validate_draft(&context, body).await?
+    } else {
+        R::validate(&context, body).await?
+    };
+    if draft {
+        validated.document["state"] = json!(DRAFT_STATE);
+    }
     let etag = new_etag();
     let mut document = stamp_created(&id, validated.document, &tenant.stamp());
     document["etag"] = json!(etag);
@@ -238,7 +323,11 @@ pub async fn patch_handler<R: InstanceResource>(
             instructions: &body,
         },
     };
-    let validated = R::validate(&context, patched).await?;
+    let validated = if is_draft(&previous.body) {
+        R::validate_draft(&context, patched).await?
+    } else {
+        R::validate(&context, patched).await?
+    };
     let etag = new_etag();
     let mut document = stamp_replaced(&id, validated.document, &previous.body, &tenant.stamp());
     document["state"] = previous.body["state"].clone();
@@ -270,4 +359,94 @@ pub async fn patch_handler<R: InstanceResource>(
         ReplaceOutcome::NotFound => Err(FlowError::not_found(resource_type.collection, &id).into()),
         ReplaceOutcome::RevisionMismatch { .. } => Err(version_mismatch(current, &id).into()),
     }
+}
+
+/// Publishes the draft `id` of `R` (`op=PUBLISH`, and `FINALIZE` of a draft): the stored draft
+/// is validated as fully as a create, every resource it refers to must exist and be published
+/// itself, and it is stored `enabled` with a new etag (a flow then runs on its schedule). A
+/// resource that is not a draft is left as it is. 200 `{"id", "etag"}`.
+pub async fn publish<R: InstanceResource>(
+    state: &AppState,
+    tenant: &Tenant,
+    id: &str,
+) -> Result<Response, ApiError> {
+    let resource_type = R::TYPE;
+    for _attempt in 0..8 {
+        let previous = state
+            .store
+            .get_resource(&tenant.scope, resource_type.kind, id)
+            .await?
+            .ok_or_else(|| FlowError::not_found(resource_type.collection, id))?;
+        if !is_draft(&previous.body) {
+            let etag = previous.body["etag"].clone();
+            return Ok(json_response(
+                StatusCode::OK,
+                json!({"id": id, "etag": etag}),
+            ));
+        }
+        let context = WriteContext {
+            state,
+            tenant,
+            id,
+            write: Write::Publish {
+                previous: &previous,
+            },
+        };
+        let validated = R::validate(&context, previous.body.clone()).await?;
+        for reference in &validated.references {
+            let referenced = state
+                .store
+                .get_resource(&tenant.scope, reference.kind, &reference.id)
+                .await?;
+            if referenced
+                .as_ref()
+                .is_some_and(|stored| is_draft(&stored.body))
+            {
+                let noun = crate::routes::collections::of_kind(reference.kind).noun;
+                return Err(FlowError::new(
+                    FlowErrorCode::NotApplicableInState,
+                    format!(
+                        "The {} {id} cannot be published while the {noun} {} it refers to at {} is a draft; publish that one first.",
+                        resource_type.noun, reference.id, reference.pointer
+                    ),
+                )
+                .with_problems(vec![flowd_spec::Problem::new(
+                    reference.pointer.clone(),
+                    format!("names a draft {noun}"),
+                )])
+                .into());
+            }
+        }
+        let etag = new_etag();
+        let mut document = stamp_replaced(id, validated.document, &previous.body, &tenant.stamp());
+        document["etag"] = json!(etag);
+        document["version"] = json!(etag);
+        let outcome = state
+            .store
+            .replace_resource(
+                &tenant.scope,
+                resource_type.kind,
+                id,
+                ResourceWrite {
+                    body: &document,
+                    references: Some(&validated.references),
+                    schedule: validated.schedule,
+                },
+                Some(previous.revision),
+            )
+            .await
+            .map_err(|error| refused(error, &validated.references, resource_type))?;
+        match outcome {
+            ReplaceOutcome::Replaced(_) => {
+                tracing::info!(kind = resource_type.noun, %id, "draft published");
+                return Ok(json_response(
+                    StatusCode::OK,
+                    json!({"id": id, "etag": etag}),
+                ));
+            }
+            ReplaceOutcome::NotFound => break,
+            ReplaceOutcome::RevisionMismatch { .. } => continue,
+        }
+    }
+    Err(FlowError::not_found(resource_type.collection, id).into())
 }

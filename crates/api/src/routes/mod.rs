@@ -3,6 +3,7 @@
 //! instance resources in `instances`, and every collection's wire description in
 //! `collections`.
 
+pub mod actions;
 mod body_fields;
 pub mod collections;
 pub mod connection_specs;

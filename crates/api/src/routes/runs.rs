@@ -17,24 +17,28 @@
 //!   milliseconds in the store. The window is half-open `[start, end)`.
 //! - Any flow of the sandbox takes ad hoc runs, whatever its schedule or
 //!   state: the run is an explicit request.
-//! - A flow has one run per window end: a second one is `1409-400` ("not
-//!   applicable in current state": the request is well formed, the flow's
-//!   run history refuses it), with the existing run's id in `report.runId`.
-//!   An ad hoc window ending on a future scheduled time of the flow is
-//!   refused the same way: the schedule will run that window.
+//! - An ad hoc window that overlaps the window of any run of the flow (pending, running,
+//!   successful or failed) is `1409-400` ("not applicable in current state": the request is
+//!   well formed, the flow's run history refuses it), naming that run in the message and in
+//!   `report.runId`: re-triggering it is the way to run its window again, so nothing is
+//!   fetched twice. The flow's schedule, for its part, steps around ad hoc windows (see the
+//!   planner). A draft flow takes no run.
 //! - The `etag` (and `version`) is a digest of status, attempts, due time,
 //!   last change and outcome, so it changes whenever the run does.
-//! - RE_TRIGGER keeps the window and the last attempt's metrics and errors
-//!   (visible until the next outcome replaces them) and gives the run a
-//!   fresh retry budget (attempts back to 0); only a `failed` run can be
-//!   re-triggered (`1409-400` otherwise).
+//! - `op` matches in any case and with `-` or `_` (`re-trigger`, as in the retry tutorial, or
+//!   `RE_TRIGGER`). RE_TRIGGER keeps the window and the last attempt's metrics and errors
+//!   (visible until the next outcome replaces them) and gives the run a fresh retry budget
+//!   (attempts back to 0). A failed run is retried; a successful one runs its window again
+//!   and its new batch replaces the old one in place (same batch id, swapped in one rename),
+//!   so the dataset never holds the window twice. Only a pending or running run is refused
+//!   (`1409-400`). The answer is the run, with the `id` and `etag` the tutorial reads.
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
-use flowd_model::{RunMetrics, RunTrigger, Schedule};
+use flowd_model::{RunMetrics, RunTrigger};
 use flowd_spec::Problem;
 use flowd_store::{NewRun, RunFilter, RunRecord, RunStatus, StoreError};
 use serde_json::{Map, Value, json};
@@ -201,37 +205,33 @@ async fn load_run(state: &AppState, tenant: &Tenant, id: &str) -> Result<RunReco
         .ok_or_else(|| run_not_found(id))
 }
 
-/// `1409-400` for a window end the flow already has a run for, or that its schedule will run.
-fn window_taken(flow_id: &str, window_end: i64, existing: Option<&str>, reason: &str) -> ApiError {
-    let end_seconds = window_end.div_euclid(1000);
+fn seconds(millis: Option<i64>) -> String {
+    millis.map_or_else(
+        || "the beginning of time".to_owned(),
+        |millis| millis.div_euclid(1000).to_string(),
+    )
+}
+
+/// `1409-400` for an ad hoc window that overlaps a run of the flow (whatever its status: a
+/// failed one is redone by re-triggering it): nothing is fetched twice.
+fn window_taken(flow_id: &str, (start, end): (Option<i64>, i64), existing: &RunRecord) -> ApiError {
+    let window = format!("[{}, {})", seconds(start), end.div_euclid(1000));
     let mut error = FlowError::new(
         FlowErrorCode::NotApplicableInState,
         format!(
-            "A run for this window cannot be created: flow {flow_id} {reason} at windowEndTime {end_seconds}{}.",
-            existing.map(|id| format!(" ({id}); re-trigger that run if it failed")).unwrap_or_default()
+            "A run for this window cannot be created: the window {window} overlaps run {} of flow {flow_id} ({}, window [{}, {})); re-trigger that run to run its window again.",
+            existing.id,
+            existing.status.as_str(),
+            seconds(existing.window_start),
+            existing.window_end.div_euclid(1000),
         ),
-    )
-    .with_problems(vec![Problem::new(
-        "/params/windowEndTime",
-        format!("the flow {reason} at this time"),
+    );
+    error.report.insert("runId".into(), json!(existing.id));
+    error = error.with_problems(vec![Problem::new(
+        "/params",
+        "the window overlaps another run of the flow",
     )]);
-    if let Some(existing) = existing {
-        error.report.insert("runId".into(), json!(existing));
-    }
     error.into()
-}
-
-/// Whether `window_end` is a scheduled time of `schedule` not yet reached by the flow's
-/// scheduled windows (an ad hoc run there would take the schedule's place).
-fn on_future_schedule(schedule: &Schedule, last_window_end: Option<i64>, window_end: i64) -> bool {
-    let Ok(end) = jiff::Timestamp::from_millisecond(window_end) else {
-        return false;
-    };
-    if last_window_end.is_some_and(|last_end| window_end <= last_end) {
-        return false;
-    }
-    let before = jiff::Timestamp::from_millisecond(window_end - 1).ok();
-    schedule.next_scheduled_after(before) == Some(end)
 }
 
 /// `POST /runs`: `{"flowId", "params": {"windowStartTime"?, "windowEndTime"}}` → 201 with
@@ -293,23 +293,25 @@ async fn create(
         error.report.insert("type".into(), json!(FLOWS.collection));
         return Err(error.into());
     };
+    if crate::routes::instances::is_draft(&stored_flow.body) {
+        return Err(FlowError::new(
+            FlowErrorCode::NotApplicableInState,
+            format!("Operation not applicable in current state: the flow {flow_id} is a draft; publish it with POST /flows/{flow_id}/action?op=PUBLISH before running it."),
+        )
+        .into());
+    }
     let window_end = end.as_millisecond();
-    if let Ok(flow) = flowd_model::Flow::from_document(&stored_flow.body)
-        && let Some(schedule) = flow.schedule
+    let window_start = start.map(|start| start.as_millisecond());
+    if let Some(existing) = state
+        .store
+        .find_overlapping_run(&tenant.scope, &flow_id, window_start, window_end)
+        .await?
     {
-        let last_window_end = state
-            .store
-            .flow_schedule(&tenant.scope, &flow_id)
-            .await?
-            .and_then(|schedule| schedule.last_window_end);
-        if on_future_schedule(&schedule, last_window_end, window_end) {
-            return Err(window_taken(
-                &flow_id,
-                window_end,
-                None,
-                "has a scheduled run ending",
-            ));
-        }
+        return Err(window_taken(
+            &flow_id,
+            (window_start, window_end),
+            &existing,
+        ));
     }
     let id = flowd_model::ids::new_resource_id();
     let now = flowd_model::time::now_millis();
@@ -318,7 +320,7 @@ async fn create(
         scope: tenant.scope.clone(),
         flow_id: flow_id.clone(),
         trigger: RunTrigger::Adhoc,
-        window_start: start.map(|start| start.as_millisecond()),
+        window_start,
         window_end,
         scheduled_at: now,
         created_at: now,
@@ -328,16 +330,15 @@ async fn create(
     match state.store.insert_run(&run).await {
         Ok(()) => {}
         Err(StoreError::AlreadyExists { .. }) => {
+            // Another request took the window meanwhile.
             let existing = state
                 .store
                 .find_run_by_window(&tenant.scope, &flow_id, window_end)
                 .await?;
-            return Err(window_taken(
-                &flow_id,
-                window_end,
-                existing.as_ref().map(|run| run.id.as_str()),
-                "already has a run ending",
-            ));
+            return Err(match &existing {
+                Some(existing) => window_taken(&flow_id, (window_start, window_end), existing),
+                None => FlowError::new(FlowErrorCode::NotApplicableInState, format!("A run for this window of flow {flow_id} was created at the same time; list the flow's runs.")).into(),
+            });
         }
         Err(error) => return Err(error.into()),
     }
@@ -410,21 +411,9 @@ async fn action(
     PathId(id): PathId,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let op = form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
-        .find(|(name, _)| name == "op")
-        .map(|(_, value)| value.to_ascii_uppercase());
-    if op.as_deref() != Some("RE_TRIGGER") {
-        return Err(FlowError::new(
-            FlowErrorCode::InvalidRequest,
-            format!(
-                "op {} is not supported on runs; use op=RE_TRIGGER.",
-                op.as_deref().unwrap_or("(missing)")
-            ),
-        )
-        .into());
-    }
+    crate::routes::actions::parse_action(query.as_deref(), &["RE_TRIGGER"], "run")?;
     let record = load_run(&state, &tenant, &id).await?;
-    let retriggered = record.status == RunStatus::Failed
+    let retriggered = matches!(record.status, RunStatus::Failed | RunStatus::Success)
         && state
             .store
             .retrigger_run(&tenant.scope, &id, flowd_model::time::now_millis())
@@ -435,7 +424,7 @@ async fn action(
         let mut error = FlowError::new(
             FlowErrorCode::NotApplicableInState,
             format!(
-                "Operation not applicable in current state: run {id} is {}; only a failed run can be re-triggered.",
+                "Operation not applicable in current state: run {id} is {}; only a failed or successful run can be re-triggered.",
                 current.status.as_str()
             ),
         );

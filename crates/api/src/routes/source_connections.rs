@@ -14,7 +14,7 @@ use crate::routes::body_fields::{client_instance_fields, invalid, refuse_problem
 use crate::routes::collections::{CONNECTIONS, ResourceType, SOURCE_CONNECTIONS};
 use crate::routes::connections::load_connection_spec;
 use crate::routes::documents::Collection;
-use crate::routes::instances::{InstanceResource, Validated, Write, WriteContext, instance_routes};
+use crate::routes::instances::{InstanceResource, Validated, WriteContext, instance_routes};
 use crate::state::AppState;
 
 /// The collection.
@@ -26,11 +26,13 @@ impl Collection for SourceConnections {
 
 pub fn routes() -> Router<AppState> {
     instance_routes::<SourceConnections>()
+        .merge(crate::routes::actions::action_routes::<SourceConnections>())
 }
 
 impl InstanceResource for SourceConnections {
     /// A source connection stays bound to its base connection and connection spec.
     const IMMUTABLE_FIELDS: &'static [&'static str] = &["baseConnectionId", "connectionSpec"];
+    const DRAFT_REQUIRED: &'static [&'static str] = &["name", "connectionSpec", "data"];
 
     async fn validate(context: &WriteContext<'_>, body: Value) -> Result<Validated, ApiError> {
         let (state, tenant, write) = (context.state, context.tenant, context.write);
@@ -93,7 +95,7 @@ impl InstanceResource for SourceConnections {
         }
         refuse_problems(noun, &body, problems)?;
         let source = source.map_err(|problems| invalid(noun, &body, problems))?;
-        if matches!(write, Write::Create) {
+        if write.makes_live() {
             body["state"] = json!("enabled");
         }
         body["baseConnectionId"] = json!(source.base_connection_id);

@@ -11,7 +11,7 @@ use crate::error::{ApiError, FlowError, FlowErrorCode};
 use crate::routes::body_fields::{client_instance_fields, invalid, refuse_problems};
 use crate::routes::collections::{CONNECTION_SPECS, DATASETS, ResourceType, TARGET_CONNECTIONS};
 use crate::routes::documents::Collection;
-use crate::routes::instances::{InstanceResource, Validated, Write, WriteContext, instance_routes};
+use crate::routes::instances::{InstanceResource, Validated, WriteContext, instance_routes};
 use crate::state::AppState;
 
 /// The collection.
@@ -23,11 +23,13 @@ impl Collection for TargetConnections {
 
 pub fn routes() -> Router<AppState> {
     instance_routes::<TargetConnections>()
+        .merge(crate::routes::actions::action_routes::<TargetConnections>())
 }
 
 impl InstanceResource for TargetConnections {
     /// A target connection stays bound to the data-lake connection spec.
     const IMMUTABLE_FIELDS: &'static [&'static str] = &["connectionSpec"];
+    const DRAFT_REQUIRED: &'static [&'static str] = &["connectionSpec", "data"];
 
     async fn validate(context: &WriteContext<'_>, body: Value) -> Result<Validated, ApiError> {
         let (state, tenant, write) = (context.state, context.tenant, context.write);
@@ -79,7 +81,7 @@ impl InstanceResource for TargetConnections {
         refuse_problems(noun, &body, problems)?;
         let target = target.map_err(|problems| invalid(noun, &body, problems))?;
         body["params"]["dataSetId"] = json!(target.dataset_id);
-        if matches!(write, Write::Create) {
+        if write.makes_live() {
             body["state"] = json!("enabled");
         }
         Ok(Validated {

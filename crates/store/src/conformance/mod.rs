@@ -45,9 +45,10 @@ pub use runs::{
     a_stopping_process_hands_its_runs_back_claimable_at_once,
     an_expired_lease_is_taken_over_and_the_old_worker_is_fenced,
     claims_are_fair_across_sandboxes_and_hold_the_per_sandbox_cap,
-    concurrent_workers_never_claim_the_same_run, only_a_failed_run_of_the_scope_is_retriggered,
+    concurrent_workers_never_claim_the_same_run, only_a_finished_run_of_the_scope_is_retriggered,
     runs_are_claimed_once_in_order_and_only_when_due,
     runs_list_in_the_store_and_each_flow_has_a_latest_run,
+    the_run_overlapping_a_window_is_found_by_its_window,
 };
 pub use schedules::{
     completions_and_edits_of_their_flow_never_fail_each_other,
@@ -109,7 +110,8 @@ where
         claims_are_fair_across_sandboxes_and_hold_the_per_sandbox_cap,
         an_expired_lease_is_taken_over_and_the_old_worker_is_fenced,
         a_stopping_process_hands_its_runs_back_claimable_at_once,
-        only_a_failed_run_of_the_scope_is_retriggered,
+        only_a_finished_run_of_the_scope_is_retriggered,
+        the_run_overlapping_a_window_is_found_by_its_window,
         concurrent_workers_never_claim_the_same_run,
         runs_list_in_the_store_and_each_flow_has_a_latest_run,
         due_flows_advance_once_and_wait_for_their_scheduled_run,

@@ -355,6 +355,33 @@ impl RunQueue for PostgresStore {
         run.as_deref().map(run_from_json).transpose()
     }
 
+    async fn find_overlapping_run(
+        &self,
+        scope: &Scope,
+        flow_id: &str,
+        window_start: Option<i64>,
+        window_end: i64,
+    ) -> Result<Option<RunRecord>, StoreError> {
+        if flow_id.contains('\0') {
+            return Ok(None);
+        }
+        let run: Option<String> = sqlx::query_scalar(concat!(
+            "SELECT ",
+            run_json_array!(),
+            " FROM runs WHERE org_id = $1 AND sandbox_name = $2 AND flow_id = $3 \
+             AND window_end > $4 AND (window_start IS NULL OR window_start < $5) \
+             ORDER BY window_end LIMIT 1"
+        ))
+        .bind(&scope.org_id)
+        .bind(&scope.sandbox_name)
+        .bind(flow_id)
+        .bind(window_start.unwrap_or(i64::MIN))
+        .bind(window_end)
+        .fetch_optional(&self.pool)
+        .await?;
+        run.as_deref().map(run_from_json).transpose()
+    }
+
     async fn latest_runs(
         &self,
         scope: &Scope,
@@ -393,7 +420,7 @@ impl RunQueue for PostgresStore {
         let updated = sqlx::query(
             "UPDATE runs SET status = 'pending', scheduled_at = $1, lease_owner = NULL, \
              lease_expires_at = NULL, attempts = 0, trigger = 'retrigger', updated_at = $1 \
-             WHERE org_id = $2 AND sandbox_name = $3 AND id = $4 AND status = 'failed'",
+             WHERE org_id = $2 AND sandbox_name = $3 AND id = $4 AND status IN ('failed', 'success')",
         )
         .bind(now_ms)
         .bind(&scope.org_id)

@@ -252,6 +252,29 @@ impl RunQueue for SqliteStore {
         run.as_deref().map(run_from_json).transpose()
     }
 
+    async fn find_overlapping_run(
+        &self,
+        scope: &Scope,
+        flow_id: &str,
+        window_start: Option<i64>,
+        window_end: i64,
+    ) -> Result<Option<RunRecord>, StoreError> {
+        let run: Option<String> = sqlx::query_scalar(concat!(
+            "SELECT ",
+            run_json_array!(),
+            " FROM runs WHERE org_id = ? AND sandbox_name = ? AND flow_id = ? AND window_end > ? \
+             AND (window_start IS NULL OR window_start < ?) ORDER BY window_end LIMIT 1"
+        ))
+        .bind(&scope.org_id)
+        .bind(&scope.sandbox_name)
+        .bind(flow_id)
+        .bind(window_start.unwrap_or(i64::MIN))
+        .bind(window_end)
+        .fetch_optional(&self.pool)
+        .await?;
+        run.as_deref().map(run_from_json).transpose()
+    }
+
     async fn latest_runs(
         &self,
         scope: &Scope,
@@ -292,7 +315,7 @@ impl RunQueue for SqliteStore {
         let updated = sqlx::query(
             "UPDATE runs SET status = 'pending', scheduled_at = ?, lease_owner = NULL, \
              lease_expires_at = NULL, attempts = 0, trigger = 'retrigger', updated_at = ? \
-             WHERE org_id = ? AND sandbox_name = ? AND id = ? AND status = 'failed'",
+             WHERE org_id = ? AND sandbox_name = ? AND id = ? AND status IN ('failed', 'success')",
         )
         .bind(now_ms)
         .bind(now_ms)
