@@ -8,8 +8,8 @@ use std::sync::Arc;
 use flowd_model::RunMetrics;
 use flowd_scheduler::planner::plan_once;
 use flowd_store::{
-    ListQuery, ResourceKind, ResourceWrite, RunCompletion, RunFilter, RunStatus, ScheduleWrite,
-    Scope, SqliteStore, Store,
+    ListQuery, NewRun, ResourceKind, ResourceWrite, RunCompletion, RunFilter, RunStatus,
+    ScheduleWrite, Scope, SqliteStore, Store,
 };
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -316,4 +316,59 @@ async fn a_short_backlog_still_runs_one_window_per_run() {
         all.iter().all(|(start, end)| end - start.unwrap() == 3600),
         "{all:?}"
     );
+}
+
+/// Enqueues an ad hoc run of flow-1 over `[start, end)` (seconds), as `POST /runs` does.
+async fn adhoc_run(store: &dyn Store, scope: &Scope, start: Option<i64>, end: i64) {
+    store
+        .insert_run(&NewRun {
+            id: format!("adhoc-{end}"),
+            scope: scope.clone(),
+            flow_id: "flow-1".into(),
+            trigger: flowd_model::RunTrigger::Adhoc,
+            window_start: start.map(|start| start * 1000),
+            window_end: end * 1000,
+            scheduled_at: 0,
+            created_at: 0,
+            created_by: None,
+            created_client: None,
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn scheduled_windows_step_around_ad_hoc_windows_and_stay_contiguous() {
+    let (_dir, store, scope) = store().await;
+    // Hourly from START with backfill: the first window is (beginning of time, START).
+    let hourly = json!({"startTime": START, "frequency": "hour", "interval": 1});
+    write_flow(store.as_ref(), &scope, "enabled", hourly).await;
+    // Ad hoc runs took [START - 7200, START - 3600) and [START + 600, START + 4200).
+    adhoc_run(store.as_ref(), &scope, Some(START - 7200), START - 3600).await;
+    adhoc_run(store.as_ref(), &scope, Some(START + 600), START + 4200).await;
+    // Drain the ad hoc runs so that only scheduled runs are left to claim.
+    finish_pending(store.as_ref(), START, RunStatus::Success).await;
+    finish_pending(store.as_ref(), START, RunStatus::Success).await;
+
+    let now = START + 3 * 3600;
+    while plan_once(store.as_ref(), at(now)).await.unwrap() == 1 {
+        finish_pending(store.as_ref(), now, RunStatus::Success).await;
+    }
+    let all = windows(store.as_ref(), &scope).await;
+    assert_eq!(
+        all,
+        [
+            (None, START - 7200),
+            (Some(START - 7200), START - 3600),
+            (Some(START - 3600), START),
+            (Some(START), START + 600),
+            (Some(START + 600), START + 4200),
+            (Some(START + 4200), START + 7200),
+            (Some(START + 7200), START + 10800),
+        ],
+        "the backfill ends where an ad hoc window starts and goes on after it"
+    );
+    for pair in all.windows(2) {
+        assert_eq!(pair[0].1, pair[1].0.unwrap(), "contiguous windows: {all:?}");
+    }
 }
