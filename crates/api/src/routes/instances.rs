@@ -307,10 +307,16 @@ pub async fn patch_handler<R: InstanceResource>(
         return Err(version_mismatch(&supplied, &id).into());
     }
     let instructions = parse_instructions(&body)?;
+    // A draft is work in progress: what binds a published resource may still be filled in.
+    let bound: &[&str] = if is_draft(&previous.body) {
+        &[]
+    } else {
+        R::IMMUTABLE_FIELDS
+    };
     let immutable: Vec<&str> = SERVER_MANAGED_FIELDS
         .iter()
         .chain(INSTANCE_IMMUTABLE_FIELDS)
-        .chain(R::IMMUTABLE_FIELDS)
+        .chain(bound)
         .copied()
         .collect();
     let patched = apply_patch(&previous.body, &instructions, &immutable)?;
