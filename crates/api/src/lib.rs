@@ -14,6 +14,7 @@ mod catalog;
 pub mod credentials;
 pub mod error;
 mod filter;
+mod lenient_target;
 mod listing;
 mod metadata;
 mod patch;
@@ -69,6 +70,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::connection_specs::routes())
         .merge(routes::flow_specs::routes())
         .merge(routes::connections::routes())
+        .merge(routes::configs::routes())
         .merge(routes::flows::routes())
         .merge(routes::runs::routes())
         .merge(routes::source_connections::routes())

@@ -124,12 +124,16 @@ pub fn parse_bool(name: &str, value: &str) -> Result<bool, ApiError> {
     }
 }
 
+/// A query's `(name, value)` pairs.
+type Parameters = Vec<(String, String)>;
+
+/// The sort value and store position a continuation resumes after.
+type Resume = Option<(Value, i64)>;
+
 /// The query's list parameters as `(name, value)` pairs, the continuation token's remembered
 /// parameters filling in every name the request does not give itself.
-fn effective_parameters(
-    raw_query: Option<&str>,
-) -> Result<(Vec<(String, String)>, Option<(Value, i64)>), ApiError> {
-    let mut parameters: Vec<(String, String)> = Vec::new();
+fn effective_parameters(raw_query: Option<&str>) -> Result<(Parameters, Resume), ApiError> {
+    let mut parameters: Parameters = Vec::new();
     let mut token = None;
     for (name, value) in form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes()) {
         if name == "continuationToken" {

@@ -10,7 +10,8 @@
 //! axum's `serve` sets none of these, so connections are served here with hyper's HTTP/1
 //! server directly. Heads too large for hyper's buffer ([`MAX_HEAD_BUFFER_BYTES`]) and
 //! requests hyper cannot parse are answered by hyper before flowd sees them (`431` or `400`
-//! with an empty body); everything smaller that flowd refuses — a URI over
+//! with an empty body) — except raw `"`, `<`, `>` in a request target, which curl sends and
+//! `lenient_target` percent-encodes before hyper reads them; everything smaller that flowd refuses — a URI over
 //! [`MAX_URI_BYTES`] (`414`), headers over [`MAX_HEADER_BYTES`] or [`MAX_HEADERS`] (`431`) —
 //! gets a Flow Service error body.
 
@@ -31,6 +32,7 @@ use tokio::sync::{Notify, watch};
 use tower::ServiceExt;
 
 use crate::error::{ApiError, FlowError, FlowErrorCode};
+use crate::lenient_target::LenientTarget;
 
 /// The longest request target flowd reads (answered 414 above).
 pub const MAX_URI_BYTES: usize = 8 * 1024;
@@ -161,7 +163,7 @@ pub async fn serve(
                 }
             })
         };
-        let connection = http.serve_connection(TokioIo::new(stream), service);
+        let connection = http.serve_connection(TokioIo::new(LenientTarget::new(stream)), service);
         let slots = slots.clone();
         let mut stop = stop.clone();
         connections.spawn(async move {

@@ -1,7 +1,8 @@
 //! `flowd serve` against clients that never finish: unfinished request heads, idle
 //! keep-alive connections and bodies shorter than their `Content-Length` are closed after
 //! their timeouts; a flood of unfinished heads past the connection cap does not keep
-//! `/healthz` from answering; oversized targets and headers get Flow Service errors.
+//! `/healthz` from answering; oversized targets and headers get Flow Service errors; raw quotes
+//! and angle brackets in targets, as curl sends filters, are answered on a keep-alive connection.
 
 mod common;
 
@@ -159,4 +160,111 @@ async fn unfinished_requests_are_closed_after_their_timeouts_and_healthz_keeps_a
 
     assert!(healthz_answers(&client, &server).await);
     assert!(server.terminate().success());
+}
+
+/// Sends `requests` as raw bytes on one keep-alive connection and returns each answer's status
+/// line and body, in order.
+async fn raw_exchange(address: &str, requests: &[String]) -> Vec<(String, serde_json::Value)> {
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let mut answers = Vec::new();
+    for request in requests {
+        stream.write_all(request.as_bytes()).await.unwrap();
+        // Read one response: its head, then Content-Length bytes of body.
+        let mut received = Vec::new();
+        let mut buffer = [0u8; 8192];
+        let (head, body) = loop {
+            let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buffer))
+                .await
+                .expect("an answer")
+                .unwrap();
+            assert!(
+                read > 0,
+                "closed early: {}",
+                String::from_utf8_lossy(&received)
+            );
+            received.extend_from_slice(&buffer[..read]);
+            let text = String::from_utf8_lossy(&received).into_owned();
+            let Some((head, body)) = text.split_once("\r\n\r\n") else {
+                continue;
+            };
+            let length: usize = head
+                .lines()
+                .find_map(|line| {
+                    line.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap())
+                })
+                .unwrap_or(0);
+            if body.len() >= length {
+                break (head.to_owned(), body[..length].to_owned());
+            }
+        };
+        let status = head.lines().next().unwrap().to_owned();
+        let body = if body.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&body).unwrap()
+        };
+        answers.push((status, body));
+    }
+    answers
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filters_with_raw_quotes_and_angle_brackets_as_curl_sends_them_are_answered() {
+    let (_dir, data_dir) = data_dir();
+    let server = Server::start(&data_dir);
+    let credential = Credential::from_json(server.printed_credential.as_ref().unwrap());
+    let request = |target: &str, body: Option<&str>| {
+        let body_headers = body.map_or(String::new(), |body| {
+            format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                body.len()
+            )
+        });
+        format!(
+            "{} /data/foundation/flowservice{target} HTTP/1.1\r\nHost: flowd\r\n\
+             Authorization: Bearer {}\r\nx-api-key: {}\r\nx-gw-ims-org-id: {}\r\n\
+             x-sandbox-name: prod\r\n{body_headers}\r\n{}",
+            if body.is_some() { "POST" } else { "GET" },
+            credential.token,
+            credential.api_key,
+            credential.org,
+            body.unwrap_or_default()
+        )
+    };
+    // One keep-alive connection: raw quotes, a body holding quotes and brackets, then more
+    // raw targets after it.
+    let answers = raw_exchange(
+        &address(&server),
+        &[
+            request("/flowSpecs?property=name==\"RestStorageToAEP\"", None),
+            request("/flowSpecs?property=name==\"SomethingElse\"", None),
+            request(
+                "/flows/search",
+                Some("{\"queryString\": \"name==\\\"<none>\\\"\"}"),
+            ),
+            request(
+                "/flowSpecs?property=name=='RestStorageToAEP'&property=createdAt>0",
+                None,
+            ),
+            request(
+                "/flowSpecs?property=name==%22RestStorageToAEP%22&count=TRUE",
+                None,
+            ),
+        ],
+    )
+    .await;
+    let statuses: Vec<&str> = answers.iter().map(|(status, _)| status.as_str()).collect();
+    assert!(
+        statuses
+            .iter()
+            .all(|status| status.starts_with("HTTP/1.1 200")),
+        "{statuses:?}"
+    );
+    assert_eq!(answers[0].1["items"][0]["name"], "RestStorageToAEP");
+    assert_eq!(answers[1].1["items"], serde_json::json!([]));
+    assert_eq!(answers[2].1["items"], serde_json::json!([]));
+    assert_eq!(answers[3].1["items"][0]["name"], "RestStorageToAEP");
+    assert_eq!(answers[4].1, serde_json::json!({"count": 1}));
 }

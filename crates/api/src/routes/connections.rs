@@ -38,6 +38,7 @@ impl Collection for Connections {
 pub fn routes() -> Router<AppState> {
     instance_routes::<Connections>()
         .merge(crate::routes::actions::action_routes::<Connections>())
+        .merge(crate::routes::search::search_routes::<Connections>())
         .route("/connections/{id}/test", get(test))
         .route(
             "/connections/{id}/explore",

@@ -67,18 +67,37 @@ pub async fn list(
     raw_query: Option<&str>,
     decorate: Option<Decorate>,
 ) -> Result<Response, ApiError> {
+    let collection_path = format!("/{}", resource_type.collection);
+    let body = list_body(
+        state,
+        tenant,
+        resource_type,
+        raw_query,
+        decorate,
+        &collection_path,
+    )
+    .await?;
+    Ok(json_response(StatusCode::OK, body))
+}
+
+/// The body of a list of `resource_type` (`{"items", "_links"}` or `{"count"}`), whose next
+/// link points at `collection_path` (the search routes page at their own path).
+pub async fn list_body(
+    state: &AppState,
+    tenant: &Tenant,
+    resource_type: ResourceType,
+    raw_query: Option<&str>,
+    decorate: Option<Decorate>,
+    collection_path: &str,
+) -> Result<Value, ApiError> {
     let query = ListQuery::parse(raw_query, resource_type.sortable)?;
     let plan = query.store_plan(DOCUMENT_INDEXED_FIELDS);
-    let collection_path = format!("/{}", resource_type.collection);
     if plan.complete && query.counts() {
         let count = state
             .store
             .count_resources(&tenant.scope, resource_type.kind, &plan.query)
             .await?;
-        return Ok(json_response(
-            StatusCode::OK,
-            ListQuery::count_response(count),
-        ));
+        return Ok(ListQuery::count_response(count));
     }
     let stored = state
         .store
@@ -93,12 +112,11 @@ pub async fn list(
         decorate(state, tenant, &mut documents).await?;
     }
     let documents: Vec<(i64, Value)> = positions.into_iter().zip(documents).collect();
-    let body = if plan.complete {
-        query.respond_store_page(documents, &collection_path)
+    Ok(if plan.complete {
+        query.respond_store_page(documents, collection_path)
     } else {
-        query.respond(documents, &collection_path)
-    };
-    Ok(json_response(StatusCode::OK, body))
+        query.respond(documents, collection_path)
+    })
 }
 
 /// Reads one document or answers `FLOW-1439-404`.

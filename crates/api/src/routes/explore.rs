@@ -1,6 +1,8 @@
 //! `GET /connections/{id}/explore?objectType=rest&object=json&fileType=json&preview=true&sourceParams=<base64 JSON>`
 //! (reference §6): runs the connection's spec for its first page and
-//! answers `{"format": "hierarchical", "schema": {"columns": [...]}, "data": [records]}`.
+//! answers `{"format": "hierarchical", "schema": {"columns": [...]}, "data": [records]}`
+//! (`preview=false`, in any case, leaves `data` out). [`preview`] is the call
+//! `/connections/{id}/configs` makes too.
 //!
 //! `sourceParams` is base64 of a JSON object, standard or URL-safe alphabet,
 //! padded or not, URL-encoded or not (a `+` turned into a space by form
@@ -82,10 +84,14 @@ fn columns_from_schema(schema: &Value) -> Option<Vec<Value>> {
         properties
             .iter()
             .map(|(name, property)| {
-                let column_type = property
-                    .get("type")
-                    .and_then(Value::as_str)
-                    .unwrap_or("string");
+                let format = property.get("format").and_then(Value::as_str);
+                let column_type = match format {
+                    Some(format @ ("date" | "date-time")) => format,
+                    _ => property
+                        .get("type")
+                        .and_then(Value::as_str)
+                        .unwrap_or("string"),
+                };
                 json!({"name": name, "type": column_type})
             })
             .collect(),
@@ -119,31 +125,70 @@ fn plan_refused(error: PrepareError) -> ApiError {
     FlowError::invalid_body("preview request", problems).into()
 }
 
-pub async fn explore(
-    State(state): State<AppState>,
-    tenant: Tenant,
-    PathId(id): PathId,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    let chain =
-        flowd_plan::load_connection(state.store.as_ref(), &state.cipher, &tenant.scope, &id)
-            .await
-            .map_err(|error| chain_refused(error, &id))?;
-    let source_params = form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
-        .find(|(name, _)| name == "sourceParams")
-        .map(|(_, value)| decode_source_params(&value))
-        .transpose()?
-        .unwrap_or_default();
+/// What a preview of a connection found.
+pub struct Preview {
+    /// The columns the spec declares (its custom `schema`), when it has one.
+    pub declared_columns: Option<Vec<Value>>,
+    /// The records of the first page (at most [`PREVIEW_RECORDS`]).
+    pub records: Vec<Value>,
+}
+
+impl Preview {
+    /// `[{"name", "type"}]`: the declared columns, else those inferred from the records.
+    pub fn columns(&self) -> Vec<Value> {
+        self.declared_columns.clone().unwrap_or_else(|| {
+            StructType::of_records(self.records.iter())
+                .columns()
+                .into_iter()
+                .map(|(name, column_type)| json!({"name": name, "type": column_type}))
+                .collect()
+        })
+    }
+}
+
+/// The `sourceParams` of a query (base64 JSON), empty when absent.
+pub fn source_params_of(raw_query: Option<&str>) -> Result<Map<String, Value>, ApiError> {
+    Ok(
+        form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes())
+            .find(|(name, _)| name == "sourceParams")
+            .map(|(_, value)| decode_source_params(&value))
+            .transpose()?
+            .unwrap_or_default(),
+    )
+}
+
+/// The columns `connection_spec` declares for records read with `source_params`, when it has a
+/// custom schema.
+pub fn declared_columns(
+    connection_spec: &Value,
+    source_params: &Map<String, Value>,
+) -> Option<Vec<Value>> {
+    let params = Value::Object(source_params.clone());
+    let fetch = flowd_spec::resolve_source_fetch_config(connection_spec, &params).ok()?;
+    fetch.schema.as_ref().and_then(columns_from_schema)
+}
+
+/// Runs the connection's spec for its first page with `source_params`, as a run would
+/// (same plan, same auth session), within the upstream timeout.
+pub async fn preview(
+    state: &AppState,
+    tenant: &Tenant,
+    id: &str,
+    source_params: &Map<String, Value>,
+) -> Result<Preview, ApiError> {
+    let chain = flowd_plan::load_connection(state.store.as_ref(), &state.cipher, &tenant.scope, id)
+        .await
+        .map_err(|error| chain_refused(error, id))?;
     let tokens = ConnectionTokens::new(
         state.store.clone(),
         state.cipher.clone(),
         tenant.scope.clone(),
-        &id,
+        id,
     );
     let mut plan = flowd_connector::prepare_run(RunInputs {
         connection_spec: &chain.connection_spec,
         credentials: Some(chain.credentials()),
-        source_params: &source_params,
+        source_params,
         window: None,
         limits: RunLimits {
             max_pages: Some(1),
@@ -156,9 +201,9 @@ pub async fn explore(
     })
     .map_err(plan_refused)?;
     share_session(&state.sessions, &tokens, &mut plan).await;
-    let schema_columns = plan.fetch.schema.as_ref().and_then(columns_from_schema);
+    let declared_columns = plan.fetch.schema.as_ref().and_then(columns_from_schema);
     let mut records = Vec::new();
-    let preview = async {
+    let fetch = async {
         let mut stream = std::pin::pin!(flowd_connector::run(state.http.clone(), plan));
         while let Some(event) = stream.next().await {
             match event {
@@ -170,40 +215,51 @@ pub async fn explore(
         Ok(())
     };
     let limit = state.config.upstream_timeout + Duration::from_secs(5);
-    let outcome = tokio::time::timeout(limit, preview).await;
-    match outcome {
-        Err(_) => {
-            return Err(upstream_failed(
-                format!(
-                    "The source API did not answer within {} s.",
-                    limit.as_secs()
-                ),
-                None,
-            ));
-        }
+    match tokio::time::timeout(limit, fetch).await {
+        Err(_) => Err(upstream_failed(
+            format!(
+                "The source API did not answer within {} s.",
+                limit.as_secs()
+            ),
+            None,
+        )),
         Ok(Err(error)) => {
             let status = match &error {
                 flowd_connector::RunError::Fetch { source, .. } => source.status(),
                 _ => None,
             };
-            return Err(upstream_failed(
+            Err(upstream_failed(
                 format!("The source API request failed: {error}"),
                 status,
-            ));
+            ))
         }
-        Ok(Ok(())) => {}
+        Ok(Ok(())) => Ok(Preview {
+            declared_columns,
+            records,
+        }),
     }
-    let columns = schema_columns.unwrap_or_else(|| {
-        StructType::of_records(records.iter())
-            .columns()
-            .into_iter()
-            .map(|(name, column_type)| json!({"name": name, "type": column_type}))
-            .collect()
-    });
-    Ok(json_response(
-        StatusCode::OK,
-        json!({"format": "hierarchical", "schema": {"columns": columns}, "data": records}),
-    ))
+}
+
+/// `GET /connections/{id}/explore`: `{"format", "schema": {"columns"}, "data"}`; `preview=false`
+/// (in any case) leaves `data` out, as for tabular sources.
+pub async fn explore(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    PathId(id): PathId,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let source_params = source_params_of(query.as_deref())?;
+    let with_data = form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
+        .find(|(name, _)| name == "preview")
+        .map(|(_, value)| crate::listing::parse_bool("preview", value.trim()))
+        .transpose()?
+        .unwrap_or(true);
+    let preview = preview(&state, &tenant, &id, &source_params).await?;
+    let mut body = json!({"format": "hierarchical", "schema": {"columns": preview.columns()}});
+    if with_data {
+        body["data"] = Value::Array(preview.records);
+    }
+    Ok(json_response(StatusCode::OK, body))
 }
 
 #[cfg(test)]

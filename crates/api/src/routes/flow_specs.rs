@@ -28,6 +28,7 @@ impl Collection for FlowSpecs {
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(crate::routes::search::search_routes::<FlowSpecs>())
         .route(
             "/flowSpecs",
             get(documents::list_handler::<FlowSpecs>).post(create),

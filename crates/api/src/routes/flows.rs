@@ -55,7 +55,9 @@ impl Collection for Flows {
 }
 
 pub fn routes() -> Router<AppState> {
-    instance_routes::<Flows>().route("/flows/{id}/action", post(action))
+    instance_routes::<Flows>()
+        .merge(crate::routes::search::search_routes::<Flows>())
+        .route("/flows/{id}/action", post(action))
 }
 
 /// Fills each flow's `lastRunDetails` from its latest run (one store query per page).

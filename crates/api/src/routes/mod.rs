@@ -6,6 +6,7 @@
 pub mod actions;
 mod body_fields;
 pub mod collections;
+pub mod configs;
 pub mod connection_specs;
 pub mod connections;
 pub mod datasets;
@@ -15,5 +16,6 @@ pub mod flow_specs;
 pub mod flows;
 mod instances;
 pub mod runs;
+pub mod search;
 pub mod source_connections;
 pub mod target_connections;

@@ -1,6 +1,7 @@
 //! `/runs`: dataflow runs (reference §8.5). `POST /runs` enqueues an ad hoc
 //! run over a window, `GET /runs[/{id}]` shows runs with AEP's run shape and
-//! `POST /runs/{id}/action?op=RE_TRIGGER` puts a failed run back in the queue.
+//! `POST /runs/{id}/action?op=RE_TRIGGER` puts a failed or successful run back in the queue;
+//! `PUT /runs/{id}` (the provider-side update) checks a run written back.
 //! A flow's `lastRunDetails` is presented here too ([`details_of`]).
 //!
 //! Runs live in the store's run queue ([`RunRecord`]), not among the JSON
@@ -69,7 +70,7 @@ const RUN_INDEXED_FIELDS: IndexedFields = &[
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/runs", get(list).post(create))
-        .route("/runs/{id}", get(read))
+        .route("/runs/{id}", get(read).put(update))
         .route("/runs/{id}/action", post(action))
 }
 
@@ -402,6 +403,103 @@ async fn read(
         StatusCode::OK,
         json!({ "items": [present_run(&record, &tenant.sandbox_id)] }),
     ))
+}
+
+/// Fields of `UpdateFlowRunRequest` (Adobe's OpenAPI file), all written by flowd's workers.
+const UPDATE_FIELDS: &[&str] = &[
+    "flowId",
+    "flowSpec",
+    "providerRefId",
+    "parentFlowRunId",
+    "childFlowRunIds",
+    "params",
+    "predecessors",
+    "metrics",
+    "activities",
+    "recordTypes",
+];
+
+/// `PUT /runs/{id}` (the provider-side run update): flowd is its own provider, so every field
+/// of a run is written by its workers. The update is checked like any other write (`If-Match`
+/// required, `1403-400` without it, `1404-412` when stale) and a body that changes nothing (a
+/// run read and written back, or any subset of its fields) answers 200 with the run; a field
+/// that would change is `1100-400` at its pointer, and a field the file does not list too.
+async fn update(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    PathId(id): PathId,
+    headers: axum::http::HeaderMap,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let record = load_run(&state, &tenant, &id).await?;
+    let supplied = headers
+        .get(header::IF_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .filter(|value| !value.trim().is_empty())
+        .ok_or_else(|| {
+            FlowError::new(
+                FlowErrorCode::RequiredHeaderMissing,
+                "The If-Match header with the run's current etag is required.",
+            )
+        })?;
+    let current = present_run(&record, &tenant.sandbox_id);
+    let etag = current["etag"].as_str().unwrap_or_default();
+    if crate::patch::normalize_etag(supplied) != crate::patch::normalize_etag(etag) {
+        return Err(FlowError::new(
+            FlowErrorCode::VersionMismatch,
+            format!(
+                "Supplied version=[{supplied}] does not match the current version on entity=[{id}]"
+            ),
+        )
+        .into());
+    }
+    let Some(fields) = body.as_object() else {
+        return Err(FlowError::invalid_body(
+            "run update",
+            vec![Problem::new("", "must be a JSON object")],
+        )
+        .into());
+    };
+    let mut problems = Vec::new();
+    for (name, value) in fields {
+        let pointer = format!("/{name}");
+        if !UPDATE_FIELDS.contains(&name.as_str()) {
+            if current.get(name).is_none_or(|shown| shown != value) {
+                problems.push(Problem::new(pointer, "is not a field a run update takes"));
+            }
+            continue;
+        }
+        let unchanged = match name.as_str() {
+            "params" => same_window(value, &record),
+            _ => {
+                current.get(name) == Some(value) || (value.is_null() && current.get(name).is_none())
+            }
+        };
+        if !unchanged {
+            problems.push(Problem::new(
+                pointer,
+                "cannot change: flowd runs its own runs and its workers write every field of them",
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(FlowError::invalid_body("run update", problems).into());
+    }
+    Ok(json_response(StatusCode::OK, current))
+}
+
+/// Whether `params` names the run's own window (numbers or numeric strings, in seconds).
+fn same_window(params: &Value, record: &RunRecord) -> bool {
+    match flowd_model::adhoc_window(params) {
+        Ok((start, end)) => {
+            start
+                .map(|start| start.as_millisecond())
+                .map(|ms| ms.div_euclid(1000))
+                == record.window_start.map(|ms| ms.div_euclid(1000))
+                && end.as_millisecond().div_euclid(1000) == record.window_end.div_euclid(1000)
+        }
+        Err(_) => false,
+    }
 }
 
 /// `POST /runs/{id}/action?op=RE_TRIGGER`: a failed run is due again now; 200 with the run.
