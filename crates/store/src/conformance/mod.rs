@@ -16,6 +16,7 @@ mod datasets;
 mod inputs;
 mod postgres_cluster;
 mod resources;
+mod run_windows;
 mod runs;
 mod schedules;
 
@@ -41,6 +42,7 @@ pub use resources::{
     the_first_credential_is_bootstrapped_once_under_concurrent_starts,
     the_secret_key_check_reads_back_and_a_rotation_replaces_it,
 };
+pub use run_windows::the_run_overlapping_a_window_is_found_by_its_window;
 pub use runs::{
     a_stopping_process_hands_its_runs_back_claimable_at_once,
     an_expired_lease_is_taken_over_and_the_old_worker_is_fenced,
@@ -48,7 +50,6 @@ pub use runs::{
     concurrent_workers_never_claim_the_same_run, only_a_finished_run_of_the_scope_is_retriggered,
     runs_are_claimed_once_in_order_and_only_when_due,
     runs_list_in_the_store_and_each_flow_has_a_latest_run,
-    the_run_overlapping_a_window_is_found_by_its_window,
 };
 pub use schedules::{
     completions_and_edits_of_their_flow_never_fail_each_other,
