@@ -193,7 +193,7 @@ async fn quoted_filter_values_match_in_every_form() {
         )
         .await
         .body);
-    assert_eq!(not_equal, [world.spare_flow_id.clone()]);
+    assert_eq!(not_equal, std::slice::from_ref(&world.spare_flow_id));
     let search = app
         .post(
             caller,
@@ -201,5 +201,5 @@ async fn quoted_filter_values_match_in_every_form() {
             &json!({"queryString": "name==\"spare dataflow\""}),
         )
         .await;
-    assert_eq!(ids(&search.body), [world.spare_flow_id.clone()]);
+    assert_eq!(ids(&search.body), std::slice::from_ref(&world.spare_flow_id));
 }
