@@ -4,12 +4,16 @@
 # Every request must be answered without a 5xx and without a connection error, every
 # error in the Flow Service format, and every id a create answers must read back.
 #
-# Usage: scripts/newman-smoke.sh [PATH/TO/flowd] [PATH/TO/collection.json]
+# Then Adobe's second collection (the older samples, URLs rewritten to this flowd), with the
+# same checks.
+#
+# Usage: scripts/newman-smoke.sh [PATH/TO/flowd] [PATH/TO/collection.json] [PATH/TO/samples.json]
 # Needs node/npm (newman is installed into a temporary prefix when absent).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 flowd=${1:-$root/target/debug/flowd}
 collection=${2:-$root/../shared/aep-flow-service/flow-service-sources.postman_collection.json}
+samples=${3:-$root/../shared/aep-flow-service/flow-service-samples.postman_collection.json}
 work=$(mktemp -d)
 trap 'kill "${server:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -147,5 +151,57 @@ for run in collection workflow; do
   "$newman" run "$work/$run.json" \
     --env-var "baseUrl=http://$address/data/foundation/flowservice" \
     --env-var "catalogUrl=http://$address/data/foundation/catalog" \
+    --export-environment "$work/$run.env.json" \
     --reporters cli --color off --disable-unicode
 done
+
+# The second collection (Adobe's older samples) has its URLs hard-wired to platform.adobe.io:
+# each request's protocol, host and port are pointed at this flowd, its variables filled with
+# the credential and the ids the workflow created (its flow deleted: that one answers 404),
+# and every answer checked as above.
+python3 - "$samples" "$work/data/initial-credential.json" "$work/workflow.env.json" "$address" "$work/samples.json" "$work/samples.env.json" <<'PY'
+import json, sys
+samples = json.load(open(sys.argv[1]))
+credential = json.load(open(sys.argv[2]))
+created = {value["key"]: value["value"] for value in json.load(open(sys.argv[3]))["values"]}
+host, port = sys.argv[4].rsplit(":", 1)
+checks = json.load(open(sys.argv[5].replace("samples.json", "collection.json")))
+# The checks of the first collection, taken from one of its requests.
+def first_event(items):
+    for item in items:
+        if "item" in item:
+            found = first_event(item["item"])
+            if found:
+                return found
+        elif item.get("event"):
+            return [event for event in item["event"] if event["listen"] == "test"]
+    return None
+test_event = first_event(checks["item"])
+def walk(items):
+    for item in items:
+        if "item" in item:
+            walk(item["item"])
+            continue
+        url = item["request"]["url"]
+        url["protocol"] = "http"
+        url["host"] = [host]
+        url["port"] = port
+        url["raw"] = url["raw"].replace("https://platform.adobe.io", f"http://{host}:{port}")
+        events = [event for event in item.get("event", []) if event["listen"] != "test"]
+        item["event"] = events + test_event
+walk(samples["item"])
+json.dump(samples, open(sys.argv[5], "w"))
+values = {
+    "ACCESS_TOKEN": credential["accessToken"], "API_KEY": credential["apiKey"],
+    "IMS_ORG": credential["imsOrgId"], "SANDBOX_NAME": "prod",
+    "CONNECTION_ID": created.get("connectionId", ""), "CONNECTION_SPEC_ID": created.get("specId", ""),
+    "FLOW_ID": created.get("flowId", ""), "FLOW_SPEC_ID": "6499120c-0b15-42dc-936e-847ea3c24d72",
+    "RUN_ID": "00000000-0000-4000-8000-000000000000",
+    "SOURCE_CONNECTION_ID": created.get("sourceId", ""), "TARGET_CONNECTION_ID": created.get("targetId", ""),
+    "property": "", "limit": "", "orderby": "", "continuationToken": "", "if-match": "", "body": "{}",
+}
+environment = {"name": "flowd", "values": [{"key": key, "value": value, "enabled": True} for key, value in values.items()]}
+json.dump(environment, open(sys.argv[6], "w"))
+PY
+"$newman" run "$work/samples.json" --environment "$work/samples.env.json" \
+  --reporters cli --color off --disable-unicode
