@@ -201,5 +201,8 @@ async fn quoted_filter_values_match_in_every_form() {
             &json!({"queryString": "name==\"spare dataflow\""}),
         )
         .await;
-    assert_eq!(ids(&search.body), std::slice::from_ref(&world.spare_flow_id));
+    assert_eq!(
+        ids(&search.body),
+        std::slice::from_ref(&world.spare_flow_id)
+    );
 }
