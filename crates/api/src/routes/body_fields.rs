@@ -7,6 +7,19 @@ use serde_json::Value;
 use crate::error::{ApiError, FlowError};
 use crate::metadata::strip_server_managed;
 
+/// Top-level fields of instance resources, besides the server-managed ones every resource
+/// has, that the server computes: no PATCH may change them, and a client's values are
+/// ignored.
+pub const INSTANCE_IMMUTABLE_FIELDS: &[&str] = &[
+    "etag",
+    "version",
+    "state",
+    "inheritedAttributes",
+    "lastOperation",
+    "lastRunDetails",
+    "runs",
+];
+
 /// The client's part of an instance body (a create, or a patched document): server-managed and
 /// computed fields removed. Anything but a JSON object is a `1100-400`.
 pub fn client_instance_fields(body: Value, noun: &str) -> Result<Value, ApiError> {
@@ -16,7 +29,7 @@ pub fn client_instance_fields(body: Value, noun: &str) -> Result<Value, ApiError
             FlowError::invalid_body(noun, vec![Problem::new("", "must be a JSON object")]).into(),
         );
     };
-    for &owned in crate::routes::instances::INSTANCE_IMMUTABLE_FIELDS {
+    for &owned in INSTANCE_IMMUTABLE_FIELDS {
         fields.shift_remove(owned);
     }
     Ok(body)

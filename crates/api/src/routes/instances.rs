@@ -19,23 +19,11 @@ use crate::error::{ApiError, FlowError, FlowErrorCode, json_response};
 use crate::metadata::{SERVER_MANAGED_FIELDS, stamp_created, stamp_replaced};
 use crate::patch::{apply as apply_patch, normalize_etag, parse_instructions};
 use crate::path_id::PathId;
+pub use crate::routes::body_fields::INSTANCE_IMMUTABLE_FIELDS;
 use crate::routes::collections::ResourceType;
 use crate::routes::documents::{self, Collection, write_refused};
 use crate::state::AppState;
 use crate::tenant::Tenant;
-
-/// Top-level fields of instance resources, besides the server-managed ones every resource
-/// has, that the server computes: no PATCH may change them, and a client's values are
-/// ignored.
-pub const INSTANCE_IMMUTABLE_FIELDS: &[&str] = &[
-    "etag",
-    "version",
-    "state",
-    "inheritedAttributes",
-    "lastOperation",
-    "lastRunDetails",
-    "runs",
-];
 
 /// What a validated body stores.
 #[derive(Debug, Clone)]
