@@ -232,6 +232,10 @@ pub trait RunQueue: Send + Sync + 'static {
 
     /// The run of `flow_id` with the earliest window end whose window overlaps the half-open
     /// `[window_start, window_end)` (`window_start` `None`: from the beginning of time).
+    ///
+    /// One index seek, whatever the flow's history: the windows of a flow never overlap (the
+    /// planner and `POST /runs` keep them so), so the run with the first window end after
+    /// `window_start` is the only one that can.
     async fn find_overlapping_run(
         &self,
         scope: &Scope,

@@ -147,3 +147,9 @@ pub struct ImportedRun {
     pub metrics: Option<RunMetrics>,
     pub error: Option<RunErrorRecord>,
 }
+
+/// Whether `run`'s window starts before `instant` (a window from the beginning of time always
+/// does): with a window end after the start of another window, the two overlap.
+pub(crate) fn starts_before(run: &RunRecord, instant: i64) -> bool {
+    run.window_start.is_none_or(|start| start < instant)
+}

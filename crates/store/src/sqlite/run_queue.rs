@@ -263,16 +263,16 @@ impl RunQueue for SqliteStore {
             "SELECT ",
             run_json_array!(),
             " FROM runs WHERE org_id = ? AND sandbox_name = ? AND flow_id = ? AND window_end > ? \
-             AND (window_start IS NULL OR window_start < ?) ORDER BY window_end LIMIT 1"
+             ORDER BY window_end LIMIT 1"
         ))
         .bind(&scope.org_id)
         .bind(&scope.sandbox_name)
         .bind(flow_id)
         .bind(window_start.unwrap_or(i64::MIN))
-        .bind(window_end)
         .fetch_optional(&self.pool)
         .await?;
-        run.as_deref().map(run_from_json).transpose()
+        let next = run.as_deref().map(run_from_json).transpose()?;
+        Ok(next.filter(|run| crate::runs::starts_before(run, window_end)))
     }
 
     async fn latest_runs(
