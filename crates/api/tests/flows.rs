@@ -410,3 +410,59 @@ async fn schedules_the_planner_could_not_run_are_refused_with_a_hint() {
     let created = app.post(&caller, "/flows", &yearly).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
 }
+
+#[tokio::test]
+async fn flows_carry_the_properties_clients_filter_on_even_when_stored_without_them() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let (source_id, target_id) = connections(&app, &caller).await;
+    let (flow_id, _) = create(&app, &caller, "/flows", &flow_body(&source_id, &target_id)).await;
+    let flow = app.get(&caller, &format!("/flows/{flow_id}")).await.body["items"][0].clone();
+    assert_eq!(
+        flow["inheritedAttributes"]["properties"],
+        json!({"isSourceFlow": true, "isDestinationFlow": false})
+    );
+    // As an older flowd stored it: without the properties.
+    let scope = flowd_store::Scope {
+        org_id: caller.org.clone(),
+        sandbox_name: caller.sandbox.clone(),
+    };
+    let mut stored = app
+        .store
+        .get_resource(&scope, flowd_store::ResourceKind::Flow, &flow_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .body;
+    stored["inheritedAttributes"]
+        .as_object_mut()
+        .unwrap()
+        .shift_remove("properties");
+    app.store
+        .replace_resource(
+            &scope,
+            flowd_store::ResourceKind::Flow,
+            &flow_id,
+            flowd_store::ResourceWrite {
+                references: None,
+                ..flowd_store::ResourceWrite::document(&stored)
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    for filter in [
+        "inheritedAttributes.properties.isSourceFlow==true",
+        "inheritedAttributes.properties.isDestinationFlow==false",
+    ] {
+        let listed = app.get(&caller, &format!("/flows?property={filter}")).await;
+        assert_eq!(listed.body["items"][0]["id"], flow_id.as_str(), "{filter}");
+    }
+    let destinations = app
+        .get(
+            &caller,
+            "/flows?property=inheritedAttributes.properties.isDestinationFlow==true",
+        )
+        .await;
+    assert_eq!(destinations.body["items"], json!([]));
+}

@@ -60,7 +60,8 @@ pub fn routes() -> Router<AppState> {
         .route("/flows/{id}/action", post(action))
 }
 
-/// Fills each flow's `lastRunDetails` from its latest run (one store query per page).
+/// Fills each flow's `lastRunDetails` from its latest run (one store query per page), and the
+/// `inheritedAttributes.properties` of a flow stored without them.
 fn with_last_run_details<'a>(
     state: &'a AppState,
     tenant: &'a Tenant,
@@ -79,6 +80,14 @@ fn with_last_run_details<'a>(
             .map(|run| (run.flow_id.clone(), details_of(run)))
             .collect();
         for flow in flows.iter_mut() {
+            // A flow stored before flowd kept them gets the properties every flow has.
+            if let Some(inherited) = flow
+                .get_mut("inheritedAttributes")
+                .and_then(Value::as_object_mut)
+                && !inherited.contains_key("properties")
+            {
+                inherited.insert("properties".into(), flow_properties(&Value::Null));
+            }
             let details = flow
                 .get("id")
                 .and_then(Value::as_str)
