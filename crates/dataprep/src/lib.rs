@@ -1,0 +1,9 @@
+//! flowd's Data Prep: the expression language of mapping sets (reference `data-prep.md` §6),
+//! its function library (§7), dates (§8) and the values they compute with. Pure: no IO, no
+//! clock (the run's instant is passed in), so every result is reproducible in a test.
+
+pub mod functions;
+pub mod value;
+
+pub use functions::{CallContext, Function, FunctionError};
+pub use value::Value;
