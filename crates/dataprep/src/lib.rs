@@ -2,8 +2,10 @@
 //! its function library (§7), dates (§8) and the values they compute with. Pure: no IO, no
 //! clock (the run's instant is passed in), so every result is reproducible in a test.
 
+pub mod expr;
 pub mod functions;
 pub mod value;
 
+pub use expr::{EvalError, Expression, ParseError};
 pub use functions::{CallContext, Function, FunctionError};
 pub use value::Value;
