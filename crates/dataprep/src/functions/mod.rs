@@ -6,6 +6,15 @@
 //! returns the value or a [`FunctionError`] — a transformation error: the destination becomes
 //! null and the run records a warning (reference §6.4).
 
+mod args;
+pub mod arrays;
+pub mod hashing;
+pub mod logic;
+pub mod objects;
+pub mod regex;
+pub mod strings;
+pub mod urls;
+
 use jiff::ZonedDateTime;
 
 use crate::value::Value;
@@ -88,4 +97,12 @@ pub fn lookup(name: &str) -> Option<&'static Function> {
 }
 
 /// Every function, by family.
-pub static FUNCTIONS: &[&[Function]] = &[];
+pub static FUNCTIONS: &[&[Function]] = &[
+    strings::STRING_FUNCTIONS,
+    regex::REGEX_FUNCTIONS,
+    hashing::HASHING_FUNCTIONS,
+    urls::URL_FUNCTIONS,
+    objects::OBJECT_FUNCTIONS,
+    arrays::ARRAY_FUNCTIONS,
+    logic::LOGIC_FUNCTIONS,
+];
