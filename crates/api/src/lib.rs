@@ -11,6 +11,7 @@
 
 mod body;
 mod catalog;
+mod conversion;
 pub mod credentials;
 pub mod error;
 mod filter;
@@ -42,6 +43,9 @@ pub const FLOW_SERVICE_BASE_PATH: &str = "/data/foundation/flowservice";
 
 /// The base path of the Catalog service, where datasets and their batches live.
 pub const CATALOG_BASE_PATH: &str = "/data/foundation/catalog";
+
+/// The base path of Data Prep (the "conversion" service): mapping sets.
+pub const CONVERSION_BASE_PATH: &str = "/data/foundation/conversion";
 
 pub use catalog::data_access::DATA_ACCESS_BASE_PATH;
 
@@ -82,6 +86,7 @@ pub fn app(state: AppState) -> Router {
             routes::datasets::routes().merge(catalog::batches::routes()),
         )
         .nest(DATA_ACCESS_BASE_PATH, catalog::data_access::routes())
+        .nest(CONVERSION_BASE_PATH, conversion::mapping_sets::routes())
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -6,11 +6,13 @@
 pub mod expr;
 pub mod functions;
 pub mod mapping;
+pub mod mapping_set;
 pub mod paths;
 pub mod value;
 
 pub use expr::{EvalError, Expression, ParseError};
 pub use functions::{CallContext, Function, FunctionError};
 pub use mapping::{Mapped, MappingProblem, MappingSpec, Mappings, SourceType};
+pub use mapping_set::{BodyProblem, MappingSetBody, SchemaRef};
 pub use paths::Path;
 pub use value::Value;

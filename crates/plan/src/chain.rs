@@ -42,6 +42,7 @@ pub fn noun(kind: ResourceKind) -> &'static str {
         ResourceKind::TargetConnection => "target connection",
         ResourceKind::Flow => "flow",
         ResourceKind::Dataset => "dataset",
+        ResourceKind::MappingSet => "mapping set",
     }
 }
 

@@ -120,6 +120,15 @@ pub const DATASETS: ResourceType = ResourceType {
     present: as_stored,
 };
 
+pub const MAPPING_SETS: ResourceType = ResourceType {
+    kind: ResourceKind::MappingSet,
+    collection: "mappingSets",
+    noun: "mapping set",
+    sortable: &[],
+    in_use: FlowErrorCode::StillReferenced,
+    present: as_stored,
+};
+
 /// The resource type of a stored kind (for messages about referring resources).
 pub fn of_kind(kind: ResourceKind) -> ResourceType {
     match kind {
@@ -130,5 +139,6 @@ pub fn of_kind(kind: ResourceKind) -> ResourceType {
         ResourceKind::TargetConnection => TARGET_CONNECTIONS,
         ResourceKind::Flow => FLOWS,
         ResourceKind::Dataset => DATASETS,
+        ResourceKind::MappingSet => MAPPING_SETS,
     }
 }

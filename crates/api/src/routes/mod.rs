@@ -10,7 +10,7 @@ pub mod configs;
 pub mod connection_specs;
 pub mod connections;
 pub mod datasets;
-mod documents;
+pub mod documents;
 pub mod explore;
 pub mod flow_specs;
 pub mod flows;

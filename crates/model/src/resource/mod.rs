@@ -30,11 +30,13 @@ pub enum ResourceKind {
     TargetConnection,
     Flow,
     Dataset,
+    /// A Data Prep mapping set, every version in one document.
+    MappingSet,
 }
 
 impl ResourceKind {
     /// Every kind, for lookups by stored name.
-    pub const ALL: [ResourceKind; 7] = [
+    pub const ALL: [ResourceKind; 8] = [
         ResourceKind::ConnectionSpec,
         ResourceKind::FlowSpec,
         ResourceKind::Connection,
@@ -42,6 +44,7 @@ impl ResourceKind {
         ResourceKind::TargetConnection,
         ResourceKind::Flow,
         ResourceKind::Dataset,
+        ResourceKind::MappingSet,
     ];
 
     /// The kind whose stored name is `name`.
@@ -59,6 +62,7 @@ impl ResourceKind {
             ResourceKind::TargetConnection => "targetConnection",
             ResourceKind::Flow => "flow",
             ResourceKind::Dataset => "dataSet",
+            ResourceKind::MappingSet => "mappingSet",
         }
     }
 }

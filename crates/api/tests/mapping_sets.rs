@@ -1,0 +1,375 @@
+//! Data Prep's mapping sets under `/data/foundation/conversion`: create in both dialects, read
+//! a version or the latest, PUT appending versions, lists, mappings sub-resources, delete,
+//! validate and preview, every problem at its pointer, and tenancy.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::{Caller, Reply, TestApp, assert_flow_error};
+use serde_json::{Value, json};
+
+const SCHEMA: &str =
+    "https://ns.adobe.com/tenant/schemas/89abc189258b1cb1a816d8f2b2341a6d98000ed8f4008305";
+
+async fn conversion(
+    app: &TestApp,
+    caller: &Caller,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Reply {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(format!("/data/foundation/conversion{path}"))
+        .header("authorization", format!("Bearer {}", caller.token))
+        .header("x-api-key", &caller.api_key)
+        .header("x-gw-ims-org-id", &caller.org)
+        .header("x-sandbox-name", &caller.sandbox);
+    if body.is_some() {
+        request = request.header("content-type", "application/json");
+    }
+    let body = body
+        .map(|value| Body::from(value.to_string()))
+        .unwrap_or_default();
+    app.raw(request.body(body).unwrap()).await
+}
+
+fn current_dialect() -> Value {
+    json!({
+        "name": "Demo Mapping Set",
+        "outputSchema": {"schemaRef": {"id": SCHEMA, "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
+        "mappings": [
+            {"sourceType": "ATTRIBUTE", "source": "id", "destination": "_id", "name": "id", "description": "Identifier field"},
+            {"sourceType": "ATTRIBUTE", "source": "firstName", "destination": "person.name.firstName"},
+            {"sourceType": "EXPRESSION", "source": "lastName + \", \" + firstName", "destination": "person.name.fullName"},
+            {"sourceType": "STATIC", "source": "CUSTOMER", "destination": "_tenant.userType"}
+        ]
+    })
+}
+
+#[tokio::test]
+async fn a_mapping_set_is_created_read_and_versioned_by_put() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let created = conversion(
+        &app,
+        &caller,
+        "POST",
+        "/mappingSets",
+        Some(&current_dialect()),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(id.len(), 32);
+    assert!(id.bytes().all(|byte| byte.is_ascii_hexdigit()));
+    assert_eq!(created.body["version"], 0);
+    for field in ["createdDate", "modifiedDate", "createdBy", "modifiedBy"] {
+        assert!(!created.body[field].is_null(), "{field}: {}", created.body);
+    }
+
+    let read = conversion(&app, &caller, "GET", &format!("/mappingSets/{id}"), None).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    let set = &read.body;
+    assert_eq!(set["id"], id.as_str());
+    assert_eq!(set["name"], "Demo Mapping Set");
+    assert_eq!(set["xdmSchema"], SCHEMA);
+    assert_eq!(set["schemaRef"]["id"], SCHEMA);
+    assert_eq!(set["outputSchema"]["schemaRef"]["id"], SCHEMA);
+    assert_eq!(set["mappings"].as_array().unwrap().len(), 4);
+    let first = &set["mappings"][0];
+    assert_eq!(first["sourceType"], "text/x.schema-path");
+    assert_eq!(
+        (&first["source"], &first["sourceAttribute"]),
+        (&json!("id"), &json!("id"))
+    );
+    assert_eq!(
+        (&first["destination"], &first["destinationXdmPath"]),
+        (&json!("_id"), &json!("_id"))
+    );
+    assert_eq!(first["description"], "Identifier field");
+    assert_eq!(set["mappings"][2]["sourceType"], "text/x.aep-xl");
+    assert_eq!(set["mappings"][3]["sourceType"], "text/plain");
+
+    // A PUT appends version 1 with new mapping ids; version 0 stays readable.
+    let mut changed = current_dialect();
+    changed["mappings"].as_array_mut().unwrap().push(json!({"sourceType": "ATTRIBUTE", "source": "email", "destination": "personalEmail.address"}));
+    let updated = conversion(
+        &app,
+        &caller,
+        "PUT",
+        &format!("/mappingSets/{id}"),
+        Some(&changed),
+    )
+    .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    assert_eq!(updated.body["version"], 1);
+    assert_eq!(updated.body["createdDate"], set["createdDate"]);
+    assert_eq!(updated.body["mappings"].as_array().unwrap().len(), 5);
+    assert_ne!(
+        updated.body["mappings"][0]["id"], first["id"],
+        "new mapping ids"
+    );
+    let latest = conversion(&app, &caller, "GET", &format!("/mappingSets/{id}"), None).await;
+    assert_eq!(latest.body["version"], 1);
+    let old = conversion(
+        &app,
+        &caller,
+        "GET",
+        &format!("/mappingSets/{id}?version=0"),
+        None,
+    )
+    .await;
+    assert_eq!(old.body["version"], 0);
+    assert_eq!(old.body["mappings"].as_array().unwrap().len(), 4);
+    let missing = conversion(
+        &app,
+        &caller,
+        "GET",
+        &format!("/mappingSets/{id}?version=7"),
+        None,
+    )
+    .await;
+    assert_flow_error(&missing, "1100-400");
+    assert_eq!(missing.body["report"]["parameter"], "version");
+
+    // The mappings sub-resources.
+    let mappings = conversion(
+        &app,
+        &caller,
+        "GET",
+        &format!("/mappingSets/{id}/mappings"),
+        None,
+    )
+    .await;
+    let listed = mappings.body.as_array().unwrap();
+    assert_eq!(listed.len(), 5);
+    let mapping_id = listed[4]["id"].as_str().unwrap();
+    let one = conversion(
+        &app,
+        &caller,
+        "GET",
+        &format!("/mappingSets/{id}/mappings/{mapping_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(one.body["destination"], "personalEmail.address");
+
+    // Delete answers the set's simple form; then it is gone.
+    let deleted = conversion(&app, &caller, "DELETE", &format!("/mappingSets/{id}"), None).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+    assert_eq!(deleted.body["id"], id.as_str());
+    assert_flow_error(
+        &conversion(&app, &caller, "GET", &format!("/mappingSets/{id}"), None).await,
+        "1439-404",
+    );
+    assert_flow_error(
+        &conversion(&app, &caller, "GET", "/mappingSets/not-an-id", None).await,
+        "1411-400",
+    );
+}
+
+#[tokio::test]
+async fn the_tutorials_legacy_dialect_is_the_same_mapping_set() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let legacy = json!({
+        "version": 0,
+        "xdmSchema": SCHEMA,
+        "xdmVersion": "1.0",
+        "id": null,
+        "mappings": [
+            {"destinationXdmPath": "_id", "sourceAttribute": "TestID", "identity": false, "identityGroup": null, "namespaceCode": null, "version": 0},
+            {"destinationXdmPath": "person.name.fullName", "sourceAttribute": "Name", "identity": false, "version": 0},
+            {"destinationXdmPath": "identityMap", "sourceExpression": "to_map(\"LavaId\", to_array(false, to_object(\"id\", lavaId, \"primary\", true)))", "sourceType": "EXPRESSION", "identity": false, "version": 0}
+        ]
+    });
+    let created = conversion(&app, &caller, "POST", "/mappingSets", Some(&legacy)).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap();
+    let set = conversion(&app, &caller, "GET", &format!("/mappingSets/{id}"), None)
+        .await
+        .body;
+    assert_eq!(set["xdmSchema"], SCHEMA);
+    assert_eq!(set["xdmVersion"], "1.0");
+    assert_eq!(set["mappings"][1]["source"], "Name");
+    assert_eq!(set["mappings"][1]["destination"], "person.name.fullName");
+    assert_eq!(set["mappings"][2]["sourceType"], "text/x.aep-xl");
+    assert_eq!(
+        set["mappings"][2]["sourceExpression"],
+        legacy["mappings"][2]["sourceExpression"]
+    );
+}
+
+#[tokio::test]
+async fn bad_mapping_sets_are_refused_with_every_problem_at_its_pointer() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let body = json!({
+        "mappings": [
+            {"sourceType": "ATTRIBUTE", "source": "id", "destination": "_id"},
+            {"sourceType": "EXPRESSION", "source": "no_such_function(id)", "destination": "x"},
+            {"sourceType": "LOOKUP", "source": "id", "destination": "y"},
+            {"sourceType": "ATTRIBUTE", "destination": "z"},
+            {"sourceType": "EXPRESSION", "source": "1 +", "destination": "w"}
+        ],
+        "allowNullValues": "yes"
+    });
+    let refused = conversion(&app, &caller, "POST", "/mappingSets", Some(&body)).await;
+    assert_flow_error(&refused, "1100-400");
+    let pointers: Vec<&str> = refused.body["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|problem| problem["pointer"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "/outputSchema",
+        "/mappings/1/source",
+        "/mappings/2/sourceType",
+        "/mappings/3/source",
+        "/mappings/4/source",
+        "/allowNullValues",
+    ] {
+        assert!(pointers.contains(&expected), "{expected} in {pointers:?}");
+    }
+    let message = refused.body["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|problem| problem["pointer"] == "/mappings/1/source")
+        .unwrap()["message"]
+        .clone();
+    assert!(
+        message
+            .as_str()
+            .unwrap()
+            .contains("unknown function 'no_such_function'"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn validate_answers_per_mapping_and_preview_applies_the_mappings() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let mut body = current_dialect();
+    body["mappings"].as_array_mut().unwrap().push(json!({"sourceType": "EXPRESSION", "source": "lower(frstName", "destination": "person.name.lower"}));
+    let validated = conversion(&app, &caller, "POST", "/mappingSets/validate", Some(&body)).await;
+    assert_eq!(validated.status, StatusCode::OK, "{}", validated.body);
+    let responses = validated.body["validationResponse"].as_array().unwrap();
+    assert_eq!(responses.len(), 5);
+    assert!(
+        responses[..4]
+            .iter()
+            .all(|response| response["status"] == "SUCCESS"),
+        "{responses:?}"
+    );
+    assert_eq!(responses[4]["status"], "FAILED");
+    assert_eq!(responses[4]["errors"][0]["source"], "lower(frstName");
+
+    let preview = json!({
+        "data": [{"id": 1234, "firstName": "Jim", "lastName": "Seltzer"}, {"id": 7, "firstName": "Ada"}],
+        "mappingSet": current_dialect()
+    });
+    let previewed = conversion(
+        &app,
+        &caller,
+        "POST",
+        "/mappingSets/preview",
+        Some(&preview),
+    )
+    .await;
+    assert_eq!(previewed.status, StatusCode::OK, "{}", previewed.body);
+    assert_eq!(
+        previewed.body[0],
+        json!({"data": {"_id": 1234, "person": {"name": {"firstName": "Jim", "fullName": "Seltzer, Jim"}}, "_tenant": {"userType": "CUSTOMER"}}, "errors": null})
+    );
+    assert_eq!(
+        previewed.body[1]["data"]["person"]["name"]["fullName"],
+        ", Ada"
+    );
+    let one_record =
+        json!({"data": {"id": 1, "firstName": "Solo"}, "mappingSet": current_dialect()});
+    let single = conversion(
+        &app,
+        &caller,
+        "POST",
+        "/mappingSets/preview",
+        Some(&one_record),
+    )
+    .await;
+    assert_eq!(single.body.as_array().unwrap().len(), 1);
+    let missing = conversion(
+        &app,
+        &caller,
+        "POST",
+        "/mappingSets/preview",
+        Some(&json!({"data": []})),
+    )
+    .await;
+    assert_flow_error(&missing, "1100-400");
+}
+
+#[tokio::test]
+async fn mapping_sets_list_by_page_and_stay_in_their_sandbox() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    for name in ["alpha", "beta", "gamma"] {
+        let mut body = current_dialect();
+        body["name"] = json!(name);
+        let created = conversion(&app, &caller, "POST", "/mappingSets", Some(&body)).await;
+        assert_eq!(created.status, StatusCode::OK);
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+    }
+    let names = |reply: &Reply| -> Vec<String> {
+        reply.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|set| set["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let all = conversion(
+        &app,
+        &caller,
+        "GET",
+        "/mappingSets?orderBy=%2BcreatedDate",
+        None,
+    )
+    .await;
+    assert_eq!(names(&all), ["alpha", "beta", "gamma"]);
+    let page = conversion(
+        &app,
+        &caller,
+        "GET",
+        "/mappingSets?limit=2&start=1&orderBy=%2BcreatedDate",
+        None,
+    )
+    .await;
+    assert_eq!(names(&page), ["beta", "gamma"]);
+    assert_eq!(page.body["_page"], json!({"count": 2, "limit": 2}));
+    let past = conversion(&app, &caller, "GET", "/mappingSets?start=10", None).await;
+    assert_eq!(past.body["data"], json!([]));
+    let named = conversion(&app, &caller, "GET", "/mappingSets?name=ET", None).await;
+    assert_eq!(names(&named), ["beta"]);
+    assert_flow_error(
+        &conversion(&app, &caller, "GET", "/mappingSets?orderBy=name", None).await,
+        "1100-400",
+    );
+    assert_flow_error(
+        &conversion(&app, &caller, "GET", "/mappingSets?limit=-1", None).await,
+        "1100-400",
+    );
+
+    let mut other = caller.clone();
+    other.sandbox = "dev".into();
+    let elsewhere = conversion(&app, &other, "GET", "/mappingSets", None).await;
+    assert_eq!(elsewhere.body["data"], json!([]));
+    let id = all.body["data"][0]["id"].as_str().unwrap();
+    assert_flow_error(
+        &conversion(&app, &other, "GET", &format!("/mappingSets/{id}"), None).await,
+        "1439-404",
+    );
+}
