@@ -1078,3 +1078,487 @@ fn arity_is_checked_from_the_registry() {
     assert_eq!(lookup("coalesce").unwrap().arity(), "at least 1");
     assert!(lookup("LOWER").is_none(), "names are case-sensitive");
 }
+
+/// `date(text)` with the auto-format list, for nested calls.
+fn parsed(text: &str) -> Value {
+    value("date", vec![s(text)])
+}
+
+#[test]
+fn date_functions_give_the_reference_examples() {
+    let now_value = || value("now", vec![]);
+    check(vec![
+        ex("now", vec![], date(NOW)),
+        ex("timestamp", vec![], int(1_635_243_024_000)),
+        // The reference prints 11:24:35, a doc artefact: the input has no seconds.
+        ex(
+            "format",
+            vec![
+                date("2019-10-23T11:24:00+00:00[UTC]"),
+                s("yyyy-MM-dd HH:mm:ss"),
+            ],
+            s("2019-10-23 11:24:00"),
+        ),
+        ex(
+            "dformat",
+            vec![int(1_571_829_875_000), s("yyyy-MM-dd'T'HH:mm:ss.SSSX")],
+            s("2019-10-23T11:24:35.000Z"),
+        ),
+        ex(
+            "date",
+            vec![s("2019-10-23 11:24"), s("yyyy-MM-dd HH:mm"), now_value()],
+            date("2019-10-23T11:24:00Z"),
+        ),
+        ex(
+            "date",
+            vec![s("2019-10-23 11:24"), s("yyyy-MM-dd HH:mm")],
+            date("2019-10-23T11:24:00Z"),
+        ),
+        ex(
+            "date",
+            vec![s("2019-10-23 11:24")],
+            date("2019-10-23T11:24:00Z"),
+        ),
+        ex(
+            "date_part",
+            vec![s("MM"), parsed("2019-10-17 11:55:12")],
+            int(10),
+        ),
+        // The reference prints 2016-04-09T11:44:44Z; the milliseconds the input has are kept
+        // (Java's withMonth keeps them too).
+        ex(
+            "set_date_part",
+            vec![s("m"), int(4), parsed("2016-11-09T11:44:44.797")],
+            date("2016-04-09T11:44:44.797Z"),
+        ),
+        // The reference prints 2019-10-17T11:55:12Z although the zone is Los Angeles: the
+        // zone is kept.
+        ex(
+            "make_date_time",
+            vec![
+                int(2019),
+                int(10),
+                int(17),
+                int(11),
+                int(55),
+                int(12),
+                int(999),
+                s("America/Los_Angeles"),
+            ],
+            date("2019-10-17T11:55:12.000000999-07:00[America/Los_Angeles]"),
+        ),
+        ex(
+            "zone_date_to_utc",
+            vec![value(
+                "date",
+                vec![s("2019-10-17T11:55:12 PST"), s("yyyy-MM-dd'T'HH:mm:ss z")],
+            )],
+            date("2019-10-17T19:55:12Z"),
+        ),
+        ex(
+            "zone_date_to_zone",
+            vec![now_value(), s("Europe/Paris")],
+            date("2021-10-26T12:10:24+02:00[Europe/Paris]"),
+        ),
+    ]);
+}
+
+#[test]
+fn date_without_a_format_tries_the_reference_list_in_order() {
+    let rows = [
+        // One row per format of the list, in its order.
+        (
+            "2019-10-23 11:24:35-0800",
+            "2019-10-23T11:24:35-08:00[-08:00]",
+        ),
+        (
+            "2019-10-23 11:24:35.123+0100",
+            "2019-10-23T11:24:35.123+01:00[+01:00]",
+        ),
+        ("2019-10-23 11:24:35.123", "2019-10-23T11:24:35.123Z"),
+        ("2019-10-23T11:24:35.123Z", "2019-10-23T11:24:35.123Z"),
+        ("2019-10-23T11:24:35Z", "2019-10-23T11:24:35Z"),
+        ("2019-10-23", "2019-10-23T00:00:00Z"),
+        ("2019/10/23", "2019-10-23T00:00:00Z"),
+        ("2019.10.23", "2019-10-23T00:00:00Z"),
+        ("2019-Oct-23", "2019-10-23T00:00:00Z"),
+        ("20191023", "2019-10-23T00:00:00Z"),
+        ("10-23-2019", "2019-10-23T00:00:00Z"),
+        ("10232019", "2019-10-23T00:00:00Z"),
+        ("1/05/2019", "2019-01-05T00:00:00Z"),
+        ("23.1.2019", "2019-01-23T00:00:00Z"),
+        ("1/05/2019 02:30:00 PM", "2019-01-05T14:30:00Z"),
+        ("23.1.2019 02:30:00 AM", "2019-01-23T02:30:00Z"),
+        ("23.Oct.2019", "2019-10-23T00:00:00Z"),
+        ("23-Oct-2019", "2019-10-23T00:00:00Z"),
+        // Adobe's warning: 12112020 reads as MMddyyyy even if ddMMyyyy was meant
+        // (yyyyMMdd, tried first, gives no month 20).
+        ("12112020", "2020-12-11T00:00:00Z"),
+        // The tip: a numeric offset keeps the milliseconds.
+        (
+            "2024-05-05 20:39:00.005-0800",
+            "2024-05-05T20:39:00.005-08:00[-08:00]",
+        ),
+        // RFC 3339 offsets match yyyy-MM-dd'T'HH:mm:ss.SSSX.
+        (
+            "2018-07-10T15:05:59.000-08:00",
+            "2018-07-10T15:05:59-08:00[-08:00]",
+        ),
+        // Forms the list lacks: ISO-8601 without a zone (UTC), with an offset or a zone id.
+        ("2019-10-17 11:55:12", "2019-10-17T11:55:12Z"),
+        ("2016-11-09T11:44:44.797", "2016-11-09T11:44:44.797Z"),
+        (
+            "2019-10-23T11:24:00-08:00",
+            "2019-10-23T11:24:00-08:00[-08:00]",
+        ),
+        (
+            "2019-10-23T11:24:00+02:00[Europe/Paris]",
+            "2019-10-23T11:24:00+02:00[Europe/Paris]",
+        ),
+        // Epoch milliseconds.
+        ("1571829875000", "2019-10-23T11:24:35Z"),
+    ];
+    check(
+        rows.iter()
+            .map(|(input, expected)| ex("date", vec![s(input)], date(expected)))
+            .collect(),
+    );
+}
+
+#[test]
+fn date_returns_the_default_for_a_null_date_and_passes_dates_through() {
+    check(vec![
+        ex(
+            "date",
+            vec![Value::Null, s("yyyy-MM-dd"), value("now", vec![])],
+            date(NOW),
+        ),
+        ex(
+            "date",
+            vec![s(" "), s("yyyy-MM-dd"), value("now", vec![])],
+            date(NOW),
+        ),
+        ex("date", vec![Value::Null], Value::Null),
+        ex("date", vec![Value::Null, s("yyyy-MM-dd")], Value::Null),
+        ex(
+            "date",
+            vec![date("2019-10-23T11:24:00Z")],
+            date("2019-10-23T11:24:00Z"),
+        ),
+        ex(
+            "date",
+            vec![int(1_571_829_875_000)],
+            date("2019-10-23T11:24:35Z"),
+        ),
+        ex(
+            "date",
+            vec![s("2019-10-23"), Value::Null],
+            date("2019-10-23T00:00:00Z"),
+        ),
+        ex("format", vec![Value::Null, s("yyyy")], Value::Null),
+        ex(
+            "format",
+            vec![s("2019-10-23"), s("dd/MM/yyyy")],
+            s("23/10/2019"),
+        ),
+        ex("zone_date_to_utc", vec![Value::Null], Value::Null),
+    ]);
+}
+
+#[test]
+fn java_pattern_letters_format_as_date_time_formatter_does() {
+    let afternoon = || date("2019-10-07T15:05:09.123456789-07:00[America/Los_Angeles]");
+    let rows = [
+        ("G", "AD"),
+        ("yy", "19"),
+        ("y", "2019"),
+        ("yyyy", "2019"),
+        ("M", "10"),
+        ("MM", "10"),
+        ("MMM", "Oct"),
+        ("MMMM", "October"),
+        ("LLL", "Oct"),
+        ("d", "7"),
+        ("dd", "07"),
+        ("D", "280"),
+        ("E", "Mon"),
+        ("EEEE", "Monday"),
+        ("u", "1"),
+        ("a", "PM"),
+        ("H", "15"),
+        ("k", "15"),
+        ("K", "3"),
+        ("h", "3"),
+        ("hh", "03"),
+        ("mm", "05"),
+        ("ss", "09"),
+        ("S", "1"),
+        ("SSS", "123"),
+        ("SSSSSS", "123456"),
+        ("z", "PDT"),
+        ("zzzz", "Pacific Daylight Time"),
+        ("Z", "-0700"),
+        ("ZZZZ", "GMT-07:00"),
+        ("ZZZZZ", "-07:00"),
+        ("X", "-07"),
+        ("XX", "-0700"),
+        ("XXX", "-07:00"),
+        ("x", "-07"),
+        ("O", "GMT-7"),
+        ("OOOO", "GMT-07:00"),
+        ("VV", "America/Los_Angeles"),
+        ("Q", "4"),
+        ("QQQ", "Q4"),
+        ("QQQQ", "4th quarter"),
+        ("w", "41"),
+        ("F", "1"),
+        (
+            "yyyy-MM-dd'T'HH:mm:ss.SSSXXX",
+            "2019-10-07T15:05:09.123-07:00",
+        ),
+        ("hh 'o''clock' a", "03 o'clock PM"),
+        (
+            "EEE, dd MMM yyyy HH:mm:ss Z",
+            "Mon, 07 Oct 2019 15:05:09 -0700",
+        ),
+    ];
+    let mut examples: Vec<Example> = rows
+        .iter()
+        .map(|(pattern, expected)| ex("format", vec![afternoon(), s(pattern)], s(expected)))
+        .collect();
+    let midnight = || date("2019-10-07T00:00:00Z");
+    for (pattern, expected) in [
+        ("k", "24"),
+        ("h a", "12 AM"),
+        ("X", "Z"),
+        ("x", "+00"),
+        ("z", "UTC"),
+    ] {
+        examples.push(ex("format", vec![midnight(), s(pattern)], s(expected)));
+    }
+    check(examples);
+}
+
+#[test]
+fn java_patterns_parse_names_widths_and_zones() {
+    check(vec![
+        ex(
+            "date",
+            vec![s("07.oct.2019 03:05 pm"), s("dd.MMM.yyyy hh:mm a")],
+            date("2019-10-07T15:05:00Z"),
+        ),
+        ex(
+            "date",
+            vec![
+                s("Mon, 07 Oct 2019 15:05:09 -0700"),
+                s("EEE, dd MMM yyyy HH:mm:ss Z"),
+            ],
+            date("2019-10-07T15:05:09-07:00[-07:00]"),
+        ),
+        ex(
+            "date",
+            vec![s("7 October 2019"), s("d MMMM yyyy")],
+            date("2019-10-07T00:00:00Z"),
+        ),
+        ex(
+            "date",
+            vec![
+                s("2019-10-07 15:05 America/Los_Angeles"),
+                s("yyyy-MM-dd HH:mm VV"),
+            ],
+            date("2019-10-07T15:05:00-07:00[America/Los_Angeles]"),
+        ),
+        ex(
+            "date",
+            vec![s("2019-10-07 15:05 GMT+02:00"), s("yyyy-MM-dd HH:mm z")],
+            date("2019-10-07T15:05:00+02:00[+02:00]"),
+        ),
+        ex(
+            "date",
+            vec![s("2019-280"), s("yyyy-DDD")],
+            date("2019-10-07T00:00:00Z"),
+        ),
+        ex(
+            "date",
+            vec![s("19-10-07"), s("yy-MM-dd")],
+            date("2019-10-07T00:00:00Z"),
+        ),
+        ex(
+            "date",
+            vec![s("201910071505"), s("yyyyMMddHHmm")],
+            date("2019-10-07T15:05:00Z"),
+        ),
+        ex(
+            "date",
+            vec![s("2019-10-07T15:05:09.5Z"), s("yyyy-MM-dd'T'HH:mm:ss.SX")],
+            date("2019-10-07T15:05:09.5Z"),
+        ),
+        ex(
+            "date",
+            vec![s("2019-10-07 24"), s("yyyy-MM-dd kk")],
+            date("2019-10-07T00:00:00Z"),
+        ),
+    ]);
+}
+
+#[test]
+fn date_part_and_set_date_part_use_the_t_sql_components() {
+    let thursday = || date("2019-10-17T15:55:12.345Z");
+    let rows = [
+        ("year", 2019),
+        ("yyyy", 2019),
+        ("yy", 2019),
+        ("quarter", 4),
+        ("q", 4),
+        ("month", 10),
+        ("m", 10),
+        ("dayofyear", 290),
+        ("y", 290),
+        ("day", 17),
+        ("dd", 17),
+        ("week", 42),
+        ("ww", 42),
+        ("weekday", 4),
+        ("w", 4),
+        ("dw", 4),
+        ("hour", 15),
+        ("hh24", 15),
+        ("hh12", 3),
+        ("minute", 55),
+        ("mi", 55),
+        ("n", 55),
+        ("second", 12),
+        ("s", 12),
+        ("millisecond", 345),
+        ("SSS", 345),
+    ];
+    let mut examples: Vec<Example> = rows
+        .iter()
+        .map(|(component, part)| ex("date_part", vec![s(component), thursday()], int(*part)))
+        .collect();
+    examples.extend([
+        ex(
+            "set_date_part",
+            vec![s("year"), int(2020), thursday()],
+            date("2020-10-17T15:55:12.345Z"),
+        ),
+        ex(
+            "set_date_part",
+            vec![s("dd"), int(1), thursday()],
+            date("2019-10-01T15:55:12.345Z"),
+        ),
+        ex(
+            "set_date_part",
+            vec![s("hh"), int(0), thursday()],
+            date("2019-10-17T00:55:12.345Z"),
+        ),
+        ex(
+            "set_date_part",
+            vec![s("mi"), int(7), thursday()],
+            date("2019-10-17T15:07:12.345Z"),
+        ),
+        ex(
+            "set_date_part",
+            vec![s("ss"), int(59), thursday()],
+            date("2019-10-17T15:55:59.345Z"),
+        ),
+        ex("date_part", vec![s("day"), Value::Null], Value::Null),
+    ]);
+    check(examples);
+}
+
+#[test]
+fn date_functions_refuse_bad_dates_formats_zones_and_parts() {
+    let some_date = || date("2019-10-17T11:55:12Z");
+    check_errors(vec![
+        (
+            "date",
+            vec![s("not a date")],
+            "date: argument 1 (DATE) is not a date in a known format: \"not a date\"",
+        ),
+        (
+            "date",
+            vec![s("2019-13-01"), s("yyyy-MM-dd")],
+            "does not match the format \"yyyy-MM-dd\"",
+        ),
+        (
+            "date",
+            vec![s("2019-10-07 extra"), s("yyyy-MM-dd")],
+            "has unparsed text",
+        ),
+        (
+            "date",
+            vec![s("Tue, 07 Oct 2019"), s("EEE, dd MMM yyyy")],
+            "is not a Tuesday",
+        ),
+        (
+            "format",
+            vec![some_date(), s("yyyy-bb")],
+            "format: argument 2 (FORMAT) \"yyyy-bb\" uses the unsupported pattern letter 'b'",
+        ),
+        (
+            "format",
+            vec![some_date(), s("'T")],
+            "has an unclosed quote",
+        ),
+        (
+            "format",
+            vec![some_date(), s("yyyy[-MM]")],
+            "optional sections are not supported",
+        ),
+        (
+            "zone_date_to_zone",
+            vec![some_date(), s("Mars/Base")],
+            "argument 2 (ZONE) names no known time zone: \"Mars/Base\"",
+        ),
+        (
+            "date_part",
+            vec![s("fortnight"), some_date()],
+            "date_part: argument 1 (COMPONENT) names no date component",
+        ),
+        (
+            "set_date_part",
+            vec![s("week"), int(3), some_date()],
+            "must be year, month, day, hour, minute or second",
+        ),
+        (
+            "set_date_part",
+            vec![s("d"), int(31), date("2019-04-01T00:00:00Z")],
+            "argument 2 (VALUE) gives no such date",
+        ),
+        (
+            "set_date_part",
+            vec![s("m"), int(13), some_date()],
+            "argument 2 (VALUE) must be between 1 and 12",
+        ),
+        (
+            "make_date_time",
+            vec![
+                int(2019),
+                int(13),
+                int(1),
+                int(0),
+                int(0),
+                int(0),
+                int(0),
+                s("UTC"),
+            ],
+            "make_date_time: argument 2 (MONTH) must be between 1 and 12",
+        ),
+        (
+            "make_date_time",
+            vec![int(2019), int(2), int(30), int(0), int(0), int(0), int(0)],
+            "gives no such date",
+        ),
+        (
+            "dformat",
+            vec![s("soon"), s("yyyy")],
+            "dformat: argument 1 (TIMESTAMP) must be an integer",
+        ),
+        (
+            "zone_date_to_utc",
+            vec![Value::Bool(true)],
+            "argument 1 (DATE) must be a date",
+        ),
+    ]);
+}

@@ -8,6 +8,8 @@
 
 mod args;
 pub mod arrays;
+mod date_pattern;
+pub mod dates;
 pub mod hashing;
 pub mod logic;
 pub mod objects;
@@ -102,6 +104,7 @@ pub static FUNCTIONS: &[&[Function]] = &[
     regex::REGEX_FUNCTIONS,
     hashing::HASHING_FUNCTIONS,
     urls::URL_FUNCTIONS,
+    dates::DATE_FUNCTIONS,
     objects::OBJECT_FUNCTIONS,
     arrays::ARRAY_FUNCTIONS,
     logic::LOGIC_FUNCTIONS,
