@@ -5,6 +5,9 @@
 //! `Matcher.find`: the first match anywhere, as an array of the whole match followed by each
 //! capture group (null for a group that took no part); null when nothing matches. A null
 //! string acts as the empty string.
+//!
+//! Patterns are compiled once per thread and kept (up to a small bound), since a mapping
+//! applies the same literal pattern to every record; `explode` shares the cache.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
