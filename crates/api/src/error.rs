@@ -75,6 +75,10 @@ pub enum FlowErrorCode {
     StateNotAllowed,
     /// `1413-400`: a referenced spec id does not exist.
     InvalidSpecId,
+    /// `1412-400`: a flow's mapping set, or the version it names, does not exist.
+    InvalidMappingVersion,
+    /// `1425-400`: a flow's mapping set writes another schema than its dataset's.
+    MappingSchemaMismatch,
     /// `1430-400`: the flow a run names does not exist in this sandbox.
     FlowNotFound,
     /// `1414-400`: a connection's connection spec cannot change.
@@ -135,6 +139,12 @@ impl FlowErrorCode {
             InvalidPathId => (1411, StatusCode::BAD_REQUEST, "Invalid entity id"),
             StateNotAllowed => (1410, StatusCode::BAD_REQUEST, "State not allowed"),
             InvalidSpecId => (1413, StatusCode::BAD_REQUEST, "Invalid spec id"),
+            InvalidMappingVersion => (1412, StatusCode::BAD_REQUEST, "Invalid mapping version"),
+            MappingSchemaMismatch => (
+                1425,
+                StatusCode::BAD_REQUEST,
+                "Dataset schema does not match the mapping schema",
+            ),
             FlowNotFound => (1430, StatusCode::BAD_REQUEST, "Flow not found"),
             ConnectionSpecImmutable => (
                 1414,

@@ -373,3 +373,129 @@ async fn mapping_sets_list_by_page_and_stay_in_their_sandbox() {
         "1439-404",
     );
 }
+
+/// A flow over a fresh chain whose dataset has `SCHEMA`: (source id, target id).
+async fn flow_chain(app: &TestApp, caller: &Caller) -> (String, String) {
+    use common::chain::{
+        base_connection, create, list_spec_in_flow_spec, mock, source_body, target_body,
+    };
+    let mock = mock().await;
+    let (spec_id, base_id) = base_connection(app, caller, &mock).await;
+    list_spec_in_flow_spec(app, caller, &spec_id).await;
+    let (source_id, _) = create(
+        app,
+        caller,
+        "/sourceConnections",
+        &source_body(&spec_id, &base_id),
+    )
+    .await;
+    let dataset = app
+        .catalog(
+            caller,
+            "POST",
+            "/dataSets",
+            Some(&json!({"name": "typed", "schemaRef": {"id": SCHEMA, "contentType": "application/vnd.adobe.xed-full+json;version=1"}})),
+        )
+        .await;
+    let dataset_id = dataset.body[0]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("@/dataSets/")
+        .to_owned();
+    let (target_id, _) = create(app, caller, "/targetConnections", &target_body(&dataset_id)).await;
+    (source_id, target_id)
+}
+
+#[tokio::test]
+async fn a_flow_names_an_existing_mapping_version_of_its_datasets_schema_and_pins_it() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let (source_id, target_id) = flow_chain(&app, &caller).await;
+    let created = conversion(
+        &app,
+        &caller,
+        "POST",
+        "/mappingSets",
+        Some(&current_dialect()),
+    )
+    .await;
+    let mapping_id = created.body["id"].as_str().unwrap().to_owned();
+    let flow_with = |params: Value| {
+        let mut flow = common::chain::flow_body(&source_id, &target_id);
+        flow["transformations"] = json!([{"name": "Mapping", "params": params}]);
+        flow
+    };
+
+    let unknown = app
+        .post(
+            &caller,
+            "/flows",
+            &flow_with(
+                json!({"mappingId": "0123456789abcdef0123456789abcdef", "mappingVersion": 0}),
+            ),
+        )
+        .await;
+    assert_flow_error(&unknown, "1412-400");
+    assert_eq!(
+        unknown.body["problems"][0]["pointer"],
+        "/transformations/0/params/mappingId"
+    );
+    let no_version = app
+        .post(
+            &caller,
+            "/flows",
+            &flow_with(json!({"mappingId": mapping_id, "mappingVersion": 3})),
+        )
+        .await;
+    assert_flow_error(&no_version, "1412-400");
+    assert_eq!(
+        no_version.body["problems"][0]["pointer"],
+        "/transformations/0/params/mappingVersion"
+    );
+
+    // Another schema than the dataset's: 1425.
+    let mut elsewhere = current_dialect();
+    elsewhere["outputSchema"]["schemaRef"]["id"] =
+        json!("https://ns.adobe.com/tenant/schemas/somethingelse");
+    let other = conversion(&app, &caller, "POST", "/mappingSets", Some(&elsewhere)).await;
+    let mismatch = app
+        .post(
+            &caller,
+            "/flows",
+            &flow_with(json!({"mappingId": other.body["id"], "mappingVersion": "0"})),
+        )
+        .await;
+    assert_flow_error(&mismatch, "1425-400");
+
+    // Without a version, the flow is pinned to the latest one; a new version changes nothing.
+    let (flow_id, _) = common::chain::create(
+        &app,
+        &caller,
+        "/flows",
+        &flow_with(json!({"mappingId": mapping_id.to_uppercase()})),
+    )
+    .await;
+    conversion(
+        &app,
+        &caller,
+        "PUT",
+        &format!("/mappingSets/{mapping_id}"),
+        Some(&current_dialect()),
+    )
+    .await;
+    let flow = app.get(&caller, &format!("/flows/{flow_id}")).await.body["items"][0].clone();
+    assert_eq!(
+        flow["transformations"][0]["params"],
+        json!({"mappingId": mapping_id, "mappingVersion": 0})
+    );
+    // A mapping set a flow uses cannot be deleted.
+    let refused = conversion(
+        &app,
+        &caller,
+        "DELETE",
+        &format!("/mappingSets/{mapping_id}"),
+        None,
+    )
+    .await;
+    assert_flow_error(&refused, "1447-400");
+}

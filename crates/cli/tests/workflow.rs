@@ -164,12 +164,23 @@ async fn the_documented_workflow_runs_against_flowd_by_changing_only_the_host() 
         )
         .await;
     assert_eq!(status, 201, "{target}");
+    // The mapping set the flow names, in the tutorials' (legacy) dialect.
+    let (status, mapping_set) = api
+        .post(
+            "/data/foundation/conversion/mappingSets",
+            &json!({"version": 0, "xdmSchema": "https://ns.adobe.com/tenant/schemas/members", "xdmVersion": "1.0", "id": null,
+                    "mappings": [{"destinationXdmPath": "_id", "sourceAttribute": "id", "identity": false, "version": 0},
+                                 {"destinationXdmPath": "personalEmail.address", "sourceAttribute": "email_address", "identity": false, "version": 0}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{mapping_set}");
+    let mapping_id = mapping_set["id"].as_str().unwrap();
     let (status, flow) = api
         .post(
             "/flows",
             &json!({"name": "MailChimp Members dataflow", "flowSpec": {"id": REST_STORAGE_TO_AEP, "version": "1.0"},
                     "sourceConnectionIds": [source["id"]], "targetConnectionIds": [target["id"]],
-                    "transformations": [{"name": "Mapping", "params": {"mappingId": "5a365b23962d4653b9d9be25832ee5b4", "mappingVersion": 0}}],
+                    "transformations": [{"name": "Mapping", "params": {"mappingId": mapping_id, "mappingVersion": 0}}],
                     "scheduleParams": {"startTime": "1632809759", "frequency": "minute", "interval": 15}}),
         )
         .await;

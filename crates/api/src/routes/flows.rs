@@ -6,8 +6,9 @@
 //! checked against the flow spec: each connection's spec must be listed, and `scheduleParams`
 //! must satisfy the flow spec's `scheduleSpec` JSON Schema after numeric and boolean strings
 //! are coerced to the types it asks for (Adobe's own tutorials send `"startTime":
-//! "1632809759"`); it is stored coerced. `transformations` (Data Prep mappings) are kept as
-//! given: mapping is not applied by flowd. Every write also writes the flow's schedule row,
+//! "1632809759"`); it is stored coerced. `Mapping` transformations must name a mapping set of
+//! the sandbox, with a version it has, that writes the dataset's schema (`flow_mappings.rs`);
+//! runs do not apply mappings yet. Every write also writes the flow's schedule row,
 //! so the planner finds the flow when it is due.
 
 use std::collections::HashMap;
@@ -295,6 +296,23 @@ impl InstanceResource for Flows {
             }
         }
         refuse_problems("flow", &body, problems)?;
+        let dataset_id = target
+            .as_ref()
+            .and_then(|target| target.pointer("/params/dataSetId"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let mut references = flow.references();
+        if let Some(Value::Array(transformations)) = body.get_mut("transformations") {
+            references.extend(
+                crate::routes::flow_mappings::check_mappings(
+                    state,
+                    tenant,
+                    transformations,
+                    dataset_id.as_deref(),
+                )
+                .await?,
+            );
+        }
         body["sourceConnectionIds"] = json!([flow.source_connection_id]);
         body["targetConnectionIds"] = json!([flow.target_connection_id]);
         let source = source.unwrap_or_default();
@@ -337,7 +355,7 @@ impl InstanceResource for Flows {
         body["lastRunDetails"] = json!({});
         Ok(Validated {
             document: body,
-            references: flow.references(),
+            references,
             schedule: Some(schedule_write(&flow, flow_state)),
         })
     }

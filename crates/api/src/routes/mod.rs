@@ -12,6 +12,7 @@ pub mod connections;
 pub mod datasets;
 pub mod documents;
 pub mod explore;
+mod flow_mappings;
 pub mod flow_specs;
 pub mod flows;
 mod instances;

@@ -1,0 +1,160 @@
+//! The Data Prep mapping sets a flow's `Mapping` transformations name
+//! (`{"name": "Mapping", "params": {"mappingId", "mappingVersion"}}`): each must exist in the
+//! sandbox with the version it names (`1412-400`), and write the schema of the flow's dataset
+//! (`1425-400`). A transformation without `mappingVersion` is pinned to the set's latest
+//! version when the flow is written, so a later version of the set changes nothing until the
+//! flow is patched. The store keeps a reference from the flow to each set, so a mapping set a
+//! flow uses cannot be deleted.
+
+use flowd_model::ResourceRef;
+use flowd_spec::Problem;
+use serde_json::{Value, json};
+
+use crate::error::{ApiError, FlowError, FlowErrorCode};
+use crate::routes::collections::{DATASETS, MAPPING_SETS};
+use crate::state::AppState;
+use crate::tenant::Tenant;
+
+/// The part of a schema reference both of Adobe's spellings share: `…/schemas/<hash>` and the
+/// altId `_<tenant>.schemas.<hash>` name the same schema.
+fn schema_key(reference: &str) -> &str {
+    reference.rsplit(['/', '.']).next().unwrap_or(reference)
+}
+
+fn mapping_error(code: FlowErrorCode, message: String, pointer: String) -> ApiError {
+    FlowError::new(code, message)
+        .with_problems(vec![Problem::new(pointer.clone(), "see the message")])
+        .into()
+}
+
+/// The version `mappingVersion` names: a number or a numeric string; `None` when absent.
+fn version_of(params: &Value, pointer: &str) -> Result<Option<i64>, ApiError> {
+    match params.get("mappingVersion") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(number)) if number.as_i64().is_some() => Ok(number.as_i64()),
+        Some(Value::String(text)) if text.trim().parse::<i64>().is_ok() => {
+            Ok(text.trim().parse().ok())
+        }
+        Some(_) => Err(FlowError::invalid_body(
+            "flow",
+            vec![Problem::new(
+                format!("{pointer}/mappingVersion"),
+                "must be a version number (0, 1, …)",
+            )],
+        )
+        .into()),
+    }
+}
+
+/// Checks the flow's mapping transformations (pinning absent versions in `transformations`)
+/// against `dataset_id`'s schema; the references the store keeps.
+pub async fn check_mappings(
+    state: &AppState,
+    tenant: &Tenant,
+    transformations: &mut [Value],
+    dataset_id: Option<&str>,
+) -> Result<Vec<ResourceRef>, ApiError> {
+    let mut references = Vec::new();
+    let dataset_schema = match dataset_id {
+        Some(id) => state
+            .store
+            .get_resource(&tenant.scope, DATASETS.kind, id)
+            .await?
+            .and_then(|stored| {
+                stored
+                    .body
+                    .pointer("/schemaRef/id")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            }),
+        None => None,
+    };
+    for (index, transformation) in transformations.iter_mut().enumerate() {
+        let is_mapping = transformation
+            .get("name")
+            .and_then(Value::as_str)
+            .is_some_and(|name| name.eq_ignore_ascii_case("mapping"));
+        if !is_mapping {
+            continue;
+        }
+        let pointer = format!("/transformations/{index}/params");
+        let params = transformation.get("params").cloned().unwrap_or(Value::Null);
+        let Some(mapping_id) = params
+            .get("mappingId")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase)
+        else {
+            return Err(FlowError::invalid_body(
+                "flow",
+                vec![Problem::new(
+                    format!("{pointer}/mappingId"),
+                    "is required: the id of a mapping set of this sandbox",
+                )],
+            )
+            .into());
+        };
+        let wanted = version_of(&params, &pointer)?;
+        let Some(stored) = state
+            .store
+            .get_resource(&tenant.scope, MAPPING_SETS.kind, &mapping_id)
+            .await?
+        else {
+            return Err(mapping_error(
+                FlowErrorCode::InvalidMappingVersion,
+                format!(
+                    "The mapping set {mapping_id} does not exist in this sandbox; create it with POST /data/foundation/conversion/mappingSets."
+                ),
+                format!("{pointer}/mappingId"),
+            ));
+        };
+        let versions = stored.body["versions"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let version = match wanted {
+            None => versions.last().cloned(),
+            Some(wanted) => versions
+                .iter()
+                .find(|version| version["version"] == wanted)
+                .cloned(),
+        };
+        let Some(version) = version else {
+            let newest = versions
+                .last()
+                .and_then(|version| version["version"].as_i64())
+                .unwrap_or_default();
+            return Err(mapping_error(
+                FlowErrorCode::InvalidMappingVersion,
+                format!(
+                    "The mapping set {mapping_id} has no version {}; its versions are 0 to {newest}.",
+                    wanted.unwrap_or_default()
+                ),
+                format!("{pointer}/mappingVersion"),
+            ));
+        };
+        let mapping_schema = version
+            .pointer("/set/outputSchema/schemaRef/id")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if let Some(dataset_schema) = &dataset_schema
+            && schema_key(dataset_schema) != schema_key(mapping_schema)
+        {
+            return Err(mapping_error(
+                FlowErrorCode::MappingSchemaMismatch,
+                format!(
+                    "The mapping set {mapping_id} writes the schema {mapping_schema}, but the flow's dataset {} has the schema {dataset_schema}.",
+                    dataset_id.unwrap_or_default()
+                ),
+                format!("{pointer}/mappingId"),
+            ));
+        }
+        transformation["params"]["mappingId"] = json!(mapping_id);
+        transformation["params"]["mappingVersion"] = version["version"].clone();
+        references.push(ResourceRef {
+            kind: MAPPING_SETS.kind,
+            id: mapping_id,
+            pointer: format!("{pointer}/mappingId"),
+        });
+    }
+    Ok(references)
+}
