@@ -86,7 +86,10 @@ pub fn app(state: AppState) -> Router {
             routes::datasets::routes().merge(catalog::batches::routes()),
         )
         .nest(DATA_ACCESS_BASE_PATH, catalog::data_access::routes())
-        .nest(CONVERSION_BASE_PATH, conversion::mapping_sets::routes())
+        .nest(
+            CONVERSION_BASE_PATH,
+            conversion::mapping_sets::routes().merge(conversion::languages::routes()),
+        )
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

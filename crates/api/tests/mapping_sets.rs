@@ -499,3 +499,88 @@ async fn a_flow_names_an_existing_mapping_version_of_its_datasets_schema_and_pin
     .await;
     assert_flow_error(&refused, "1447-400");
 }
+
+#[tokio::test]
+async fn expressions_validate_and_the_language_lists_its_functions_and_operators() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let good = conversion(
+        &app,
+        &caller,
+        "POST",
+        "/languages/el/validate",
+        Some(&json!({"expression": "concat(\"Hi\", \",\", \"there\", \"!\")"})),
+    )
+    .await;
+    assert_eq!(good.status, StatusCode::OK, "{}", good.body);
+    assert_eq!(
+        good.body,
+        json!({"validationStatus": "succeeded", "error": "none"})
+    );
+    let nested = conversion(
+        &app,
+        &caller,
+        "POST",
+        "/languages/el/validate",
+        Some(&json!({"expression": {"expression": "upper(name)"}})),
+    )
+    .await;
+    assert_eq!(nested.body["validationStatus"], "succeeded");
+    let bad = conversion(
+        &app,
+        &caller,
+        "POST",
+        "/languages/el/validate",
+        Some(&json!({"expression": "iif(a, b)"})),
+    )
+    .await;
+    assert_eq!(bad.body["validationStatus"], "failed");
+    assert!(
+        bad.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("iif() takes 3 argument(s), 2 given"),
+        "{}",
+        bad.body
+    );
+    assert_flow_error(
+        &conversion(
+            &app,
+            &caller,
+            "POST",
+            "/languages/el/validate",
+            Some(&json!({})),
+        )
+        .await,
+        "1100-400",
+    );
+
+    let functions = conversion(&app, &caller, "GET", "/languages/el/functions", None).await;
+    let listed = functions.body.as_array().unwrap();
+    let first = listed
+        .iter()
+        .find(|function| function["function"] == "first")
+        .unwrap();
+    assert_eq!(first["category"], "Hierarchies - Arrays");
+    let date = listed
+        .iter()
+        .find(|function| function["function"] == "date")
+        .unwrap();
+    assert_eq!(date["category"], "Date / Time");
+    assert!(
+        listed
+            .iter()
+            .all(|function| function["function"] != "fpid_to_ecid")
+    );
+    let operators = conversion(&app, &caller, "GET", "/languages/el/operators", None).await;
+    let complement = operators
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|operator| operator["operatorSymbol"] == "~")
+        .unwrap()
+        .clone();
+    assert_eq!(complement["methodName"], "complement");
+    assert_eq!(complement["numberOfOperands"], 1);
+}

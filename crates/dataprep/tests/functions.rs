@@ -5,7 +5,7 @@
 //! reports every failing row at once. Where the reference prints a value that is a doc
 //! artefact, the table holds the correct value and says so.
 
-use flowd_dataprep::functions::{FUNCTIONS, FunctionError, lookup};
+use flowd_dataprep::functions::{FAMILIES, FunctionError, lookup};
 use flowd_dataprep::{CallContext, Value};
 use jiff::ZonedDateTime;
 use jiff::tz::TimeZone;
@@ -1053,9 +1053,9 @@ fn functions_without_a_public_algorithm_or_only_for_destinations_are_not_registe
 
 #[test]
 fn no_two_functions_share_a_name() {
-    let mut names: Vec<&str> = FUNCTIONS
+    let mut names: Vec<&str> = FAMILIES
         .iter()
-        .flat_map(|family| family.iter())
+        .flat_map(|(_, family)| family.iter())
         .map(|function| function.name)
         .collect();
     let count = names.len();

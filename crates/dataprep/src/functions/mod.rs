@@ -1,5 +1,5 @@
 //! The function library of Data Prep's expression language (reference §7), one module per
-//! family, all registered in [`FUNCTIONS`]: a name, how many arguments it takes (checked when
+//! family, all registered in [`FAMILIES`]: a name, how many arguments it takes (checked when
 //! a mapping set is validated, not per record) and the function itself.
 //!
 //! A function receives its evaluated arguments and the [`CallContext`] of the record; it
@@ -92,20 +92,24 @@ impl Function {
 
 /// The function named `name` (names are case-sensitive, as in Data Prep).
 pub fn lookup(name: &str) -> Option<&'static Function> {
-    FUNCTIONS
+    FAMILIES
         .iter()
-        .flat_map(|family| family.iter())
+        .flat_map(|(_, family)| family.iter())
         .find(|function| function.name == name)
 }
 
-/// Every function, by family.
-pub static FUNCTIONS: &[&[Function]] = &[
-    strings::STRING_FUNCTIONS,
-    regex::REGEX_FUNCTIONS,
-    hashing::HASHING_FUNCTIONS,
-    urls::URL_FUNCTIONS,
-    dates::DATE_FUNCTIONS,
-    objects::OBJECT_FUNCTIONS,
-    arrays::ARRAY_FUNCTIONS,
-    logic::LOGIC_FUNCTIONS,
+/// Every function, by family, with the category `/languages/el/functions` lists it under (the
+/// headings of Adobe's functions page).
+pub static FAMILIES: &[(&str, &[Function])] = &[
+    ("String", strings::STRING_FUNCTIONS),
+    ("Regular expression", regex::REGEX_FUNCTIONS),
+    ("Hashing", hashing::HASHING_FUNCTIONS),
+    ("URL", urls::URL_FUNCTIONS),
+    ("Date / Time", dates::DATE_FUNCTIONS),
+    ("Hierarchies - Objects", objects::OBJECT_FUNCTIONS),
+    ("Hierarchies - Arrays", arrays::ARRAY_FUNCTIONS),
+    (
+        "Logical, aggregation, conversion, JSON and special",
+        logic::LOGIC_FUNCTIONS,
+    ),
 ];
