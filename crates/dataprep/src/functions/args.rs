@@ -167,8 +167,9 @@ fn number(value: &Value) -> Option<f64> {
     }
 }
 
-/// Equality as `decode` needs it: equal values, with `1` equal to `1.0`.
-pub(crate) fn loosely_equal(left: &Value, right: &Value) -> bool {
+/// Java's `equals` as `decode` needs it: equal values of one kind, with `1` equal to `1.0` (no
+/// string coercion, unlike the language's `==`).
+pub(crate) fn java_equal(left: &Value, right: &Value) -> bool {
     match (left, right) {
         (Value::Int(left), Value::Int(right)) => left == right,
         _ => match (number(left), number(right)) {

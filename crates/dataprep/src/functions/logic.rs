@@ -19,7 +19,7 @@
 
 use std::cmp::Ordering;
 
-use crate::functions::args::{Args, loosely_equal, natural_order, quote};
+use crate::functions::args::{Args, java_equal, natural_order, quote};
 use crate::functions::{CallContext, Function, FunctionError};
 use crate::value::Value;
 
@@ -43,7 +43,7 @@ fn decode(values: &[Value], _: &CallContext<'_>) -> Outcome {
     let (key, rest) = values.split_first().unwrap_or((&Value::Null, &[]));
     let mut pairs = rest.chunks_exact(2);
     for pair in pairs.by_ref() {
-        if loosely_equal(key, &pair[0]) {
+        if java_equal(key, &pair[0]) {
             return Ok(pair[1].clone());
         }
     }
