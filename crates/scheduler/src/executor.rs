@@ -311,6 +311,7 @@ async fn ingest(
     .map_err(prepare_failure)?;
     let mut plan = plan;
     share_session(&context.sessions, &tokens, &mut plan).await;
+    let mut mappings = crate::mapping::load(context.store.as_ref(), scope, &chain.flow).await?;
     let seed = dataset_seed(context, scope, &dataset_id).await?;
     let mut batch = AsyncBatch::begin(
         context.datasets.clone(),
@@ -324,7 +325,7 @@ async fn ingest(
     let max_duration = context.bounds.max_duration;
     let streamed = tokio::time::timeout(
         max_duration,
-        stream_pages(context, run, plan, &mut batch, metrics),
+        stream_pages(context, run, plan, &mut batch, metrics, mappings.as_mut()),
     )
     .await
     .unwrap_or_else(|_| {
@@ -337,7 +338,10 @@ async fn ingest(
         ))
     });
     let warnings = match streamed {
-        Ok(warnings) => warnings,
+        Ok(mut warnings) => {
+            warnings.extend(mappings.as_ref().and_then(crate::mapping::RunMappings::warning));
+            warnings
+        }
         Err(failure) => {
             batch.abort().await;
             return Err(failure);
@@ -363,6 +367,7 @@ async fn stream_pages(
     plan: flowd_connector::RunPlan,
     batch: &mut AsyncBatch,
     metrics: &mut RunMetrics,
+    mut mappings: Option<&mut crate::mapping::RunMappings>,
 ) -> Result<Vec<RunErrorRecord>, RunFailure> {
     let mut stream = std::pin::pin!(flowd_connector::run(context.http.clone(), plan));
     while let Some(event) = stream.next().await {
@@ -372,8 +377,16 @@ async fn stream_pages(
                 count_upstream_request(page.status);
                 metrics.input_bytes += page.body_bytes as u64;
                 metrics.input_records += page.records.len() as u64;
+                let body_bytes = page.body_bytes;
+                let records = match mappings.as_deref_mut() {
+                    None => page.records,
+                    Some(mappings) => {
+                        let values = page.into_values().map_err(|error| upstream_failure(&error))?;
+                        flowd_model::records::Records::Parsed(mappings.apply(values))
+                    }
+                };
                 batch
-                    .write(page.records, page.body_bytes)
+                    .write(records, body_bytes)
                     .await
                     .map_err(sink_failure)?;
             }

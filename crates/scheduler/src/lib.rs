@@ -1,7 +1,7 @@
 //! flowd's scheduler: enqueues due windows of enabled flows as runs ([`planner`]), and
 //! executes claimed runs into datasets ([`worker`], [`executor`], [`batch`]) through
-//! `flowd-connector` and a `flowd_sink::DatasetStore`; removes deleted datasets' files
-//! ([`janitor`]).
+//! `flowd-connector` and a `flowd_sink::DatasetStore`, records shaped by the flow's Data Prep
+//! mapping set when it names one ([`mapping`]); removes deleted datasets' files ([`janitor`]).
 //!
 //! **API boundary:** knows the store, the runtime and the dataset store; knows nothing of HTTP
 //! or of AEP's wire shapes (a run's outcome is stored typed; the API presents it). Schedules
@@ -11,5 +11,6 @@
 pub mod batch;
 pub mod executor;
 pub mod janitor;
+pub mod mapping;
 pub mod planner;
 pub mod worker;

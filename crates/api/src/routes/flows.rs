@@ -8,7 +8,7 @@
 //! are coerced to the types it asks for (Adobe's own tutorials send `"startTime":
 //! "1632809759"`); it is stored coerced. `Mapping` transformations must name a mapping set of
 //! the sandbox, with a version it has, that writes the dataset's schema (`flow_mappings.rs`);
-//! runs do not apply mappings yet. Every write also writes the flow's schedule row,
+//! runs apply the version the flow pins (`flowd_scheduler::mapping`). Every write also writes the flow's schedule row,
 //! so the planner finds the flow when it is due.
 
 use std::collections::HashMap;

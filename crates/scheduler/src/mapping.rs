@@ -1,0 +1,116 @@
+//! A run of a flow whose `Mapping` transformation names a Data Prep mapping set: the version
+//! the flow pins is read and compiled once for the run, and every record is shaped by it
+//! before it is written (reference `data-prep.md` §10.2). Records are parsed to apply the
+//! mappings, so such a run does not take the page-text path.
+//!
+//! A mapping that fails for a record (a transformation error) leaves that field out; the run
+//! succeeds and says, in one warning, how many such errors it met and the first few.
+
+use std::collections::BTreeSet;
+
+use flowd_dataprep::{MappingSetBody, Mappings, Value as DataValue};
+use flowd_model::{FailureCode, Flow, RunErrorRecord, RunFailure};
+use flowd_store::{ResourceKind, Scope, Store};
+use serde_json::Value;
+
+/// Distinct transformation errors a run's warning quotes.
+const QUOTED_ERRORS: usize = 5;
+
+/// The mappings of a run, and the transformation errors met so far.
+pub struct RunMappings {
+    mappings: Mappings,
+    now: jiff::ZonedDateTime,
+    errors: u64,
+    quoted: BTreeSet<String>,
+}
+
+fn configuration(message: String) -> RunFailure {
+    RunFailure::new(FailureCode::Configuration, message)
+}
+
+/// The mappings `flow` names, compiled; `None` when it names no mapping set.
+pub async fn load(store: &dyn Store, scope: &Scope, flow: &Flow) -> Result<Option<RunMappings>, RunFailure> {
+    let Some(params) = flow
+        .transformations
+        .iter()
+        .find(|transformation| {
+            transformation
+                .get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|name| name.eq_ignore_ascii_case("mapping"))
+        })
+        .and_then(|transformation| transformation.get("params"))
+    else {
+        return Ok(None);
+    };
+    let Some(mapping_id) = params.get("mappingId").and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    let mapping_id = mapping_id.to_ascii_lowercase();
+    let stored = store
+        .get_resource(scope, ResourceKind::MappingSet, &mapping_id)
+        .await
+        .map_err(|error| RunFailure::new(FailureCode::Store, format!("the store could not be read: {error}")))?
+        .ok_or_else(|| configuration(format!("the flow's mapping set {mapping_id} no longer exists")))?;
+    let versions = stored.body["versions"].as_array().cloned().unwrap_or_default();
+    let wanted = params.get("mappingVersion").and_then(|version| {
+        version
+            .as_i64()
+            .or_else(|| version.as_str().and_then(|text| text.trim().parse().ok()))
+    });
+    let version = match wanted {
+        Some(wanted) => versions.iter().find(|version| version["version"] == wanted),
+        None => versions.last(),
+    }
+    .ok_or_else(|| configuration(format!("the mapping set {mapping_id} has no version {}", wanted.unwrap_or_default())))?;
+    let body = MappingSetBody::from_json(&version["set"]).map_err(|problems| {
+        let listing: Vec<String> = problems
+            .iter()
+            .map(|problem| format!("{}: {}", problem.pointer, problem.message))
+            .collect();
+        configuration(format!("the stored mapping set {mapping_id} does not resolve: {}", listing.join("; ")))
+    })?;
+    let mappings = body.compile().map_err(|problems| {
+        configuration(format!(
+            "the mapping set {mapping_id} does not compile: {}",
+            problems.first().map(|problem| problem.message.as_str()).unwrap_or_default()
+        ))
+    })?;
+    Ok(Some(RunMappings {
+        mappings,
+        now: flowd_model::time::now().to_zoned_datetime(jiff::tz::TimeZone::UTC),
+        errors: 0,
+        quoted: BTreeSet::new(),
+    }))
+}
+
+impl RunMappings {
+    /// The records of one page shaped by the mappings.
+    pub fn apply(&mut self, records: Vec<Value>) -> Vec<Value> {
+        records
+            .iter()
+            .map(|record| {
+                let mapped = self.mappings.apply(&DataValue::from_json(record), &self.now);
+                self.errors += mapped.warnings.len() as u64;
+                for warning in mapped.warnings {
+                    if self.quoted.len() < QUOTED_ERRORS {
+                        self.quoted.insert(warning);
+                    }
+                }
+                mapped.record.to_json()
+            })
+            .collect()
+    }
+
+    /// The run's warning about transformation errors, when there were some.
+    pub fn warning(&self) -> Option<RunErrorRecord> {
+        (self.errors > 0).then(|| RunErrorRecord {
+            code: "TRANSFORMATION_ERROR".to_owned(),
+            message: format!(
+                "{} mapped field(s) were left out because their mapping failed, e.g. {}",
+                self.errors,
+                self.quoted.iter().cloned().collect::<Vec<_>>().join("; ")
+            ),
+        })
+    }
+}
