@@ -4,8 +4,8 @@
 # Every request must be answered without a 5xx and without a connection error, every
 # error in the Flow Service format, and every id a create answers must read back.
 #
-# Then Adobe's second collection (the older samples, URLs rewritten to this flowd), with the
-# same checks.
+# Then Adobe's second collection (the older samples, URLs rewritten to this flowd), and Data
+# Prep's two collections, with the same checks.
 #
 # Usage: scripts/newman-smoke.sh [PATH/TO/flowd] [PATH/TO/collection.json] [PATH/TO/samples.json]
 # Needs node/npm (newman is installed into a temporary prefix when absent).
@@ -14,6 +14,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 flowd=${1:-$root/target/debug/flowd}
 collection=${2:-$root/../shared/aep-flow-service/flow-service-sources.postman_collection.json}
 samples=${3:-$root/../shared/aep-flow-service/flow-service-samples.postman_collection.json}
+dataprep=$root/../shared/aep-data-prep/data-prep.postman_collection.json
+dataprep_samples=$root/../shared/aep-data-prep/data-prep-samples.postman_collection.json
 work=$(mktemp -d)
 trap 'kill "${server:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -36,7 +38,7 @@ address=$(grep -o "listening on http://[0-9.:]*" "$work/stderr" | head -1 | sed 
 # The collection's header values are "<string>" placeholders and it sends no
 # Authorization: fill in the bootstrap credential so requests reach the
 # handlers, and add a test asserting that no answer is a 5xx.
-python3 - "$collection" "$work/data/initial-credential.json" "$work/collection.json" "$root" "$work/workflow.json" <<'PY'
+python3 - "$collection" "$work/data/initial-credential.json" "$work/collection.json" "$root" "$work/workflow.json" "$dataprep" "$work/dataprep.json" <<'PY'
 import json, sys
 collection = json.load(open(sys.argv[1]))
 credential = json.load(open(sys.argv[2]))
@@ -93,6 +95,10 @@ def walk(items):
         item["event"] = [{"listen": "test", "script": {"type": "text/javascript", "exec": list(CHECKS)}}]
 walk(collection["item"])
 json.dump(collection, open(sys.argv[3], "w"))
+# Adobe's Data Prep collection is built the same way ({{baseUrl}}, placeholder headers).
+dataprep = json.load(open(sys.argv[6]))
+walk(dataprep["item"])
+json.dump(dataprep, open(sys.argv[7], "w"))
 
 # The collection's bodies are placeholders, so it creates nothing. A second collection walks
 # the documented workflow with real bodies, each step reading its id back (the checks above).
@@ -159,13 +165,13 @@ done
 # each request's protocol, host and port are pointed at this flowd, its variables filled with
 # the credential and the ids the workflow created (its flow deleted: that one answers 404),
 # and every answer checked as above.
-python3 - "$samples" "$work/data/initial-credential.json" "$work/workflow.env.json" "$address" "$work/samples.json" "$work/samples.env.json" <<'PY'
+cat >"$work/samples.py" <<'PY'
 import json, sys
 samples = json.load(open(sys.argv[1]))
 credential = json.load(open(sys.argv[2]))
 created = {value["key"]: value["value"] for value in json.load(open(sys.argv[3]))["values"]}
 host, port = sys.argv[4].rsplit(":", 1)
-checks = json.load(open(sys.argv[5].replace("samples.json", "collection.json")))
+checks = json.load(open(sys.argv[7]))
 # The checks of the first collection, taken from one of its requests.
 def first_event(items):
     for item in items:
@@ -203,5 +209,15 @@ values = {
 environment = {"name": "flowd", "values": [{"key": key, "value": value, "enabled": True} for key, value in values.items()]}
 json.dump(environment, open(sys.argv[6], "w"))
 PY
+python3 "$work/samples.py" "$samples" "$work/data/initial-credential.json" "$work/workflow.env.json" "$address" "$work/samples.json" "$work/samples.env.json" "$work/collection.json"
 "$newman" run "$work/samples.json" --environment "$work/samples.env.json" \
+  --reporters cli --color off --disable-unicode
+
+# Data Prep: Adobe's collection (bodies are placeholders, so its writes are refused with 400s),
+# then its older samples pointed at this flowd like the Flow Service samples above.
+"$newman" run "$work/dataprep.json" \
+  --env-var "baseUrl=http://$address/data/foundation/conversion" \
+  --reporters cli --color off --disable-unicode
+python3 "$work/samples.py" "$dataprep_samples" "$work/data/initial-credential.json" "$work/workflow.env.json" "$address" "$work/dataprep-samples.json" "$work/dataprep-samples.env.json" "$work/collection.json"
+"$newman" run "$work/dataprep-samples.json" --environment "$work/dataprep-samples.env.json" \
   --reporters cli --color off --disable-unicode

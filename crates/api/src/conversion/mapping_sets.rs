@@ -350,6 +350,13 @@ async fn mapping(
     tenant: Tenant,
     Path((id, mapping_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
+    if !is_hex_id(&id) {
+        return Err(FlowError::new(
+            FlowErrorCode::InvalidPathId,
+            format!("The mapping set id '{id}' in the path is not a mapping set id (32 hexadecimal characters)."),
+        )
+        .into());
+    }
     let id = id.to_ascii_lowercase();
     let stored = load(&state, &tenant, &id).await?;
     let versions = stored.body["versions"]
