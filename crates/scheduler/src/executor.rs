@@ -339,7 +339,11 @@ async fn ingest(
     });
     let warnings = match streamed {
         Ok(mut warnings) => {
-            warnings.extend(mappings.as_ref().and_then(crate::mapping::RunMappings::warning));
+            warnings.extend(
+                mappings
+                    .as_ref()
+                    .and_then(crate::mapping::RunMappings::warning),
+            );
             warnings
         }
         Err(failure) => {
@@ -381,7 +385,9 @@ async fn stream_pages(
                 let records = match mappings.as_deref_mut() {
                     None => page.records,
                     Some(mappings) => {
-                        let values = page.into_values().map_err(|error| upstream_failure(&error))?;
+                        let values = page
+                            .into_values()
+                            .map_err(|error| upstream_failure(&error))?;
                         flowd_model::records::Records::Parsed(mappings.apply(values))
                     }
                 };

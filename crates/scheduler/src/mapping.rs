@@ -29,7 +29,11 @@ fn configuration(message: String) -> RunFailure {
 }
 
 /// The mappings `flow` names, compiled; `None` when it names no mapping set.
-pub async fn load(store: &dyn Store, scope: &Scope, flow: &Flow) -> Result<Option<RunMappings>, RunFailure> {
+pub async fn load(
+    store: &dyn Store,
+    scope: &Scope,
+    flow: &Flow,
+) -> Result<Option<RunMappings>, RunFailure> {
     let Some(params) = flow
         .transformations
         .iter()
@@ -50,9 +54,21 @@ pub async fn load(store: &dyn Store, scope: &Scope, flow: &Flow) -> Result<Optio
     let stored = store
         .get_resource(scope, ResourceKind::MappingSet, &mapping_id)
         .await
-        .map_err(|error| RunFailure::new(FailureCode::Store, format!("the store could not be read: {error}")))?
-        .ok_or_else(|| configuration(format!("the flow's mapping set {mapping_id} no longer exists")))?;
-    let versions = stored.body["versions"].as_array().cloned().unwrap_or_default();
+        .map_err(|error| {
+            RunFailure::new(
+                FailureCode::Store,
+                format!("the store could not be read: {error}"),
+            )
+        })?
+        .ok_or_else(|| {
+            configuration(format!(
+                "the flow's mapping set {mapping_id} no longer exists"
+            ))
+        })?;
+    let versions = stored.body["versions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let wanted = params.get("mappingVersion").and_then(|version| {
         version
             .as_i64()
@@ -62,18 +78,29 @@ pub async fn load(store: &dyn Store, scope: &Scope, flow: &Flow) -> Result<Optio
         Some(wanted) => versions.iter().find(|version| version["version"] == wanted),
         None => versions.last(),
     }
-    .ok_or_else(|| configuration(format!("the mapping set {mapping_id} has no version {}", wanted.unwrap_or_default())))?;
+    .ok_or_else(|| {
+        configuration(format!(
+            "the mapping set {mapping_id} has no version {}",
+            wanted.unwrap_or_default()
+        ))
+    })?;
     let body = MappingSetBody::from_json(&version["set"]).map_err(|problems| {
         let listing: Vec<String> = problems
             .iter()
             .map(|problem| format!("{}: {}", problem.pointer, problem.message))
             .collect();
-        configuration(format!("the stored mapping set {mapping_id} does not resolve: {}", listing.join("; ")))
+        configuration(format!(
+            "the stored mapping set {mapping_id} does not resolve: {}",
+            listing.join("; ")
+        ))
     })?;
     let mappings = body.compile().map_err(|problems| {
         configuration(format!(
             "the mapping set {mapping_id} does not compile: {}",
-            problems.first().map(|problem| problem.message.as_str()).unwrap_or_default()
+            problems
+                .first()
+                .map(|problem| problem.message.as_str())
+                .unwrap_or_default()
         ))
     })?;
     Ok(Some(RunMappings {
@@ -90,7 +117,9 @@ impl RunMappings {
         records
             .iter()
             .map(|record| {
-                let mapped = self.mappings.apply(&DataValue::from_json(record), &self.now);
+                let mapped = self
+                    .mappings
+                    .apply(&DataValue::from_json(record), &self.now);
                 self.errors += mapped.warnings.len() as u64;
                 for warning in mapped.warnings {
                     if self.quoted.len() < QUOTED_ERRORS {
