@@ -466,3 +466,56 @@ async fn flows_carry_the_properties_clients_filter_on_even_when_stored_without_t
         .await;
     assert_eq!(destinations.body["items"], json!([]));
 }
+
+#[tokio::test]
+async fn flow_options_are_checked_against_the_option_spec_and_a_percentage() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let (source_id, target_id) = connections(&app, &caller).await;
+    let with_options = |options: Value| {
+        let mut flow = flow_body(&source_id, &target_id);
+        flow["options"] = options;
+        flow
+    };
+    for (options, pointer) in [
+        (
+            json!({"partialIngestionPercent": -5}),
+            "/options/partialIngestionPercent",
+        ),
+        (
+            json!({"partialIngestionPercent": 0}),
+            "/options/partialIngestionPercent",
+        ),
+        (
+            json!({"partialIngestionPercent": 150}),
+            "/options/partialIngestionPercent",
+        ),
+        (
+            json!({"partialIngestionPercent": "ten"}),
+            "/options/partialIngestionPercent",
+        ),
+        (
+            json!({"errorDiagnosticsEnabled": "yes"}),
+            "/options/errorDiagnosticsEnabled",
+        ),
+        (json!("everything"), "/options"),
+    ] {
+        let refused = app
+            .post(&caller, "/flows", &with_options(options.clone()))
+            .await;
+        assert_eq!(pointers(&refused), [pointer], "{options}: {}", refused.body);
+    }
+    // The docs PATCH the percentage as a string: it is stored as the number it means.
+    let (flow_id, _) = create(
+        &app,
+        &caller,
+        "/flows",
+        &with_options(json!({"partialIngestionPercent": "10", "errorDiagnosticsEnabled": "true"})),
+    )
+    .await;
+    let flow = app.get(&caller, &format!("/flows/{flow_id}")).await.body["items"][0].clone();
+    assert_eq!(
+        flow["options"],
+        json!({"partialIngestionPercent": 10, "errorDiagnosticsEnabled": true})
+    );
+}

@@ -120,10 +120,12 @@ pub fn coerce_to_schema_types(value: &mut Value, schema: &Value) {
             .and_then(Value::as_str);
         let coerced = match wanted {
             Some("integer") => text.parse::<i64>().ok().map(Value::from),
-            Some("number") => text
-                .parse::<f64>()
-                .ok()
-                .and_then(|number| serde_json::Number::from_f64(number).map(Value::Number)),
+            // A whole number stays an integer (`"10"` reads back as `10`).
+            Some("number") => text.parse::<i64>().ok().map(Value::from).or_else(|| {
+                text.parse::<f64>()
+                    .ok()
+                    .and_then(|number| serde_json::Number::from_f64(number).map(Value::Number))
+            }),
             Some("boolean") => match text {
                 "true" => Some(Value::Bool(true)),
                 "false" => Some(Value::Bool(false)),
@@ -135,6 +137,53 @@ pub fn coerce_to_schema_types(value: &mut Value, schema: &Value) {
             *member = coerced;
         }
     }
+}
+
+/// The highest `options.partialIngestionPercent`: a share of a run's records.
+const MAX_PARTIAL_INGESTION_PERCENT: f64 = 100.0;
+
+/// `options` (partial ingestion, error diagnostics) against the flow spec's `optionSpec`, after
+/// the same coercion as `scheduleParams` (the docs PATCH `"10"`); `partialIngestionPercent` is a
+/// percentage, so at most 100.
+fn check_options(
+    flow_spec: &Value,
+    body: &mut Value,
+    problems: &mut Vec<Problem>,
+) -> Result<(), ApiError> {
+    let Some(options) = body.get_mut("options") else {
+        return Ok(());
+    };
+    if !options.is_object() {
+        problems.push(Problem::new(
+            "/options",
+            "must be an object, e.g. {\"partialIngestionPercent\": 5}",
+        ));
+        return Ok(());
+    }
+    if let Some(option_spec) = flow_spec.pointer("/optionSpec/spec") {
+        coerce_to_schema_types(options, option_spec);
+        let validator = flowd_spec::compile_schema(option_spec).map_err(|error| {
+            FlowError::new(
+                FlowErrorCode::InvalidRequest,
+                format!("The flow spec's optionSpec does not compile: {error}"),
+            )
+        })?;
+        problems.extend(flowd_spec::schema_problems(&validator, options, "/options"));
+    }
+    if let Some(percent) = options
+        .get("partialIngestionPercent")
+        .and_then(Value::as_f64)
+        && !(percent > 0.0 && percent <= MAX_PARTIAL_INGESTION_PERCENT)
+        && !problems
+            .iter()
+            .any(|problem| problem.pointer == "/options/partialIngestionPercent")
+    {
+        problems.push(Problem::new(
+            "/options/partialIngestionPercent",
+            format!("must be a percentage above 0 and at most {MAX_PARTIAL_INGESTION_PERCENT}, not {percent}"),
+        ));
+    }
+    Ok(())
 }
 
 /// A connection's spec must be listed by the flow spec under `field`.
@@ -295,6 +344,7 @@ impl InstanceResource for Flows {
                 )),
             }
         }
+        check_options(&flow_spec, &mut body, &mut problems)?;
         refuse_problems("flow", &body, problems)?;
         let dataset_id = target
             .as_ref()
