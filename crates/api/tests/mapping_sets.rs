@@ -584,3 +584,97 @@ async fn expressions_validate_and_the_language_lists_its_functions_and_operators
     assert_eq!(complement["methodName"], "complement");
     assert_eq!(complement["numberOfOperands"], 1);
 }
+
+#[tokio::test]
+async fn single_mappings_are_added_replaced_and_removed_each_in_a_new_version() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let created = conversion(
+        &app,
+        &caller,
+        "POST",
+        "/mappingSets",
+        Some(&current_dialect()),
+    )
+    .await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let mappings_path = format!("/mappingSets/{id}/mappings");
+
+    // Added in the older dialect; answered with the new mapping's simple form.
+    let added = conversion(&app, &caller, "POST", &mappings_path, Some(&json!({"destinationXdmPath": "personalEmail.address", "sourceAttribute": "email", "identity": false, "version": 0}))).await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    let added_id = added.body["id"].as_str().unwrap().to_owned();
+    let set = conversion(&app, &caller, "GET", &format!("/mappingSets/{id}"), None)
+        .await
+        .body;
+    assert_eq!(set["version"], 1);
+    assert_eq!(set["mappings"][4]["id"], added_id.as_str());
+    assert_eq!(set["mappings"][4]["sourceAttribute"], "email");
+
+    // Replaced: the answer is the mapping in full, in version 2.
+    let replaced = conversion(&app, &caller, "PUT", &format!("{mappings_path}/{added_id}"), Some(&json!({"sourceType": "EXPRESSION", "source": "lower(email)", "destination": "personalEmail.address"}))).await;
+    assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.body);
+    assert_eq!(replaced.body["sourceType"], "text/x.aep-xl");
+    assert_eq!(replaced.body["source"], "lower(email)");
+    let replaced_id = replaced.body["id"].as_str().unwrap().to_owned();
+    // A broken one is refused at pointers into the mapping sent.
+    let broken = conversion(
+        &app,
+        &caller,
+        "PUT",
+        &format!("{mappings_path}/{replaced_id}"),
+        Some(&json!({"sourceType": "EXPRESSION", "source": "lower(", "destination": "x"})),
+    )
+    .await;
+    assert_flow_error(&broken, "1100-400");
+    assert_eq!(broken.body["problems"][0]["pointer"], "/source");
+
+    // Removed in version 3; version 2 still holds it.
+    let removed = conversion(
+        &app,
+        &caller,
+        "DELETE",
+        &format!("{mappings_path}/{replaced_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+    assert_eq!(removed.body["id"], replaced_id.as_str());
+    let latest = conversion(&app, &caller, "GET", &format!("/mappingSets/{id}"), None)
+        .await
+        .body;
+    assert_eq!(latest["version"], 3);
+    assert_eq!(latest["mappings"].as_array().unwrap().len(), 4);
+    let before = conversion(
+        &app,
+        &caller,
+        "GET",
+        &format!("/mappingSets/{id}?version=2"),
+        None,
+    )
+    .await
+    .body;
+    assert_eq!(before["mappings"].as_array().unwrap().len(), 5);
+    assert_flow_error(
+        &conversion(
+            &app,
+            &caller,
+            "DELETE",
+            &format!("{mappings_path}/{replaced_id}"),
+            None,
+        )
+        .await,
+        "1439-404",
+    );
+    assert_flow_error(
+        &conversion(
+            &app,
+            &caller,
+            "DELETE",
+            &format!("{mappings_path}/nope"),
+            None,
+        )
+        .await,
+        "1411-400",
+    );
+}

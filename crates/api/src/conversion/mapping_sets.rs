@@ -39,8 +39,16 @@ pub fn routes() -> Router<AppState> {
         .route("/mappingSets/validate", post(validate))
         .route("/mappingSets/preview", post(preview))
         .route("/mappingSets/{id}", get(read).put(update).delete(delete))
-        .route("/mappingSets/{id}/mappings", get(mappings))
-        .route("/mappingSets/{id}/mappings/{mapping_id}", get(mapping))
+        .route(
+            "/mappingSets/{id}/mappings",
+            get(mappings).post(super::mappings::add),
+        )
+        .route(
+            "/mappingSets/{id}/mappings/{mapping_id}",
+            get(mapping)
+                .put(super::mappings::replace)
+                .delete(super::mappings::remove),
+        )
 }
 
 /// A new 32-hex id, as Data Prep's.
@@ -48,12 +56,12 @@ fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-fn is_hex_id(text: &str) -> bool {
+pub(crate) fn is_hex_id(text: &str) -> bool {
     text.len() == 32 && text.bytes().all(|byte| byte.is_ascii_hexdigit())
 }
 
 /// The `{id}` of a mapping-set path: 32 hexadecimal characters, else `1411-400`.
-pub struct MappingSetId(String);
+pub struct MappingSetId(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for MappingSetId {
     type Rejection = ApiError;
@@ -80,7 +88,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MappingSetId {
     }
 }
 
-fn invalid_body(problems: Vec<flowd_dataprep::BodyProblem>) -> ApiError {
+pub(crate) fn invalid_body(problems: Vec<flowd_dataprep::BodyProblem>) -> ApiError {
     let problems = problems
         .into_iter()
         .map(|problem| Problem::new(problem.pointer, problem.message))
@@ -105,7 +113,7 @@ fn version_of(body: &MappingSetBody, version: i64, at: i64, by: &str) -> Value {
 }
 
 /// `{id, version, createdDate, modifiedDate, createdBy, modifiedBy}`.
-fn simple(document: &Value, version: &Value) -> Value {
+pub(crate) fn simple(document: &Value, version: &Value) -> Value {
     json!({
         "id": document["id"],
         "version": version["version"],
@@ -117,7 +125,7 @@ fn simple(document: &Value, version: &Value) -> Value {
 }
 
 /// A version of a stored set as Adobe shows it, both dialects' names included.
-fn present(document: &Value, version: &Value) -> Value {
+pub(crate) fn present(document: &Value, version: &Value) -> Value {
     let set = &version["set"];
     let schema_ref = set["outputSchema"]["schemaRef"].clone();
     let schema_id = schema_ref["id"].as_str().unwrap_or_default().to_owned();
@@ -164,7 +172,7 @@ fn present(document: &Value, version: &Value) -> Value {
     shown
 }
 
-async fn load(
+pub(crate) async fn load(
     state: &AppState,
     tenant: &Tenant,
     id: &str,
@@ -176,7 +184,7 @@ async fn load(
         .ok_or_else(|| FlowError::not_found(MAPPING_SETS.collection, id).into())
 }
 
-fn latest(document: &Value) -> &Value {
+pub(crate) fn latest(document: &Value) -> &Value {
     document["versions"]
         .as_array()
         .and_then(|versions| versions.last())
@@ -239,43 +247,56 @@ async fn update(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let parsed = MappingSetBody::from_json(&body).map_err(invalid_body)?;
+    let document = append_version(&state, &tenant, &id, |_| Ok(parsed.clone())).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        present(&document, latest(&document)),
+    ))
+}
+
+/// Appends the version `next` makes of the latest one's stored set to the set `id`; the
+/// stored document after the write.
+pub(crate) async fn append_version(
+    state: &AppState,
+    tenant: &Tenant,
+    id: &str,
+    next: impl Fn(&Value) -> Result<MappingSetBody, ApiError>,
+) -> Result<Value, ApiError> {
     for _attempt in 0..8 {
-        let stored = load(&state, &tenant, &id).await?;
+        let stored = load(state, tenant, id).await?;
         let mut document = stored.body.clone();
-        let next = latest(&document)["version"].as_i64().unwrap_or(-1) + 1;
+        let body = next(&latest(&document)["set"])?;
+        let number = latest(&document)["version"].as_i64().unwrap_or(-1) + 1;
         let stamp = tenant.stamp();
-        let version = version_of(&parsed, next, stamp.at, &tenant.principal_id);
+        let version = version_of(&body, number, stamp.at, &tenant.principal_id);
         document["versions"]
             .as_array_mut()
             .expect("versions")
             .push(version);
-        if parsed.name.is_some() {
-            document["name"] = json!(parsed.name);
+        if body.name.is_some() {
+            document["name"] = json!(body.name);
         }
-        let document = stamp_replaced(&id, document, &stored.body, &stamp);
+        let document = stamp_replaced(id, document, &stored.body, &stamp);
         match state
             .store
             .replace_resource(
                 &tenant.scope,
                 MAPPING_SETS.kind,
-                &id,
+                id,
                 ResourceWrite::document(&document),
                 Some(stored.revision),
             )
             .await?
         {
             flowd_store::ReplaceOutcome::Replaced(_) => {
-                tracing::info!(mapping_set_id = %id, version = next, "mapping set version added");
-                return Ok(json_response(
-                    StatusCode::OK,
-                    present(&document, latest(&document)),
-                ));
+                tracing::info!(mapping_set_id = %id, version = number, "mapping set version added");
+                return Ok(document);
             }
             flowd_store::ReplaceOutcome::NotFound => break,
             flowd_store::ReplaceOutcome::RevisionMismatch { .. } => continue,
         }
     }
-    Err(FlowError::not_found(MAPPING_SETS.collection, &id).into())
+    Err(FlowError::not_found(MAPPING_SETS.collection, id).into())
 }
 
 /// The version `?version=` names (the latest without it).
