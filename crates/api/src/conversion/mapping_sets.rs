@@ -1,7 +1,7 @@
 //! `/data/foundation/conversion/mappingSets` (Data Prep reference §3): mapping sets with
 //! immutable versions. A create is version 0; a PUT appends the next version (every mapping
 //! gets a new id, as Adobe's do); `GET ?version=k` reads version k, no version the latest.
-//! `validate` checks mappings without storing them, `preview` applies them to sample records.
+//! Checking and previewing a set without storing it are in `checks`.
 //!
 //! Decisions where the reference is silent (docs/api-decisions.md): ids are 32 lowercase hex
 //! characters (any case accepted in paths); the whole history of a set is one stored document
@@ -17,7 +17,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
 use axum::routing::{get, post};
-use flowd_dataprep::{MappingSetBody, Value as DataValue};
+use flowd_dataprep::MappingSetBody;
 use flowd_spec::Problem;
 use flowd_store::ResourceWrite;
 use serde_json::{Value, json};
@@ -30,14 +30,11 @@ use crate::routes::collections::MAPPING_SETS;
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
-/// Records a preview maps at most (the UI's preview shows 100 rows).
-const PREVIEW_RECORDS: usize = 100;
-
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/mappingSets", get(list).post(create))
-        .route("/mappingSets/validate", post(validate))
-        .route("/mappingSets/preview", post(preview))
+        .route("/mappingSets/validate", post(super::checks::validate))
+        .route("/mappingSets/preview", post(super::checks::preview))
         .route("/mappingSets/{id}", get(read).put(update).delete(delete))
         .route(
             "/mappingSets/{id}/mappings",
@@ -476,124 +473,4 @@ async fn list(
         StatusCode::OK,
         json!({"_page": {"count": page.len(), "limit": limit}, "data": page}),
     ))
-}
-
-/// `POST /mappingSets/validate`: `{"validationResponse": [{status, errors}]}`, one per
-/// mapping in order; 200 even when mappings fail, 400 only for a body that is no mapping set.
-async fn validate(JsonBody(body): JsonBody) -> Result<Response, ApiError> {
-    let mappings = body
-        .get("mappings")
-        .and_then(Value::as_array)
-        .ok_or_else(|| {
-            ApiError::from(FlowError::invalid_body(
-                "mapping set",
-                vec![Problem::new(
-                    "/mappings",
-                    "is required: the mappings to validate",
-                )],
-            ))
-        })?;
-    let problems = match MappingSetBody::from_json(&body) {
-        Ok(_) => Vec::new(),
-        Err(problems) => problems,
-    };
-    let responses: Vec<Value> = mappings
-        .iter()
-        .enumerate()
-        .map(|(index, mapping)| {
-            let prefix = format!("/mappings/{index}/");
-            let errors: Vec<Value> = problems
-                .iter()
-                .filter(|problem| problem.pointer.starts_with(&prefix) || problem.pointer == prefix.trim_end_matches('/'))
-                .map(|problem| {
-                    json!({
-                        "source": mapping.get("source").or_else(|| mapping.get("sourceAttribute")).or_else(|| mapping.get("sourceExpression")),
-                        "destination": mapping.get("destination").or_else(|| mapping.get("destinationXdmPath")),
-                        "sourceType": mapping.get("sourceType"),
-                        "exception": format!("{}: {}", problem.pointer, problem.message),
-                    })
-                })
-                .collect();
-            if errors.is_empty() {
-                json!({"status": "SUCCESS", "errors": null})
-            } else {
-                json!({"status": "FAILED", "errors": errors})
-            }
-        })
-        .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        json!({"validationResponse": responses}),
-    ))
-}
-
-/// `POST /mappingSets/preview`: `{"data": record(s), "mappingSet": {…}}` → one
-/// `{data, errors}` per record (at most 100), the mappings applied as a run applies them.
-async fn preview(JsonBody(body): JsonBody) -> Result<Response, ApiError> {
-    let set = body.get("mappingSet").ok_or_else(|| {
-        ApiError::from(FlowError::invalid_body(
-            "preview request",
-            vec![Problem::new(
-                "/mappingSet",
-                "is required: the mapping set to apply",
-            )],
-        ))
-    })?;
-    let parsed = MappingSetBody::from_json(set).map_err(|problems| {
-        invalid_body(
-            problems
-                .into_iter()
-                .map(|problem| flowd_dataprep::BodyProblem {
-                    pointer: format!("/mappingSet{}", problem.pointer),
-                    message: problem.message,
-                })
-                .collect(),
-        )
-    })?;
-    let records: Vec<Value> = match body.get("data") {
-        Some(Value::Array(records)) => records.clone(),
-        Some(Value::Object(_)) => vec![body["data"].clone()],
-        _ => {
-            return Err(FlowError::invalid_body(
-                "preview request",
-                vec![Problem::new(
-                    "/data",
-                    "is required: a sample record or an array of them",
-                )],
-            )
-            .into());
-        }
-    };
-    if records.len() > PREVIEW_RECORDS {
-        return Err(FlowError::invalid_body(
-            "preview request",
-            vec![Problem::new(
-                "/data",
-                format!(
-                    "holds {} records; a preview maps at most {PREVIEW_RECORDS}",
-                    records.len()
-                ),
-            )],
-        )
-        .into());
-    }
-    let mappings = parsed.compile().map_err(invalid_body)?;
-    let now = flowd_model::time::now().to_zoned_datetime(jiff::tz::TimeZone::UTC);
-    let results: Vec<Value> = records
-        .iter()
-        .map(|record| {
-            let mapped = mappings.apply(&DataValue::from_json(record), &now);
-            let errors = if mapped.warnings.is_empty() {
-                Value::Null
-            } else {
-                mapped
-                    .warnings
-                    .iter()
-                    .map(|warning| json!({"exception": warning}))
-                    .collect()
-            };
-            json!({"data": mapped.record.to_json(), "errors": errors})
-        })
-        .collect();
-    Ok(json_response(StatusCode::OK, Value::Array(results)))
 }
