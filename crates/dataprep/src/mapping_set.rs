@@ -339,3 +339,49 @@ pub fn present_mapping(stored: &Value) -> Value {
     }
     shown
 }
+
+/// A version number as clients write it: a number, or a numeric string (`"0"`).
+pub fn version_number(value: &Value) -> Option<i64> {
+    value
+        .as_i64()
+        .or_else(|| value.as_str().and_then(|text| text.trim().parse().ok()))
+}
+
+/// Version `wanted` of a stored mapping set (`{"versions": [{"version", "set", …}]}`), the
+/// latest when `wanted` is `None`.
+pub fn stored_version(document: &Value, wanted: Option<i64>) -> Option<&Value> {
+    let versions = document.get("versions")?.as_array()?;
+    match wanted {
+        None => versions.last(),
+        Some(wanted) => versions
+            .iter()
+            .find(|version| version.get("version").and_then(Value::as_i64) == Some(wanted)),
+    }
+}
+
+/// The newest version number of a stored mapping set.
+pub fn newest_version(document: &Value) -> i64 {
+    stored_version(document, None)
+        .and_then(|version| version.get("version"))
+        .and_then(Value::as_i64)
+        .unwrap_or_default()
+}
+
+/// A flow's `Mapping` transformations: their position in `transformations` and their params.
+pub fn mapping_transformations(transformations: &[Value]) -> impl Iterator<Item = (usize, &Value)> {
+    transformations
+        .iter()
+        .enumerate()
+        .filter(|(_, transformation)| {
+            transformation
+                .get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|name| name.eq_ignore_ascii_case("mapping"))
+        })
+        .map(|(position, transformation)| {
+            (
+                position,
+                transformation.get("params").unwrap_or(&Value::Null),
+            )
+        })
+}

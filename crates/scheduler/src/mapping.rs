@@ -8,6 +8,7 @@
 
 use std::collections::BTreeSet;
 
+use flowd_dataprep::mapping_set::{mapping_transformations, stored_version, version_number};
 use flowd_dataprep::{MappingSetBody, Mappings, Value as DataValue};
 use flowd_model::{FailureCode, Flow, RunErrorRecord, RunFailure};
 use flowd_store::{ResourceKind, Scope, Store};
@@ -34,17 +35,7 @@ pub async fn load(
     scope: &Scope,
     flow: &Flow,
 ) -> Result<Option<RunMappings>, RunFailure> {
-    let Some(params) = flow
-        .transformations
-        .iter()
-        .find(|transformation| {
-            transformation
-                .get("name")
-                .and_then(Value::as_str)
-                .is_some_and(|name| name.eq_ignore_ascii_case("mapping"))
-        })
-        .and_then(|transformation| transformation.get("params"))
-    else {
+    let Some((_, params)) = mapping_transformations(&flow.transformations).next() else {
         return Ok(None);
     };
     let Some(mapping_id) = params.get("mappingId").and_then(Value::as_str) else {
@@ -65,20 +56,8 @@ pub async fn load(
                 "the flow's mapping set {mapping_id} no longer exists"
             ))
         })?;
-    let versions = stored.body["versions"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let wanted = params.get("mappingVersion").and_then(|version| {
-        version
-            .as_i64()
-            .or_else(|| version.as_str().and_then(|text| text.trim().parse().ok()))
-    });
-    let version = match wanted {
-        Some(wanted) => versions.iter().find(|version| version["version"] == wanted),
-        None => versions.last(),
-    }
-    .ok_or_else(|| {
+    let wanted = params.get("mappingVersion").and_then(version_number);
+    let version = stored_version(&stored.body, wanted).ok_or_else(|| {
         configuration(format!(
             "the mapping set {mapping_id} has no version {}",
             wanted.unwrap_or_default()

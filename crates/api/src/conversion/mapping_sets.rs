@@ -182,10 +182,7 @@ pub(crate) async fn load(
 }
 
 pub(crate) fn latest(document: &Value) -> &Value {
-    document["versions"]
-        .as_array()
-        .and_then(|versions| versions.last())
-        .unwrap_or(&Value::Null)
+    flowd_dataprep::mapping_set::stored_version(document, None).unwrap_or(&Value::Null)
 }
 
 fn query_parameter(raw_query: Option<&str>, name: &str) -> Option<String> {
@@ -310,16 +307,13 @@ fn requested_version<'a>(
             format!("version '{text}' is not a version number (0, 1, …)."),
         )
     })?;
-    document["versions"]
-        .as_array()
-        .and_then(|versions| versions.iter().find(|version| version["version"] == wanted))
-        .ok_or_else(|| {
-            let newest = latest(document)["version"].as_i64().unwrap_or_default();
-            parameter_error(
-                "version",
-                format!("The mapping set has no version {wanted}; its versions are 0 to {newest}."),
-            )
-        })
+    flowd_dataprep::mapping_set::stored_version(document, Some(wanted)).ok_or_else(|| {
+        let newest = flowd_dataprep::mapping_set::newest_version(document);
+        parameter_error(
+            "version",
+            format!("The mapping set has no version {wanted}; its versions are 0 to {newest}."),
+        )
+    })
 }
 
 /// `GET /mappingSets/{id}[?version=k]`: the bare mapping set.

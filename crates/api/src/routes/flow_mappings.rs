@@ -6,6 +6,9 @@
 //! flow is patched. The store keeps a reference from the flow to each set, so a mapping set a
 //! flow uses cannot be deleted.
 
+use flowd_dataprep::mapping_set::{
+    mapping_transformations, newest_version, stored_version, version_number,
+};
 use flowd_model::ResourceRef;
 use flowd_spec::Problem;
 use serde_json::{Value, json};
@@ -31,18 +34,16 @@ fn mapping_error(code: FlowErrorCode, message: String, pointer: String) -> ApiEr
 fn version_of(params: &Value, pointer: &str) -> Result<Option<i64>, ApiError> {
     match params.get("mappingVersion") {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(number)) if number.as_i64().is_some() => Ok(number.as_i64()),
-        Some(Value::String(text)) if text.trim().parse::<i64>().is_ok() => {
-            Ok(text.trim().parse().ok())
-        }
-        Some(_) => Err(FlowError::invalid_body(
-            "flow",
-            vec![Problem::new(
-                format!("{pointer}/mappingVersion"),
-                "must be a version number (0, 1, …)",
-            )],
-        )
-        .into()),
+        Some(version) => version_number(version).map(Some).ok_or_else(|| {
+            FlowError::invalid_body(
+                "flow",
+                vec![Problem::new(
+                    format!("{pointer}/mappingVersion"),
+                    "must be a version number (0, 1, …)",
+                )],
+            )
+            .into()
+        }),
     }
 }
 
@@ -69,14 +70,11 @@ pub async fn check_mappings(
             }),
         None => None,
     };
-    for (index, transformation) in transformations.iter_mut().enumerate() {
-        let is_mapping = transformation
-            .get("name")
-            .and_then(Value::as_str)
-            .is_some_and(|name| name.eq_ignore_ascii_case("mapping"));
-        if !is_mapping {
-            continue;
-        }
+    let positions: Vec<usize> = mapping_transformations(transformations)
+        .map(|(position, _)| position)
+        .collect();
+    for index in positions {
+        let transformation = &mut transformations[index];
         let pointer = format!("/transformations/{index}/params");
         let params = transformation.get("params").cloned().unwrap_or(Value::Null);
         let Some(mapping_id) = params
@@ -107,22 +105,8 @@ pub async fn check_mappings(
                 format!("{pointer}/mappingId"),
             ));
         };
-        let versions = stored.body["versions"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let version = match wanted {
-            None => versions.last().cloned(),
-            Some(wanted) => versions
-                .iter()
-                .find(|version| version["version"] == wanted)
-                .cloned(),
-        };
-        let Some(version) = version else {
-            let newest = versions
-                .last()
-                .and_then(|version| version["version"].as_i64())
-                .unwrap_or_default();
+        let Some(version) = stored_version(&stored.body, wanted).cloned() else {
+            let newest = newest_version(&stored.body);
             return Err(mapping_error(
                 FlowErrorCode::InvalidMappingVersion,
                 format!(
