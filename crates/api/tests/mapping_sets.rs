@@ -4,8 +4,7 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use common::{Caller, Reply, TestApp, assert_flow_error};
 use serde_json::{Value, json};
 
@@ -19,20 +18,8 @@ async fn conversion(
     path: &str,
     body: Option<&Value>,
 ) -> Reply {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(format!("/data/foundation/conversion{path}"))
-        .header("authorization", format!("Bearer {}", caller.token))
-        .header("x-api-key", &caller.api_key)
-        .header("x-gw-ims-org-id", &caller.org)
-        .header("x-sandbox-name", &caller.sandbox);
-    if body.is_some() {
-        request = request.header("content-type", "application/json");
-    }
-    let body = body
-        .map(|value| Body::from(value.to_string()))
-        .unwrap_or_default();
-    app.raw(request.body(body).unwrap()).await
+    app.send_under("/data/foundation/conversion", caller, method, path, body)
+        .await
 }
 
 fn current_dialect() -> Value {

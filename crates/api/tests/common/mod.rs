@@ -99,9 +99,21 @@ impl TestApp {
         path: &str,
         body: Option<&Value>,
     ) -> Reply {
+        self.send_under(BASE, caller, method, path, body).await
+    }
+
+    /// Sends a request as `caller` to `path` under the service base path `base`.
+    pub async fn send_under(
+        &self,
+        base: &str,
+        caller: &Caller,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Reply {
         let mut request = Request::builder()
             .method(method)
-            .uri(format!("{BASE}{path}"))
+            .uri(format!("{base}{path}"))
             .header("authorization", format!("Bearer {}", caller.token))
             .header("x-api-key", &caller.api_key)
             .header("x-gw-ims-org-id", &caller.org)
@@ -217,20 +229,8 @@ impl TestApp {
         path: &str,
         body: Option<&Value>,
     ) -> Reply {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(format!("{CATALOG_BASE}{path}"))
-            .header("authorization", format!("Bearer {}", caller.token))
-            .header("x-api-key", &caller.api_key)
-            .header("x-gw-ims-org-id", &caller.org)
-            .header("x-sandbox-name", &caller.sandbox);
-        if body.is_some() {
-            request = request.header("content-type", "application/json");
-        }
-        let body = body
-            .map(|value| Body::from(value.to_string()))
-            .unwrap_or_default();
-        self.raw(request.body(body).unwrap()).await
+        self.send_under(CATALOG_BASE, caller, method, path, body)
+            .await
     }
 
     /// Creates a dataset and returns its id.
