@@ -12,6 +12,7 @@
 //! - `&&`, `||`, `!` and `?:` read JEXL's truth (null, `false`, 0, `""`, `[]`, `{}` are false)
 //!   and short-circuit.
 //! - A method on null is null.
+//! - `=~` compiles its pattern once per thread (the functions' regex cache), not per record.
 //!
 //! An error is a transformation error: the mapping's destination becomes null and the run
 //! records a warning (reference §6.4).
@@ -325,10 +326,12 @@ fn matches(left: &Value, right: &Value) -> Result<bool, EvalError> {
     match right {
         Value::Array(items) => Ok(items.iter().any(|item| loosely_equal(left, item))),
         Value::Str(pattern) => {
+            // From the thread's cache: the pattern is usually the same for every record.
             let regex =
-                fancy_regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|failure| {
-                    error(format!("the pattern {pattern:?} is not a regex: {failure}"))
-                })?;
+                crate::functions::regex::cached(pattern, crate::functions::regex::Anchoring::Whole)
+                    .map_err(|failure| {
+                        error(format!("the pattern {pattern:?} is not a regex: {failure}"))
+                    })?;
             regex
                 .is_match(&left.to_text())
                 .map_err(|failure| error(format!("matching {pattern:?} failed: {failure}")))

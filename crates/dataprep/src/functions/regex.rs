@@ -52,6 +52,21 @@ pub(crate) fn compile(
     pattern: &str,
     anchoring: Anchoring,
 ) -> Result<Rc<Regex>, FunctionError> {
+    cached(pattern, anchoring).map_err(|error| {
+        args.invalid(
+            index,
+            name,
+            &format!(
+                "is not a valid regular expression {}: {error}",
+                quote(pattern)
+            ),
+        )
+    })
+}
+
+/// `pattern` compiled with `anchoring`, from the thread's cache when it was compiled before
+/// (the language's `=~` uses it too).
+pub(crate) fn cached(pattern: &str, anchoring: Anchoring) -> Result<Rc<Regex>, fancy_regex::Error> {
     let key = (pattern.to_owned(), anchoring);
     if let Some(regex) = COMPILED.with(|cache| cache.borrow().get(&key).cloned()) {
         return Ok(regex);
@@ -61,16 +76,7 @@ pub(crate) fn compile(
         // The group keeps an alternation of the pattern inside the anchors.
         Anchoring::Whole => format!(r"\A(?:{pattern})\z"),
     };
-    let regex = Rc::new(Regex::new(&source).map_err(|error| {
-        args.invalid(
-            index,
-            name,
-            &format!(
-                "is not a valid regular expression {}: {error}",
-                quote(pattern)
-            ),
-        )
-    })?);
+    let regex = Rc::new(Regex::new(&source)?);
     COMPILED.with(|cache| {
         let mut cache = cache.borrow_mut();
         if cache.len() >= CACHE_CAPACITY {
