@@ -86,10 +86,7 @@ pub fn app(state: AppState) -> Router {
             routes::datasets::routes().merge(catalog::batches::routes()),
         )
         .nest(DATA_ACCESS_BASE_PATH, catalog::data_access::routes())
-        .nest(
-            CONVERSION_BASE_PATH,
-            conversion::mapping_sets::routes().merge(conversion::languages::routes()),
-        )
+        .nest(CONVERSION_BASE_PATH, conversion::routes())
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

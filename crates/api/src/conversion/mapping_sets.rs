@@ -11,12 +11,10 @@
 //! `lastUpdateDate` alike) with `+`/`-`, `name` a case-insensitive substring; errors use Flow
 //! Service's bodies.
 
-use axum::Router;
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
-use axum::routing::{get, post};
 use flowd_dataprep::MappingSetBody;
 use flowd_spec::Problem;
 use flowd_store::ResourceWrite;
@@ -29,24 +27,6 @@ use crate::metadata::{stamp_created, stamp_replaced};
 use crate::routes::collections::MAPPING_SETS;
 use crate::state::AppState;
 use crate::tenant::Tenant;
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/mappingSets", get(list).post(create))
-        .route("/mappingSets/validate", post(super::checks::validate))
-        .route("/mappingSets/preview", post(super::checks::preview))
-        .route("/mappingSets/{id}", get(read).put(update).delete(delete))
-        .route(
-            "/mappingSets/{id}/mappings",
-            get(mappings).post(super::mappings::add),
-        )
-        .route(
-            "/mappingSets/{id}/mappings/{mapping_id}",
-            get(mapping)
-                .put(super::mappings::replace)
-                .delete(super::mappings::remove),
-        )
-}
 
 /// A new 32-hex id, as Data Prep's.
 fn new_id() -> String {
@@ -198,7 +178,7 @@ fn parameter_error(name: &str, message: String) -> ApiError {
 }
 
 /// `POST /mappingSets`: 200 with the new set's `{id, version: 0, …}` (Adobe answers 200).
-async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     tenant: Tenant,
     JsonBody(body): JsonBody,
@@ -234,7 +214,7 @@ async fn create(
 }
 
 /// `PUT /mappingSets/{id}`: the next version, 200 with it in full.
-async fn update(
+pub(crate) async fn update(
     State(state): State<AppState>,
     tenant: Tenant,
     MappingSetId(id): MappingSetId,
@@ -317,7 +297,7 @@ fn requested_version<'a>(
 }
 
 /// `GET /mappingSets/{id}[?version=k]`: the bare mapping set.
-async fn read(
+pub(crate) async fn read(
     State(state): State<AppState>,
     tenant: Tenant,
     MappingSetId(id): MappingSetId,
@@ -332,7 +312,7 @@ async fn read(
 }
 
 /// `DELETE /mappingSets/{id}`: 200 with the deleted set's `{id, version, …}`.
-async fn delete(
+pub(crate) async fn delete(
     State(state): State<AppState>,
     tenant: Tenant,
     MappingSetId(id): MappingSetId,
@@ -346,7 +326,7 @@ async fn delete(
 }
 
 /// `GET /mappingSets/{id}/mappings`: the latest version's mappings, a bare array.
-async fn mappings(
+pub(crate) async fn mappings(
     State(state): State<AppState>,
     tenant: Tenant,
     MappingSetId(id): MappingSetId,
@@ -357,7 +337,7 @@ async fn mappings(
 }
 
 /// `GET /mappingSets/{id}/mappings/{mappingId}`: one mapping of any version.
-async fn mapping(
+pub(crate) async fn mapping(
     State(state): State<AppState>,
     tenant: Tenant,
     Path((id, mapping_id)): Path<(String, String)>,
@@ -391,7 +371,7 @@ async fn mapping(
 }
 
 /// `GET /mappingSets?limit=&start=&name=&orderBy=`: `{"data": [latest versions], "_page"}`.
-async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     tenant: Tenant,
     RawQuery(query): RawQuery,

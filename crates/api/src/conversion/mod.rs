@@ -8,3 +8,30 @@ pub mod checks;
 pub mod languages;
 pub mod mapping_sets;
 pub mod mappings;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+/// Every route under the Data Prep base path, wired here so that its modules need not know
+/// each other's handlers.
+pub fn routes() -> Router<AppState> {
+    use mapping_sets::{create, delete, list, mapping, mappings as list_mappings, read, update};
+    Router::new()
+        .route("/mappingSets", get(list).post(create))
+        .route("/mappingSets/validate", post(checks::validate))
+        .route("/mappingSets/preview", post(checks::preview))
+        .route("/mappingSets/{id}", get(read).put(update).delete(delete))
+        .route(
+            "/mappingSets/{id}/mappings",
+            get(list_mappings).post(self::mappings::add),
+        )
+        .route(
+            "/mappingSets/{id}/mappings/{mapping_id}",
+            get(mapping)
+                .put(self::mappings::replace)
+                .delete(self::mappings::remove),
+        )
+        .merge(languages::routes())
+}
