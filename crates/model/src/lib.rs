@@ -17,6 +17,7 @@
 //! (does the base connection exist?) belong to the caller; the typed resource only names the
 //! resources it refers to ([`ResourceRef`]), so the store can enforce those references.
 
+pub mod diagnostics;
 pub mod ids;
 pub mod record_type;
 pub mod records;
@@ -24,6 +25,7 @@ pub mod resource;
 pub mod run;
 pub mod schedule;
 pub mod time;
+pub mod xdm;
 
 pub use resource::{
     AuthBinding, Connection, Dataset, Flow, FlowState, ResourceKind, ResourceRef, SchemaRef,

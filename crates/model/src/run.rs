@@ -206,6 +206,8 @@ pub struct RunMetrics {
     pub output_bytes: u64,
     /// Parquet files committed.
     pub output_files: u64,
+    /// Records the promotion rejected (conversion or schema violations; `recordSummary.failedRecordCount`).
+    pub failed_records: u64,
 }
 
 #[cfg(test)]

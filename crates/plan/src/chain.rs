@@ -43,6 +43,8 @@ pub fn noun(kind: ResourceKind) -> &'static str {
         ResourceKind::Flow => "flow",
         ResourceKind::Dataset => "dataset",
         ResourceKind::MappingSet => "mapping set",
+        ResourceKind::Schema => "schema",
+        ResourceKind::BatchDiagnostics => "batch diagnostics",
     }
 }
 

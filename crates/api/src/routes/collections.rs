@@ -129,6 +129,24 @@ pub const MAPPING_SETS: ResourceType = ResourceType {
     present: as_stored,
 };
 
+pub const SCHEMAS: ResourceType = ResourceType {
+    kind: ResourceKind::Schema,
+    collection: "schemas",
+    noun: "schema",
+    sortable: &[],
+    in_use: FlowErrorCode::StillReferenced,
+    present: as_stored,
+};
+
+pub const BATCH_DIAGNOSTICS: ResourceType = ResourceType {
+    kind: ResourceKind::BatchDiagnostics,
+    collection: "batches",
+    noun: "batch diagnostics",
+    sortable: &[],
+    in_use: FlowErrorCode::StillReferenced,
+    present: as_stored,
+};
+
 /// The resource type of a stored kind (for messages about referring resources).
 pub fn of_kind(kind: ResourceKind) -> ResourceType {
     match kind {
@@ -140,5 +158,7 @@ pub fn of_kind(kind: ResourceKind) -> ResourceType {
         ResourceKind::Flow => FLOWS,
         ResourceKind::Dataset => DATASETS,
         ResourceKind::MappingSet => MAPPING_SETS,
+        ResourceKind::Schema => SCHEMAS,
+        ResourceKind::BatchDiagnostics => BATCH_DIAGNOSTICS,
     }
 }

@@ -32,11 +32,15 @@ pub enum ResourceKind {
     Dataset,
     /// A Data Prep mapping set, every version in one document.
     MappingSet,
+    /// A Schema Registry schema (`/data/foundation/schemaregistry/tenant/schemas`).
+    Schema,
+    /// What a run's promotion rejected, for one batch (`flowd_model::diagnostics`).
+    BatchDiagnostics,
 }
 
 impl ResourceKind {
     /// Every kind, for lookups by stored name.
-    pub const ALL: [ResourceKind; 8] = [
+    pub const ALL: [ResourceKind; 10] = [
         ResourceKind::ConnectionSpec,
         ResourceKind::FlowSpec,
         ResourceKind::Connection,
@@ -45,6 +49,8 @@ impl ResourceKind {
         ResourceKind::Flow,
         ResourceKind::Dataset,
         ResourceKind::MappingSet,
+        ResourceKind::Schema,
+        ResourceKind::BatchDiagnostics,
     ];
 
     /// The kind whose stored name is `name`.
@@ -63,6 +69,8 @@ impl ResourceKind {
             ResourceKind::Flow => "flow",
             ResourceKind::Dataset => "dataSet",
             ResourceKind::MappingSet => "mappingSet",
+            ResourceKind::Schema => "schema",
+            ResourceKind::BatchDiagnostics => "batchDiagnostics",
         }
     }
 }

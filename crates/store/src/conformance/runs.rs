@@ -45,6 +45,7 @@ pub(super) fn completion(status: RunStatus, scheduled_at: i64) -> RunCompletion<
             output_records: 4,
             output_bytes: 6,
             output_files: 1,
+            failed_records: 0,
         },
         error: (status != RunStatus::Success).then(|| RunErrorRecord {
             code: "UPSTREAM".into(),

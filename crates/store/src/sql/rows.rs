@@ -79,6 +79,7 @@ impl From<RunRow> for RunRecord {
             output_records: count(row.22),
             output_bytes: count(row.23),
             output_files: count(row.24),
+            failed_records: 0,
         });
         RunRecord {
             position: row.0,
