@@ -263,6 +263,7 @@ async fn a_store_copied_to_postgres_and_back_holds_the_same_and_keeps_its_rules(
                     output_records: 3,
                     output_bytes: 900,
                     output_files: 1,
+                    failed_records: 0,
                 },
                 error: None,
                 warnings: Vec::new(),
