@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Fields, Schema};
 use flowd_model::record_type::{ColumnType, StructType};
+use flowd_model::xdm::{XdmField, XdmSchema, XdmType};
 
 use crate::{INGESTED_AT_COLUMN, RUN_ID_COLUMN};
 
@@ -71,6 +72,66 @@ fn struct_type_of_arrow(fields: &Fields) -> StructType {
             })
             .collect(),
     }
+}
+
+/// The Arrow fields of an XDM schema's record: the schema decides every column's type (a
+/// typed dataset never widens). Every column is nullable: a required field is enforced before
+/// a record is written, and an optional one may be absent.
+pub fn xdm_arrow_fields(schema: &XdmSchema) -> Fields {
+    xdm_fields(&schema.fields)
+}
+
+fn xdm_fields(fields: &[XdmField]) -> Fields {
+    fields
+        .iter()
+        .map(|field| Field::new(&field.name, xdm_arrow_type(&field.field_type), true))
+        .collect()
+}
+
+/// The Arrow type of an XDM type: `long` Int64, `int`/`short`/`byte` their widths, `double`
+/// Float64, `date` Date32, `date-time` microsecond timestamps in UTC, objects structs (an
+/// object without members is `Null`, as Parquet cannot store an empty group), arrays lists,
+/// maps Arrow maps of string keys.
+pub fn xdm_arrow_type(xdm_type: &XdmType) -> DataType {
+    match xdm_type {
+        XdmType::String => DataType::Utf8,
+        XdmType::Byte => DataType::Int8,
+        XdmType::Short => DataType::Int16,
+        XdmType::Int => DataType::Int32,
+        XdmType::Long => DataType::Int64,
+        XdmType::Double => DataType::Float64,
+        XdmType::Boolean => DataType::Boolean,
+        XdmType::Date => DataType::Date32,
+        XdmType::DateTime => {
+            DataType::Timestamp(arrow_schema::TimeUnit::Microsecond, Some("UTC".into()))
+        }
+        XdmType::Object(fields) if fields.is_empty() => DataType::Null,
+        XdmType::Object(fields) => DataType::Struct(xdm_fields(fields)),
+        XdmType::Array(items) => {
+            DataType::List(Arc::new(Field::new("item", xdm_arrow_type(items), true)))
+        }
+        XdmType::Map(values) => DataType::Map(
+            Arc::new(Field::new(
+                "entries",
+                DataType::Struct(Fields::from(vec![
+                    Field::new("keys", DataType::Utf8, false),
+                    Field::new("values", xdm_arrow_type(values), true),
+                ])),
+                false,
+            )),
+            false,
+        ),
+    }
+}
+
+/// The full file schema of a typed dataset: the schema's columns, then flowd's own.
+pub fn xdm_file_schema(schema: &XdmSchema) -> Schema {
+    let mut fields: Vec<Field> = xdm_arrow_fields(schema)
+        .iter()
+        .map(|field| field.as_ref().clone())
+        .collect();
+    fields.extend(metadata_fields());
+    Schema::new(fields)
 }
 
 /// The Arrow fields flowd adds to every record.
