@@ -3,6 +3,7 @@
 //! compiled and applied to records (§6.5), and the values they compute with. Pure: no IO, no
 //! clock (the run's instant is passed in), so every result is reproducible in a test.
 
+pub mod convert;
 pub mod expr;
 pub mod functions;
 pub mod mapping;

@@ -141,3 +141,111 @@ pub fn render_date(date: &ZonedDateTime) -> String {
     };
     format!("{base}{fraction}{zone}")
 }
+
+impl Value {
+    /// Appends the value's JSON form ([`Value::to_json`]) as text, without building it.
+    pub fn write_json(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::Bool(flag) => out.push_str(if *flag { "true" } else { "false" }),
+            Value::Int(integer) => {
+                let _ = write!(out, "{integer}");
+            }
+            Value::Float(float) if float.is_finite() => {
+                let _ = write!(out, "{float:?}");
+            }
+            Value::Float(_) => out.push_str("null"),
+            Value::Str(text) => crate::convert::push_json_string(out, text),
+            Value::Date(date) => crate::convert::push_json_string(out, &render_date(date)),
+            Value::Array(items) => {
+                out.push('[');
+                for (index, item) in items.iter().enumerate() {
+                    if index > 0 {
+                        out.push(',');
+                    }
+                    item.write_json(out);
+                }
+                out.push(']');
+            }
+            Value::Object(fields) => {
+                out.push('{');
+                for (index, (name, field)) in fields.iter().enumerate() {
+                    if index > 0 {
+                        out.push(',');
+                    }
+                    crate::convert::push_json_string(out, name);
+                    out.push(':');
+                    field.write_json(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+}
+
+/// Reads a value straight from JSON text (no `serde_json::Value` in between): integers that
+/// fit an `i64` are `Int`, other numbers `Float`, as [`Value::from_json`].
+impl<'de> serde::Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_bool<E>(self, flag: bool) -> Result<Value, E> {
+        Ok(Value::Bool(flag))
+    }
+
+    fn visit_i64<E>(self, integer: i64) -> Result<Value, E> {
+        Ok(Value::Int(integer))
+    }
+
+    fn visit_u64<E>(self, integer: u64) -> Result<Value, E> {
+        Ok(i64::try_from(integer).map_or(Value::Float(integer as f64), Value::Int))
+    }
+
+    fn visit_f64<E>(self, float: f64) -> Result<Value, E> {
+        Ok(Value::Float(float))
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<Value, E> {
+        Ok(Value::Str(text.to_owned()))
+    }
+
+    fn visit_string<E>(self, text: String) -> Result<Value, E> {
+        Ok(Value::Str(text))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<Value, A::Error> {
+        let mut values = Vec::with_capacity(items.size_hint().unwrap_or(0));
+        while let Some(item) = items.next_element()? {
+            values.push(item);
+        }
+        Ok(Value::Array(values))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut members: A) -> Result<Value, A::Error> {
+        let mut fields = IndexMap::with_capacity(members.size_hint().unwrap_or(0));
+        while let Some((name, value)) = members.next_entry::<String, Value>()? {
+            fields.insert(name, value);
+        }
+        Ok(Value::Object(fields))
+    }
+}

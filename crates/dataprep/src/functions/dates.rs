@@ -89,7 +89,7 @@ fn from_epoch_millis(milliseconds: i64) -> Option<ZonedDateTime> {
 }
 
 /// `date(STRING)` without a format.
-fn parse_auto(text: &str) -> Option<ZonedDateTime> {
+pub(crate) fn parse_auto(text: &str) -> Option<ZonedDateTime> {
     let text = text.trim();
     AUTO_PATTERNS
         .iter()
