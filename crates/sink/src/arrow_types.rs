@@ -124,6 +124,54 @@ pub fn xdm_arrow_type(xdm_type: &XdmType) -> DataType {
     }
 }
 
+/// `data_type` with the zone of every timestamp in it replaced by `zone`. `arrow_json` reads
+/// and writes zones only as offsets (`UTC` would need a zone database): typed columns are
+/// decoded with no zone (the values are already UTC microseconds) and rendered with `+00:00`,
+/// and [`with_zones`] swaps the types without touching a value.
+pub fn with_timestamp_zone(data_type: &DataType, zone: Option<&str>) -> DataType {
+    let field = |field: &Field| {
+        field
+            .clone()
+            .with_data_type(with_timestamp_zone(field.data_type(), zone))
+    };
+    match data_type {
+        DataType::Timestamp(unit, Some(_)) => DataType::Timestamp(*unit, zone.map(Into::into)),
+        DataType::Struct(fields) => {
+            DataType::Struct(fields.iter().map(|member| field(member)).collect())
+        }
+        DataType::List(item) => DataType::List(Arc::new(field(item))),
+        DataType::Map(entries, sorted) => DataType::Map(Arc::new(field(entries)), *sorted),
+        other => other.clone(),
+    }
+}
+
+/// A decoded column given back its declared type (the zones [`decoded_type`] left out); only
+/// the type changes, not a value.
+/// (The zones are those [`with_timestamp_zone`] replaced.)
+pub fn with_zones(data: arrow_data::ArrayData, declared: &DataType) -> arrow_data::ArrayData {
+    let children: Vec<&DataType> = match declared {
+        DataType::Struct(fields) => fields.iter().map(|field| field.data_type()).collect(),
+        DataType::List(item) => vec![item.data_type()],
+        DataType::Map(entries, _) => vec![entries.data_type()],
+        _ => Vec::new(),
+    };
+    let child_data: Vec<arrow_data::ArrayData> = data
+        .child_data()
+        .iter()
+        .zip(children)
+        .map(|(child, declared)| with_zones(child.clone(), declared))
+        .collect();
+    let builder = data.into_builder().data_type(declared.clone());
+    let builder = if child_data.is_empty() {
+        builder
+    } else {
+        builder.child_data(child_data)
+    };
+    builder
+        .build()
+        .expect("a column keeps its layout when only its zone changes")
+}
+
 /// The full file schema of a typed dataset: the schema's columns, then flowd's own.
 pub fn xdm_file_schema(schema: &XdmSchema) -> Schema {
     let mut fields: Vec<Field> = xdm_arrow_fields(schema)
@@ -181,7 +229,11 @@ pub fn file_schema(record_type: &StructType) -> Schema {
 /// Merges two dataset schemas with the widening rule of `flowd_model::record_type`: columns
 /// of `a` first, in order, then the columns only `b` has. flowd's own columns stay last with
 /// their fixed types.
+/// Equal schemas (every batch of a typed dataset) merge into themselves, whatever their types.
 pub fn merge_schemas(a: &Schema, b: &Schema) -> Schema {
+    if a.fields() == b.fields() {
+        return a.clone();
+    }
     let mut record_type = record_type_of_schema(a);
     record_type.merge(&record_type_of_schema(b));
     file_schema(&record_type)

@@ -43,6 +43,7 @@ where
     check!(a_batch_without_records_publishes_nothing);
     check!(a_deleted_dataset_leaves_no_file_once_its_last_writer_is_done);
     check!(a_published_file_reads_back_whole_and_from_any_offset);
+    check!(a_typed_batch_has_its_schemas_column_types_whatever_the_records_hold);
 }
 
 fn records(range: std::ops::Range<u64>) -> Vec<Value> {
@@ -373,4 +374,74 @@ pub fn a_published_file_reads_back_whole_and_from_any_offset(datasets: &dyn Data
         );
     }
     assert!(datasets.batch(DATASET, "../run-1").is_err());
+}
+
+pub fn a_typed_batch_has_its_schemas_column_types_whatever_the_records_hold(
+    datasets: &dyn DatasetStore,
+) {
+    use arrow_schema::{DataType, TimeUnit};
+    let schema = flowd_model::xdm::XdmSchema::from_document(
+        &json!({"type": "object", "properties": {
+            "id": {"type": "integer"},
+            "small": {"type": "integer", "meta:xdmType": "short"},
+            "ratio": {"type": "number"},
+            "born": {"type": "string", "format": "date"},
+            "seen": {"type": "string", "format": "date-time"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "scores": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "person": {"type": "object", "properties": {"name": {"type": "string"}}},
+        }}),
+        &|_| None,
+    )
+    .expect("the test schema reads");
+    let schema = Arc::new(schema);
+    let mut batch = datasets
+        .begin_typed_batch(DATASET, "typed-1", "typed-1", at(1), schema.clone())
+        .expect("a typed batch begins");
+    // As `flowd_dataprep::convert` writes them: dates as days, date-times as microseconds.
+    batch
+        .write(vec![
+            json!({"id": 1, "small": 2, "ratio": 0.5, "born": 19782, "seen": 1_709_200_800_000_000_i64,
+                   "tags": ["a"], "scores": {"x": 1}, "person": {"name": "Ada"}}),
+            json!({"id": 2}),
+        ])
+        .expect("converted records are written");
+    batch.commit().expect("the typed batch commits");
+    let mut second = datasets
+        .begin_typed_batch(DATASET, "typed-2", "typed-2", at(2), schema.clone())
+        .expect("a second typed batch begins");
+    second
+        .write(vec![json!({"id": 3, "born": 0})])
+        .expect("written");
+    second.commit().expect("the second typed batch commits");
+    let written = datasets
+        .schema(DATASET)
+        .expect("the schema reads")
+        .expect("a batch exists");
+    let type_of = |name: &str| {
+        written
+            .field_with_name(name)
+            .expect("a column")
+            .data_type()
+            .clone()
+    };
+    assert_eq!(type_of("id"), DataType::Int64);
+    assert_eq!(type_of("small"), DataType::Int16);
+    assert_eq!(type_of("ratio"), DataType::Float64);
+    assert_eq!(type_of("born"), DataType::Date32);
+    assert_eq!(
+        type_of("seen"),
+        DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+    );
+    assert!(matches!(type_of("tags"), DataType::List(_)));
+    assert!(matches!(type_of("scores"), DataType::Map(..)));
+    assert!(matches!(type_of("person"), DataType::Struct(_)));
+    let rows = datasets.head(DATASET, 10).expect("the rows read back");
+    assert_eq!(
+        rows.len(),
+        3,
+        "two batches of one typed schema read as one table"
+    );
+    assert_eq!(rows[0]["person"]["name"], "Ada");
+    assert_eq!(rows[1]["small"], Value::Null);
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use arrow_array::{Array, RecordBatch, TimestampMillisecondArray};
 use arrow_schema::Schema;
 use flowd_model::record_type::StructType;
+use flowd_model::xdm::XdmSchema;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 
@@ -15,7 +16,7 @@ use crate::arrow_types::{file_schema, merge_schemas, record_type_of_schema};
 use crate::fsutil::{self, BATCH_DIR_PREFIX, MANIFEST_FILE_NAME, STAGING_DIR_NAME};
 use crate::manifest::{BatchInfo, BatchManifest};
 use crate::published::PublishedFile;
-use crate::writer::{BatchSummary, BatchTarget, BatchWriter};
+use crate::writer::{BatchSummary, BatchTarget, BatchWriter, Columns};
 use crate::{INGESTED_AT_COLUMN, SinkError, WriterOptions};
 
 /// One dataset: the directory `<datasets_root>/<dataset_id>/`.
@@ -68,8 +69,34 @@ impl Dataset {
         ingested_at: jiff::Timestamp,
         seed: &StructType,
     ) -> Result<BatchWriter, SinkError> {
+        self.begin_with_columns(
+            batch_id,
+            run_id,
+            ingested_at,
+            Columns::Inferred(seed.clone()),
+        )
+    }
+
+    /// [`Dataset::begin_batch`] for a typed dataset: its columns are `schema`'s (see
+    /// [`crate::DatasetStore::begin_typed_batch`]).
+    pub fn begin_typed_batch(
+        &self,
+        batch_id: &str,
+        run_id: &str,
+        ingested_at: jiff::Timestamp,
+        schema: Arc<XdmSchema>,
+    ) -> Result<BatchWriter, SinkError> {
+        self.begin_with_columns(batch_id, run_id, ingested_at, Columns::Typed(schema))
+    }
+
+    pub(crate) fn begin_with_columns(
+        &self,
+        batch_id: &str,
+        run_id: &str,
+        ingested_at: jiff::Timestamp,
+        columns: Columns,
+    ) -> Result<BatchWriter, SinkError> {
         fsutil::validate_name("batch id", batch_id)?;
-        let seed_type = seed.clone();
         fsutil::create_dir_all(&self.staging_root)?;
         let staging_dir =
             fsutil::unique_staging_path(&self.staging_root, &self.dataset_id, batch_id);
@@ -92,7 +119,7 @@ impl Dataset {
             run_id,
             ingested_at,
             self.writer_options.clone(),
-            seed_type,
+            columns,
         ))
     }
 
@@ -368,6 +395,42 @@ fn open_reader(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>, Sin
 /// Arrow rows as JSON objects (via `arrow_json`'s writer). flowd's
 /// ingestion time is rendered here as RFC 3339 in UTC: `arrow_json` cannot
 /// format a named time zone without `chrono-tz`, a dependency not worth it.
+/// The batch with every timestamp zone written as an offset (`+00:00`), which `arrow_json`
+/// renders without a zone database.
+fn with_offset_zones(batch: RecordBatch) -> Result<RecordBatch, SinkError> {
+    use crate::arrow_types::{with_timestamp_zone, with_zones};
+    let schema = batch.schema();
+    if !schema
+        .fields()
+        .iter()
+        .any(|field| with_timestamp_zone(field.data_type(), Some("+00:00")) != *field.data_type())
+    {
+        return Ok(batch);
+    }
+    let fields: Vec<arrow_schema::Field> = schema
+        .fields()
+        .iter()
+        .map(|field| {
+            field
+                .as_ref()
+                .clone()
+                .with_data_type(with_timestamp_zone(field.data_type(), Some("+00:00")))
+        })
+        .collect();
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(&fields)
+        .map(|(column, field)| {
+            arrow_array::make_array(with_zones(column.to_data(), field.data_type()))
+        })
+        .collect();
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
+}
+
 pub(crate) fn batch_to_json(batch: &RecordBatch) -> Result<Vec<Value>, SinkError> {
     let mut batch = batch.clone();
     let ingested_at = batch
@@ -375,6 +438,7 @@ pub(crate) fn batch_to_json(batch: &RecordBatch) -> Result<Vec<Value>, SinkError
         .index_of(INGESTED_AT_COLUMN)
         .ok()
         .map(|index| batch.remove_column(index));
+    let batch = with_offset_zones(batch)?;
     let mut writer = arrow_json::WriterBuilder::new()
         .with_explicit_nulls(true)
         .build::<_, arrow_json::writer::JsonArray>(Vec::new());

@@ -141,6 +141,19 @@ pub trait DatasetStore: Send + Sync + 'static {
         seed: &StructType,
     ) -> Result<Box<dyn BatchWrite>, SinkError>;
 
+    /// [`DatasetStore::begin_batch`] for a dataset typed by an XDM schema: every file has the
+    /// schema's columns (`flowd_sink::arrow_types::xdm_file_schema`), nothing is inferred or
+    /// widened, and the records written must already be converted to its types (the JSON
+    /// text `flowd_dataprep::convert` writes).
+    fn begin_typed_batch(
+        &self,
+        dataset_id: &str,
+        batch_id: &str,
+        run_id: &str,
+        ingested_at: jiff::Timestamp,
+        schema: std::sync::Arc<flowd_model::xdm::XdmSchema>,
+    ) -> Result<Box<dyn BatchWrite>, SinkError>;
+
     /// The committed batches, oldest first.
     fn batches(&self, dataset_id: &str) -> Result<Vec<BatchInfo>, SinkError>;
 

@@ -127,6 +127,20 @@ impl DatasetStore for LocalDatasets {
         Ok(Box::new(writer))
     }
 
+    fn begin_typed_batch(
+        &self,
+        dataset_id: &str,
+        batch_id: &str,
+        run_id: &str,
+        ingested_at: jiff::Timestamp,
+        schema: std::sync::Arc<flowd_model::xdm::XdmSchema>,
+    ) -> Result<Box<dyn BatchWrite>, SinkError> {
+        let writer =
+            self.dataset(dataset_id)?
+                .begin_typed_batch(batch_id, run_id, ingested_at, schema)?;
+        Ok(Box::new(writer))
+    }
+
     fn batches(&self, dataset_id: &str) -> Result<Vec<BatchInfo>, SinkError> {
         self.dataset(dataset_id)?.batches()
     }

@@ -45,6 +45,21 @@ pub(crate) struct BatchTarget {
     pub(crate) _lock: fsutil::WriterLock,
 }
 
+/// The fixed schema of a typed batch, and the decoder reused for every row group.
+struct TypedColumns {
+    file_schema: SchemaRef,
+    record_schema: SchemaRef,
+    decoder: Option<arrow_json::reader::Decoder>,
+}
+
+/// The columns a batch is written with.
+pub(crate) enum Columns {
+    /// Inferred from the records, starting from the dataset's merged record type.
+    Inferred(StructType),
+    /// Fixed by the dataset's XDM schema.
+    Typed(std::sync::Arc<flowd_model::xdm::XdmSchema>),
+}
+
 struct OpenFile {
     encoder: FileEncoder,
     name: String,
@@ -65,6 +80,9 @@ pub struct BatchWriter {
     /// Column types every file of this batch starts from: the dataset's
     /// merged schema when the batch began, so types only ever widen.
     seed_type: StructType,
+    /// A typed dataset's columns (its XDM schema's): nothing is inferred or widened, and the
+    /// records' text (already converted to these types) is decoded as it is.
+    typed: Option<TypedColumns>,
     /// The record type of the open (or last) file.
     file_type: Option<StructType>,
     open_file: Option<OpenFile>,
@@ -94,8 +112,23 @@ impl BatchWriter {
         run_id: &str,
         ingested_at: jiff::Timestamp,
         options: WriterOptions,
-        seed_type: StructType,
+        columns: Columns,
     ) -> BatchWriter {
+        let (seed_type, typed) = match columns {
+            Columns::Inferred(seed_type) => (seed_type, None),
+            Columns::Typed(schema) => {
+                let file_schema = Arc::new(crate::arrow_types::xdm_file_schema(&schema));
+                let record_schema =
+                    Arc::new(Schema::new(crate::arrow_types::xdm_arrow_fields(&schema)));
+                let seed_type = crate::arrow_types::record_type_of_schema(&file_schema);
+                let typed = TypedColumns {
+                    file_schema,
+                    record_schema,
+                    decoder: None,
+                };
+                (seed_type, Some(typed))
+            }
+        };
         let row_group_type = seed_type.clone();
         BatchWriter {
             target,
@@ -104,6 +137,7 @@ impl BatchWriter {
             ingested_at,
             options,
             seed_type,
+            typed,
             file_type: None,
             open_file: None,
             closed_files: Vec::new(),
@@ -159,12 +193,14 @@ impl BatchWriter {
 
     /// Observes one record's text, buffers it, and encodes the row group once it is full.
     fn buffer_record(&mut self, index: usize, text: &str) -> Result<(), SinkError> {
-        self.row_group_type
-            .observe_object_text(text, is_metadata_column, &mut self.observation)
-            .map_err(|error| match error {
-                TextError::NotAnObject { .. } => SinkError::RecordNotAnObject { index },
-                TextError::Json(source) => SinkError::InvalidRecord { index, source },
-            })?;
+        if self.typed.is_none() {
+            self.row_group_type
+                .observe_object_text(text, is_metadata_column, &mut self.observation)
+                .map_err(|error| match error {
+                    TextError::NotAnObject { .. } => SinkError::RecordNotAnObject { index },
+                    TextError::Json(source) => SinkError::InvalidRecord { index, source },
+                })?;
+        }
         self.buffer.extend_from_slice(text.as_bytes());
         self.buffer.push(b'\n');
         self.buffer_ends.push(self.buffer.len());
@@ -317,6 +353,9 @@ impl BatchWriter {
         if self.buffer_ends.is_empty() {
             return Ok(());
         }
+        if self.typed.is_some() {
+            return self.write_typed_row_group();
+        }
         let observed_type = std::mem::take(&mut self.row_group_type);
         let observation = std::mem::take(&mut self.observation);
         let row_count = self.buffer_ends.len();
@@ -372,6 +411,80 @@ impl BatchWriter {
         self.record_count += rows;
         self.row_group_type = record_type.clone();
         self.file_type = Some(record_type);
+        self.last_schema = Some(schema);
+        Ok(())
+    }
+
+    /// Encodes the buffer of a typed batch: its text, converted to the schema's types before
+    /// it was written, is decoded with the schema as it is; the file never changes schema.
+    fn write_typed_row_group(&mut self) -> Result<(), SinkError> {
+        let row_count = self.buffer_ends.len();
+        let typed = self.typed.as_mut().expect("a typed batch");
+        let schema = typed.file_schema.clone();
+        let mut decoder = match typed.decoder.take() {
+            Some(decoder) => decoder,
+            None => ReaderBuilder::new(Arc::new(Schema::new(
+                typed
+                    .record_schema
+                    .fields()
+                    .iter()
+                    .map(|field| {
+                        field.as_ref().clone().with_data_type(
+                            crate::arrow_types::with_timestamp_zone(field.data_type(), None),
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            )))
+            .with_batch_size(self.options.max_row_group_records.max(row_count))
+            .build_decoder()?,
+        };
+        let mut offset = 0;
+        while offset < self.buffer.len() {
+            let read = decoder.decode(&self.buffer[offset..])?;
+            if read == 0 {
+                break;
+            }
+            offset += read;
+        }
+        let columns = match decoder.flush()? {
+            Some(decoded) => decoded
+                .columns()
+                .iter()
+                .zip(typed.record_schema.fields())
+                .map(|(column, field)| {
+                    if column.data_type() == field.data_type() {
+                        column.clone()
+                    } else {
+                        arrow_array::make_array(crate::arrow_types::with_zones(
+                            column.to_data(),
+                            field.data_type(),
+                        ))
+                    }
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        typed.decoder = Some(decoder);
+        let row_groups_per_file = self.options.max_row_groups_per_file;
+        if self.open_file.as_ref().is_some_and(|open_file| {
+            row_groups_per_file.is_some_and(|most| open_file.row_groups >= most)
+        }) {
+            self.close_open_file()?;
+        }
+        if self.open_file.is_none() {
+            self.open_file = Some(self.create_file(schema.clone())?);
+        }
+        self.buffer.clear();
+        self.buffer_ends.clear();
+        let batch = self.with_metadata(&schema, columns, row_count)?;
+        let open_file = self.open_file.as_mut().expect("a file is open");
+        let rows = batch.num_rows() as u64;
+        open_file.encoder.write(batch)?;
+        open_file.record_count += rows;
+        open_file.row_groups += 1;
+        self.record_count += rows;
+        self.row_groups_from_text += 1;
+        self.file_type = Some(self.seed_type.clone());
         self.last_schema = Some(schema);
         Ok(())
     }

@@ -446,14 +446,13 @@ impl BatchWrite for ObjectBatch {
     }
 }
 
-impl DatasetStore for ObjectDatasets {
-    fn begin_batch(
+impl ObjectDatasets {
+    /// Begins an upload of `batch_id` whose files `begin_local` stages on local disk.
+    fn begin_upload(
         &self,
         dataset_id: &str,
         batch_id: &str,
-        run_id: &str,
-        ingested_at: jiff::Timestamp,
-        seed: &StructType,
+        begin_local: impl FnOnce(&LocalDatasets) -> Result<Box<dyn BatchWrite>, SinkError>,
     ) -> Result<Box<dyn BatchWrite>, SinkError> {
         fsutil::validate_name("dataset id", dataset_id)?;
         fsutil::validate_name("batch id", batch_id)?;
@@ -464,10 +463,7 @@ impl DatasetStore for ObjectDatasets {
             dataset_id,
             &format!("{batch_id}-upload"),
         ))?;
-        let local =
-            self.inner
-                .staging
-                .begin_batch(dataset_id, batch_id, run_id, ingested_at, seed)?;
+        let local = begin_local(&self.inner.staging)?;
         Ok(Box::new(ObjectBatch {
             inner: self.inner.clone(),
             local,
@@ -475,6 +471,34 @@ impl DatasetStore for ObjectDatasets {
             batch_id: batch_id.to_owned(),
             _upload_lock: upload_lock,
         }))
+    }
+}
+
+impl DatasetStore for ObjectDatasets {
+    fn begin_batch(
+        &self,
+        dataset_id: &str,
+        batch_id: &str,
+        run_id: &str,
+        ingested_at: jiff::Timestamp,
+        seed: &StructType,
+    ) -> Result<Box<dyn BatchWrite>, SinkError> {
+        self.begin_upload(dataset_id, batch_id, |staging| {
+            staging.begin_batch(dataset_id, batch_id, run_id, ingested_at, seed)
+        })
+    }
+
+    fn begin_typed_batch(
+        &self,
+        dataset_id: &str,
+        batch_id: &str,
+        run_id: &str,
+        ingested_at: jiff::Timestamp,
+        schema: std::sync::Arc<flowd_model::xdm::XdmSchema>,
+    ) -> Result<Box<dyn BatchWrite>, SinkError> {
+        self.begin_upload(dataset_id, batch_id, |staging| {
+            staging.begin_typed_batch(dataset_id, batch_id, run_id, ingested_at, schema)
+        })
     }
 
     fn batches(&self, dataset_id: &str) -> Result<Vec<BatchInfo>, SinkError> {
