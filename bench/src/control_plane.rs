@@ -144,6 +144,7 @@ fn imported_run(
             output_records: 250,
             output_bytes: 20_000,
             output_files: 1,
+            failed_records: 0,
         }),
         error: None,
     }

@@ -106,6 +106,7 @@ const TABLES: &[(&str, &[(&str, Type)])] = &[
             ("error_code", Text),
             ("error_message", Text),
             ("warnings", Text),
+            ("failed_records", Integer),
         ],
     ),
     (

@@ -40,12 +40,12 @@ pub(super) fn completion(status: RunStatus, scheduled_at: i64) -> RunCompletion<
             started_at: 1,
             completed_at: 2,
             pages: 3,
-            input_records: 4,
+            input_records: 6,
             input_bytes: 5,
             output_records: 4,
             output_bytes: 6,
             output_files: 1,
-            failed_records: 0,
+            failed_records: 2,
         },
         error: (status != RunStatus::Success).then(|| RunErrorRecord {
             code: "UPSTREAM".into(),
@@ -139,8 +139,10 @@ pub async fn runs_are_claimed_once_in_order_and_only_when_due(store: Arc<dyn Sto
     assert_eq!(done.status, RunStatus::Success);
     assert_eq!(
         done.metrics,
-        Some(completion(RunStatus::Success, 100).metrics)
+        Some(completion(RunStatus::Success, 100).metrics),
+        "every measure reads back, the rejected records among them"
     );
+    assert_eq!(done.metrics.unwrap().failed_records, 2);
     assert_eq!(done.error, None);
     assert_eq!(
         done.warnings,

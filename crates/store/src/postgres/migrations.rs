@@ -169,6 +169,9 @@ const STEPS: &[&str] = &[
     CREATE INDEX dataset_batches_of_sandbox
         ON dataset_batches (org_id, sandbox_name, created_at, batch_id);
     CREATE INDEX dataset_batches_by_id ON dataset_batches (org_id, sandbox_name, batch_id);"#,
+    // 3: the records a finished attempt's promotion rejected (`failedRecordCount`); runs
+    // finished before it read as none rejected.
+    r#"ALTER TABLE runs ADD COLUMN failed_records BIGINT;"#,
 ];
 
 /// Brings the database to the newest schema version.

@@ -81,7 +81,7 @@ pub(super) async fn import_runs(
             "UPDATE runs SET status = $1, attempts = $2, updated_at = $3, started_at = $4, \
              completed_at = $5, pages = $6, input_records = $7, input_bytes = $8, \
              output_records = $9, output_bytes = $10, output_files = $11, error_code = $12, \
-             error_message = $13 WHERE id = $14",
+             error_message = $13, failed_records = $14 WHERE id = $15",
         )
         .bind(imported.status.as_str())
         .bind(imported.attempts)
@@ -96,6 +96,7 @@ pub(super) async fn import_runs(
         .bind(count(metrics.map(|metrics| metrics.output_files)))
         .bind(imported.error.as_ref().map(|error| error.code.as_str()))
         .bind(imported.error.as_ref().map(|error| error.message.as_str()))
+        .bind(count(metrics.map(|metrics| metrics.failed_records)))
         .bind(&run.id)
         .execute(&mut **transaction)
         .await?;
@@ -227,8 +228,8 @@ impl RunQueue for PostgresStore {
              lease_expires_at = NULL, updated_at = $3, started_at = $4, completed_at = $5, \
              pages = $6, input_records = $7, input_bytes = $8, output_records = $9, \
              output_bytes = $10, output_files = $11, error_code = $12, error_message = $13, \
-             warnings = $14 WHERE id = $15 AND status = 'inProgress' AND lease_owner = $16 \
-             RETURNING 1",
+             warnings = $14, failed_records = $15 WHERE id = $16 AND status = 'inProgress' \
+             AND lease_owner = $17 RETURNING 1",
         )
         .bind(completion.status.as_str())
         .bind(completion.scheduled_at)
@@ -252,6 +253,7 @@ impl RunQueue for PostgresStore {
             (!completion.warnings.is_empty())
                 .then(|| serde_json::to_string(&completion.warnings).expect("warnings serialize")),
         )
+        .bind(u64_column(metrics.failed_records))
         .bind(run_id)
         .bind(worker_id)
         .fetch_optional(&mut *transaction)

@@ -18,7 +18,8 @@ macro_rules! run_columns {
         "seq, id, org_id, sandbox_name, flow_id, trigger, window_start, window_end, \
          scheduled_at, status, attempts, lease_owner, lease_expires_at, created_at, created_by, \
          created_client, updated_at, started_at, completed_at, pages, input_records, \
-         input_bytes, output_records, output_bytes, output_files, error_code, error_message, warnings"
+         input_bytes, output_records, output_bytes, output_files, error_code, error_message, \
+         warnings, failed_records"
     };
 }
 pub(crate) use run_columns;
@@ -61,6 +62,7 @@ struct RunRow(
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<i64>,
 );
 
 impl From<RunRow> for RunRecord {
@@ -79,7 +81,7 @@ impl From<RunRow> for RunRecord {
             output_records: count(row.22),
             output_bytes: count(row.23),
             output_files: count(row.24),
-            failed_records: 0,
+            failed_records: count(row.28),
         });
         RunRecord {
             position: row.0,

@@ -257,6 +257,9 @@ const STEPS: &[&str] = &[
     CREATE INDEX dataset_batches_of_sandbox
         ON dataset_batches (org_id, sandbox_name, created_at, batch_id);
     CREATE INDEX dataset_batches_by_id ON dataset_batches (org_id, sandbox_name, batch_id);",
+    // 11: the records a finished attempt's promotion rejected (`failedRecordCount`); runs
+    // finished before it read as none rejected.
+    "ALTER TABLE runs ADD COLUMN failed_records INTEGER;",
 ];
 
 /// Brings the database to the newest schema version.
@@ -458,6 +461,10 @@ mod tests {
                 metrics.output_bytes
             ),
             (11, 19, 2, 4, 90)
+        );
+        assert_eq!(
+            metrics.failed_records, 0,
+            "runs finished before the count existed rejected nothing"
         );
         assert_eq!(first.created_at, 10);
         let failed = store.get_run(&scope, "run-2").await.unwrap().unwrap();

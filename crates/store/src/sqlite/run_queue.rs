@@ -134,8 +134,8 @@ impl RunQueue for SqliteStore {
              lease_expires_at = NULL, updated_at = ?, started_at = ?, completed_at = ?, \
              pages = ?, input_records = ?, input_bytes = ?, output_records = ?, \
              output_bytes = ?, output_files = ?, error_code = ?, error_message = ?, \
-             warnings = ? WHERE id = ? AND status = 'inProgress' AND lease_owner = ? \
-             RETURNING org_id, sandbox_name",
+             warnings = ?, failed_records = ? WHERE id = ? AND status = 'inProgress' \
+             AND lease_owner = ? RETURNING org_id, sandbox_name",
         )
         .bind(completion.status.as_str())
         .bind(completion.scheduled_at)
@@ -159,6 +159,7 @@ impl RunQueue for SqliteStore {
             (!completion.warnings.is_empty())
                 .then(|| serde_json::to_string(&completion.warnings).expect("warnings serialize")),
         )
+        .bind(u64_column(metrics.failed_records))
         .bind(run_id)
         .bind(worker_id)
         .fetch_optional(&mut *transaction)

@@ -65,7 +65,7 @@ pub(super) async fn import_runs(
             "UPDATE runs SET status = ?, attempts = ?, updated_at = ?, started_at = ?, \
              completed_at = ?, pages = ?, input_records = ?, input_bytes = ?, \
              output_records = ?, output_bytes = ?, output_files = ?, error_code = ?, \
-             error_message = ? WHERE id = ?",
+             error_message = ?, failed_records = ? WHERE id = ?",
         )
         .bind(imported.status.as_str())
         .bind(imported.attempts)
@@ -80,6 +80,7 @@ pub(super) async fn import_runs(
         .bind(count(metrics.map(|metrics| metrics.output_files)))
         .bind(imported.error.as_ref().map(|error| error.code.as_str()))
         .bind(imported.error.as_ref().map(|error| error.message.as_str()))
+        .bind(count(metrics.map(|metrics| metrics.failed_records)))
         .bind(&run.id)
         .execute(&mut **transaction)
         .await?;
