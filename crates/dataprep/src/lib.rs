@@ -4,6 +4,7 @@
 //! clock (the run's instant is passed in), so every result is reproducible in a test.
 
 pub mod convert;
+pub mod destinations;
 pub mod expr;
 pub mod functions;
 pub mod mapping;

@@ -284,3 +284,35 @@ fn values_read_straight_from_text_equal_values_read_from_json_trees() {
         direct.to_json()
     );
 }
+
+#[test]
+fn destinations_the_schema_does_not_have_are_named() {
+    use flowd_dataprep::MappingSetBody;
+    use flowd_dataprep::destinations::destinations_outside;
+    let schema = schema(
+        json!({
+            "person": {"type": "object", "properties": {"name": {"type": "string"}}},
+            "orders": {"type": "array", "items": {"type": "object", "properties": {"sku": {"type": "string"}}}},
+            "attributes": {"type": "object", "additionalProperties": {"type": "string"}},
+        }),
+        &[],
+    );
+    let body = MappingSetBody::from_json(&json!({
+        "outputSchema": {"schemaRef": {"id": "https://ns.adobe.com/acme/schemas/1", "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
+        "mappings": [
+            {"sourceType": "ATTRIBUTE", "source": "a", "destination": "person.name"},
+            {"sourceType": "ATTRIBUTE", "source": "items[*].id", "destination": "orders[*].sku"},
+            {"sourceType": "ATTRIBUTE", "source": "a", "destination": "attributes.anything"},
+            {"sourceType": "ATTRIBUTE", "source": "a", "destination": "person.age"},
+            {"sourceType": "ATTRIBUTE", "source": "a", "destination": "person.name.first"},
+        ]
+    }))
+    .expect("the mapping set reads");
+    let problems = destinations_outside(&schema, &body);
+    let found: Vec<(usize, &str)> = problems
+        .iter()
+        .map(|problem| (problem.index, problem.destination.as_str()))
+        .collect();
+    assert_eq!(found, [(3, "person.age"), (4, "person.name.first")]);
+    assert!(problems[0].message.contains("its fields: name"), "{}", problems[0].message);
+}
