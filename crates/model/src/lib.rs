@@ -28,8 +28,8 @@ pub mod time;
 pub mod xdm;
 
 pub use resource::{
-    AuthBinding, Connection, Dataset, Flow, FlowState, ResourceKind, ResourceRef, SchemaRef,
-    SourceConnection, SpecRef, TargetConnection, TargetDataFormat, flow_spec_references,
+    AuthBinding, Connection, Dataset, Flow, FlowOptions, FlowState, ResourceKind, ResourceRef,
+    SchemaRef, SourceConnection, SpecRef, TargetConnection, TargetDataFormat, flow_spec_references,
 };
 pub use run::{FailureCode, RunErrorRecord, RunFailure, RunMetrics, RunStatus, RunTrigger};
 pub use schedule::{

@@ -99,10 +99,13 @@ pub enum FailureCode {
     /// The run reached a bound the deployment sets (`--max-run-seconds`,
     /// `--max-pages-per-run`, `--max-page-bytes`, the extraction bound).
     LimitExceeded,
+    /// The promotion rejected records (conversion or schema violations) beyond what the
+    /// flow's `partialIngestionPercent` allows; nothing is written.
+    RecordsRejected,
 }
 
 impl FailureCode {
-    pub const ALL: [FailureCode; 10] = [
+    pub const ALL: [FailureCode; 11] = [
         FailureCode::Configuration,
         FailureCode::Authentication,
         FailureCode::Upstream,
@@ -113,6 +116,7 @@ impl FailureCode {
         FailureCode::Interrupted,
         FailureCode::PaginationGuard,
         FailureCode::LimitExceeded,
+        FailureCode::RecordsRejected,
     ];
 
     /// The code as shown and stored.
@@ -128,6 +132,7 @@ impl FailureCode {
             FailureCode::Interrupted => "INTERRUPTED",
             FailureCode::PaginationGuard => "PAGINATION_GUARD",
             FailureCode::LimitExceeded => "LIMIT_EXCEEDED",
+            FailureCode::RecordsRejected => "RECORDS_REJECTED",
         }
     }
 

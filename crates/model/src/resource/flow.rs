@@ -47,6 +47,42 @@ pub struct Flow {
     pub schedule: Option<Schedule>,
     /// `enabled` unless the document says `disabled` (a new flow has no state yet).
     pub state: FlowState,
+    /// `options`: partial ingestion and error diagnostics.
+    pub options: FlowOptions,
+}
+
+/// A flow's `options` (reference `data-prep.md` §10.1), as its runs read them; the API checks
+/// them on create and PATCH.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FlowOptions {
+    /// `partialIngestionPercent` (a number or its text, as the docs PATCH `"10"`): the share
+    /// of a run's records that may be rejected while the run still succeeds. `None`: any
+    /// rejected record fails the run.
+    pub partial_ingestion_percent: Option<f64>,
+    /// `errorDiagnosticsEnabled`: keep the rejected records and their reasons.
+    pub error_diagnostics: bool,
+}
+
+impl FlowOptions {
+    fn from_document(options: Option<&Value>) -> FlowOptions {
+        let Some(options) = options else {
+            return FlowOptions::default();
+        };
+        let partial_ingestion_percent = match options.get("partialIngestionPercent") {
+            Some(Value::Number(number)) => number.as_f64(),
+            Some(Value::String(text)) => text.trim().parse().ok(),
+            _ => None,
+        };
+        let error_diagnostics = match options.get("errorDiagnosticsEnabled") {
+            Some(Value::Bool(flag)) => *flag,
+            Some(Value::String(text)) => text.eq_ignore_ascii_case("true"),
+            _ => false,
+        };
+        FlowOptions {
+            partial_ingestion_percent,
+            error_diagnostics,
+        }
+    }
 }
 
 impl Flow {
@@ -90,6 +126,7 @@ impl Flow {
                 transformations,
                 schedule,
                 state,
+                options: FlowOptions::from_document(fields.get("/options")),
             })
         })();
         fields.finish(flow)

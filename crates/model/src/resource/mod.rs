@@ -16,7 +16,7 @@ mod target_connection;
 
 pub use connection::{AuthBinding, Connection};
 pub use dataset::Dataset;
-pub use flow::{Flow, FlowState, flow_spec_references};
+pub use flow::{Flow, FlowOptions, FlowState, flow_spec_references};
 pub use source_connection::{SOURCE_DATA_FORMAT, SourceConnection};
 pub use target_connection::{TargetConnection, TargetDataFormat};
 
