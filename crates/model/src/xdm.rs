@@ -113,13 +113,15 @@ pub struct XdmSchema {
 impl XdmSchema {
     /// Reads a schema document. `resolve` gives the document of a `$ref` that is not in the
     /// schema's own `definitions` (another schema of the registry, a bundled class), or `None`
-    /// when it names nothing flowd has.
+    /// when it names nothing flowd has; a `#` reference inside a resolved document names that
+    /// document's own definitions.
     pub fn from_document(
         document: &Value,
         resolve: &dyn Fn(&str) -> Option<Value>,
     ) -> Result<XdmSchema, Vec<Problem>> {
         let mut reader = Reader {
             root: document,
+            external_roots: Vec::new(),
             resolve,
             problems: Vec::new(),
         };
@@ -164,6 +166,9 @@ static EMPTY: Vec<XdmField> = Vec::new();
 
 struct Reader<'a> {
     root: &'a Value,
+    /// The resolved documents being read, innermost last: a `#` reference inside one names
+    /// its own definitions, not the root's.
+    external_roots: Vec<Value>,
     resolve: &'a dyn Fn(&str) -> Option<Value>,
     problems: Vec<Problem>,
 }
@@ -189,8 +194,14 @@ impl Reader<'_> {
         let mut merged: Option<XdmType> = None;
         if let Some(reference) = object.get("$ref") {
             let at = format!("{pointer}/$ref");
-            let resolved = self.reference(reference, &at)?;
+            let (resolved, external) = self.reference(reference, &at)?;
+            if external {
+                self.external_roots.push(resolved.clone());
+            }
             merged = self.node(&resolved, &at, depth + 1);
+            if external {
+                self.external_roots.pop();
+            }
         }
         if let Some(all_of) = object.get("allOf") {
             let Some(parts) = all_of.as_array() else {
@@ -221,20 +232,23 @@ impl Reader<'_> {
         }
     }
 
-    fn reference(&mut self, reference: &Value, pointer: &str) -> Option<Value> {
+    /// The document a `$ref` names, and whether it is another document (not a part of the one
+    /// being read).
+    fn reference(&mut self, reference: &Value, pointer: &str) -> Option<(Value, bool)> {
         let Some(reference) = reference.as_str() else {
             self.problem(pointer, "must be a string");
             return None;
         };
         if let Some(local) = reference.strip_prefix('#') {
-            let found = self.root.pointer(local).cloned();
+            let root = self.external_roots.last().unwrap_or(self.root);
+            let found = root.pointer(local).cloned();
             if found.is_none() {
                 self.problem(
                     pointer,
                     format!("names {reference}, which this schema does not define"),
                 );
             }
-            return found;
+            return found.map(|found| (found, false));
         }
         let found = (self.resolve)(reference);
         if found.is_none() {
@@ -245,7 +259,7 @@ impl Reader<'_> {
                 ),
             );
         }
-        found
+        found.map(|found| (found, true))
     }
 
     /// The node's own type, from `type` and its keywords (not its `allOf`/`$ref`).
@@ -525,6 +539,27 @@ mod tests {
             XdmType::String
         );
         assert_eq!(schema.field("_acme.age").unwrap().field_type, XdmType::Long);
+    }
+
+    #[test]
+    fn a_local_reference_in_a_resolved_schema_names_that_schemas_definitions() {
+        let document = json!({
+            "type": "object",
+            "definitions": {"shared": {"properties": {"mine": {"type": "string"}}}},
+            "allOf": [{"$ref": "#/definitions/shared"}, {"$ref": "https://ns.adobe.com/acme/schemas/other"}]
+        });
+        let other = json!({
+            "type": "object",
+            "definitions": {"shared": {"properties": {"theirs": {"type": "boolean"}}}},
+            "allOf": [{"$ref": "#/definitions/shared"}]
+        });
+        let schema = XdmSchema::from_document(&document, &|id| {
+            (id == "https://ns.adobe.com/acme/schemas/other").then(|| other.clone())
+        })
+        .unwrap();
+        let names: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["mine", "theirs"]);
+        assert_eq!(schema.field("theirs").unwrap().field_type, XdmType::Boolean);
     }
 
     #[test]
