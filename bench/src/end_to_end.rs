@@ -28,6 +28,7 @@ use serde_json::{Value, json};
 
 use crate::engine;
 use crate::mock::MockServer;
+use crate::proc_stats::{clock_ticks, cpu_ticks, vm_hwm};
 
 pub(crate) const FLOW_SERVICE: &str = "/data/foundation/flowservice";
 pub(crate) const CATALOG: &str = "/data/foundation/catalog";
@@ -255,19 +256,35 @@ pub(crate) fn now_seconds() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// A Schema Registry schema for the dataset and a Data Prep mapping set (its `outputSchema`
+/// filled in with the schema's id) the flow names.
+pub struct MappingSetup {
+    pub schema: Value,
+    pub mapping_set: Value,
+}
+
 /// Creates the chain and returns (flow id, dataset id); `source_extra` goes into the source
 /// connection.
 async fn create_flow(
     api: &Api<'_>,
     mock_url: &str,
     source_extra: &Value,
+    mapping: Option<&MappingSetup>,
 ) -> Result<(String, String), String> {
     let (spec_id, connection_id) = create_connection(api, mock_url).await?;
     // Scheduled a day from now: the planner leaves it alone, only the ad hoc
     // run below executes.
     let schedule = json!({"startTime": (now_seconds() + 86_400).to_string(),
                           "frequency": "day", "interval": "1"});
-    add_flow_with(api, &spec_id, &connection_id, schedule, source_extra).await
+    add_flow_with(
+        api,
+        &spec_id,
+        &connection_id,
+        schedule,
+        source_extra,
+        mapping,
+    )
+    .await
 }
 
 /// The OFFSET connection spec over `mock_url`, allowed in the flow spec, and a connection to
@@ -314,7 +331,7 @@ pub(crate) async fn add_flow(
     connection_id: &str,
     schedule: Value,
 ) -> Result<(String, String), String> {
-    add_flow_with(api, spec_id, connection_id, schedule, &json!({})).await
+    add_flow_with(api, spec_id, connection_id, schedule, &json!({}), None).await
 }
 
 /// [`add_flow`] with `source_extra` merged into the source connection.
@@ -324,7 +341,33 @@ async fn add_flow_with(
     connection_id: &str,
     schedule: Value,
     source_extra: &Value,
+    mapping: Option<&MappingSetup>,
 ) -> Result<(String, String), String> {
+    let mut schema_id = "https://ns.adobe.com/flowd/schemas/bench".to_owned();
+    let mut transformations = json!([]);
+    if let Some(mapping) = mapping {
+        let schema = api
+            .post(
+                "/data/foundation/schemaregistry/tenant/schemas",
+                mapping.schema.clone(),
+            )
+            .await?;
+        schema_id = schema["$id"]
+            .as_str()
+            .ok_or("the schema has no $id")?
+            .to_owned();
+        let mut set = mapping.mapping_set.clone();
+        set["outputSchema"] = json!({"schemaRef": {"id": schema_id, "contentType": "application/vnd.adobe.xed-full+json;version=1"}});
+        let set = api
+            .expect(
+                reqwest::Method::POST,
+                "/data/foundation/conversion/mappingSets",
+                Some(&set),
+                200,
+            )
+            .await?;
+        transformations = json!([{"name": "Mapping", "params": {"mappingId": id_of(&set)?, "mappingVersion": 0}}]);
+    }
     let mut source = json!({"name": "flowd-bench source", "baseConnectionId": connection_id,
                             "connectionSpec": {"id": spec_id, "version": "1.0"}, "data": {"format": "json"}});
     for (name, value) in source_extra.as_object().into_iter().flatten() {
@@ -336,7 +379,7 @@ async fn add_flow_with(
     let dataset = api
         .post(
             &format!("{CATALOG}/dataSets"),
-            json!({"name": "flowd-bench", "schemaRef": {"id": "https://ns.adobe.com/flowd/schemas/bench",
+            json!({"name": "flowd-bench", "schemaRef": {"id": schema_id,
                    "contentType": "application/vnd.adobe.xed-full+json;version=1"}}),
         )
         .await?;
@@ -357,39 +400,10 @@ async fn add_flow_with(
             &format!("{FLOW_SERVICE}/flows"),
             json!({"name": "flowd-bench", "flowSpec": {"id": REST_STORAGE_TO_AEP, "version": "1.0"},
                    "sourceConnectionIds": [id_of(&source)?], "targetConnectionIds": [id_of(&target)?],
-                   "scheduleParams": schedule}),
+                   "transformations": transformations, "scheduleParams": schedule}),
         )
         .await?;
     Ok((id_of(&flow)?, dataset_id))
-}
-
-/// `VmHWM` of `pid`, in KiB.
-fn vm_hwm(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
-/// (utime, stime) of `pid`, in clock ticks.
-fn cpu_ticks(pid: u32) -> Option<(u64, u64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name `(…)`: state is field 3, utime 14, stime 15.
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    Some((fields.get(11)?.parse().ok()?, fields.get(12)?.parse().ok()?))
-}
-
-/// Clock ticks per second (`getconf CLK_TCK`, 100 if that fails).
-fn clock_ticks() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|out| String::from_utf8(out.stdout).ok())
-        .and_then(|text| text.trim().parse().ok())
-        .unwrap_or(100.0)
 }
 
 /// The run of `GET /runs/{id}` (the answer itself, or its first item).
@@ -412,7 +426,17 @@ pub fn run_with_source(
     work_dir: &Path,
     source_extra: &Value,
 ) -> Result<EndToEndRun, String> {
-    run_configured(flowd, mock, work_dir, None, &[], source_extra)
+    run_configured(flowd, mock, work_dir, None, &[], source_extra, None)
+}
+
+/// [`run`] of a flow whose records are shaped by `mapping` into a dataset typed by its schema.
+pub fn run_mapped(
+    flowd: &Path,
+    mock: &MockServer,
+    work_dir: &Path,
+    mapping: &MappingSetup,
+) -> Result<EndToEndRun, String> {
+    run_configured(flowd, mock, work_dir, None, &[], &json!({}), Some(mapping))
 }
 
 /// [`run`], writing the dataset to `datasets_url` (with `environment`, e.g. an object
@@ -424,7 +448,15 @@ pub fn run_into(
     datasets_url: Option<&str>,
     environment: &[(&str, &str)],
 ) -> Result<EndToEndRun, String> {
-    run_configured(flowd, mock, work_dir, datasets_url, environment, &json!({}))
+    run_configured(
+        flowd,
+        mock,
+        work_dir,
+        datasets_url,
+        environment,
+        &json!({}),
+        None,
+    )
 }
 
 fn run_configured(
@@ -434,6 +466,7 @@ fn run_configured(
     datasets_url: Option<&str>,
     environment: &[(&str, &str)],
     source_extra: &Value,
+    mapping: Option<&MappingSetup>,
 ) -> Result<EndToEndRun, String> {
     let data_dir = work_dir.join("flowd-data");
     let serve = match datasets_url {
@@ -463,7 +496,7 @@ fn run_configured(
         credential: None,
     };
     let (flow_id, dataset_id) =
-        runtime.block_on(create_flow(&api, mock.base_url(), source_extra))?;
+        runtime.block_on(create_flow(&api, mock.base_url(), source_extra, mapping))?;
     let pid = serve.pid();
     let ticks = clock_ticks();
     let idle_rss_kib = vm_hwm(pid).unwrap_or(0);

@@ -40,6 +40,9 @@
 //! `flowd-bench compression [--records N]` writes the same records with each Parquet codec
 //! (see `compression.rs`).
 //!
+//! `flowd-bench mapping [--records N]` compares a run with a 20-field Data Prep mapping into a
+//! typed dataset with the same run without one (see `mapping.rs`).
+//!
 //! `flowd-bench fleet [--flows N] [--windows N] [--bin-dir DIR]` measures tiny runs per second
 //! with one process on SQLite, one on PostgreSQL and three on one PostgreSQL, and the API's
 //! list latency meanwhile (see `fleet.rs`).
@@ -52,8 +55,10 @@ mod end_to_end;
 mod engine;
 mod fleet;
 mod floor;
+mod mapping;
 mod mock;
 mod object_storage;
+mod proc_stats;
 mod report;
 
 use std::path::{Path, PathBuf};
@@ -186,6 +191,9 @@ fn main() -> ExitCode {
     }
     if std::env::args().nth(1).as_deref() == Some("data-path") {
         return data_path::command();
+    }
+    if std::env::args().nth(1).as_deref() == Some("mapping") {
+        return mapping::command();
     }
     if std::env::args().nth(1).as_deref() == Some("compression") {
         return compression::command();

@@ -79,6 +79,9 @@ pub enum FlowErrorCode {
     InvalidMappingVersion,
     /// `1425-400`: a flow's mapping set writes another schema than its dataset's.
     MappingSchemaMismatch,
+    /// `1419-400`: a flow's mapping set does not validate against its dataset's schema (a
+    /// destination the schema does not have).
+    MappingValidationFailed,
     /// `1430-400`: the flow a run names does not exist in this sandbox.
     FlowNotFound,
     /// `1414-400`: a connection's connection spec cannot change.
@@ -145,6 +148,7 @@ impl FlowErrorCode {
                 StatusCode::BAD_REQUEST,
                 "Dataset schema does not match the mapping schema",
             ),
+            MappingValidationFailed => (1419, StatusCode::BAD_REQUEST, "Mapping validation failed"),
             FlowNotFound => (1430, StatusCode::BAD_REQUEST, "Flow not found"),
             ConnectionSpecImmutable => (
                 1414,

@@ -57,17 +57,31 @@ pub async fn published_batch(
     Ok(blocking(move || datasets.published_batch(&dataset_id, &batch_id)).await??)
 }
 
+/// The columns a batch is written with.
+pub enum BatchColumns {
+    /// Inferred from the records, starting from the dataset's merged record type
+    /// ([`DatasetStore::begin_batch`]).
+    Inferred(StructType),
+    /// The dataset's XDM schema's ([`DatasetStore::begin_typed_batch`]).
+    Typed(Arc<flowd_model::xdm::XdmSchema>),
+}
+
 impl AsyncBatch {
-    /// Begins the batch `batch_id` of `dataset_id` (see [`DatasetStore::begin_batch`]).
+    /// Begins the batch `batch_id` of `dataset_id` with `columns`.
     pub async fn begin(
         datasets: Arc<dyn DatasetStore>,
         dataset_id: String,
         batch_id: String,
         ingested_at: jiff::Timestamp,
-        seed: StructType,
+        columns: BatchColumns,
     ) -> Result<AsyncBatch, BatchError> {
-        let writer = blocking(move || {
-            datasets.begin_batch(&dataset_id, &batch_id, &batch_id, ingested_at, &seed)
+        let writer = blocking(move || match columns {
+            BatchColumns::Inferred(seed) => {
+                datasets.begin_batch(&dataset_id, &batch_id, &batch_id, ingested_at, &seed)
+            }
+            BatchColumns::Typed(schema) => {
+                datasets.begin_typed_batch(&dataset_id, &batch_id, &batch_id, ingested_at, schema)
+            }
         })
         .await??;
         let (pages, mut queued) = mpsc::unbounded_channel::<(Records, OwnedSemaphorePermit)>();

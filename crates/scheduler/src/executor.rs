@@ -30,7 +30,11 @@ use flowd_store::{RunRecord, Scope, Store};
 use futures::StreamExt;
 use jiff::Timestamp;
 
-use crate::batch::{AsyncBatch, BatchError, published_batch};
+use crate::batch::{AsyncBatch, BatchColumns, BatchError, published_batch};
+use crate::promotion::{DiagnosticsIds, Promotion, Verdict};
+use flowd_model::diagnostics::BatchDiagnostics;
+use flowd_model::xdm::XdmSchema;
+use flowd_store::{ReplaceOutcome, ResourceWrite};
 
 /// Whether a batch published under the run's name is the outcome of the run as it now stands:
 /// its own, and not the batch of a success that was re-triggered since (a re-triggered run is
@@ -262,6 +266,10 @@ async fn ingest(
         .map_err(sink_failure)?;
     if let Some(summary) = published.filter(|summary| is_this_attempts_batch(run, &summary.batch)) {
         tracing::warn!(run_id = %run.id, %dataset_id, records = summary.batch.record_count, "an earlier attempt published this run's batch and stopped before recording it; recording that batch");
+        if let Some(diagnostics) = stored_diagnostics(context, scope, &run.id).await? {
+            metrics.input_records = diagnostics.input_record_count;
+            metrics.failed_records = diagnostics.failed_record_count;
+        }
         return Ok(committed(dataset_id, summary));
     }
     if attempt == Attempt::BudgetSpent {
@@ -311,21 +319,26 @@ async fn ingest(
     .map_err(prepare_failure)?;
     let mut plan = plan;
     share_session(&context.sessions, &tokens, &mut plan).await;
-    let mut mappings = crate::mapping::load(context.store.as_ref(), scope, &chain.flow).await?;
-    let seed = dataset_seed(context, scope, &dataset_id).await?;
+    let mappings = crate::mapping::load(context.store.as_ref(), scope, &chain.flow).await?;
+    let schema = dataset_schema(context, scope, &dataset_id).await?;
+    let mut promotion = Promotion::new(mappings, schema, chain.flow.options);
+    let columns = match promotion.schema() {
+        Some(schema) => BatchColumns::Typed(schema.clone()),
+        None => BatchColumns::Inferred(dataset_seed(context, scope, &dataset_id).await?),
+    };
     let mut batch = AsyncBatch::begin(
         context.datasets.clone(),
         dataset_id.clone(),
         run.id.clone(),
         flowd_model::time::now(),
-        seed,
+        columns,
     )
     .await
     .map_err(sink_failure)?;
     let max_duration = context.bounds.max_duration;
     let streamed = tokio::time::timeout(
         max_duration,
-        stream_pages(context, run, plan, &mut batch, metrics, mappings.as_mut()),
+        stream_pages(context, run, plan, &mut batch, metrics, &mut promotion),
     )
     .await
     .unwrap_or_else(|_| {
@@ -337,13 +350,10 @@ async fn ingest(
             ),
         ))
     });
-    let warnings = match streamed {
+    metrics.failed_records = promotion.failed();
+    let mut warnings = match streamed {
         Ok(mut warnings) => {
-            warnings.extend(
-                mappings
-                    .as_ref()
-                    .and_then(crate::mapping::RunMappings::warning),
-            );
+            warnings.extend(promotion.mapping_warning());
             warnings
         }
         Err(failure) => {
@@ -351,16 +361,120 @@ async fn ingest(
             return Err(failure);
         }
     };
+    let ids = DiagnosticsIds {
+        run_id: &run.id,
+        flow_id: &run.flow_id,
+        dataset_id: &dataset_id,
+    };
+    let input = metrics.input_records;
+    match promotion.verdict(input) {
+        Verdict::Clean => {}
+        Verdict::Tolerated(warning) => warnings.push(warning),
+        Verdict::Refused(failure) => {
+            batch.abort().await;
+            if let Some(diagnostics) = promotion.diagnostics(ids, input, 0, false) {
+                save_diagnostics(context, scope, &diagnostics).await?;
+            }
+            return Err(failure);
+        }
+    }
     // The flow, and with it the target and the dataset, may have been deleted meanwhile.
     if !dataset_exists(context, scope, &dataset_id).await? {
         batch.abort().await;
         return Err(dataset_gone(&dataset_id));
     }
-    let summary = batch.commit().await.map_err(sink_failure)?;
+    // Saved before the commit, so that a crash right after it still finds them; a failed
+    // commit says so in them.
+    let output = input - promotion.failed();
+    if let Some(diagnostics) = promotion.diagnostics(ids, input, output, true) {
+        save_diagnostics(context, scope, &diagnostics).await?;
+    }
+    let summary = match batch.commit().await {
+        Ok(summary) => summary,
+        Err(error) => {
+            if let Some(diagnostics) = promotion.diagnostics(ids, input, 0, false) {
+                save_diagnostics(context, scope, &diagnostics).await?;
+            }
+            return Err(sink_failure(error));
+        }
+    };
     Ok(CommittedBatch {
         warnings,
         ..committed(dataset_id, summary)
     })
+}
+
+fn store_failure(error: flowd_store::StoreError) -> RunFailure {
+    failure(
+        FailureCode::Store,
+        format!("the store could not be read or written: {error}"),
+    )
+}
+
+/// Stores a batch's diagnostics (replacing those an earlier attempt of the run stored).
+async fn save_diagnostics(
+    context: &RunContext,
+    scope: &Scope,
+    diagnostics: &BatchDiagnostics,
+) -> Result<(), RunFailure> {
+    let body = diagnostics.to_document();
+    let kind = ResourceKind::BatchDiagnostics;
+    let id = diagnostics.batch_id.as_str();
+    let replaced = context
+        .store
+        .replace_resource(scope, kind, id, ResourceWrite::document(&body), None)
+        .await
+        .map_err(store_failure)?;
+    if matches!(replaced, ReplaceOutcome::NotFound) {
+        context
+            .store
+            .insert_resource(scope, kind, id, ResourceWrite::document(&body))
+            .await
+            .map_err(store_failure)?;
+    }
+    Ok(())
+}
+
+/// The diagnostics an earlier attempt of the run stored, if any.
+async fn stored_diagnostics(
+    context: &RunContext,
+    scope: &Scope,
+    run_id: &str,
+) -> Result<Option<BatchDiagnostics>, RunFailure> {
+    let stored = context
+        .store
+        .get_resource(scope, ResourceKind::BatchDiagnostics, run_id)
+        .await
+        .map_err(store_failure)?;
+    Ok(stored.and_then(|stored| BatchDiagnostics::from_document(&stored.body).ok()))
+}
+
+/// The XDM schema the dataset's `schemaRef` names in the sandbox's schema registry; `None`
+/// for a dataset whose schema the registry does not have (its columns are inferred).
+async fn dataset_schema(
+    context: &RunContext,
+    scope: &Scope,
+    dataset_id: &str,
+) -> Result<Option<Arc<XdmSchema>>, RunFailure> {
+    let Some(stored) = context
+        .store
+        .get_resource(scope, ResourceKind::Dataset, dataset_id)
+        .await
+        .map_err(store_failure)?
+    else {
+        return Ok(None);
+    };
+    let Some(schema_id) = stored
+        .body
+        .pointer("/schemaRef/id")
+        .and_then(serde_json::Value::as_str)
+    else {
+        return Ok(None);
+    };
+    let schema = flowd_plan::dataset_schema(context.store.as_ref(), scope, schema_id)
+        .await
+        .map_err(load_failure)?;
+    Ok(schema.map(Arc::new))
 }
 
 /// Streams the run's pages into `batch` until the runtime says how the fetch ended: at the
@@ -371,7 +485,7 @@ async fn stream_pages(
     plan: flowd_connector::RunPlan,
     batch: &mut AsyncBatch,
     metrics: &mut RunMetrics,
-    mut mappings: Option<&mut crate::mapping::RunMappings>,
+    promotion: &mut Promotion,
 ) -> Result<Vec<RunErrorRecord>, RunFailure> {
     let mut stream = std::pin::pin!(flowd_connector::run(context.http.clone(), plan));
     while let Some(event) = stream.next().await {
@@ -382,15 +496,7 @@ async fn stream_pages(
                 metrics.input_bytes += page.body_bytes as u64;
                 metrics.input_records += page.records.len() as u64;
                 let body_bytes = page.body_bytes;
-                let records = match mappings.as_deref_mut() {
-                    None => page.records,
-                    Some(mappings) => {
-                        let values = page
-                            .into_values()
-                            .map_err(|error| upstream_failure(&error))?;
-                        flowd_model::records::Records::Parsed(mappings.apply(values))
-                    }
-                };
+                let records = promotion.promote(page.records);
                 batch
                     .write(records, body_bytes)
                     .await

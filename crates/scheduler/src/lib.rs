@@ -1,7 +1,8 @@
 //! flowd's scheduler: enqueues due windows of enabled flows as runs ([`planner`]), and
 //! executes claimed runs into datasets ([`worker`], [`executor`], [`batch`]) through
 //! `flowd-connector` and a `flowd_sink::DatasetStore`, records shaped by the flow's Data Prep
-//! mapping set when it names one ([`mapping`]); removes deleted datasets' files ([`janitor`]).
+//! mapping set when it names one ([`mapping`]) and converted into the dataset's XDM schema
+//! when it has one, with rejected records counted against partial ingestion ([`promotion`]); removes deleted datasets' files ([`janitor`]).
 //!
 //! **API boundary:** knows the store, the runtime and the dataset store; knows nothing of HTTP
 //! or of AEP's wire shapes (a run's outcome is stored typed; the API presents it). Schedules
@@ -13,4 +14,5 @@ pub mod executor;
 pub mod janitor;
 pub mod mapping;
 pub mod planner;
+pub mod promotion;
 pub mod worker;

@@ -1,7 +1,7 @@
 //! A run of a flow whose `Mapping` transformation names a Data Prep mapping set: the version
 //! the flow pins is read and compiled once for the run, and every record is shaped by it
-//! before it is written (reference `data-prep.md` §10.2). Records are parsed to apply the
-//! mappings, so such a run does not take the page-text path.
+//! before it is written (reference `data-prep.md` §10.2; `crate::promotion` drives it). Records
+//! are parsed to apply the mappings, so such a run does not take the page-text path.
 //!
 //! A mapping that fails for a record (a transformation error) leaves that field out; the run
 //! succeeds and says, in one warning, how many such errors it met and the first few.
@@ -91,23 +91,16 @@ pub async fn load(
 }
 
 impl RunMappings {
-    /// The records of one page shaped by the mappings.
-    pub fn apply(&mut self, records: Vec<Value>) -> Vec<Value> {
-        records
-            .iter()
-            .map(|record| {
-                let mapped = self
-                    .mappings
-                    .apply(&DataValue::from_json(record), &self.now);
-                self.errors += mapped.warnings.len() as u64;
-                for warning in mapped.warnings {
-                    if self.quoted.len() < QUOTED_ERRORS {
-                        self.quoted.insert(warning);
-                    }
-                }
-                mapped.record.to_json()
-            })
-            .collect()
+    /// One record shaped by the mappings.
+    pub fn apply_value(&mut self, record: &DataValue) -> DataValue {
+        let mapped = self.mappings.apply(record, &self.now);
+        self.errors += mapped.warnings.len() as u64;
+        for warning in mapped.warnings {
+            if self.quoted.len() < QUOTED_ERRORS {
+                self.quoted.insert(warning);
+            }
+        }
+        mapped.record
     }
 
     /// The run's warning about transformation errors, when there were some.

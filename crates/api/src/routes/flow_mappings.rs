@@ -1,11 +1,14 @@
 //! The Data Prep mapping sets a flow's `Mapping` transformations name
 //! (`{"name": "Mapping", "params": {"mappingId", "mappingVersion"}}`): each must exist in the
 //! sandbox with the version it names (`1412-400`), and write the schema of the flow's dataset
-//! (`1425-400`). A transformation without `mappingVersion` is pinned to the set's latest
+//! (`1425-400`), whose fields must all exist (`1419-400`, when the schema is in the
+//! sandbox's registry). A transformation without `mappingVersion` is pinned to the set's latest
 //! version when the flow is written, so a later version of the set changes nothing until the
 //! flow is patched. The store keeps a reference from the flow to each set, so a mapping set a
 //! flow uses cannot be deleted.
 
+use flowd_dataprep::MappingSetBody;
+use flowd_dataprep::destinations::destinations_outside;
 use flowd_dataprep::mapping_set::{
     mapping_transformations, newest_version, stored_version, version_number,
 };
@@ -45,6 +48,57 @@ fn version_of(params: &Value, pointer: &str) -> Result<Option<i64>, ApiError> {
             .into()
         }),
     }
+}
+
+/// Refuses (`1419-400`) a mapping set version with destinations the dataset's schema does not
+/// have, when the schema is in the sandbox's registry (a dataset on a schema flowd does not
+/// have is untyped: any destination lands).
+async fn check_destinations(
+    state: &AppState,
+    tenant: &Tenant,
+    mapping_id: &str,
+    version: &Value,
+    dataset_schema: &str,
+    pointer: &str,
+) -> Result<(), ApiError> {
+    let Some(schema) =
+        flowd_plan::dataset_schema(state.store.as_ref(), &tenant.scope, dataset_schema)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "a dataset's schema cannot be read");
+                ApiError::from(FlowError::internal())
+            })?
+    else {
+        return Ok(());
+    };
+    let Ok(body) = MappingSetBody::from_json(&version["set"]) else {
+        return Ok(());
+    };
+    let outside = destinations_outside(&schema, &body);
+    if outside.is_empty() {
+        return Ok(());
+    }
+    let problems = outside
+        .iter()
+        .map(|problem| {
+            Problem::new(
+                format!("{pointer}/mappingId"),
+                format!(
+                    "the mapping set's /mappings/{}/destination {} {}",
+                    problem.index, problem.destination, problem.message
+                ),
+            )
+        })
+        .collect();
+    Err(FlowError::new(
+        FlowErrorCode::MappingValidationFailed,
+        format!(
+            "The mapping set {mapping_id} writes {} field(s) the schema {dataset_schema} does not have; fix the destinations or the schema.",
+            outside.len()
+        ),
+    )
+    .with_problems(problems)
+    .into())
 }
 
 /// Checks the flow's mapping transformations (pinning absent versions in `transformations`)
@@ -131,6 +185,17 @@ pub async fn check_mappings(
                 ),
                 format!("{pointer}/mappingId"),
             ));
+        }
+        if let Some(dataset_schema) = &dataset_schema {
+            check_destinations(
+                state,
+                tenant,
+                &mapping_id,
+                &version,
+                dataset_schema,
+                &pointer,
+            )
+            .await?;
         }
         transformation["params"]["mappingId"] = json!(mapping_id);
         transformation["params"]["mappingVersion"] = version["version"].clone();
