@@ -149,11 +149,32 @@ pub fn conform_record(
     record: &Value,
     out: &mut String,
 ) -> Result<(), Rejection> {
+    conform_into(schema, record, out, false)
+}
+
+/// [`conform_record`] for people to read (a preview): the same conversion and checks, dates
+/// as `yyyy-MM-dd` and date-times as RFC 3339 in UTC instead of the numbers Arrow decodes.
+pub fn conform_for_display(
+    schema: &XdmSchema,
+    record: &Value,
+) -> Result<serde_json::Value, Rejection> {
+    let mut out = String::new();
+    conform_into(schema, record, &mut out, true)?;
+    Ok(serde_json::from_str(&out).expect("the converted text is JSON"))
+}
+
+fn conform_into(
+    schema: &XdmSchema,
+    record: &Value,
+    out: &mut String,
+    display: bool,
+) -> Result<(), Rejection> {
     let start = out.len();
     let mut writer = Writer {
         out,
         pointer: String::new(),
         problems: Vec::new(),
+        display,
     };
     match record {
         Value::Object(_) => writer.object(record, &schema.fields),
@@ -180,6 +201,8 @@ struct Writer<'a> {
     out: &'a mut String,
     pointer: String,
     problems: Vec<RowProblem>,
+    /// Dates and date-times as text rather than as numbers.
+    display: bool,
 }
 
 impl Writer<'_> {
@@ -270,6 +293,14 @@ impl Writer<'_> {
             },
             XdmType::Boolean => match boolean_of(value) {
                 Some(flag) => self.out.push_str(if flag { "true" } else { "false" }),
+                None => self.fail(value, to),
+            },
+            XdmType::Date if self.display => match date_of(value) {
+                Some(date) => push_json_string(self.out, &date.date().to_string()),
+                None => self.fail(value, to),
+            },
+            XdmType::DateTime if self.display => match date_of(value) {
+                Some(date) => push_json_string(self.out, &date.timestamp().to_string()),
                 None => self.fail(value, to),
             },
             XdmType::Date => match date_of(value) {

@@ -314,5 +314,25 @@ fn destinations_the_schema_does_not_have_are_named() {
         .map(|problem| (problem.index, problem.destination.as_str()))
         .collect();
     assert_eq!(found, [(3, "person.age"), (4, "person.name.first")]);
-    assert!(problems[0].message.contains("its fields: name"), "{}", problems[0].message);
+    assert!(
+        problems[0].message.contains("its fields: name"),
+        "{}",
+        problems[0].message
+    );
+}
+
+#[test]
+fn a_preview_shows_converted_dates_as_text() {
+    use flowd_dataprep::convert::conform_for_display;
+    let schema = schema(
+        json!({"born": {"type": "string", "format": "date"}, "seen": {"type": "string", "format": "date-time"}, "n": {"type": "integer"}}),
+        &[],
+    );
+    let record = Value::from_json(
+        &json!({"born": "02/29/2024", "seen": "2024-02-29T12:00:00.000+02:00", "n": "7"}),
+    );
+    assert_eq!(
+        conform_for_display(&schema, &record).unwrap(),
+        json!({"born": "2024-02-29", "seen": "2024-02-29T10:00:00Z", "n": 7})
+    );
 }
