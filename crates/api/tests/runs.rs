@@ -670,3 +670,61 @@ async fn last_run_details_follow_the_latest_run() {
         json!({"count": 1})
     );
 }
+
+#[tokio::test]
+async fn a_run_shows_the_records_its_promotion_rejected_and_links_its_batch() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let flow_id = flow(&app, &caller).await;
+    let run_id = post_run(
+        &app,
+        &caller,
+        &flow_id,
+        json!({"windowStartTime": 0, "windowEndTime": 600}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    finish_next_run(
+        &app,
+        &run_id,
+        RunStatus::Success,
+        RunMetrics {
+            started_at: 1_700_000_000_000,
+            completed_at: 1_700_000_030_000,
+            pages: 1,
+            input_records: 10,
+            output_records: 8,
+            failed_records: 2,
+            ..RunMetrics::default()
+        },
+        None,
+    )
+    .await;
+    let run = app.get(&caller, &format!("/runs/{run_id}")).await.body["items"][0].clone();
+    assert_eq!(
+        run["metrics"]["recordSummary"],
+        json!({"inputRecordCount": 10, "outputRecordCount": 8, "failedRecordCount": 2})
+    );
+    let activities = run["activities"].as_array().unwrap();
+    assert_eq!(activities.len(), 2, "{run}");
+    assert_eq!(activities[0]["name"], "Copy Activity");
+    assert_eq!(
+        activities[1],
+        json!({
+            "name": "Promotion Activity",
+            "updatedAtUTC": 1_700_000_030_000_i64,
+            "recordSummary": {"inputRecordCount": 10, "outputRecordCount": 8, "failedRecordCount": 2},
+            "fileSummary": {"extensions": {"manifest": {"fileInfo":
+                format!("/data/foundation/export/batches/{run_id}/meta?path=input_files")}}}
+        })
+    );
+    let listed = app
+        .get(&caller, &format!("/runs?property=flowId=={flow_id}"))
+        .await;
+    assert_eq!(
+        listed.body["items"][0]["metrics"]["recordSummary"]["failedRecordCount"], 2,
+        "lists show the same run"
+    );
+}

@@ -1,25 +1,40 @@
 //! Catalog's `/batches` under `/data/foundation/catalog`: the batches committed to the
 //! caller's datasets, one per successful run (a re-triggered run replaces its batch in place),
-//! read from the store's batch rows (an index seek per page, never a scan of the files).
+//! read from the store's batch rows (an index seek per page, never a scan of the files), and
+//! the batches of runs that failed on rejected records, known by their error diagnostics
+//! (`diagnostics`, reference `data-prep.md` §10.4).
 //!
 //! Catalog's shapes are kept: objects keyed by batch id, `GET /batches/{id}` a one-key object.
-//! A batch reads `status: "success"` (flowd records only committed batches), `relatedObjects`
-//! the dataset (`type: "dataSet"`) and the run that committed it (`type: "flowRun"`; Catalog's
+//! A committed batch reads `status: "success"`, `relatedObjects` the dataset
+//! (`type: "dataSet"`) and the run that committed it (`type: "flowRun"`; Catalog's
 //! documentation shows no type for a flow run, so the Flow Service resource name is used),
-//! `metrics` Catalog's `recordsRead`/`recordsWritten`/`startTime`/`endTime` next to flowd's
-//! `recordCount`, `inputRecordCount`, `outputByteSize` and `outputFileCount`, and `created`,
-//! `updated` (the last commit), `started` and `completed` in epoch milliseconds.
+//! `metrics` Catalog's `recordsRead`/`recordsWritten`/`startTime`/`endTime` and
+//! `inputRecordCount`/`outputRecordCount`/`failedRecordCount` next to flowd's `recordCount`,
+//! `outputByteSize` and `outputFileCount`, `errors`, and `created`, `updated` (the last
+//! commit), `started` and `completed` in epoch milliseconds. A batch whose promotion rejected
+//! records within the flow's `partialIngestionPercent` carries the rejections:
+//! `failedRecordCount`, Catalog's `errors` (`INGEST-1212-400` and one entry per reason with its
+//! `recordCount`, or `INGEST-1211-400` without error diagnostics) and `tags`
+//! `acp_enableErrorDiagnostics`, `acp_partialIngestionPercent` (arrays of strings); one
+//! without rejections has `failedRecordCount: 0` and `errors: []`. A batch whose run failed on
+//! its rejections (nothing of it is visible) is read by `GET /batches/{id}` as
+//! `status: "failed"` with what was read, `outputRecordCount: 0`, what was rejected and why.
+//!
 //! `GET /batches` takes `dataSet` (one dataset's batches; every dataset's without it) and
 //! `limit`, `start`, `orderBy` (`created`, `updated`, `id`) and `properties` as `/dataSets`.
+//! It lists committed batches only (a failed batch has no row to page by); their diagnostics
+//! are read in one query per page.
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
+use flowd_model::diagnostics::BatchDiagnostics;
 use flowd_store::{BatchOrderField, BatchQuery, BatchRecord};
 use serde_json::{Map, Value, json};
 
+use super::diagnostics;
 use super::params::{CatalogQuery, parameter_error, project};
 use crate::error::{ApiError, FlowError, FlowErrorCode, json_response};
 use crate::state::AppState;
@@ -36,8 +51,12 @@ pub fn routes() -> Router<AppState> {
         .route("/batches/{id}/", get(read))
 }
 
-/// A batch as Catalog shows it.
-pub fn present_batch(batch: &BatchRecord, tenant: &Tenant) -> Value {
+/// A committed batch as Catalog shows it, with the diagnostics of its attempt if it has any.
+pub fn present_batch(
+    batch: &BatchRecord,
+    diagnostics: Option<&BatchDiagnostics>,
+    tenant: &Tenant,
+) -> Value {
     let mut related = vec![json!({"type": "dataSet", "id": batch.dataset_id})];
     if let Some(run_id) = &batch.run_id {
         related.push(json!({"type": "flowRun", "id": run_id}));
@@ -45,6 +64,7 @@ pub fn present_batch(batch: &BatchRecord, tenant: &Tenant) -> Value {
     let mut metrics = Map::new();
     metrics.insert("recordCount".into(), json!(batch.record_count));
     metrics.insert("recordsWritten".into(), json!(batch.record_count));
+    metrics.insert("outputRecordCount".into(), json!(batch.record_count));
     if let Some(input) = batch.input_record_count {
         metrics.insert("inputRecordCount".into(), json!(input));
         metrics.insert("recordsRead".into(), json!(input));
@@ -57,7 +77,7 @@ pub fn present_batch(batch: &BatchRecord, tenant: &Tenant) -> Value {
     if let Some(completed) = batch.completed_at {
         metrics.insert("endTime".into(), json!(completed));
     }
-    json!({
+    let mut presented = json!({
         "id": batch.batch_id,
         "imsOrg": tenant.scope.org_id,
         "sandboxId": tenant.sandbox_id,
@@ -73,7 +93,9 @@ pub fn present_batch(batch: &BatchRecord, tenant: &Tenant) -> Value {
         "updated": batch.committed_at,
         "started": batch.started_at,
         "completed": batch.completed_at,
-    })
+    });
+    diagnostics::add_to_batch(&mut presented, diagnostics);
+    presented
 }
 
 fn order_field(name: &str) -> BatchOrderField {
@@ -119,17 +141,29 @@ async fn list(
             },
         )
         .await?;
+    let ids: Vec<&str> = batches
+        .iter()
+        .map(|batch| batch.batch_id.as_str())
+        .collect();
+    let found = diagnostics::load_many(&state, &tenant.scope, &ids).await?;
     let keyed: Map<String, Value> = batches
         .iter()
         .map(|batch| {
-            let shown = project(present_batch(batch, &tenant), query.properties.as_deref());
+            let attempt = found
+                .get(&batch.batch_id)
+                .filter(|found| diagnostics::describes(found, true));
+            let shown = project(
+                present_batch(batch, attempt, &tenant),
+                query.properties.as_deref(),
+            );
             (batch.batch_id.clone(), shown)
         })
         .collect();
     Ok(json_response(StatusCode::OK, Value::Object(keyed)))
 }
 
-/// `GET /batches/{id}`: one batch of the caller's sandbox, else `1439-404`.
+/// `GET /batches/{id}`: one batch of the caller's sandbox (committed, or failed with its
+/// diagnostics), else `1439-404`.
 async fn read(
     State(state): State<AppState>,
     tenant: Tenant,
@@ -137,15 +171,22 @@ async fn read(
     RawQuery(raw_query): RawQuery,
 ) -> Result<Response, ApiError> {
     let query = CatalogQuery::parse(raw_query.as_deref(), SORTABLE)?;
-    let batch = state
-        .store
-        .get_batch(&tenant.scope, &batch_id)
-        .await?
-        .ok_or_else(|| FlowError::not_found("batches", &batch_id))?;
+    let known = diagnostics::find_batch(&state, &tenant.scope, &batch_id).await?;
+    let presented = match (&known.committed, &known.diagnostics) {
+        (Some(batch), attempt) => present_batch(batch, attempt.as_ref(), &tenant),
+        (None, Some(failed)) => {
+            let run_times = state
+                .store
+                .get_run(&tenant.scope, &failed.run_id)
+                .await?
+                .and_then(|run| run.metrics)
+                .map(|metrics| (metrics.started_at, metrics.completed_at));
+            diagnostics::present_failed_batch(failed, &tenant, run_times)
+        }
+        (None, None) => return Err(FlowError::not_found("batches", &batch_id).into()),
+    };
+    let key = presented["id"].as_str().unwrap_or(&batch_id).to_owned();
     let mut keyed = Map::new();
-    keyed.insert(
-        batch.batch_id.clone(),
-        project(present_batch(&batch, &tenant), query.properties.as_deref()),
-    );
+    keyed.insert(key, project(presented, query.properties.as_deref()));
     Ok(json_response(StatusCode::OK, Value::Object(keyed)))
 }

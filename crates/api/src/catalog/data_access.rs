@@ -13,6 +13,9 @@
 //!   `206` and `Content-Range`, a range past the end with `1100-416`, several ranges with the
 //!   whole file (RFC 9110 lets a server ignore `Range`). `HEAD` answers the same headers.
 //!
+//! - A batch's error-diagnostics files (`/batches/{batchId}/meta?path=row_errors…`, the older
+//!   `/batches/{batchId}/failed`) are `error_files`, routed with these.
+//!
 //! Links are absolute when the request names its `Host` (`http`, or `X-Forwarded-Proto`'s
 //! scheme), so a client can follow them as AEP's; else they are paths. The batch is found
 //! through the store in the caller's sandbox first, so another sandbox's batch is a `1439-404`
@@ -51,10 +54,11 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/batches/{id}/files", get(batch_files))
         .route("/files/{id}", get(file))
+        .merge(super::error_files::routes())
 }
 
 /// `scheme://host` of the request, when it names its host.
-fn origin(headers: &HeaderMap) -> String {
+pub(super) fn origin(headers: &HeaderMap) -> String {
     let text = |name: &str| {
         headers
             .get(name)

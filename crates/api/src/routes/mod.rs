@@ -16,6 +16,7 @@ mod flow_mappings;
 pub mod flow_specs;
 pub mod flows;
 mod instances;
+mod run_shape;
 pub mod runs;
 pub mod search;
 pub mod source_connections;

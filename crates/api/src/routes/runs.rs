@@ -6,9 +6,10 @@
 //!
 //! Runs live in the store's run queue ([`RunRecord`]), not among the JSON
 //! documents: status, window, attempts, trigger, who created it, the last
-//! attempt's metrics and error are typed columns. [`present_run`] is the one
-//! place turning a record into AEP's wire shape (`durationSummary`,
-//! `statusSummary`, `activities` with its `Copy Activity`).
+//! attempt's metrics (the records rejected by its promotion among them) and error are typed
+//! columns. [`present_run`] (in `run_shape`) is the one place turning a record into AEP's
+//! wire shape (`durationSummary`, `recordSummary` with `failedRecordCount`, `statusSummary`,
+//! `activities` with its `Copy Activity` and `Promotion Activity`).
 //!
 //! Decisions where the reference is silent:
 //! - `POST /runs` answers 201 with the full run (the docs' shape; it carries
@@ -39,20 +40,20 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
-use flowd_model::{RunMetrics, RunTrigger};
+use flowd_model::RunTrigger;
 use flowd_spec::Problem;
 use flowd_store::{NewRun, RunFilter, RunRecord, RunStatus, StoreError};
-use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
+use serde_json::{Value, json};
 
 use crate::body::JsonBody;
 use crate::error::{ApiError, FlowError, FlowErrorCode, json_response};
 use crate::listing::{IndexedFields, ListQuery};
-use crate::metadata::SYSTEM_PRINCIPAL;
 use crate::path_id::PathId;
 use crate::routes::collections::FLOWS;
 use crate::state::AppState;
 use crate::tenant::Tenant;
+
+pub use super::run_shape::{details_of, present_run};
 
 /// The collection's path segment, also `report.type` of its 404s.
 const COLLECTION: &str = "runs";
@@ -72,126 +73,6 @@ pub fn routes() -> Router<AppState> {
         .route("/runs", get(list).post(create))
         .route("/runs/{id}", get(read).put(update))
         .route("/runs/{id}/action", post(action))
-}
-
-/// AEP's metrics of a run's last attempt (zeros and no timestamps before the first one).
-fn present_metrics(record: &RunRecord) -> Value {
-    let metrics = record.metrics.unwrap_or_default();
-    let duration = match record.metrics {
-        Some(metrics) => {
-            json!({"startedAtUTC": metrics.started_at, "completedAtUTC": metrics.completed_at})
-        }
-        None => json!({}),
-    };
-    let errors: Vec<Value> = record
-        .error
-        .iter()
-        .map(|error| json!({"code": error.code, "message": error.message}))
-        .collect();
-    let mut status = json!({"status": record.status.as_str(), "errors": errors});
-    if !record.warnings.is_empty() {
-        status["warnings"] = record
-            .warnings
-            .iter()
-            .map(|warning| json!({"code": warning.code, "message": warning.message}))
-            .collect();
-    }
-    json!({
-        "durationSummary": duration,
-        "sizeSummary": {"inputBytes": metrics.input_bytes, "outputBytes": metrics.output_bytes},
-        "recordSummary": {
-            "inputRecordCount": metrics.input_records,
-            "outputRecordCount": metrics.output_records,
-            "failedRecordCount": 0,
-        },
-        "fileSummary": {"outputFileCount": metrics.output_files},
-        "statusSummary": status,
-    })
-}
-
-fn present_activities(metrics: Option<&RunMetrics>) -> Value {
-    match metrics {
-        None => json!([]),
-        Some(metrics) => json!([{
-            "name": "Copy Activity",
-            "updatedAtUTC": metrics.completed_at,
-            "recordSummary": {
-                "inputRecordCount": metrics.input_records,
-                "outputRecordCount": metrics.output_records,
-            },
-        }]),
-    }
-}
-
-/// The wire shape of a run (reference §8.5). `sandbox_id` is the scope's sandbox UUID (the
-/// record knows only the sandbox name).
-pub fn present_run(record: &RunRecord, sandbox_id: &str) -> Value {
-    let mut params = Map::new();
-    if let Some(start) = record.window_start {
-        params.insert("windowStartTime".into(), json!(start.div_euclid(1000)));
-    }
-    params.insert(
-        "windowEndTime".into(),
-        json!(record.window_end.div_euclid(1000)),
-    );
-    let principal =
-        |value: &Option<String>| value.clone().unwrap_or_else(|| SYSTEM_PRINCIPAL.to_owned());
-    let etag = run_etag(record);
-    json!({
-        "id": record.id,
-        "createdAt": record.created_at,
-        "updatedAt": record.updated_at.max(record.created_at),
-        "createdBy": principal(&record.created_by),
-        "updatedBy": principal(&record.created_by),
-        "createdClient": principal(&record.created_client),
-        "updatedClient": principal(&record.created_client),
-        "sandboxId": sandbox_id,
-        "sandboxName": record.scope.sandbox_name,
-        "imsOrgId": record.scope.org_id,
-        "flowId": record.flow_id,
-        "params": params,
-        "etag": etag,
-        "version": etag,
-        // flowd extensions: how many times a worker claimed the run (each claim is one
-        // attempt), and what put it in the queue last.
-        "attempts": record.attempts,
-        "trigger": record.trigger.as_str(),
-        "metrics": present_metrics(record),
-        "activities": present_activities(record.metrics.as_ref()),
-    })
-}
-
-/// AEP-shaped etag (a JSON string holding a quoted value) digesting what changes over a run's
-/// life.
-fn run_etag(record: &RunRecord) -> String {
-    let mut digest = Sha256::new();
-    digest.update(record.status.as_str());
-    digest.update(record.attempts.to_be_bytes());
-    digest.update(record.scheduled_at.to_be_bytes());
-    digest.update(record.updated_at.to_be_bytes());
-    digest.update(record.trigger.as_str());
-    if let Some(metrics) = &record.metrics {
-        digest.update(metrics.completed_at.to_be_bytes());
-        digest.update(metrics.output_records.to_be_bytes());
-    }
-    if let Some(error) = &record.error {
-        digest.update(&error.code);
-        digest.update(&error.message);
-    }
-    format!("\"{}\"", hex::encode(&digest.finalize()[..16]))
-}
-
-/// `lastRunDetails` of one run: `{id, state, startedAtUTC, completedAtUTC}`, the times only
-/// once a worker recorded them.
-pub fn details_of(record: &RunRecord) -> Value {
-    let mut details = Map::new();
-    details.insert("id".into(), json!(record.id));
-    details.insert("state".into(), json!(record.status.as_str()));
-    if let Some(metrics) = &record.metrics {
-        details.insert("startedAtUTC".into(), json!(metrics.started_at));
-        details.insert("completedAtUTC".into(), json!(metrics.completed_at));
-    }
-    Value::Object(details)
 }
 
 fn run_not_found(id: &str) -> ApiError {
@@ -539,108 +420,4 @@ async fn action(
         StatusCode::OK,
         present_run(&record, &tenant.sandbox_id),
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use flowd_model::RunErrorRecord;
-    use flowd_store::Scope;
-
-    fn record() -> RunRecord {
-        RunRecord {
-            id: "run-1".into(),
-            position: 1,
-            scope: Scope {
-                org_id: "ORG@AdobeOrg".into(),
-                sandbox_name: "prod".into(),
-            },
-            flow_id: "flow-1".into(),
-            trigger: RunTrigger::Scheduled,
-            window_start: None,
-            window_end: 1_700_000_000_000,
-            scheduled_at: 1_600_000_000_000,
-            status: RunStatus::Success,
-            attempts: 2,
-            lease_owner: None,
-            lease_expires_at: None,
-            created_at: 1_600_000_000_000,
-            created_by: None,
-            created_client: None,
-            updated_at: 1_600_000_009_000,
-            metrics: None,
-            error: None,
-            warnings: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn a_run_before_its_first_attempt_shows_zeros_and_the_planner_as_creator() {
-        let run = present_run(&record(), "sandbox-uuid");
-        assert_eq!(run["createdAt"], 1_600_000_000_000_i64);
-        assert_eq!(run["updatedAt"], 1_600_000_009_000_i64);
-        assert_eq!(run["createdBy"], SYSTEM_PRINCIPAL);
-        assert_eq!(run["params"], json!({"windowEndTime": 1_700_000_000}));
-        assert_eq!(run["metrics"]["durationSummary"], json!({}));
-        assert_eq!(run["metrics"]["fileSummary"], json!({"outputFileCount": 0}));
-        assert_eq!(
-            run["metrics"]["statusSummary"],
-            json!({"status": "success", "errors": []})
-        );
-        assert_eq!(run["activities"], json!([]));
-        assert_eq!(
-            details_of(&record()),
-            json!({"id": "run-1", "state": "success"})
-        );
-    }
-
-    #[test]
-    fn a_finished_attempt_shows_its_metrics_and_error() {
-        let mut failed = record();
-        failed.status = RunStatus::Failed;
-        failed.metrics = Some(RunMetrics {
-            started_at: 10,
-            completed_at: 20,
-            pages: 2,
-            input_records: 5,
-            input_bytes: 100,
-            ..RunMetrics::default()
-        });
-        failed.error = Some(RunErrorRecord {
-            code: "UPSTREAM".into(),
-            message: "503".into(),
-        });
-        let run = present_run(&failed, "sandbox-uuid");
-        assert_eq!(
-            run["metrics"]["durationSummary"],
-            json!({"startedAtUTC": 10, "completedAtUTC": 20})
-        );
-        assert_eq!(run["metrics"]["recordSummary"]["inputRecordCount"], 5);
-        assert_eq!(
-            run["metrics"]["statusSummary"]["errors"],
-            json!([{"code": "UPSTREAM", "message": "503"}])
-        );
-        assert_eq!(run["activities"][0]["name"], "Copy Activity");
-        assert_eq!(
-            details_of(&failed),
-            json!({"id": "run-1", "state": "failed", "startedAtUTC": 10, "completedAtUTC": 20})
-        );
-    }
-
-    #[test]
-    fn the_etag_changes_with_the_run() {
-        let first = record();
-        let mut failed = first.clone();
-        failed.status = RunStatus::Failed;
-        let mut retried = first.clone();
-        retried.attempts += 1;
-        let mut measured = first.clone();
-        measured.metrics = Some(RunMetrics::default());
-        let etags: std::collections::HashSet<String> = [&first, &failed, &retried, &measured]
-            .into_iter()
-            .map(run_etag)
-            .collect();
-        assert_eq!(etags.len(), 4);
-        assert_eq!(run_etag(&first), run_etag(&first.clone()));
-    }
 }
