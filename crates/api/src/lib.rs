@@ -1,7 +1,9 @@
 //! flowd's HTTP API: AEP Flow Service compatible routes under
 //! `/data/foundation/flowservice` (plus Catalog's datasets and batches under
-//! `/data/foundation/catalog` and the Data Access API's files under
-//! `/data/foundation/export`), the credentials check, and error bodies.
+//! `/data/foundation/catalog`, the Data Access API's files under
+//! `/data/foundation/export`, Data Prep under `/data/foundation/conversion` and the Schema
+//! Registry's schemas under `/data/foundation/schemaregistry`), the credentials check, and
+//! error bodies.
 //!
 //! API boundary: this is the only crate that knows HTTP status codes and
 //! Flow Service wire shapes. It resolves bodies with `flowd_model` and
@@ -22,6 +24,7 @@ mod patch;
 mod path_id;
 pub mod request_id;
 mod routes;
+mod schema_registry;
 mod seed;
 pub mod server;
 pub mod state;
@@ -46,6 +49,9 @@ pub const CATALOG_BASE_PATH: &str = "/data/foundation/catalog";
 
 /// The base path of Data Prep (the "conversion" service): mapping sets.
 pub const CONVERSION_BASE_PATH: &str = "/data/foundation/conversion";
+
+/// The base path of the Schema Registry: the tenant container's schemas.
+pub const SCHEMA_REGISTRY_BASE_PATH: &str = "/data/foundation/schemaregistry";
 
 pub use catalog::data_access::DATA_ACCESS_BASE_PATH;
 
@@ -87,6 +93,7 @@ pub fn app(state: AppState) -> Router {
         )
         .nest(DATA_ACCESS_BASE_PATH, catalog::data_access::routes())
         .nest(CONVERSION_BASE_PATH, conversion::routes())
+        .nest(SCHEMA_REGISTRY_BASE_PATH, schema_registry::routes())
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

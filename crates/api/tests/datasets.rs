@@ -262,7 +262,10 @@ async fn a_dataset_shows_the_batches_records_and_columns_its_statistics_hold() {
     assert_eq!(read.status, StatusCode::OK, "{}", read.body);
     assert_eq!(read.body[&id]["batchCount"], 0);
     assert_eq!(read.body[&id]["recordCount"], 0);
-    assert_eq!(read.body[&id]["schema"], json!({"columns": []}));
+    assert_eq!(
+        read.body[&id]["schema"],
+        json!({"columns": [], "typed": false})
+    );
 
     // Two batches committed, as a worker records them with the run's outcome.
     let records = [

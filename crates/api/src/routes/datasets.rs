@@ -17,7 +17,15 @@
 //! dataset is created and, for a document an older flowd stored, when it is shown. A dataset
 //! with a batch also shows `lastBatchId`, `lastBatchStatus` (`"success"`: flowd records only
 //! committed batches) and `lastSuccessfulBatch`, from one store query per page; a read adds
-//! flowd's `batchCount`, `recordCount` and `schema.columns`.
+//! flowd's `batchCount`, `recordCount` and `schema` (`{"columns": [{name, type}], "typed"}`).
+//!
+//! A dataset whose `schemaRef.id` names a schema of the sandbox's Schema Registry (its `$id`
+//! or `meta:altId`, `crate::schema_registry`) is typed: its stored write refers to the schema
+//! (pointer `/schemaRef/id`), so the schema cannot be deleted while the dataset exists, and
+//! its `schema.columns` are the schema's (`flowd_sink::arrow_types::xdm_file_schema`, known
+//! before the first batch) with `"typed": true`. A dataset naming any other schema is accepted
+//! as before, untyped: its columns are those its batches' records were inferred as, and
+//! `"typed": false`.
 //!
 //! `GET /dataSets` takes Catalog's `limit` (20 when absent, at most 100), `start`, `orderBy`
 //! (`id`, `name`, `description`, `created`, `updated`) and `properties`
@@ -35,7 +43,8 @@ use axum::response::Response;
 use axum::routing::get;
 use flowd_model::Dataset;
 use flowd_model::record_type::StructType;
-use flowd_store::{BatchRecord, IndexedField, ResourceKind, ResourceWrite};
+use flowd_model::xdm::XdmSchema;
+use flowd_store::{BatchRecord, IndexedField, ResourceKind, ResourceRef, ResourceWrite};
 use serde_json::{Map, Value, json};
 
 use crate::catalog::params::{CatalogQuery, compare_values, project};
@@ -45,7 +54,7 @@ use crate::error::{ApiError, FlowError, FlowErrorCode, json_response};
 use crate::metadata::{stamp_created, strip_server_managed};
 use crate::routes::body_fields::invalid;
 use crate::routes::collections::DATASETS;
-use crate::routes::documents;
+use crate::routes::documents::{self, write_refused};
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
@@ -113,7 +122,7 @@ fn reference_list(id: &str) -> Value {
 }
 
 /// The client's dataset fields, checked: `name` and `schemaRef.id` required.
-fn validate_dataset(body: Value) -> Result<Value, ApiError> {
+fn validate_dataset(body: Value) -> Result<(Value, Dataset), ApiError> {
     let noun = DATASETS.noun;
     let mut body = strip_server_managed(body);
     if let Some(fields) = body.as_object_mut() {
@@ -121,8 +130,9 @@ fn validate_dataset(body: Value) -> Result<Value, ApiError> {
             fields.shift_remove(managed);
         }
     }
-    Dataset::from_document(&body).map_err(|problems| invalid(noun, &body, problems))?;
-    Ok(body)
+    let dataset =
+        Dataset::from_document(&body).map_err(|problems| invalid(noun, &body, problems))?;
+    Ok((body, dataset))
 }
 
 /// Catalog's fields of a dataset filled from flowd's where the document lacks them (one an
@@ -238,30 +248,58 @@ async fn list(
     Ok(json_response(StatusCode::OK, Value::Object(keyed)))
 }
 
-/// `batchCount`, `recordCount` and `schema.columns` (Arrow types, flowd's own columns last) of
-/// the batches committed so far, as the store keeps them: zeros and no columns before the
-/// first one.
-fn dataset_stats(stats: Option<flowd_store::DatasetStats>) -> Map<String, Value> {
+/// `batchCount` and `recordCount` of the batches committed so far, as the store keeps them,
+/// and `schema`: the columns (Arrow types, flowd's own columns last) of the XDM schema of a
+/// typed dataset, else those the store inferred from the batches (none before the first).
+fn dataset_stats(
+    stats: Option<flowd_store::DatasetStats>,
+    typed: Option<&XdmSchema>,
+) -> Map<String, Value> {
     let stats = stats.unwrap_or_default();
-    let columns: Vec<Value> = match stats.schema.as_deref() {
-        None => Vec::new(),
-        Some(schema) => {
-            let record_type: StructType = serde_json::from_str(schema).unwrap_or_else(|error| {
+    let file_schema = match (typed, stats.schema.as_deref()) {
+        (Some(schema), _) => Some(flowd_sink::arrow_types::xdm_file_schema(schema)),
+        (None, None) => None,
+        (None, Some(inferred)) => {
+            let record_type: StructType = serde_json::from_str(inferred).unwrap_or_else(|error| {
                 tracing::warn!(%error, "a dataset's stored schema cannot be read");
                 StructType::default()
             });
-            flowd_sink::arrow_types::file_schema(&record_type)
-                .fields()
-                .iter()
-                .map(|field| json!({"name": field.name(), "type": field.data_type().to_string()}))
-                .collect()
+            Some(flowd_sink::arrow_types::file_schema(&record_type))
         }
     };
+    let columns: Vec<Value> = file_schema
+        .iter()
+        .flat_map(|schema| schema.fields().iter())
+        .map(|field| json!({"name": field.name(), "type": field.data_type().to_string()}))
+        .collect();
     let mut shown = Map::new();
     shown.insert("batchCount".into(), json!(stats.batch_count));
     shown.insert("recordCount".into(), json!(stats.record_count));
-    shown.insert("schema".into(), json!({"columns": columns}));
+    shown.insert(
+        "schema".into(),
+        json!({"columns": columns, "typed": typed.is_some()}),
+    );
     shown
+}
+
+/// The XDM schema of a typed dataset's document; `None` for an untyped one (and, logged, for
+/// a stored schema that no longer reads).
+async fn typed_schema(
+    state: &AppState,
+    tenant: &Tenant,
+    document: &Value,
+) -> Result<Option<XdmSchema>, ApiError> {
+    let Some(schema_id) = document.pointer("/schemaRef/id").and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    match flowd_plan::dataset_schema(state.store.as_ref(), &tenant.scope, schema_id).await {
+        Ok(schema) => Ok(schema),
+        Err(flowd_plan::LoadError::Store(error)) => Err(error.into()),
+        Err(error) => {
+            tracing::warn!(%error, schema_id, "a dataset's schema cannot be read; shown untyped");
+            Ok(None)
+        }
+    }
 }
 
 /// `GET /dataSets/{id}`: the dataset with its statistics, keyed by id (`properties` cuts it).
@@ -278,9 +316,10 @@ async fn read(
         .store
         .newest_batches(&tenant.scope, std::slice::from_ref(&id))
         .await?;
+    let typed = typed_schema(&state, &tenant, &document).await?;
     let mut document = present_dataset(document, last_batch.first());
     if let Some(fields) = document.as_object_mut() {
-        fields.extend(dataset_stats(stats));
+        fields.extend(dataset_stats(stats, typed.as_ref()));
     }
     let mut keyed = Map::new();
     keyed.insert(id, project(document, query.properties.as_deref()));
@@ -292,7 +331,13 @@ async fn create(
     tenant: Tenant,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let body = validate_dataset(body)?;
+    let (body, dataset) = validate_dataset(body)?;
+    let references: Vec<ResourceRef> =
+        flowd_plan::find_schema(state.store.as_ref(), &tenant.scope, &dataset.schema_ref.id)
+            .await?
+            .map(|schema| dataset.schema_reference(&schema.id))
+            .into_iter()
+            .collect();
     let id = flowd_model::ids::new_dataset_id();
     let stamp = tenant.stamp();
     let mut document = stamp_created(&id, body, &stamp);
@@ -305,15 +350,23 @@ async fn create(
             &tenant.scope,
             DATASETS.kind,
             &id,
-            ResourceWrite::document(&document),
+            ResourceWrite::with_references(&document, &references),
         )
-        .await?;
-    tracing::info!(kind = DATASETS.noun, %id, "created");
+        .await
+        .map_err(|error| {
+            write_refused(
+                error,
+                &references,
+                FlowErrorCode::InvalidRequest,
+                DATASETS.noun,
+            )
+        })?;
+    tracing::info!(kind = DATASETS.noun, %id, typed = !references.is_empty(), "created");
     Ok(json_response(StatusCode::CREATED, reference_list(&id)))
 }
 
 /// `DELETE /dataSets/{id}`: 200 `["@/dataSets/<id>"]`, refused with `1447-400` while a target
-/// connection writes to the dataset.
+/// connection writes to the dataset (its references to a schema go with it).
 async fn delete(
     State(state): State<AppState>,
     tenant: Tenant,

@@ -1,12 +1,17 @@
 //! A dataset (Catalog's `/dataSets`): a name, the XDM schema it conforms to, and Catalog's
 //! `classification` and `tags` when the client gives them. Its batches and statistics live in
 //! the dataset store and the store's dataset statistics, not here.
+//!
+//! `schemaRef.id` is any text: when it names a schema of the sandbox's Schema Registry the
+//! dataset is typed and refers to that schema ([`Dataset::schema_reference`], which the
+//! caller adds once it has found the schema); otherwise the dataset is untyped (its columns
+//! are inferred from its records), never invalid.
 
 use flowd_spec::Problem;
 use serde_json::{Map, Value};
 
 use super::fields::Fields;
-use super::{ResourceRef, SchemaRef};
+use super::{ResourceKind, ResourceRef, SchemaRef};
 
 /// A resolved dataset.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,9 +58,16 @@ impl Dataset {
         fields.finish(dataset)
     }
 
-    /// A dataset refers to nothing.
+    /// What the document alone refers to: nothing (its schema only when the registry has it,
+    /// [`Dataset::schema_reference`]).
     pub fn references(&self) -> Vec<ResourceRef> {
         Vec::new()
+    }
+
+    /// The reference to the registry schema `schemaRef.id` names, stored as
+    /// `schema_resource_id`: while the dataset exists the schema cannot be deleted.
+    pub fn schema_reference(&self, schema_resource_id: &str) -> ResourceRef {
+        ResourceRef::new(ResourceKind::Schema, schema_resource_id, "/schemaRef/id")
     }
 }
 
