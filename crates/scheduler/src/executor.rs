@@ -368,6 +368,15 @@ async fn ingest(
     };
     let input = metrics.input_records;
     match promotion.verdict(input) {
+        // An earlier attempt (or the run before a re-trigger) may have stored rejections
+        // that no longer hold.
+        Verdict::Clean if run.attempts > 1 || run.trigger == flowd_model::RunTrigger::Retrigger => {
+            context
+                .store
+                .delete_resource(scope, ResourceKind::BatchDiagnostics, &run.id)
+                .await
+                .map_err(store_failure)?;
+        }
         Verdict::Clean => {}
         Verdict::Tolerated(warning) => warnings.push(warning),
         Verdict::Refused(failure) => {
