@@ -665,3 +665,60 @@ async fn single_mappings_are_added_replaced_and_removed_each_in_a_new_version() 
         "1411-400",
     );
 }
+
+#[tokio::test]
+async fn a_preview_into_a_registry_schema_shows_what_a_run_would_write() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let schema = app
+        .send_under(
+            "/data/foundation/schemaregistry",
+            &caller,
+            "POST",
+            "/tenant/schemas",
+            Some(&json!({
+                "type": "object", "title": "Previewed",
+                "required": ["_id"],
+                "properties": {
+                    "_id": {"type": "integer"},
+                    "born": {"type": "string", "format": "date"},
+                    "score": {"type": "number"},
+                }
+            })),
+        )
+        .await;
+    assert_eq!(schema.status, StatusCode::CREATED, "{}", schema.body);
+    let schema_id = schema.body["$id"].as_str().unwrap();
+    let preview = json!({
+        "data": [{"id": "12", "born": "02/29/2024", "score": "1.5"}, {"score": "n/a"}],
+        "mappingSet": {
+            "outputSchema": {"schemaRef": {"id": schema_id, "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
+            "mappings": [
+                {"sourceType": "ATTRIBUTE", "source": "id", "destination": "_id"},
+                {"sourceType": "ATTRIBUTE", "source": "born", "destination": "born"},
+                {"sourceType": "ATTRIBUTE", "source": "score", "destination": "score"},
+            ]
+        }
+    });
+    let previewed = conversion(
+        &app,
+        &caller,
+        "POST",
+        "/mappingSets/preview",
+        Some(&preview),
+    )
+    .await;
+    assert_eq!(previewed.status, StatusCode::OK, "{}", previewed.body);
+    assert_eq!(
+        previewed.body[0],
+        json!({"data": {"_id": 12, "born": "2024-02-29", "score": 1.5}, "errors": null}),
+        "converted into the schema's types as a run writes them"
+    );
+    let errors = previewed.body[1]["errors"].as_array().unwrap();
+    let pointers: Vec<&str> = errors
+        .iter()
+        .map(|error| error["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(pointers, ["/_id", "/score"], "{errors:?}");
+    assert!(errors.iter().all(|error| error["rejected"] == true));
+}
