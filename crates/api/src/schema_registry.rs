@@ -39,7 +39,8 @@
 //! `_links.next.href` links to it. A read gives the full document whatever its `Accept`.
 
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use flowd_plan::schemas::{ADHOC_CLASS, find_schema, referenced_schemas};
@@ -223,6 +224,25 @@ fn registry_document(tenant: &Tenant, hex: &str, body: Value) -> Value {
     Value::Object(document)
 }
 
+/// The `{id}` of a schema path (percent-decoded), else `1411-400`.
+struct SchemaPathId(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for SchemaPathId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<SchemaPathId, ApiError> {
+        let Path(id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| {
+                FlowError::new(
+                    FlowErrorCode::InvalidPathId,
+                    "The schema id could not be read from the path (a URL-encoded $id or a meta:altId).",
+                )
+            })?;
+        Ok(SchemaPathId(id))
+    }
+}
+
 /// The schema `id` (`$id` or `meta:altId`) names in the caller's sandbox, else `1439-404`.
 async fn load(state: &AppState, tenant: &Tenant, id: &str) -> Result<StoredResource, ApiError> {
     find_schema(state.store.as_ref(), &tenant.scope, id)
@@ -234,7 +254,7 @@ async fn load(state: &AppState, tenant: &Tenant, id: &str) -> Result<StoredResou
 async fn read(
     State(state): State<AppState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    SchemaPathId(id): SchemaPathId,
 ) -> Result<Response, ApiError> {
     let stored = load(&state, &tenant, &id).await?;
     Ok(json_response(StatusCode::OK, stored.body))
@@ -244,7 +264,7 @@ async fn read(
 async fn delete(
     State(state): State<AppState>,
     tenant: Tenant,
-    Path(id): Path<String>,
+    SchemaPathId(id): SchemaPathId,
 ) -> Result<Response, ApiError> {
     let stored = load(&state, &tenant, &id).await?;
     documents::delete(&state, &tenant, SCHEMAS, &stored.id).await?;
