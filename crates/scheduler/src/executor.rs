@@ -497,6 +497,7 @@ async fn stream_pages(
     promotion: &mut Promotion,
 ) -> Result<Vec<RunErrorRecord>, RunFailure> {
     let mut stream = std::pin::pin!(flowd_connector::run(context.http.clone(), plan));
+    let mut promoting = Promoting::new();
     while let Some(event) = stream.next().await {
         match event {
             Ok(RunEvent::Page(page)) => {
@@ -505,13 +506,31 @@ async fn stream_pages(
                 metrics.input_bytes += page.body_bytes as u64;
                 metrics.input_records += page.records.len() as u64;
                 let body_bytes = page.body_bytes;
-                let records = promotion.promote(page.records);
-                batch
-                    .write(records, body_bytes)
-                    .await
-                    .map_err(sink_failure)?;
+                if !promotion.is_active() {
+                    batch
+                        .write(page.records, body_bytes)
+                        .await
+                        .map_err(sink_failure)?;
+                    continue;
+                }
+                // Pages are promoted on blocking threads, two at a time, and written in order.
+                let mut fork = promotion.fork();
+                let records = page.records;
+                promoting.push_back((
+                    tokio::task::spawn_blocking(move || {
+                        let promoted = fork.promote(records);
+                        (fork, promoted)
+                    }),
+                    body_bytes,
+                ));
+                if promoting.len() >= PROMOTING_PAGES {
+                    write_promoted(&mut promoting, promotion, batch).await?;
+                }
             }
             Ok(RunEvent::Finished(summary)) => {
+                while !promoting.is_empty() {
+                    write_promoted(&mut promoting, promotion, batch).await?;
+                }
                 for warning in &summary.warnings {
                     tracing::warn!(run_id = %run.id, %warning, "run warning");
                 }
@@ -531,6 +550,35 @@ async fn stream_pages(
         FailureCode::Incomplete,
         "the fetch stopped before its end (the runtime task ended without a summary)",
     ))
+}
+
+/// Pages being promoted on blocking threads, oldest first, with their body sizes.
+type Promoting = std::collections::VecDeque<(
+    tokio::task::JoinHandle<(Promotion, flowd_model::records::Records)>,
+    usize,
+)>;
+
+/// Pages promoted at once: one per core of the small machines flowd targets, while the fetch
+/// goes on and the batch's threads decode and encode.
+const PROMOTING_PAGES: usize = 2;
+
+/// Waits for the oldest page being promoted, adds what it found and writes its records.
+async fn write_promoted(
+    promoting: &mut Promoting,
+    promotion: &mut Promotion,
+    batch: &mut AsyncBatch,
+) -> Result<(), RunFailure> {
+    let Some((handle, body_bytes)) = promoting.pop_front() else {
+        return Ok(());
+    };
+    let (fork, records) = handle.await.map_err(|error| {
+        failure(
+            FailureCode::Incomplete,
+            format!("promoting a page of records stopped: {error}"),
+        )
+    })?;
+    promotion.merge(fork);
+    batch.write(records, body_bytes).await.map_err(sink_failure)
 }
 
 /// How a fetch that ran to its stop ends the run: a stop the source (or the spec) decided

@@ -17,9 +17,10 @@ use serde_json::Value;
 /// Distinct transformation errors a run's warning quotes.
 const QUOTED_ERRORS: usize = 5;
 
-/// The mappings of a run, and the transformation errors met so far.
+/// The mappings of a run, and the transformation errors met so far (by this accumulator: a
+/// [`RunMappings::fork`] counts its own, [`RunMappings::merge`] adds them back).
 pub struct RunMappings {
-    mappings: Mappings,
+    mappings: std::sync::Arc<Mappings>,
     now: jiff::ZonedDateTime,
     errors: u64,
     quoted: BTreeSet<String>,
@@ -83,7 +84,7 @@ pub async fn load(
         ))
     })?;
     Ok(Some(RunMappings {
-        mappings,
+        mappings: std::sync::Arc::new(mappings),
         now: flowd_model::time::now().to_zoned_datetime(jiff::tz::TimeZone::UTC),
         errors: 0,
         quoted: BTreeSet::new(),
@@ -91,6 +92,26 @@ pub async fn load(
 }
 
 impl RunMappings {
+    /// The same mappings with no errors counted yet (for a page promoted on another thread).
+    pub fn fork(&self) -> RunMappings {
+        RunMappings {
+            mappings: self.mappings.clone(),
+            now: self.now.clone(),
+            errors: 0,
+            quoted: BTreeSet::new(),
+        }
+    }
+
+    /// Adds what a fork counted.
+    pub fn merge(&mut self, fork: RunMappings) {
+        self.errors += fork.errors;
+        for warning in fork.quoted {
+            if self.quoted.len() < QUOTED_ERRORS {
+                self.quoted.insert(warning);
+            }
+        }
+    }
+
     /// One record shaped by the mappings.
     pub fn apply_value(&mut self, record: &DataValue) -> DataValue {
         let mapped = self.mappings.apply(record, &self.now);

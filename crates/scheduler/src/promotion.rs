@@ -63,6 +63,37 @@ impl Promotion {
         }
     }
 
+    /// The same promotion with nothing counted yet, for a page promoted on another thread;
+    /// [`Promotion::merge`] adds what it found, pages in order.
+    pub fn fork(&self) -> Promotion {
+        Promotion {
+            mappings: self.mappings.as_ref().map(RunMappings::fork),
+            schema: self.schema.clone(),
+            options: self.options,
+            failed: 0,
+            failed_by_kind: [0; RowErrorKind::ALL.len()],
+            kept: Vec::new(),
+            first_problem: None,
+        }
+    }
+
+    /// Adds what a fork found (call in page order: the first problem and the kept records
+    /// stay in the order of the records).
+    pub fn merge(&mut self, fork: Promotion) {
+        if let (Some(mappings), Some(forked)) = (self.mappings.as_mut(), fork.mappings) {
+            mappings.merge(forked);
+        }
+        self.failed += fork.failed;
+        for (total, counted) in self.failed_by_kind.iter_mut().zip(fork.failed_by_kind) {
+            *total += counted;
+        }
+        let room = KEPT_FAILED_RECORDS.saturating_sub(self.kept.len());
+        self.kept.extend(fork.kept.into_iter().take(room));
+        if self.first_problem.is_none() {
+            self.first_problem = fork.first_problem;
+        }
+    }
+
     /// Whether records pass through here at all (a mapping or a typed dataset).
     pub fn is_active(&self) -> bool {
         self.mappings.is_some() || self.schema.is_some()

@@ -48,7 +48,7 @@ pub fn evaluate(expr: &Expr, context: &CallContext<'_>) -> Result<Value, EvalErr
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array),
         Expr::Map(entries) => {
-            let mut map = indexmap::IndexMap::new();
+            let mut map = crate::value::Fields::default();
             for (key, value) in entries {
                 map.insert(evaluate(key, context)?.to_text(), evaluate(value, context)?);
             }

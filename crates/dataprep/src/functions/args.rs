@@ -133,7 +133,7 @@ impl<'a> Args<'a> {
         &self,
         index: usize,
         name: &str,
-    ) -> Result<Option<&'a indexmap::IndexMap<String, Value>>, FunctionError> {
+    ) -> Result<Option<&'a crate::value::Fields>, FunctionError> {
         match self.get(index) {
             Value::Object(fields) => Ok(Some(fields)),
             Value::Null => Ok(None),

@@ -15,7 +15,6 @@
 //!   values, skip pairs without the value delimiter, and split a pair at its first one.
 //! * `contains_key` is true for a path present in the record even when its value is null.
 
-use indexmap::IndexMap;
 
 use crate::functions::args::Args;
 use crate::functions::{CallContext, Function, FunctionError};
@@ -41,7 +40,7 @@ pub static OBJECT_FUNCTIONS: &[Function] = &[
 ];
 
 type Outcome = Result<Value, FunctionError>;
-type Fields = IndexMap<String, Value>;
+use crate::value::Fields;
 
 fn is_empty(values: &[Value], _: &CallContext<'_>) -> Outcome {
     let empty = match values.first().unwrap_or(&Value::Null) {
@@ -105,7 +104,7 @@ fn arrays_to_object(values: &[Value], _: &CallContext<'_>) -> Outcome {
 /// An object from the key/value pairs of `args`.
 fn pairs(args: &Args<'_>) -> Result<Fields, FunctionError> {
     require_pairs(args, "keys and values")?;
-    let mut fields = Fields::new();
+    let mut fields = Fields::default();
     for index in (0..args.len()).step_by(2) {
         fields.insert(key(args, index, "KEY")?, args.get(index + 1).clone());
     }
@@ -263,7 +262,7 @@ fn map_has_keys(values: &[Value], _: &CallContext<'_>) -> Outcome {
 
 fn add_to_map(values: &[Value], _: &CallContext<'_>) -> Outcome {
     let args = Args::new("add_to_map", values);
-    let mut merged = Fields::new();
+    let mut merged = Fields::default();
     for index in 0..args.len() {
         for (name, value) in args.object(index, "MAP")?.into_iter().flatten() {
             merged.entry(name.clone()).or_insert_with(|| value.clone());

@@ -10,7 +10,6 @@
 //! percent-encodes every other byte of the UTF-8 text, space as `%20`: the reference's table
 //! (its `|` → `%5C` is a doc error; `|` is `%7C`, `\` is `%5C`).
 
-use indexmap::IndexMap;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use url::Url;
 
@@ -134,7 +133,7 @@ fn get_url_query_str(values: &[Value], _: &CallContext<'_>) -> Outcome {
     let Some(url) = url(&args)? else {
         return Ok(Value::Null);
     };
-    let mut parameters: IndexMap<String, Value> = url
+    let mut parameters: crate::value::Fields = url
         .query_pairs()
         .map(|(name, value)| (name.into_owned(), Value::Str(value.into_owned())))
         .collect();
