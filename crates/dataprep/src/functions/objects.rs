@@ -15,7 +15,6 @@
 //!   values, skip pairs without the value delimiter, and split a pair at its first one.
 //! * `contains_key` is true for a path present in the record even when its value is null.
 
-
 use crate::functions::args::Args;
 use crate::functions::{CallContext, Function, FunctionError};
 use crate::value::Value;
