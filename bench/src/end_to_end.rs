@@ -19,7 +19,7 @@
 //!    `flowd dataset list`, which counts them from the Parquet files.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 
 use crate::engine;
 use crate::mock::MockServer;
-use crate::proc_stats::{clock_ticks, cpu_ticks, vm_hwm};
+use crate::proc_stats::{clock_ticks, cpu_ticks, dataset_counts, parquet_bytes, vm_hwm};
 
 pub(crate) const FLOW_SERVICE: &str = "/data/foundation/flowservice";
 pub(crate) const CATALOG: &str = "/data/foundation/catalog";
@@ -556,52 +556,4 @@ fn run_configured(
         input_bytes: count(&metrics["sizeSummary"]["inputBytes"]),
         output_bytes: count(&metrics["sizeSummary"]["outputBytes"]),
     })
-}
-
-/// (batches, records) of the dataset, from `flowd dataset list`.
-fn dataset_counts(flowd: &Path, data_dir: &Path, dataset_id: &str) -> Result<(u64, u64), String> {
-    let output = Command::new(flowd)
-        .args(["dataset", "list", "--data-dir"])
-        .arg(data_dir)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run flowd dataset list: {e}"))?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        return Err(format!(
-            "flowd dataset list failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    // id, name, org, sandbox, batches, records
-    text.lines()
-        .map(|line| line.split('\t').collect::<Vec<_>>())
-        .find(|fields| fields.first() == Some(&dataset_id) && fields.len() >= 6)
-        .and_then(|fields| Some((fields[4].parse().ok()?, fields[5].parse().ok()?)))
-        .ok_or_else(|| format!("dataset {dataset_id} not in `flowd dataset list`:\n{text}"))
-}
-
-/// Total size of the `*.parquet` files readers see (no leading `_` or `.`).
-fn parquet_bytes(dir: &Path) -> u64 {
-    let mut total = 0;
-    let mut pending: Vec<PathBuf> = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('_') || name.starts_with('.') {
-                continue;
-            }
-            if path.is_dir() {
-                pending.push(path);
-            } else if name.ends_with(".parquet") {
-                total += entry.metadata().map_or(0, |m| m.len());
-            }
-        }
-    }
-    total
 }

@@ -91,7 +91,10 @@ pub fn app(state: AppState) -> Router {
             CATALOG_BASE_PATH,
             routes::datasets::routes().merge(catalog::batches::routes()),
         )
-        .nest(DATA_ACCESS_BASE_PATH, catalog::data_access::routes())
+        .nest(
+            DATA_ACCESS_BASE_PATH,
+            catalog::data_access::routes().merge(catalog::error_files::routes()),
+        )
         .nest(CONVERSION_BASE_PATH, conversion::routes())
         .nest(SCHEMA_REGISTRY_BASE_PATH, schema_registry::routes())
         .fallback(route_not_found)

@@ -24,15 +24,7 @@ const PASSWORD: &str = "downloads-secret-password";
 /// Every `member.id` pyarrow reads under `dir` (all its Parquet files, schemas unified), or
 /// `None` when python3 cannot import pyarrow.
 fn pyarrow_member_ids(dir: &Path) -> Option<Vec<i64>> {
-    let probe = Command::new("python3")
-        .args(["-c", "import pyarrow.dataset"])
-        .output();
-    if !probe.is_ok_and(|output| output.status.success()) {
-        assert!(
-            std::env::var_os("FLOWD_REQUIRE_PYARROW").is_none(),
-            "FLOWD_REQUIRE_PYARROW is set but pyarrow cannot be imported"
-        );
-        eprintln!("skipped the pyarrow half: python3 cannot import pyarrow (CI installs it)");
+    if !common::runs::pyarrow_available() {
         return None;
     }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/read_dataset.py");

@@ -263,15 +263,7 @@ fn record_summary(run: &Value) -> (i64, i64, i64) {
 /// The dataset as pyarrow reads it: column types and rows (timestamps as ISO text), or
 /// `None` when python3 cannot import pyarrow.
 fn pyarrow_table(dir: &std::path::Path) -> Option<Value> {
-    let probe = Command::new("python3")
-        .args(["-c", "import pyarrow.dataset"])
-        .output();
-    if !probe.is_ok_and(|output| output.status.success()) {
-        assert!(
-            std::env::var_os("FLOWD_REQUIRE_PYARROW").is_none(),
-            "FLOWD_REQUIRE_PYARROW is set but pyarrow cannot be imported"
-        );
-        eprintln!("skipped the pyarrow half: python3 cannot import pyarrow (CI installs it)");
+    if !common::runs::pyarrow_available() {
         return None;
     }
     let script = r#"

@@ -20,6 +20,7 @@ use jiff::tz::TimeZone;
 
 use crate::functions::dates::parse_auto;
 use crate::functions::regex::{Anchoring, cached};
+pub use crate::value::push_json_string;
 use crate::value::{Value, float_text, render_date};
 
 /// Longest piece of a value quoted in a message.
@@ -558,30 +559,4 @@ fn quoted(value: &Value) -> String {
 
 fn push_integer(out: &mut String, integer: i64) {
     let _ = write!(out, "{integer}");
-}
-
-/// Appends `text` as a JSON string.
-pub fn push_json_string(out: &mut String, text: &str) {
-    out.push('"');
-    let mut plain = 0;
-    for (index, byte) in text.bytes().enumerate() {
-        let escape = match byte {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&text[plain..index]);
-        if escape.is_empty() {
-            let _ = write!(out, "\\u{byte:04x}");
-        } else {
-            out.push_str(escape);
-        }
-        plain = index + 1;
-    }
-    out.push_str(&text[plain..]);
-    out.push('"');
 }

@@ -160,8 +160,8 @@ impl Value {
                 let _ = write!(out, "{float:?}");
             }
             Value::Float(_) => out.push_str("null"),
-            Value::Str(text) => crate::convert::push_json_string(out, text),
-            Value::Date(date) => crate::convert::push_json_string(out, &render_date(date)),
+            Value::Str(text) => push_json_string(out, text),
+            Value::Date(date) => push_json_string(out, &render_date(date)),
             Value::Array(items) => {
                 out.push('[');
                 for (index, item) in items.iter().enumerate() {
@@ -178,7 +178,7 @@ impl Value {
                     if index > 0 {
                         out.push(',');
                     }
-                    crate::convert::push_json_string(out, name);
+                    push_json_string(out, name);
                     out.push(':');
                     field.write_json(out);
                 }
@@ -253,4 +253,30 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
         }
         Ok(Value::Object(fields))
     }
+}
+
+/// Appends `text` as a JSON string.
+pub fn push_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    let mut plain = 0;
+    for (index, byte) in text.bytes().enumerate() {
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&text[plain..index]);
+        if escape.is_empty() {
+            let _ = std::fmt::Write::write_fmt(out, format_args!("\\u{byte:04x}"));
+        } else {
+            out.push_str(escape);
+        }
+        plain = index + 1;
+    }
+    out.push_str(&text[plain..]);
+    out.push('"');
 }

@@ -19,7 +19,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use flowd_connector::{HttpClient, PrepareError, RunEvent, RunInputs, RunLimits, Window};
+use flowd_connector::{HttpClient, PrepareError, RunInputs, RunLimits, Window};
 use flowd_model::record_type::StructType;
 use flowd_model::{FailureCode, ResourceKind, RunErrorRecord, RunFailure, RunMetrics};
 use flowd_plan::credentials::share_session;
@@ -27,7 +27,6 @@ use flowd_plan::{ConnectionTokens, LoadError, load_flow};
 use flowd_secrets::Cipher;
 use flowd_sink::DatasetStore;
 use flowd_store::{RunRecord, Scope, Store};
-use futures::StreamExt;
 use jiff::Timestamp;
 
 use crate::batch::{AsyncBatch, BatchColumns, BatchError, published_batch};
@@ -108,7 +107,7 @@ pub struct RunOutcome {
     pub result: Result<CommittedBatch, RunFailure>,
 }
 
-fn failure(code: FailureCode, message: impl Into<String>) -> RunFailure {
+pub(crate) fn failure(code: FailureCode, message: impl Into<String>) -> RunFailure {
     RunFailure::new(code, message)
 }
 
@@ -135,7 +134,7 @@ fn prepare_failure(error: PrepareError) -> RunFailure {
     failure(code, format!("the run cannot be prepared: {error}"))
 }
 
-fn sink_failure(error: BatchError) -> RunFailure {
+pub(crate) fn sink_failure(error: BatchError) -> RunFailure {
     failure(
         FailureCode::Sink,
         format!("writing the dataset failed: {error}"),
@@ -338,7 +337,7 @@ async fn ingest(
     let max_duration = context.bounds.max_duration;
     let streamed = tokio::time::timeout(
         max_duration,
-        stream_pages(context, run, plan, &mut batch, metrics, &mut promotion),
+        crate::stream::stream_pages(context, run, plan, &mut batch, metrics, &mut promotion),
     )
     .await
     .unwrap_or_else(|_| {
@@ -484,169 +483,4 @@ async fn dataset_schema(
         .await
         .map_err(load_failure)?;
     Ok(schema.map(Arc::new))
-}
-
-/// Streams the run's pages into `batch` until the runtime says how the fetch ended: at the
-/// source's end (with what it warns about), or on a guard, which fails the run.
-async fn stream_pages(
-    context: &RunContext,
-    run: &RunRecord,
-    plan: flowd_connector::RunPlan,
-    batch: &mut AsyncBatch,
-    metrics: &mut RunMetrics,
-    promotion: &mut Promotion,
-) -> Result<Vec<RunErrorRecord>, RunFailure> {
-    let mut stream = std::pin::pin!(flowd_connector::run(context.http.clone(), plan));
-    let mut promoting = Promoting::new();
-    while let Some(event) = stream.next().await {
-        match event {
-            Ok(RunEvent::Page(page)) => {
-                metrics.pages += 1;
-                count_upstream_request(page.status);
-                metrics.input_bytes += page.body_bytes as u64;
-                metrics.input_records += page.records.len() as u64;
-                let body_bytes = page.body_bytes;
-                if !promotion.is_active() {
-                    batch
-                        .write(page.records, body_bytes)
-                        .await
-                        .map_err(sink_failure)?;
-                    continue;
-                }
-                // Pages are promoted on blocking threads, two at a time, and written in order.
-                let mut fork = promotion.fork();
-                let records = page.records;
-                promoting.push_back((
-                    tokio::task::spawn_blocking(move || {
-                        let promoted = fork.promote(records);
-                        (fork, promoted)
-                    }),
-                    body_bytes,
-                ));
-                if promoting.len() >= PROMOTING_PAGES {
-                    write_promoted(&mut promoting, promotion, batch).await?;
-                }
-            }
-            Ok(RunEvent::Finished(summary)) => {
-                while !promoting.is_empty() {
-                    write_promoted(&mut promoting, promotion, batch).await?;
-                }
-                for warning in &summary.warnings {
-                    tracing::warn!(run_id = %run.id, %warning, "run warning");
-                }
-                return finished(summary);
-            }
-            Err(error) => {
-                if let flowd_connector::RunError::Fetch { source, .. } = &error
-                    && let Some(status) = source.status()
-                {
-                    count_upstream_request(status);
-                }
-                return Err(upstream_failure(&error));
-            }
-        }
-    }
-    Err(failure(
-        FailureCode::Incomplete,
-        "the fetch stopped before its end (the runtime task ended without a summary)",
-    ))
-}
-
-/// Pages being promoted on blocking threads, oldest first, with their body sizes.
-type Promoting = std::collections::VecDeque<(
-    tokio::task::JoinHandle<(Promotion, flowd_model::records::Records)>,
-    usize,
-)>;
-
-/// Pages promoted at once: one per core of the small machines flowd targets, while the fetch
-/// goes on and the batch's threads decode and encode.
-const PROMOTING_PAGES: usize = 2;
-
-/// Waits for the oldest page being promoted, adds what it found and writes its records.
-async fn write_promoted(
-    promoting: &mut Promoting,
-    promotion: &mut Promotion,
-    batch: &mut AsyncBatch,
-) -> Result<(), RunFailure> {
-    let Some((handle, body_bytes)) = promoting.pop_front() else {
-        return Ok(());
-    };
-    let (fork, records) = handle.await.map_err(|error| {
-        failure(
-            FailureCode::Incomplete,
-            format!("promoting a page of records stopped: {error}"),
-        )
-    })?;
-    promotion.merge(fork);
-    batch.write(records, body_bytes).await.map_err(sink_failure)
-}
-
-/// How a fetch that ran to its stop ends the run: a stop the source (or the spec) decided
-/// succeeds, with its warnings; a guard fails the run, since records may be missing.
-fn finished(summary: flowd_connector::RunSummary) -> Result<Vec<RunErrorRecord>, RunFailure> {
-    use flowd_connector::StopCause;
-    let guard = |code, reason: String| {
-        Err(failure(
-            code,
-            format!("{reason}; records may be missing, so nothing was written"),
-        ))
-    };
-    let warned = summary.warnings.join("; ");
-    match summary.stop {
-        StopCause::Pagination(_) | StopCause::MaxRecords(_) => Ok(Vec::new()),
-        StopCause::MaximumRequest(_) => Ok(summary
-            .warnings
-            .into_iter()
-            .map(|message| RunErrorRecord {
-                code: "MAXIMUM_REQUEST".to_owned(),
-                message,
-            })
-            .collect()),
-        StopCause::MaxPages(pages) => guard(
-            FailureCode::LimitExceeded,
-            format!(
-                "the run reached {pages} pages, the limit per run (--max-pages-per-run), before its last page"
-            ),
-        ),
-        StopCause::DefaultMaximumRequest(_) => guard(
-            FailureCode::PaginationGuard,
-            format!("{warned} (set maximumRequest or endPageIndex in the spec to page further)"),
-        ),
-        StopCause::RepeatedPage | StopCause::RepeatedNextPage => {
-            guard(FailureCode::PaginationGuard, warned)
-        }
-    }
-}
-
-/// Counts one upstream request by its final HTTP status; the label is the status code only,
-/// so its cardinality stays bounded.
-fn count_upstream_request(status: u16) {
-    metrics::counter!("flowd_upstream_requests_total", "status" => status.to_string()).increment(1);
-}
-
-fn upstream_failure(error: &flowd_connector::RunError) -> RunFailure {
-    use flowd_connector::{FetchError, RunError};
-    let code = match error {
-        RunError::Fetch {
-            source:
-                FetchError::Auth(_)
-                | FetchError::Status {
-                    status: 401 | 403, ..
-                },
-            ..
-        } => FailureCode::Authentication,
-        RunError::Request(_)
-        | RunError::Fetch {
-            source: FetchError::Refused { .. },
-            ..
-        } => FailureCode::Configuration,
-        RunError::Fetch {
-            source: FetchError::TooLarge { .. },
-            ..
-        }
-        | RunError::ExtractionBound { .. } => FailureCode::LimitExceeded,
-        RunError::InvalidResponse { .. } => FailureCode::InvalidResponse,
-        _ => FailureCode::Upstream,
-    };
-    failure(code, error.to_string())
 }

@@ -15,4 +15,5 @@ pub mod janitor;
 pub mod mapping;
 pub mod planner;
 pub mod promotion;
+mod stream;
 pub mod worker;

@@ -82,6 +82,7 @@ pub mod arrow_types;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod dataset;
+mod decode;
 mod encoder;
 mod error;
 mod fsutil;
@@ -91,6 +92,7 @@ mod manifest;
 pub mod moto;
 mod object;
 mod published;
+mod typed;
 mod writer;
 
 pub use arrow_types::merge_schemas;

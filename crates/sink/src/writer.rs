@@ -2,7 +2,6 @@
 //! staging directory, one row group at a time, and publishes them as one
 //! batch on commit.
 
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -16,9 +15,11 @@ use flowd_model::record_type::{StructType, TextError, TextObservation};
 use flowd_model::records::Records;
 
 use crate::arrow_types::{arrow_fields, file_schema, is_metadata_column};
+use crate::decode::{decode_conformed, feed, parse_buffered};
 use crate::encoder::FileEncoder;
 use crate::fsutil;
 use crate::manifest::{BatchFile, BatchInfo, BatchManifest};
+pub(crate) use crate::typed::{Columns, TypedColumns};
 use crate::{SinkError, WriterOptions};
 
 /// What a committed batch holds.
@@ -43,21 +44,6 @@ pub(crate) struct BatchTarget {
     /// Held while the writer lives; dropped (the lock file removed) after the staging
     /// directory is published or removed.
     pub(crate) _lock: fsutil::WriterLock,
-}
-
-/// The fixed schema of a typed batch, and the decoder reused for every row group.
-struct TypedColumns {
-    file_schema: SchemaRef,
-    record_schema: SchemaRef,
-    decoder: Option<arrow_json::reader::Decoder>,
-}
-
-/// The columns a batch is written with.
-pub(crate) enum Columns {
-    /// Inferred from the records, starting from the dataset's merged record type.
-    Inferred(StructType),
-    /// Fixed by the dataset's XDM schema.
-    Typed(std::sync::Arc<flowd_model::xdm::XdmSchema>),
 }
 
 struct OpenFile {
@@ -117,16 +103,8 @@ impl BatchWriter {
         let (seed_type, typed) = match columns {
             Columns::Inferred(seed_type) => (seed_type, None),
             Columns::Typed(schema) => {
-                let file_schema = Arc::new(crate::arrow_types::xdm_file_schema(&schema));
-                let record_schema =
-                    Arc::new(Schema::new(crate::arrow_types::xdm_arrow_fields(&schema)));
-                let seed_type = crate::arrow_types::record_type_of_schema(&file_schema);
-                let typed = TypedColumns {
-                    file_schema,
-                    record_schema,
-                    decoder: None,
-                };
-                (seed_type, Some(typed))
+                let typed = TypedColumns::new(&schema);
+                (typed.seed_type(), Some(typed))
             }
         };
         let row_group_type = seed_type.clone();
@@ -379,16 +357,7 @@ impl BatchWriter {
             (record_type, Some(values))
         };
         let schema = Arc::new(file_schema(&record_type));
-        let row_groups_per_file = self.options.max_row_groups_per_file;
-        if self.open_file.as_ref().is_some_and(|open_file| {
-            open_file.schema != schema
-                || row_groups_per_file.is_some_and(|most| open_file.row_groups >= most)
-        }) {
-            self.close_open_file()?;
-        }
-        if self.open_file.is_none() {
-            self.open_file = Some(self.create_file(schema.clone())?);
-        }
+        self.open_file_for(&schema)?;
 
         let record_columns = if record_type.fields.is_empty() {
             Vec::new()
@@ -399,19 +368,46 @@ impl BatchWriter {
             }
         };
         drop(values);
-        // The buffers are kept for the next row group: no fresh pages to fault in each time.
+        self.append_row_group(&schema, record_columns, row_count)?;
+        self.row_group_type = record_type.clone();
+        self.file_type = Some(record_type);
+        Ok(())
+    }
+
+    /// Makes the open file one of `schema` (closing one of another schema, or one holding
+    /// the most row groups a file may).
+    fn open_file_for(&mut self, schema: &SchemaRef) -> Result<(), SinkError> {
+        let row_groups_per_file = self.options.max_row_groups_per_file;
+        if self.open_file.as_ref().is_some_and(|open_file| {
+            open_file.schema != *schema
+                || row_groups_per_file.is_some_and(|most| open_file.row_groups >= most)
+        }) {
+            self.close_open_file()?;
+        }
+        if self.open_file.is_none() {
+            self.open_file = Some(self.create_file(schema.clone())?);
+        }
+        Ok(())
+    }
+
+    /// Hands the decoded row group to the open file's encoder and empties the buffer (kept
+    /// for the next row group: no fresh pages to fault in each time).
+    fn append_row_group(
+        &mut self,
+        schema: &SchemaRef,
+        record_columns: Vec<ArrayRef>,
+        row_count: usize,
+    ) -> Result<(), SinkError> {
         self.buffer.clear();
         self.buffer_ends.clear();
-        let batch = self.with_metadata(&schema, record_columns, row_count)?;
+        let batch = self.with_metadata(schema, record_columns, row_count)?;
         let open_file = self.open_file.as_mut().expect("a file is open");
         let rows = batch.num_rows() as u64;
         open_file.encoder.write(batch)?;
         open_file.record_count += rows;
         open_file.row_groups += 1;
         self.record_count += rows;
-        self.row_group_type = record_type.clone();
-        self.file_type = Some(record_type);
-        self.last_schema = Some(schema);
+        self.last_schema = Some(schema.clone());
         Ok(())
     }
 
@@ -419,73 +415,14 @@ impl BatchWriter {
     /// it was written, is decoded with the schema as it is; the file never changes schema.
     fn write_typed_row_group(&mut self) -> Result<(), SinkError> {
         let row_count = self.buffer_ends.len();
+        let batch_size = self.options.max_row_group_records.max(row_count);
         let typed = self.typed.as_mut().expect("a typed batch");
         let schema = typed.file_schema.clone();
-        let mut decoder = match typed.decoder.take() {
-            Some(decoder) => decoder,
-            None => ReaderBuilder::new(Arc::new(Schema::new(
-                typed
-                    .record_schema
-                    .fields()
-                    .iter()
-                    .map(|field| {
-                        field.as_ref().clone().with_data_type(
-                            crate::arrow_types::with_timestamp_zone(field.data_type(), None),
-                        )
-                    })
-                    .collect::<Vec<_>>(),
-            )))
-            .with_batch_size(self.options.max_row_group_records.max(row_count))
-            .build_decoder()?,
-        };
-        let mut offset = 0;
-        while offset < self.buffer.len() {
-            let read = decoder.decode(&self.buffer[offset..])?;
-            if read == 0 {
-                break;
-            }
-            offset += read;
-        }
-        let columns = match decoder.flush()? {
-            Some(decoded) => decoded
-                .columns()
-                .iter()
-                .zip(typed.record_schema.fields())
-                .map(|(column, field)| {
-                    if column.data_type() == field.data_type() {
-                        column.clone()
-                    } else {
-                        arrow_array::make_array(crate::arrow_types::with_zones(
-                            column.to_data(),
-                            field.data_type(),
-                        ))
-                    }
-                })
-                .collect(),
-            None => Vec::new(),
-        };
-        typed.decoder = Some(decoder);
-        let row_groups_per_file = self.options.max_row_groups_per_file;
-        if self.open_file.as_ref().is_some_and(|open_file| {
-            row_groups_per_file.is_some_and(|most| open_file.row_groups >= most)
-        }) {
-            self.close_open_file()?;
-        }
-        if self.open_file.is_none() {
-            self.open_file = Some(self.create_file(schema.clone())?);
-        }
-        self.buffer.clear();
-        self.buffer_ends.clear();
-        let batch = self.with_metadata(&schema, columns, row_count)?;
-        let open_file = self.open_file.as_mut().expect("a file is open");
-        let rows = batch.num_rows() as u64;
-        open_file.encoder.write(batch)?;
-        open_file.record_count += rows;
-        open_file.row_groups += 1;
-        self.record_count += rows;
+        let columns = typed.decode(&self.buffer, batch_size)?;
+        self.open_file_for(&schema)?;
+        self.append_row_group(&schema, columns, row_count)?;
         self.row_groups_from_text += 1;
         self.file_type = Some(self.seed_type.clone());
-        self.last_schema = Some(schema);
         Ok(())
     }
 
@@ -505,14 +442,7 @@ impl BatchWriter {
                     .build_decoder()?
             }
         };
-        let mut offset = 0;
-        while offset < self.buffer.len() {
-            let read = decoder.decode(&self.buffer[offset..])?;
-            if read == 0 {
-                break;
-            }
-            offset += read;
-        }
+        feed(&mut decoder, &self.buffer)?;
         let decoded = decoder
             .flush()?
             .expect("a non-empty row group decodes to a batch");
@@ -594,46 +524,4 @@ impl Drop for BatchWriter {
             let _ = fsutil::remove_dir_all_if_exists(&self.target.staging_dir);
         }
     }
-}
-
-/// The buffered records as values, without flowd's columns (the reference path).
-fn parse_buffered(buffer: &[u8], ends: &[usize]) -> Result<Vec<Value>, SinkError> {
-    let mut start = 0;
-    ends.iter()
-        .enumerate()
-        .map(|(index, &end)| {
-            let mut record: Value = serde_json::from_slice(&buffer[start..end])
-                .map_err(|source| SinkError::InvalidRecord { index, source })?;
-            start = end;
-            if let Value::Object(object) = &mut record {
-                object.retain(|key, _| !is_metadata_column(key));
-            }
-            Ok(record)
-        })
-        .collect()
-}
-
-/// Decodes values, rewriting those that do not fit `record_type` first.
-fn decode_conformed(
-    record_type: &StructType,
-    records: &[Value],
-) -> Result<Vec<ArrayRef>, SinkError> {
-    let record_schema = Arc::new(Schema::new(arrow_fields(record_type)));
-    let mut decoder = ReaderBuilder::new(record_schema).build_decoder()?;
-    for chunk in records.chunks(1024) {
-        let conformed: Vec<Cow<'_, Value>> = chunk
-            .iter()
-            .map(|record| match record {
-                Value::Object(object) if !record_type.object_fits(object) => {
-                    Cow::Owned(record_type.conform_object(object))
-                }
-                _ => Cow::Borrowed(record),
-            })
-            .collect();
-        decoder.serialize(&conformed)?;
-    }
-    let decoded = decoder
-        .flush()?
-        .expect("a non-empty row group decodes to a batch");
-    Ok(decoded.columns().to_vec())
 }

@@ -54,7 +54,6 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/batches/{id}/files", get(batch_files))
         .route("/files/{id}", get(file))
-        .merge(super::error_files::routes())
 }
 
 /// `scheme://host` of the request, when it names its host.

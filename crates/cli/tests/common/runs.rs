@@ -60,3 +60,20 @@ pub fn member_ids(data_dir: &Path, dataset_id: &str) -> Vec<i64> {
     ids.sort_unstable();
     ids
 }
+
+/// Whether `python3` can import pyarrow (the tests' pyarrow halves skip, saying so, when it
+/// cannot); with `FLOWD_REQUIRE_PYARROW` set, as CI sets it, a missing pyarrow fails the test.
+pub fn pyarrow_available() -> bool {
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import pyarrow.dataset"])
+        .output();
+    if probe.is_ok_and(|output| output.status.success()) {
+        return true;
+    }
+    assert!(
+        std::env::var_os("FLOWD_REQUIRE_PYARROW").is_none(),
+        "FLOWD_REQUIRE_PYARROW is set but pyarrow cannot be imported"
+    );
+    eprintln!("skipped the pyarrow half: python3 cannot import pyarrow (CI installs it)");
+    false
+}
