@@ -229,8 +229,12 @@ impl Writer<'_> {
     fn with_token<T>(&mut self, token: &str, write: impl FnOnce(&mut Self) -> T) -> T {
         let length = self.pointer.len();
         self.pointer.push('/');
-        self.pointer
-            .push_str(&token.replace('~', "~0").replace('/', "~1"));
+        if token.contains(['~', '/']) {
+            self.pointer
+                .push_str(&token.replace('~', "~0").replace('/', "~1"));
+        } else {
+            self.pointer.push_str(token);
+        }
         let result = write(self);
         self.pointer.truncate(length);
         result

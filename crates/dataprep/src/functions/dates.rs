@@ -98,11 +98,32 @@ pub(crate) fn parse_auto(text: &str) -> Option<ZonedDateTime> {
         .or_else(|| text.parse::<i64>().ok().and_then(from_epoch_millis))
 }
 
-/// The pattern argument at `index`, compiled.
-fn pattern(args: &Args<'_>, index: usize) -> Result<Pattern, FunctionError> {
+/// Compiled patterns kept per thread: a mapping's format is usually a literal, the same for
+/// every record, so a run compiles each once per thread rather than once per record.
+const PATTERN_CACHE_CAPACITY: usize = 64;
+
+thread_local! {
+    static PATTERNS: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Pattern>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// The pattern argument at `index`, compiled (or taken from the thread's cache).
+fn pattern(args: &Args<'_>, index: usize) -> Result<std::rc::Rc<Pattern>, FunctionError> {
     let format = args.text(index, "FORMAT")?;
-    Pattern::compile(&format)
-        .map_err(|problem| args.invalid(index, "FORMAT", &format!("{} {problem}", quote(&format))))
+    if let Some(pattern) = PATTERNS.with(|cache| cache.borrow().get(&format).cloned()) {
+        return Ok(pattern);
+    }
+    let pattern = std::rc::Rc::new(Pattern::compile(&format).map_err(|problem| {
+        args.invalid(index, "FORMAT", &format!("{} {problem}", quote(&format)))
+    })?);
+    PATTERNS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= PATTERN_CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(format, std::rc::Rc::clone(&pattern));
+    });
+    Ok(pattern)
 }
 
 /// The date argument at `index`; `None` for null or a blank string.
