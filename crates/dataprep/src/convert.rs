@@ -44,6 +44,21 @@ pub struct Rejection {
 }
 
 impl Rejection {
+    /// A record that is not a JSON object: a parsing error, whatever the schema.
+    pub fn not_an_object(record: &Value) -> Rejection {
+        Rejection {
+            problems: vec![RowProblem {
+                pointer: String::new(),
+                kind: RowErrorKind::Parsing,
+                keyword: "type",
+                message: format!(
+                    "Row is corrupted and cannot be read: a record must be a JSON object, not {}",
+                    record.type_name()
+                ),
+            }],
+        }
+    }
+
     /// The reason the record counts under: a conversion failure before a schema violation.
     pub fn kind(&self) -> RowErrorKind {
         [
@@ -179,15 +194,7 @@ fn conform_into(
     };
     match record {
         Value::Object(_) => writer.object(record, &schema.fields),
-        other => writer.problems.push(RowProblem {
-            pointer: String::new(),
-            kind: RowErrorKind::Parsing,
-            keyword: "type",
-            message: format!(
-                "Row is corrupted and cannot be read: a record must be a JSON object, not {}",
-                other.type_name()
-            ),
-        }),
+        other => writer.problems = Rejection::not_an_object(other).problems,
     }
     if writer.problems.is_empty() {
         Ok(())

@@ -156,7 +156,7 @@ impl Promotion {
                 record.write_json(text);
                 Ok(())
             }
-            None => Err(not_an_object(record)),
+            None => Err(Rejection::not_an_object(record)),
         };
         match converted {
             Ok(()) => spans.push(start..text.len()),
@@ -332,19 +332,5 @@ fn pointer_text(pointer: &str) -> &str {
         "the record"
     } else {
         pointer
-    }
-}
-
-fn not_an_object(record: &DataValue) -> Rejection {
-    Rejection {
-        problems: vec![flowd_dataprep::convert::RowProblem {
-            pointer: String::new(),
-            kind: RowErrorKind::Parsing,
-            keyword: "type",
-            message: format!(
-                "Row is corrupted and cannot be read: a record must be a JSON object, not {}",
-                record.type_name()
-            ),
-        }],
     }
 }
