@@ -29,8 +29,9 @@ use flowd_sink::DatasetStore;
 use flowd_store::{RunRecord, Scope, Store};
 use jiff::Timestamp;
 
-use crate::batch::{AsyncBatch, BatchColumns, BatchError, published_batch};
+use crate::batch::{AsyncBatch, BatchColumns, published_batch};
 use crate::promotion::{DiagnosticsIds, Promotion, Verdict};
+use crate::stream::{failure, sink_failure};
 use flowd_model::diagnostics::BatchDiagnostics;
 use flowd_model::xdm::XdmSchema;
 use flowd_store::{ReplaceOutcome, ResourceWrite};
@@ -107,10 +108,6 @@ pub struct RunOutcome {
     pub result: Result<CommittedBatch, RunFailure>,
 }
 
-pub(crate) fn failure(code: FailureCode, message: impl Into<String>) -> RunFailure {
-    RunFailure::new(code, message)
-}
-
 fn load_failure(error: LoadError) -> RunFailure {
     match error {
         LoadError::Store(error) => failure(
@@ -132,13 +129,6 @@ fn prepare_failure(error: PrepareError) -> RunFailure {
         FailureCode::Configuration
     };
     failure(code, format!("the run cannot be prepared: {error}"))
-}
-
-pub(crate) fn sink_failure(error: BatchError) -> RunFailure {
-    failure(
-        FailureCode::Sink,
-        format!("writing the dataset failed: {error}"),
-    )
 }
 
 /// Whether an attempt may fetch: an attempt past the budget only completes what an earlier one
@@ -337,7 +327,7 @@ async fn ingest(
     let max_duration = context.bounds.max_duration;
     let streamed = tokio::time::timeout(
         max_duration,
-        crate::stream::stream_pages(context, run, plan, &mut batch, metrics, &mut promotion),
+        crate::stream::stream_pages(&context.http, run, plan, &mut batch, metrics, &mut promotion),
     )
     .await
     .unwrap_or_else(|_| {

@@ -7,21 +7,33 @@ use flowd_model::{FailureCode, RunErrorRecord, RunFailure, RunMetrics};
 use flowd_store::RunRecord;
 use futures::StreamExt;
 
-use crate::batch::AsyncBatch;
-use crate::executor::{RunContext, failure, sink_failure};
+use crate::batch::{AsyncBatch, BatchError};
 use crate::promotion::Promotion;
+
+/// A run failure with its code and message.
+pub(crate) fn failure(code: FailureCode, message: impl Into<String>) -> RunFailure {
+    RunFailure::new(code, message)
+}
+
+/// A write to the dataset that failed.
+pub(crate) fn sink_failure(error: BatchError) -> RunFailure {
+    failure(
+        FailureCode::Sink,
+        format!("writing the dataset failed: {error}"),
+    )
+}
 
 /// Streams the run's pages into `batch` until the runtime says how the fetch ended: at the
 /// source's end (with what it warns about), or on a guard, which fails the run.
 pub(crate) async fn stream_pages(
-    context: &RunContext,
+    http: &flowd_connector::HttpClient,
     run: &RunRecord,
     plan: flowd_connector::RunPlan,
     batch: &mut AsyncBatch,
     metrics: &mut RunMetrics,
     promotion: &mut Promotion,
 ) -> Result<Vec<RunErrorRecord>, RunFailure> {
-    let mut stream = std::pin::pin!(flowd_connector::run(context.http.clone(), plan));
+    let mut stream = std::pin::pin!(flowd_connector::run(http.clone(), plan));
     let mut promoting = Promoting::new();
     while let Some(event) = stream.next().await {
         match event {
