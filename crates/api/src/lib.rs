@@ -24,6 +24,7 @@ mod patch;
 mod path_id;
 pub mod request_id;
 mod routes;
+pub mod routing;
 mod schema_registry;
 mod seed;
 pub mod server;
@@ -34,7 +35,7 @@ mod wide_integers;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
+use routing::{Routes, get};
 use serde_json::json;
 use tower_http::trace::TraceLayer;
 
@@ -65,18 +66,34 @@ pub mod fuzzing {
 }
 
 pub fn app(state: AppState) -> Router {
-    let operations = Router::new()
+    let role = state.config.role;
+    let router = routes(role).into_router();
+    let router = if role.serves_api() {
+        router.method_not_allowed_fallback(method_not_allowed)
+    } else {
+        router
+    };
+    router
+        .fallback(route_not_found)
+        .with_state(state)
+        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(request_id::assign_request_id))
+}
+
+/// Every operation a process of `role` serves (what `/openapi.json` must document).
+pub fn served_routes(role: Role) -> Vec<routing::ServedRoute> {
+    routes(role).served()
+}
+
+fn routes(role: Role) -> Routes {
+    let operations = Routes::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics));
-    if !state.config.role.serves_api() {
-        return operations
-            .fallback(route_not_found)
-            .with_state(state)
-            .layer(TraceLayer::new_for_http())
-            .layer(axum::middleware::from_fn(request_id::assign_request_id));
+    if !role.serves_api() {
+        return operations;
     }
-    let flow_service = Router::new()
+    let flow_service = Routes::new()
         .merge(routes::connection_specs::routes())
         .merge(routes::flow_specs::routes())
         .merge(routes::connections::routes())
@@ -97,11 +114,6 @@ pub fn app(state: AppState) -> Router {
         )
         .nest(CONVERSION_BASE_PATH, conversion::routes())
         .nest(SCHEMA_REGISTRY_BASE_PATH, schema_registry::routes())
-        .fallback(route_not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
-        .layer(TraceLayer::new_for_http())
-        .layer(axum::middleware::from_fn(request_id::assign_request_id))
 }
 
 /// Whether the store answers a trivial query within two seconds.

@@ -38,7 +38,7 @@
 //! `start` is the `_page.next` of the previous page (an offset into the order), and
 //! `_links.next.href` links to it. A read gives the full document whatever its `Accept`.
 
-use axum::Router;
+use crate::routing::Routes;
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -75,9 +75,9 @@ const REGISTRY_MANAGED_FIELDS: [&str; 12] = [
 /// Results per page when `limit` is absent, and the most a page holds.
 const MAX_LIMIT: usize = 300;
 
-pub fn routes() -> Router<AppState> {
-    use axum::routing::get;
-    Router::new()
+pub fn routes() -> Routes {
+    use crate::routing::get;
+    Routes::new()
         .route("/tenant/schemas", get(list).post(create))
         .route("/tenant/schemas/{id}", get(read).delete(delete))
 }

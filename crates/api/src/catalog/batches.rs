@@ -25,11 +25,11 @@
 //! It lists committed batches only (a failed batch has no row to page by); their diagnostics
 //! are read in one query per page.
 
-use axum::Router;
+use crate::routing::Routes;
+use crate::routing::get;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use flowd_model::diagnostics::BatchDiagnostics;
 use flowd_store::{BatchOrderField, BatchQuery, BatchRecord};
 use serde_json::{Map, Value, json};
@@ -43,8 +43,8 @@ use crate::tenant::Tenant;
 /// The fields `orderBy` sorts batches on.
 const SORTABLE: &[&str] = &["created", "updated", "id"];
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/batches", get(list))
         .route("/batches/", get(list))
         .route("/batches/{id}", get(read))

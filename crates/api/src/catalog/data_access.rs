@@ -23,12 +23,12 @@
 
 use std::io::{Read, Seek, SeekFrom};
 
-use axum::Router;
+use crate::routing::Routes;
+use crate::routing::get;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use axum::routing::get;
 use flowd_sink::{BatchInfo, PublishedFile};
 use flowd_store::BatchRecord;
 use serde_json::{Value, json};
@@ -50,8 +50,8 @@ const CHUNKS_IN_FLIGHT: usize = 4;
 /// The suffix of a batch's one file id.
 const FILE_SUFFIX: &str = "-1";
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/batches/{id}/files", get(batch_files))
         .route("/files/{id}", get(file))
 }

@@ -25,11 +25,11 @@
 //! lists; a file it does not have is `1439-404` naming the `path` parameter. Links are
 //! absolute when the request names its `Host`, as the rest of Data Access.
 
-use axum::Router;
+use crate::routing::Routes;
+use crate::routing::get;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use axum::routing::get;
 use flowd_model::diagnostics::{BatchDiagnostics, RowErrorKind};
 use serde_json::{Value, json};
 
@@ -46,8 +46,8 @@ const DEFAULT_PAGE: u64 = 100;
 /// The media type of a diagnostics file.
 pub const JSON_LINES: &str = "application/x-ndjson";
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/batches/{id}/meta", get(meta))
         .route("/batches/{id}/failed", get(failed))
 }

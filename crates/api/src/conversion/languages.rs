@@ -6,20 +6,19 @@
 //! addition); a body without `expression` is `1100-400`. The functions list is generated from
 //! the registry the parser resolves names with, so it lists exactly what a mapping may call.
 
-use axum::Router;
+use crate::routing::Routes;
+use crate::routing::{get, post};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
 use flowd_dataprep::Expression;
 use flowd_spec::Problem;
 use serde_json::{Value, json};
 
 use crate::body::JsonBody;
 use crate::error::{ApiError, FlowError, json_response};
-use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/languages/el/validate", post(validate))
         .route("/languages/el/functions", get(functions))
         .route("/languages/el/operators", get(operators))

@@ -9,16 +9,14 @@ pub mod languages;
 pub mod mapping_sets;
 pub mod mappings;
 
-use axum::Router;
-use axum::routing::{get, post};
-
-use crate::state::AppState;
+use crate::routing::Routes;
+use crate::routing::{get, post};
 
 /// Every route under the Data Prep base path, wired here so that its modules need not know
 /// each other's handlers.
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Routes {
     use mapping_sets::{create, delete, list, mapping, mappings as list_mappings, read, update};
-    Router::new()
+    Routes::new()
         .route("/mappingSets", get(list).post(create))
         .route("/mappingSets/validate", post(checks::validate))
         .route("/mappingSets/preview", post(checks::preview))

@@ -14,10 +14,10 @@
 //!   draft too, and otherwise acknowledge with 200; `ROLLBACK` is `1409-400`: there is no
 //!   pending change to roll back.
 
-use axum::Router;
+use crate::routing::Routes;
+use crate::routing::post;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
-use axum::routing::post;
 use serde_json::json;
 
 use crate::error::{ApiError, FlowError, FlowErrorCode};
@@ -136,8 +136,8 @@ async fn action_handler<R: InstanceResource>(
 }
 
 /// The action route of `R` (connections, source and target connections).
-pub fn action_routes<R: InstanceResource>() -> Router<AppState> {
-    Router::new().route(
+pub fn action_routes<R: InstanceResource>() -> Routes {
+    Routes::new().route(
         &format!("/{}/{{id}}/action", R::TYPE.collection),
         post(action_handler::<R>),
     )

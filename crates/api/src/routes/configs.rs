@@ -11,11 +11,11 @@
 //! - A connection answers its spec's declared columns, else the columns inferred from a preview
 //!   of its first page (the same call as explore, with the same limits and errors).
 
-use axum::Router;
+use crate::routing::Routes;
+use crate::routing::get;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, json_response};
@@ -26,8 +26,8 @@ use crate::routes::explore::{declared_columns, preview, source_params_of};
 use crate::state::AppState;
 use crate::tenant::Tenant;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/connections/{id}/configs", get(connection_configs))
         .route("/connectionSpecs/{id}/configs", get(spec_configs))
         .route("/connectionSpecs/{id}/explore", get(spec_configs))

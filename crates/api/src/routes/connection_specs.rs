@@ -2,10 +2,10 @@
 //! (reference §3). Bodies are validated by `flowd_spec` and stored verbatim apart from the
 //! server-managed fields.
 
-use axum::Router;
+use crate::routing::Routes;
+use crate::routing::get;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
 use serde_json::Value;
 
 use crate::body::JsonBody;
@@ -24,8 +24,8 @@ impl Collection for ConnectionSpecs {
     const TYPE: ResourceType = CONNECTION_SPECS;
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route(
             "/connectionSpecs",
             get(documents::list_handler::<ConnectionSpecs>).post(create),

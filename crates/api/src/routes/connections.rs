@@ -5,11 +5,11 @@
 
 use std::sync::Arc;
 
-use axum::Router;
+use crate::routing::Routes;
+use crate::routing::get;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use flowd_connector::{Credentials, PrepareError, PreparedAuth, prepare_auth, probe_credentials};
 use flowd_model::Connection;
 use flowd_plan::ConnectionTokens;
@@ -35,7 +35,7 @@ impl Collection for Connections {
     const TYPE: ResourceType = CONNECTIONS;
 }
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Routes {
     instance_routes::<Connections>()
         .merge(crate::routes::actions::action_routes::<Connections>())
         .merge(crate::routes::search::search_routes::<Connections>())

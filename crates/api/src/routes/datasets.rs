@@ -35,12 +35,12 @@
 //! sandbox's datasets in memory (a sandbox holds tens of datasets, not history), ties in
 //! creation order either way.
 
-use axum::Router;
+use crate::routing::Routes;
+use crate::routing::get;
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Response;
-use axum::routing::get;
 use flowd_model::Dataset;
 use flowd_model::record_type::StructType;
 use flowd_model::xdm::XdmSchema;
@@ -81,8 +81,8 @@ fn default_classification() -> Value {
     json!({"dataBehavior": "time-series", "managedBy": "CUSTOMER"})
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/dataSets", get(list).post(create))
         .route("/dataSets/{id}", get(read).delete(delete))
         .route("/dataSets/{id}/", get(read).delete(delete))

@@ -3,10 +3,10 @@
 //! caller's sandbox copy. The connection specs a flow spec lists must exist, and cannot be
 //! deleted while it lists them (the store keeps those references).
 
-use axum::Router;
+use crate::routing::Routes;
+use crate::routing::get;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
 use flowd_spec::Problem;
 use serde_json::Value;
 
@@ -26,8 +26,8 @@ impl Collection for FlowSpecs {
     const TYPE: ResourceType = FLOW_SPECS;
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .merge(crate::routes::search::search_routes::<FlowSpecs>())
         .route(
             "/flowSpecs",

@@ -13,11 +13,11 @@
 
 use std::collections::HashMap;
 
-use axum::Router;
+use crate::routing::Routes;
+use crate::routing::post;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::post;
 use flowd_model::{Flow, FlowState, ResourceKind};
 use flowd_spec::Problem;
 use flowd_store::{ReplaceOutcome, ResourceWrite, ScheduleWrite};
@@ -55,7 +55,7 @@ impl Collection for Flows {
     const DECORATE: Option<Decorate> = Some(with_last_run_details);
 }
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Routes {
     instance_routes::<Flows>()
         .merge(crate::routes::search::search_routes::<Flows>())
         .route("/flows/{id}/action", post(action))

@@ -6,11 +6,11 @@
 
 use std::future::Future;
 
-use axum::Router;
+use crate::routing::Routes;
+use crate::routing::get;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use axum::routing::get;
 use flowd_store::{ReplaceOutcome, ResourceRef, ResourceWrite, ScheduleWrite, StoredResource};
 use serde_json::{Value, json};
 
@@ -158,12 +158,12 @@ fn draft_mode(raw_query: Option<&str>) -> Result<bool, ApiError> {
 }
 
 /// `/<collection>` and `/<collection>/{id}` (with and without a trailing slash) of `R`.
-pub fn instance_routes<R: InstanceResource>() -> Router<AppState> {
+pub fn instance_routes<R: InstanceResource>() -> Routes {
     let collection = format!("/{}", R::TYPE.collection);
     let one = get(documents::read_handler::<R>)
         .patch(patch_handler::<R>)
         .delete(documents::delete_handler::<R>);
-    Router::new()
+    Routes::new()
         .route(
             &collection,
             get(documents::list_handler::<R>).post(create_handler::<R>),

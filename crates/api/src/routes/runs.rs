@@ -35,11 +35,11 @@
 //!   so the dataset never holds the window twice. Only a pending or running run is refused
 //!   (`1409-400`). The answer is the run, with the `id` and `etag` the tutorial reads.
 
-use axum::Router;
+use crate::routing::Routes;
+use crate::routing::{get, post};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use axum::routing::{get, post};
 use flowd_model::RunTrigger;
 use flowd_spec::Problem;
 use flowd_store::{NewRun, RunFilter, RunRecord, RunStatus, StoreError};
@@ -68,8 +68,8 @@ const RUN_INDEXED_FIELDS: IndexedFields = &[
     ("createdAt", flowd_store::IndexedField::CreatedAt),
 ];
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/runs", get(list).post(create))
         .route("/runs/{id}", get(read).put(update))
         .route("/runs/{id}/action", post(action))

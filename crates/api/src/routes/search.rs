@@ -16,11 +16,11 @@
 //!   remembers the whole query, so POSTing to it with an empty body (`{}`) or the same body
 //!   continues the search.
 
-use axum::Router;
+use crate::routing::Routes;
+use crate::routing::post;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::post;
 use flowd_spec::Problem;
 use serde_json::{Map, Value};
 
@@ -37,8 +37,8 @@ const MAX_SEARCH_LIMIT: u64 = 1000;
 const LIST_PARAMETERS: [&str; 5] = ["property", "orderby", "limit", "count", "continuationToken"];
 
 /// `POST /<collection>/search` of `C`.
-pub fn search_routes<C: Collection>() -> Router<AppState> {
-    Router::new().route(
+pub fn search_routes<C: Collection>() -> Routes {
+    Routes::new().route(
         &format!("/{}/search", C::TYPE.collection),
         post(search_handler::<C>),
     )

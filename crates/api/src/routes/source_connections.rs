@@ -4,7 +4,7 @@
 //! connection must use the same connection spec. Items carry
 //! `inheritedAttributes.baseConnection`, computed when stored.
 
-use axum::Router;
+use crate::routing::Routes;
 use flowd_model::SourceConnection;
 use flowd_spec::Problem;
 use serde_json::{Value, json};
@@ -15,7 +15,6 @@ use crate::routes::collections::{CONNECTIONS, ResourceType, SOURCE_CONNECTIONS};
 use crate::routes::connections::load_connection_spec;
 use crate::routes::documents::Collection;
 use crate::routes::instances::{InstanceResource, Validated, WriteContext, instance_routes};
-use crate::state::AppState;
 
 /// The collection.
 pub struct SourceConnections;
@@ -24,7 +23,7 @@ impl Collection for SourceConnections {
     const TYPE: ResourceType = SOURCE_CONNECTIONS;
 }
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Routes {
     instance_routes::<SourceConnections>()
         .merge(crate::routes::actions::action_routes::<SourceConnections>())
 }

@@ -2,7 +2,7 @@
 //! connection spec, a `data.format` of `parquet_xdm` or `json`, an optional XDM
 //! `data.schema`, and `params.dataSetId` naming a dataset of the sandbox (see `datasets.rs`).
 
-use axum::Router;
+use crate::routing::Routes;
 use flowd_model::TargetConnection;
 use flowd_spec::{DATA_LAKE_CONNECTION_SPEC_ID, Problem};
 use serde_json::{Value, json};
@@ -12,7 +12,6 @@ use crate::routes::body_fields::{client_instance_fields, invalid, refuse_problem
 use crate::routes::collections::{CONNECTION_SPECS, DATASETS, ResourceType, TARGET_CONNECTIONS};
 use crate::routes::documents::Collection;
 use crate::routes::instances::{InstanceResource, Validated, WriteContext, instance_routes};
-use crate::state::AppState;
 
 /// The collection.
 pub struct TargetConnections;
@@ -21,7 +20,7 @@ impl Collection for TargetConnections {
     const TYPE: ResourceType = TARGET_CONNECTIONS;
 }
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Routes {
     instance_routes::<TargetConnections>()
         .merge(crate::routes::actions::action_routes::<TargetConnections>())
 }
