@@ -7,6 +7,9 @@
 //! target is either complete or untouched. Positions (`seq`) are kept, so lists page and sort
 //! exactly as before, and PostgreSQL's sequences are moved past them. Memory is bounded by the
 //! chunk, not by the history.
+//!
+//! The console's sign-in sessions (`sessions`) are not copied: they last hours and hold no
+//! data, so after the move a user signs in again.
 
 use futures::TryStreamExt;
 use serde_json::Value;

@@ -1,11 +1,12 @@
 //! flowd's metadata store: the store traits, their embedded SQLite backend and the PostgreSQL
 //! backend a fleet of processes shares.
 //!
-//! Four traits, one per concern, that every backend implements: [`ResourceStore`]
+//! Five traits, one per concern, that every backend implements: [`ResourceStore`]
 //! (sandboxes and resource documents with their reference edges and flow schedule rows),
-//! [`CredentialStore`] (API credentials), [`RunQueue`] (runs, leases and the planner's view of
-//! flow schedules) and [`DatasetStatsStore`] (per-dataset totals). [`Store`] is all four; a
-//! backend is opened from a URL by [`open_store`].
+//! [`CredentialStore`] (API credentials), [`SessionStore`] (the console's sign-in sessions),
+//! [`RunQueue`] (runs, leases and the planner's view of flow schedules) and
+//! [`DatasetStatsStore`] (per-dataset totals). [`Store`] is all five; a backend is opened from
+//! a URL by [`open_store`].
 //!
 //! Architecture invariant: this is the only crate that knows SQL. It stores resources as
 //! opaque JSON documents scoped by tenant ([`Scope`]: org and sandbox) and knows nothing of
@@ -32,7 +33,7 @@ pub use error::StoreError;
 pub use flowd_model::{ResourceKind, ResourceRef, RunStatus, RunTrigger};
 pub use model::{
     Credential, DeleteOutcome, NewCredential, ReplaceOutcome, ResourceWrite, Sandbox,
-    ScheduleWrite, Scope, SeedResource, StoredResource,
+    ScheduleWrite, Scope, SeedResource, Session, StoredResource,
 };
 pub use postgres::PostgresStore;
 pub use query::{Cursor, FilterOp, FilterValue, IndexedField, IndexedFilter, ListQuery};
@@ -48,7 +49,9 @@ use async_trait::async_trait;
 /// The store traits, for code that calls them on a concrete backend (`use
 /// flowd_store::prelude::*`); through `dyn Store` they need no import.
 pub mod prelude {
-    pub use crate::{CredentialStore, DatasetStatsStore, ResourceStore, RunQueue, Store};
+    pub use crate::{
+        CredentialStore, DatasetStatsStore, ResourceStore, RunQueue, SessionStore, Store,
+    };
 }
 
 /// Builds the built-in resources a sandbox starts with, given its new id.
@@ -84,6 +87,24 @@ pub trait CredentialStore: Send + Sync + 'static {
     async fn set_secret_key_check(&self, check: &str) -> Result<(), StoreError>;
 }
 
+/// The console's sign-in sessions, shared by every process of the store so a fleet accepts a
+/// session wherever it was created and a sign-out revokes it everywhere.
+#[async_trait]
+pub trait SessionStore: Send + Sync + 'static {
+    /// Stores a new session. Its credential must exist.
+    async fn insert_session(&self, session: &Session) -> Result<(), StoreError>;
+
+    /// The session whose id hash is `id_hash`, unless it expired at or before `now_ms`.
+    async fn find_session(&self, id_hash: &str, now_ms: i64)
+    -> Result<Option<Session>, StoreError>;
+
+    /// Deletes a session (a sign-out); whether it existed.
+    async fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError>;
+
+    /// Deletes every session expired at `now_ms`; how many.
+    async fn purge_expired_sessions(&self, now_ms: i64) -> Result<u64, StoreError>;
+}
+
 /// Sandboxes and the resource documents of each.
 #[async_trait]
 pub trait ResourceStore: Send + Sync + 'static {
@@ -95,6 +116,9 @@ pub trait ResourceStore: Send + Sync + 'static {
         sandbox_name: &str,
         seeder: &SandboxSeeder<'_>,
     ) -> Result<Sandbox, StoreError>;
+
+    /// The sandboxes of `org_id` that exist (each made by its first request), by name.
+    async fn list_sandboxes(&self, org_id: &str) -> Result<Vec<Sandbox>, StoreError>;
 
     /// Inserts a resource with its references and schedule. Fails with
     /// [`StoreError::AlreadyExists`] when the id is taken in that scope, and with
@@ -334,6 +358,9 @@ pub trait DatasetStatsStore: Send + Sync + 'static {
 }
 
 /// Everything flowd persists.
-pub trait Store: CredentialStore + ResourceStore + RunQueue + DatasetStatsStore {}
+pub trait Store:
+    CredentialStore + SessionStore + ResourceStore + RunQueue + DatasetStatsStore
+{
+}
 
-impl<T: CredentialStore + ResourceStore + RunQueue + DatasetStatsStore> Store for T {}
+impl<T: CredentialStore + SessionStore + ResourceStore + RunQueue + DatasetStatsStore> Store for T {}

@@ -127,3 +127,38 @@ pub enum ReplaceOutcome {
         current: i64,
     },
 }
+
+/// A console session: what a browser's session cookie stands for, kept in the store so every
+/// API process of a fleet accepts it and a sign-out revokes it everywhere at once.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Lowercase hex SHA-256 of the cookie value (the value itself is never stored).
+    pub id_hash: String,
+    /// The credential signed in with (its principal id); deleting it ends its sessions.
+    pub credential_id: String,
+    /// The org the session acts for: the credential's.
+    pub org_id: String,
+    /// The credential's API key, the client of the session's writes.
+    pub api_key: String,
+    /// The token a state-changing request of the session must send in `x-csrf-token`.
+    pub csrf_token: String,
+    /// Epoch milliseconds.
+    pub created_at: i64,
+    /// Epoch milliseconds; from then on the session is not found.
+    pub expires_at: i64,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Session")
+            .field("id_hash", &self.id_hash)
+            .field("credential_id", &self.credential_id)
+            .field("org_id", &self.org_id)
+            .field("api_key", &self.api_key)
+            .field("csrf_token", &"<redacted>")
+            .field("created_at", &self.created_at)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}

@@ -19,6 +19,7 @@ mod resources;
 mod run_windows;
 mod runs;
 mod schedules;
+mod sessions;
 
 use std::any::Any;
 use std::future::Future;
@@ -55,6 +56,11 @@ pub use schedules::{
     completions_and_edits_of_their_flow_never_fail_each_other,
     due_flows_advance_once_and_wait_for_their_scheduled_run,
 };
+pub use sessions::{
+    a_session_needs_its_credential_and_a_fresh_id, expired_sessions_are_purged_and_live_ones_kept,
+    sandboxes_are_listed_by_name_for_their_org_only,
+    sessions_are_found_by_id_hash_until_they_expire_or_are_deleted,
+};
 
 /// Runs each check against its own fresh store from `$open`.
 macro_rules! each_check {
@@ -76,6 +82,22 @@ where
     check_resource_store(&open).await;
     check_run_queue(&open).await;
     check_dataset_stats(&open).await;
+    check_sessions(&open).await;
+}
+
+/// The checks of [`crate::SessionStore`] and of the sandbox list the console reads.
+pub async fn check_sessions<Open, Opening>(open: &Open)
+where
+    Open: Fn() -> Opening,
+    Opening: Future<Output = OpenedStore>,
+{
+    each_check!(
+        open,
+        sessions_are_found_by_id_hash_until_they_expire_or_are_deleted,
+        expired_sessions_are_purged_and_live_ones_kept,
+        a_session_needs_its_credential_and_a_fresh_id,
+        sandboxes_are_listed_by_name_for_their_org_only,
+    );
 }
 
 /// The checks of [`crate::ResourceStore`] and [`crate::CredentialStore`].

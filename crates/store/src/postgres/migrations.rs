@@ -172,6 +172,19 @@ const STEPS: &[&str] = &[
     // 3: the records a finished attempt's promotion rejected (`failedRecordCount`); runs
     // finished before it read as none rejected.
     r#"ALTER TABLE runs ADD COLUMN failed_records BIGINT;"#,
+    // 4: the console's sign-in sessions, by the SHA-256 of the cookie value; a session ends
+    // with its credential.
+    r#"CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY,
+        credential_id TEXT NOT NULL REFERENCES credentials (id) ON DELETE CASCADE,
+        org_id TEXT NOT NULL,
+        api_key TEXT NOT NULL,
+        csrf_token TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+    );
+    CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+    CREATE INDEX sessions_of_credential ON sessions (credential_id);"#,
 ];
 
 /// Brings the database to the newest schema version.

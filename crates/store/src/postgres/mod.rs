@@ -26,6 +26,7 @@ mod datasets;
 mod migrations;
 mod resources;
 mod run_queue;
+mod sessions;
 
 use std::str::FromStr;
 use std::time::Duration;

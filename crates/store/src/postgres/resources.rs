@@ -247,6 +247,23 @@ impl ResourceStore for PostgresStore {
         Ok(sandbox(sandbox_id))
     }
 
+    async fn list_sandboxes(&self, org_id: &str) -> Result<Vec<Sandbox>, StoreError> {
+        let rows = sqlx::query(
+            r#"SELECT id, name FROM sandboxes WHERE org_id = $1 ORDER BY name COLLATE "C""#,
+        )
+        .bind(org_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| Sandbox {
+                id: row.get("id"),
+                org_id: org_id.to_owned(),
+                name: row.get("name"),
+            })
+            .collect())
+    }
+
     async fn insert_resource(
         &self,
         scope: &Scope,

@@ -260,6 +260,19 @@ const STEPS: &[&str] = &[
     // 11: the records a finished attempt's promotion rejected (`failedRecordCount`); runs
     // finished before it read as none rejected.
     "ALTER TABLE runs ADD COLUMN failed_records INTEGER;",
+    // 12: the console's sign-in sessions, by the SHA-256 of the cookie value; a session ends
+    // with its credential.
+    "CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY NOT NULL,
+        credential_id TEXT NOT NULL REFERENCES credentials (id) ON DELETE CASCADE,
+        org_id TEXT NOT NULL,
+        api_key TEXT NOT NULL,
+        csrf_token TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+    CREATE INDEX sessions_of_credential ON sessions (credential_id);",
 ];
 
 /// Brings the database to the newest schema version.

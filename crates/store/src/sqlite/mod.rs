@@ -10,6 +10,7 @@ mod resources;
 mod run_queue;
 mod run_rows;
 mod schedules;
+mod sessions;
 
 use std::path::Path;
 use std::str::FromStr;
