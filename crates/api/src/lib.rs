@@ -20,6 +20,7 @@ mod filter;
 mod lenient_target;
 mod listing;
 mod metadata;
+mod openapi;
 mod patch;
 mod path_id;
 pub mod request_id;
@@ -103,6 +104,7 @@ fn routes(role: Role) -> Routes {
         .merge(routes::source_connections::routes())
         .merge(routes::target_connections::routes());
     operations
+        .merge(openapi::routes())
         .nest(FLOW_SERVICE_BASE_PATH, flow_service)
         .nest(
             CATALOG_BASE_PATH,
