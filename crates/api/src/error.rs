@@ -29,6 +29,15 @@ pub enum GatewayError {
     OrgHeaderMissing,
     /// `403025`: the token is not bound to the org in `x-gw-ims-org-id`.
     ProfileInvalid,
+    /// `401003` (flowd's, the console's sign-in): the API key is not the one the access token
+    /// was issued with. A sign-in with a wrong credential is a 401 whichever half is wrong.
+    SignInApiKeyInvalid,
+    /// `401020` (flowd's): the console session cookie names no live session (unknown,
+    /// expired or signed out).
+    SessionInvalid,
+    /// `403020` (flowd's): a state-changing request authenticated by the console session
+    /// cookie without the session's `x-csrf-token`.
+    CsrfTokenInvalid,
 }
 
 impl GatewayError {
@@ -40,6 +49,15 @@ impl GatewayError {
             GatewayError::ApiKeyInvalid => ("403003", "Api Key is invalid"),
             GatewayError::OrgHeaderMissing => ("400003", "Missing header"),
             GatewayError::ProfileInvalid => ("403025", "Profile is not valid"),
+            GatewayError::SignInApiKeyInvalid => ("401003", "Api Key is invalid"),
+            GatewayError::SessionInvalid => (
+                "401020",
+                "Console session is missing, expired or signed out: sign in again",
+            ),
+            GatewayError::CsrfTokenInvalid => (
+                "403020",
+                "CSRF token is missing or wrong: send the session's csrfToken in x-csrf-token",
+            ),
         }
     }
 }

@@ -13,6 +13,7 @@
 
 mod body;
 mod catalog;
+pub mod console;
 mod conversion;
 pub mod credentials;
 pub mod error;
@@ -116,6 +117,7 @@ fn routes(role: Role) -> Routes {
         )
         .nest(CONVERSION_BASE_PATH, conversion::routes())
         .nest(SCHEMA_REGISTRY_BASE_PATH, schema_registry::routes())
+        .merge(console::routes())
 }
 
 /// Whether the store answers a trivial query within two seconds.

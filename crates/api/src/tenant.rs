@@ -1,6 +1,7 @@
 //! The credentials check: every API request names its token, client, org and
-//! sandbox in AEP's headers, and leaves this extractor as a [`Tenant`] that
-//! every handler scopes its store access with.
+//! sandbox in AEP's headers (or, from the console, its session cookie in place of the first
+//! three), and leaves this extractor as a [`Tenant`] that every handler scopes its store
+//! access with.
 //!
 //! Architecture invariant: a handler can only reach the store through the
 //! [`Scope`] of an authenticated [`Tenant`], so one org never sees another's
@@ -43,7 +44,8 @@ impl Tenant {
     }
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// A header's trimmed value; `None` when absent, empty or not visible ASCII.
+pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get(name)
         .and_then(|value| value.to_str().ok())
@@ -62,32 +64,70 @@ fn sandbox_name_problem(name: &str) -> Option<&'static str> {
     (!valid).then_some("may only hold lowercase letters, digits, '-' and '_'")
 }
 
+/// Who sends a request, its credential checked: the org it acts for, its principal and its
+/// client. A request proves it with AEP's headers (`Authorization` + `x-api-key` +
+/// `x-gw-ims-org-id`) or, without an `Authorization` header, with the console's session
+/// cookie (`crate::console::cookie`).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub org_id: String,
+    pub principal_id: String,
+    pub client_id: String,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+        // An Authorization header wins over a cookie: curl and SDK calls behave as they
+        // always did, whatever cookie a browser adds.
+        if let Some(authorization) = header(&parts.headers, "authorization") {
+            return caller_of_headers(&parts.headers, authorization, state).await;
+        }
+        crate::console::cookie::caller_of_session_cookie(parts, state)
+            .await?
+            .ok_or_else(|| GatewayError::TokenMissing.into())
+    }
+}
+
+/// The caller named by AEP's credential headers.
+async fn caller_of_headers(
+    headers: &HeaderMap,
+    authorization: &str,
+    state: &AppState,
+) -> Result<Caller, ApiError> {
+    let api_key = header(headers, "x-api-key").ok_or(GatewayError::ApiKeyMissing)?;
+    let token = authorization
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|token| !token.is_empty())
+        .ok_or(GatewayError::TokenInvalid)?;
+    let credential = state
+        .store
+        .find_credential_by_token_hash(&token_hash(token))
+        .await?
+        .ok_or(GatewayError::TokenInvalid)?;
+    if credential.api_key != api_key {
+        return Err(GatewayError::ApiKeyInvalid.into());
+    }
+    let org_id = header(headers, "x-gw-ims-org-id").ok_or(GatewayError::OrgHeaderMissing)?;
+    if credential.org_id != org_id {
+        return Err(GatewayError::ProfileInvalid.into());
+    }
+    Ok(Caller {
+        org_id: credential.org_id,
+        principal_id: credential.id,
+        client_id: api_key.to_owned(),
+    })
+}
+
 impl FromRequestParts<AppState> for Tenant {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Tenant, ApiError> {
-        let headers = &parts.headers;
-        let authorization = header(headers, "authorization").ok_or(GatewayError::TokenMissing)?;
-        let api_key = header(headers, "x-api-key").ok_or(GatewayError::ApiKeyMissing)?;
-        let token = authorization
-            .split_once(' ')
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .filter(|token| !token.is_empty())
-            .ok_or(GatewayError::TokenInvalid)?;
-        let credential = state
-            .store
-            .find_credential_by_token_hash(&token_hash(token))
-            .await?
-            .ok_or(GatewayError::TokenInvalid)?;
-        if credential.api_key != api_key {
-            return Err(GatewayError::ApiKeyInvalid.into());
-        }
-        let org_id = header(headers, "x-gw-ims-org-id").ok_or(GatewayError::OrgHeaderMissing)?;
-        if credential.org_id != org_id {
-            return Err(GatewayError::ProfileInvalid.into());
-        }
-        let sandbox_name = header(headers, "x-sandbox-name").ok_or_else(|| {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        let sandbox_name = header(&parts.headers, "x-sandbox-name").ok_or_else(|| {
             FlowError::new(
                 FlowErrorCode::SandboxHeaderInvalid,
                 "header x-sandbox-name is missing",
@@ -100,15 +140,15 @@ impl FromRequestParts<AppState> for Tenant {
             )
             .into());
         }
-        let sandbox_id = sandbox_id(state, org_id, sandbox_name).await?;
+        let sandbox_id = sandbox_id(state, &caller.org_id, sandbox_name).await?;
         Ok(Tenant {
             scope: Scope {
-                org_id: org_id.to_owned(),
+                org_id: caller.org_id,
                 sandbox_name: sandbox_name.to_owned(),
             },
             sandbox_id,
-            principal_id: credential.id,
-            client_id: api_key.to_owned(),
+            principal_id: caller.principal_id,
+            client_id: caller.client_id,
         })
     }
 }
