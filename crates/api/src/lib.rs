@@ -18,6 +18,7 @@ mod conversion;
 pub mod credentials;
 pub mod error;
 mod filter;
+mod flowd_api;
 mod lenient_target;
 mod listing;
 mod metadata;
@@ -57,6 +58,7 @@ pub const CONVERSION_BASE_PATH: &str = "/data/foundation/conversion";
 pub const SCHEMA_REGISTRY_BASE_PATH: &str = "/data/foundation/schemaregistry";
 
 pub use catalog::data_access::DATA_ACCESS_BASE_PATH;
+pub use flowd_api::FLOWD_BASE_PATH;
 
 /// The whole HTTP application.
 /// The parsers the fuzz targets (`fuzz/`) and property tests drive; not part of the API.
@@ -117,6 +119,7 @@ fn routes(role: Role) -> Routes {
         )
         .nest(CONVERSION_BASE_PATH, conversion::routes())
         .nest(SCHEMA_REGISTRY_BASE_PATH, schema_registry::routes())
+        .nest(FLOWD_BASE_PATH, flowd_api::routes())
         .merge(console::routes())
 }
 

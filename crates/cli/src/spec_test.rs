@@ -13,16 +13,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::ValueEnum;
+use flowd_connector::trial::{LimitNames, UNSAVED_TOKENS_NOTE, UnsavedTokens, describe_stop};
 use flowd_connector::{
-    Credentials, HttpClient, HttpOptions, RunEvent, RunInputs, RunLimits, StopCause, TokenCallback,
-    Window,
+    Credentials, HttpClient, HttpOptions, RunEvent, RunInputs, RunLimits, TokenCallback, Window,
 };
 use flowd_model::record_type::StructType;
 use futures::StreamExt;
 use serde_json::{Map, Value};
 
 /// Records kept to infer the schema and fill the table.
-const SAMPLE_RECORDS: usize = 1000;
+const SAMPLE_RECORDS: usize = flowd_connector::trial::SCHEMA_SAMPLE_RECORDS;
 /// Rows the table shows.
 const TABLE_ROWS: usize = 50;
 /// Pages described on stderr in jsonl mode.
@@ -120,24 +120,13 @@ fn parse_window(window: Option<&str>) -> anyhow::Result<Option<Window>> {
     let Some(window) = window else {
         return Ok(None);
     };
-    let (start, end) = window
-        .split_once('/')
-        .context("--window must be START/END (RFC 3339 instants, either side may be empty)")?;
-    let instant = |text: &str, side: &str| -> anyhow::Result<Option<jiff::Timestamp>> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Ok(None);
-        }
-        text.parse()
-            .map(Some)
-            .with_context(|| format!("the window {side} '{text}' is not an RFC 3339 instant"))
-    };
-    let start = instant(start, "start")?;
-    let end = instant(end, "end")?.unwrap_or_else(jiff::Timestamp::now);
-    if start.is_some_and(|start| start >= end) {
-        bail!("the window start must be before its end");
-    }
-    Ok(Some(Window { start, end }))
+    let (start, end) = window.split_once('/').context(
+        "--window must be START/END (RFC 3339 instants or epoch seconds, either side may be empty)",
+    )?;
+    let window =
+        flowd_connector::trial::parse_window(Some(start), Some(end), jiff::Timestamp::now())
+            .map_err(|error| anyhow::anyhow!("--window: {error}"))?;
+    Ok(Some(window))
 }
 
 fn problems_error(what: &str, problems: &[flowd_spec::Problem]) -> anyhow::Error {
@@ -180,7 +169,8 @@ async fn run_spec_test(args: SpecTestArgs) -> anyhow::Result<()> {
             .unwrap_or_default(),
         params: &auth_params,
     });
-    let on_refresh: TokenCallback = Arc::new(UnsavedTokens);
+    let unsaved_tokens = Arc::new(UnsavedTokens::default());
+    let on_refresh: TokenCallback = unsaved_tokens.clone();
     let plan = flowd_connector::prepare_run(RunInputs {
         connection_spec: &spec,
         credentials,
@@ -285,27 +275,22 @@ async fn run_spec_test(args: SpecTestArgs) -> anyhow::Result<()> {
         summary.body_bytes,
         elapsed.as_secs_f64(),
         summary.records as f64 / elapsed.as_secs_f64().max(1e-9),
-        describe_stop(&summary.stop)
+        describe_stop(
+            &summary.stop,
+            LimitNames {
+                max_pages: "--max-pages",
+                max_records: "--max-records",
+            }
+        )
     )?;
     for warning in &summary.warnings {
         writeln!(report, "warning: {warning}")?;
     }
+    if unsaved_tokens.refreshes() > 0 {
+        writeln!(report, "note: {UNSAVED_TOKENS_NOTE}")?;
+    }
     report.flush()?;
     Ok(())
-}
-
-fn describe_stop(cause: &StopCause) -> String {
-    match cause {
-        StopCause::Pagination(reason) => format!("{reason:?}"),
-        StopCause::MaximumRequest(maximum) => format!("maximumRequest ({maximum}) reached"),
-        StopCause::DefaultMaximumRequest(maximum) => {
-            format!("the default maximumRequest ({maximum}) reached; the API may hold more")
-        }
-        StopCause::RepeatedPage => "the API repeated a page".to_owned(),
-        StopCause::RepeatedNextPage => "the API repeated its next-page token".to_owned(),
-        StopCause::MaxPages(maximum) => format!("--max-pages {maximum} reached"),
-        StopCause::MaxRecords(maximum) => format!("--max-records {maximum} reached"),
-    }
 }
 
 fn cell(record: &Value, dotted: &str) -> String {
@@ -370,14 +355,4 @@ fn print_table(out: &mut dyn Write, records: &[Value], total: u64) -> anyhow::Re
         )?;
     }
     Ok(())
-}
-
-/// `flowd spec test` keeps no connection: refreshed tokens are only noted.
-struct UnsavedTokens;
-
-#[async_trait::async_trait]
-impl flowd_connector::TokenStore for UnsavedTokens {
-    async fn save(&self, _tokens: &flowd_connector::RefreshedTokens) {
-        eprintln!("note: the access token was refreshed; spec test does not save the new tokens");
-    }
 }

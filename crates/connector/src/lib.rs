@@ -17,6 +17,7 @@ pub mod plan;
 pub mod request;
 pub mod run;
 pub mod secret;
+pub mod trial;
 pub mod upstream;
 pub mod window;
 

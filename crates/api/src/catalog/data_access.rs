@@ -103,7 +103,7 @@ async fn published_batch(
 }
 
 /// Runs a blocking dataset call on a blocking thread; its failure is a logged `1400-500`.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     call: impl FnOnce() -> Result<T, flowd_sink::SinkError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let internal = |message: String| {

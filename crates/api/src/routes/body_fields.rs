@@ -17,6 +17,7 @@ pub const INSTANCE_IMMUTABLE_FIELDS: &[&str] = &[
     "inheritedAttributes",
     "lastOperation",
     "lastRunDetails",
+    "nextRunAtUTC",
     "runs",
 ];
 

@@ -6,6 +6,7 @@ use crate::routing::Routes;
 use crate::routing::get;
 use axum::extract::State;
 use axum::response::Response;
+use flowd_spec::Problem;
 use serde_json::Value;
 
 use crate::body::JsonBody;
@@ -38,15 +39,21 @@ pub fn routes() -> Routes {
         )
 }
 
-/// The body without server-managed fields, or every problem found in it.
-fn validated(body: Value) -> Result<Value, ApiError> {
+/// The body without server-managed fields, or every problem that refuses it: what create and
+/// PUT check, and what `POST /flowd/v1/connectionSpecs/validate` reports.
+pub(crate) fn checked(body: Value) -> Result<Value, Vec<Problem>> {
     let body = strip_server_managed(body);
     let problems = flowd_spec::validate_connection_spec(&body);
     if problems.is_empty() {
         Ok(body)
     } else {
-        Err(FlowError::invalid_body("connection spec", problems).into())
+        Err(problems)
     }
+}
+
+/// [`checked`], its problems as a `1100-400`.
+fn validated(body: Value) -> Result<Value, ApiError> {
+    checked(body).map_err(|problems| FlowError::invalid_body("connection spec", problems).into())
 }
 
 async fn create(

@@ -256,6 +256,23 @@ fn dataset_stats(
     typed: Option<&XdmSchema>,
 ) -> Map<String, Value> {
     let stats = stats.unwrap_or_default();
+    let columns = dataset_columns(&stats, typed);
+    let mut shown = Map::new();
+    shown.insert("batchCount".into(), json!(stats.batch_count));
+    shown.insert("recordCount".into(), json!(stats.record_count));
+    shown.insert(
+        "schema".into(),
+        json!({"columns": columns, "typed": typed.is_some()}),
+    );
+    shown
+}
+
+/// The dataset's columns, `[{"name", "type"}]`: its XDM schema's when it is typed, else those
+/// the store inferred from its batches (none before the first).
+pub(crate) fn dataset_columns(
+    stats: &flowd_store::DatasetStats,
+    typed: Option<&XdmSchema>,
+) -> Vec<Value> {
     let file_schema = match (typed, stats.schema.as_deref()) {
         (Some(schema), _) => Some(flowd_sink::arrow_types::xdm_file_schema(schema)),
         (None, None) => None,
@@ -267,24 +284,16 @@ fn dataset_stats(
             Some(flowd_sink::arrow_types::file_schema(&record_type))
         }
     };
-    let columns: Vec<Value> = file_schema
+    file_schema
         .iter()
         .flat_map(|schema| schema.fields().iter())
         .map(|field| json!({"name": field.name(), "type": field.data_type().to_string()}))
-        .collect();
-    let mut shown = Map::new();
-    shown.insert("batchCount".into(), json!(stats.batch_count));
-    shown.insert("recordCount".into(), json!(stats.record_count));
-    shown.insert(
-        "schema".into(),
-        json!({"columns": columns, "typed": typed.is_some()}),
-    );
-    shown
+        .collect()
 }
 
 /// The XDM schema of a typed dataset's document; `None` for an untyped one (and, logged, for
 /// a stored schema that no longer reads).
-async fn typed_schema(
+pub(crate) async fn typed_schema(
     state: &AppState,
     tenant: &Tenant,
     document: &Value,

@@ -136,14 +136,20 @@ pub struct Preview {
 impl Preview {
     /// `[{"name", "type"}]`: the declared columns, else those inferred from the records.
     pub fn columns(&self) -> Vec<Value> {
-        self.declared_columns.clone().unwrap_or_else(|| {
-            StructType::of_records(self.records.iter())
-                .columns()
-                .into_iter()
-                .map(|(name, column_type)| json!({"name": name, "type": column_type}))
-                .collect()
-        })
+        self.declared_columns
+            .clone()
+            .unwrap_or_else(|| inferred_columns(&self.records))
     }
+}
+
+/// `[{"name", "type"}]` inferred from `records` (the one inference lattice of
+/// `flowd_model::record_type`).
+pub fn inferred_columns(records: &[Value]) -> Vec<Value> {
+    StructType::of_records(records.iter())
+        .columns()
+        .into_iter()
+        .map(|(name, column_type)| json!({"name": name, "type": column_type}))
+        .collect()
 }
 
 /// The `sourceParams` of a query (base64 JSON), empty when absent.

@@ -61,8 +61,9 @@ pub fn routes() -> Routes {
         .route("/flows/{id}/action", post(action))
 }
 
-/// Fills each flow's `lastRunDetails` from its latest run (one store query per page), and the
-/// `inheritedAttributes.properties` of a flow stored without them.
+/// Fills each flow's `lastRunDetails` from its latest run (one store query per page), its
+/// `nextRunAtUTC` (`crate::flowd_api::next_run`), and the `inheritedAttributes.properties` of a
+/// flow stored without them.
 fn with_last_run_details<'a>(
     state: &'a AppState,
     tenant: &'a Tenant,
@@ -96,7 +97,7 @@ fn with_last_run_details<'a>(
                 .unwrap_or_else(|| json!({}));
             flow["lastRunDetails"] = details;
         }
-        Ok(())
+        crate::flowd_api::next_run::add_next_runs(state, tenant, flows).await
     }
     .boxed()
 }
