@@ -389,6 +389,26 @@ async fn after_signing_out_the_same_cookie_is_refused() {
 }
 
 #[tokio::test]
+async fn signing_in_again_ends_the_session_the_browser_had() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let first = sign_in(&app, &caller).await;
+    let again = sign_in_with(
+        &app,
+        &credential_body(&caller),
+        &[("cookie", first.cookie.as_str())],
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+    let second = cookie_pair(&again.headers);
+    assert_ne!(second, first.cookie);
+    let old = send_as_browser(&app, &first.cookie, "GET", "/console/session", &[], None).await;
+    assert_gateway_error(&old, 401, "401020");
+    let new = send_as_browser(&app, &second, "GET", "/console/session", &[], None).await;
+    assert_eq!(new.status, StatusCode::OK, "{}", new.body);
+}
+
+#[tokio::test]
 async fn an_expired_or_unknown_session_is_refused() {
     let app = TestApp::new().await;
     let caller = app.caller();

@@ -60,6 +60,13 @@ fn session_cookie_value(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, value)| value.trim().trim_matches('"'))
 }
 
+/// The store id (SHA-256) of the session the request's cookie names, live or not.
+pub(crate) fn session_cookie_hash(headers: &HeaderMap) -> Option<String> {
+    session_cookie_value(headers)
+        .filter(|value| is_session_value(value))
+        .map(token_hash)
+}
+
 /// The live session the request's cookie names: `None` when it sent no session cookie,
 /// [`GatewayError::SessionInvalid`] when the cookie names no live session.
 pub(crate) async fn session_of_cookie(

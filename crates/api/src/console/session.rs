@@ -17,7 +17,7 @@ use subtle::ConstantTimeEq;
 
 use super::cookie::{
     ConsoleSession, SESSION_LIFETIME_SECONDS, arrived_over_https, cleared_session_cookie,
-    random_token, session_set_cookie,
+    random_token, session_cookie_hash, session_set_cookie,
 };
 use crate::body::JsonBody;
 use crate::credentials::token_hash;
@@ -88,6 +88,10 @@ pub(super) async fn sign_in(
         expires_at: now + SESSION_LIFETIME_SECONDS * 1000,
     };
     state.store.insert_session(&session).await?;
+    // Signing in again replaces the browser's session: the one its cookie named ends now.
+    if let Some(previous) = session_cookie_hash(&headers) {
+        state.store.delete_session(&previous).await?;
+    }
     let mut response = json_response(StatusCode::CREATED, session_body(&session));
     response.headers_mut().insert(
         SET_COOKIE,
