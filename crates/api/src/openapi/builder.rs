@@ -54,6 +54,21 @@ pub fn object(properties: &[(&str, Value)], required: &[&str]) -> Value {
     schema
 }
 
+/// The response side of fields a client writes: their descriptions without their types. flowd
+/// keeps what it was sent (a draft may hold anything its create allowed), so an answer only
+/// promises the fields flowd itself writes.
+pub fn as_written<'a>(fields: &[(&'a str, Value)]) -> Vec<(&'a str, Value)> {
+    fields
+        .iter()
+        .map(|(name, schema)| {
+            let description = schema["description"]
+                .as_str()
+                .unwrap_or("as the client wrote it");
+            (*name, json!({ "description": description }))
+        })
+        .collect()
+}
+
 /// Any JSON object.
 pub fn any_object(description: &str) -> Value {
     json!({"type": "object", "description": description})
@@ -244,6 +259,25 @@ impl Operation {
             status.to_string(),
             json!({"description": description, "content": content}),
         );
+        self
+    }
+
+    /// Links the `status` answer's `id` to the `{id}` of the operations `operation_ids` (a
+    /// client, or a stateful fuzzer, goes on from a create to its resource). Call after the
+    /// response is added.
+    pub fn links(mut self, status: u16, operation_ids: &[String]) -> Operation {
+        let links: Map<String, Value> = operation_ids
+            .iter()
+            .map(|operation_id| {
+                (
+                    operation_id.clone(),
+                    json!({"operationId": operation_id, "parameters": {"path.id": "$response.body#/id"}}),
+                )
+            })
+            .collect();
+        if let Some(response) = self.responses.get_mut(&status.to_string()) {
+            response["links"] = Value::Object(links);
+        }
         self
     }
 

@@ -5,7 +5,8 @@
 use serde_json::{Value, json};
 
 use super::builder::{
-    Operation, any_object, array, data_page, integer, millis, object, operation, schema_ref, string,
+    Operation, any_object, array, as_written, data_page, integer, millis, object, operation,
+    schema_ref, string,
 };
 use crate::{CATALOG_BASE_PATH, DATA_ACCESS_BASE_PATH};
 
@@ -44,7 +45,7 @@ pub fn add_schemas(add: &mut dyn FnMut(&str, Value)) {
     ];
     let mut dataset = object(
         &[
-            &dataset_fields[..],
+            &as_written(&dataset_fields)[..],
             &[
                 ("created", millis("created")),
                 ("updated", millis("updated")),

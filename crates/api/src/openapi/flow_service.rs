@@ -21,6 +21,7 @@ fn list_and_create(
     noun: &str,
     created: (u16, serde_json::Value),
     drafts: bool,
+    linked: &[String],
 ) -> Vec<Operation> {
     let list = operation(
         "GET",
@@ -43,7 +44,8 @@ fn list_and_create(
         &format!("Create a {noun}"),
     )
     .json_body(schema_ref(&format!("{schema}Body")))
-    .reply(created.0, &format!("the {noun} was created"), created.1);
+    .reply(created.0, &format!("the {noun} was created"), created.1)
+    .links(created.0, linked);
     if drafts {
         create = create.query(
             "mode",
@@ -199,6 +201,10 @@ fn spec_by_id(collection: &str, schema: &str, noun: &str, deletable: bool) -> Ve
     operations
 }
 
+fn ids(operation_ids: &[&str]) -> Vec<String> {
+    operation_ids.iter().map(|id| (*id).to_owned()).collect()
+}
+
 /// Every Flow Service operation.
 pub fn operations() -> Vec<Operation> {
     let mut operations = Vec::new();
@@ -208,6 +214,13 @@ pub fn operations() -> Vec<Operation> {
         "connection spec",
         (201, schema_ref("ConnectionSpec")),
         false,
+        &ids(&[
+            "read_connectionSpecs",
+            "replace_connectionSpecs",
+            "delete_connectionSpecs",
+            "connection_spec_configs",
+            "explore_connection_spec",
+        ]),
     ));
     operations.extend(spec_by_id(
         "connectionSpecs",
@@ -221,6 +234,7 @@ pub fn operations() -> Vec<Operation> {
         "flow spec",
         (201, schema_ref("FlowSpec")),
         false,
+        &ids(&["read_flowSpecs", "replace_flowSpecs"]),
     ));
     operations.extend(spec_by_id("flowSpecs", "FlowSpec", "flow spec", false));
     operations.push(search("flowSpecs", "FlowSpec", "flow spec"));
@@ -236,6 +250,12 @@ pub fn operations() -> Vec<Operation> {
             noun,
             (201, id_etag()),
             true,
+            &[
+                format!("read_{collection}"),
+                format!("patch_{collection}"),
+                format!("delete_{collection}"),
+                format!("act_on_{collection}"),
+            ],
         ));
         operations.extend(instance_trio(collection, schema, noun));
     }
@@ -382,7 +402,8 @@ fn runs() -> Vec<Operation> {
             "Enqueue an ad hoc run of a flow over a window",
         )
         .json_body(schema_ref("RunBody"))
-        .reply(201, "the run (Location: its path)", run.clone()),
+        .reply(201, "the run (Location: its path)", run.clone())
+        .links(201, &ids(&["read_run", "update_run", "act_on_run"])),
         operation("GET", &path("/runs/{id}"), "read_run", TAG, "Read a run")
             .uuid_id("run")
             .reply(200, "the run", items_of_one(run.clone()))

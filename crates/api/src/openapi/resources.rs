@@ -5,7 +5,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::builder::{any_object, array, boolean, integer, millis, object, schema_ref, string};
+use super::builder::{
+    any_object, array, as_written, boolean, integer, millis, object, schema_ref, string,
+};
 
 /// `{id, version}` of a spec a resource names.
 fn spec_reference(noun: &str) -> Value {
@@ -39,19 +41,28 @@ fn stored(description: &str, properties: &[(&str, Value)]) -> Value {
     schema
 }
 
-/// The lifecycle fields of an instance resource.
-fn instance(description: &str, properties: &[(&str, Value)]) -> Value {
-    let mut all = vec![
-        ("name", string("its name")),
-        ("description", string("its description")),
+/// An instance resource: the fields its client wrote (untyped, `client`), the lifecycle fields
+/// and the fields flowd computes (`server`).
+fn instance(description: &str, client: &[(&str, Value)], server: &[(&str, Value)]) -> Value {
+    let mut all = as_written(
+        &[
+            &[
+                ("name", string("its name")),
+                ("description", string("its description")),
+            ][..],
+            client,
+        ]
+        .concat(),
+    );
+    all.extend([
         (
             "state",
             json!({"type": "string", "description": "enabled, disabled or draft"}),
         ),
         ("etag", string("the etag to send as If-Match")),
         ("version", string("the etag again, as AEP shows it")),
-    ];
-    all.extend(properties.iter().cloned());
+    ]);
+    all.extend(server.iter().cloned());
     stored(description, &all)
 }
 
@@ -86,7 +97,10 @@ pub fn schemas() -> Map<String, Value> {
         ),
         ("exploreSpec", any_object("the explore settings")),
     ];
-    add("ConnectionSpec", stored("a connection spec", &spec_fields));
+    add(
+        "ConnectionSpec",
+        stored("a connection spec", &as_written(&spec_fields)),
+    );
     let mut spec_body = object(&spec_fields, &["name", "providerId"]);
     spec_body["description"] = json!(
         "a connection spec (Self-Serve Sources SDK); every problem is answered at once, at its pointer"
@@ -114,7 +128,10 @@ pub fn schemas() -> Map<String, Value> {
         ),
         ("attributes", any_object("free-form attributes")),
     ];
-    add("FlowSpec", stored("a flow spec", &flow_spec_fields));
+    add(
+        "FlowSpec",
+        stored("a flow spec", &as_written(&flow_spec_fields)),
+    );
     add(
         "FlowSpecBody",
         object(&flow_spec_fields, &["name", "providerId"]),
@@ -140,7 +157,11 @@ pub fn schemas() -> Map<String, Value> {
     ];
     add(
         "Connection",
-        instance("a base connection (secrets masked)", &connection_fields),
+        instance(
+            "a base connection (secrets masked)",
+            &connection_fields,
+            &[],
+        ),
     );
     add(
         "ConnectionBody",
@@ -185,14 +206,11 @@ pub fn schemas() -> Map<String, Value> {
         "SourceConnection",
         instance(
             "a source connection",
-            &[
-                &source_fields[..],
-                &[(
-                    "inheritedAttributes",
-                    any_object("the base connection's id and connection spec"),
-                )][..],
-            ]
-            .concat(),
+            &source_fields,
+            &[(
+                "inheritedAttributes",
+                any_object("the base connection's id and connection spec"),
+            )],
         ),
     );
     add(
@@ -231,7 +249,7 @@ pub fn schemas() -> Map<String, Value> {
     ];
     add(
         "TargetConnection",
-        instance("a target connection", &target_fields),
+        instance("a target connection", &target_fields, &[]),
     );
     add(
         "TargetConnectionBody",
@@ -282,18 +300,34 @@ pub fn schemas() -> Map<String, Value> {
     ];
     add(
         "Flow",
-        instance("a flow", &[&flow_fields[..], &[
-            ("inheritedAttributes", any_object("its connections and the flow spec's properties")),
-            ("lastOperation", any_object("the last lifecycle operation")),
-            ("lastRunDetails", object(&[
-                ("id", string("the run")),
-                ("state", string("pending, inProgress, success or failed")),
-                ("startedAtUTC", millis("started")),
-                ("completedAtUTC", millis("completed")),
-            ], &[])),
-            ("runs", string("the path listing its runs")),
-            ("nextRunAtUTC", json!({"type": ["integer", "null"], "description": "when the planner next starts a scheduled run (epoch ms); null when disabled, a draft, or a once-flow that ran"})),
-        ][..]].concat()),
+        instance(
+            "a flow",
+            &flow_fields,
+            &[
+                (
+                    "inheritedAttributes",
+                    any_object("its connections and the flow spec's properties"),
+                ),
+                ("lastOperation", any_object("the last lifecycle operation")),
+                (
+                    "lastRunDetails",
+                    object(
+                        &[
+                            ("id", string("the run")),
+                            ("state", string("pending, inProgress, success or failed")),
+                            ("startedAtUTC", millis("started")),
+                            ("completedAtUTC", millis("completed")),
+                        ],
+                        &[],
+                    ),
+                ),
+                ("runs", string("the path listing its runs")),
+                (
+                    "nextRunAtUTC",
+                    json!({"type": ["integer", "null"], "description": "when the planner next starts a scheduled run (epoch ms); null when disabled, a draft, or a once-flow that ran"}),
+                ),
+            ],
+        ),
     );
     add(
         "FlowBody",
