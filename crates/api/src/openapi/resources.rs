@@ -554,14 +554,17 @@ fn run() -> Value {
             ("activities", array(activity)),
             (
                 "progress",
-                object(
-                    &[
-                        ("pages", integer("pages fetched so far")),
-                        ("records", integer("records fetched so far")),
-                        ("updatedAtUTC", millis("last reported")),
-                    ],
-                    &[],
-                ),
+                json!({"anyOf": [
+                    {"type": "null", "description": "before a worker reported any"},
+                    object(
+                        &[
+                            ("pages", integer("pages fetched so far")),
+                            ("records", integer("records fetched so far")),
+                            ("updatedAtUTC", millis("last reported")),
+                        ],
+                        &["pages", "records", "updatedAtUTC"],
+                    ),
+                ]}),
             ),
         ],
     );
