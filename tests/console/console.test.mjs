@@ -207,6 +207,14 @@ test('the console walks a connector author and a data team from sign-in to rows,
     await page.getByLabel('Search sources').fill('members');
     await card.waitFor();
     await shot('catalog');
+    // Another sandbox by name: its catalog is its own (empty), then back to prod.
+    await page.getByLabel('Open another sandbox by name').fill('console-other');
+    await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await page.getByText('Connection specs of sandbox console-other').waitFor();
+    await page.locator('.empty', { hasText: 'No source connection specs in this sandbox yet' }).waitFor();
+    await page.getByLabel('Sandbox', { exact: true }).selectOption('prod');
+    await page.getByText('Connection specs of sandbox prod').waitFor();
+    await card.waitFor();
   });
 
   await step(t, 'the wizard walks from the source to a flow', async () => {

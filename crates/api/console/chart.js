@@ -34,7 +34,8 @@ export function runChart(points, { width = 640, height = 200 } = {}) {
   points.forEach((point, index) => {
     const barHeight = ((point.records || 0) / maxRecords) * plotHeight;
     const x = index * slot;
-    const bar = svg('rect', { x: x + slot * 0.15, y: plotHeight - barHeight, width: Math.max(1, slot * 0.7), height: barHeight, class: `bar status-${point.status || ''}` });
+    const barWidth = Math.max(1, Math.min(48, slot * 0.7));
+    const bar = svg('rect', { x: x + (slot - barWidth) / 2, y: plotHeight - barHeight, width: barWidth, height: barHeight, class: `bar status-${point.status || ''}` });
     bar.append(svg('title', {}, `${point.label}: ${point.records || 0} records, ${Math.round(point.durationMs || 0)} ms`));
     plot.append(bar);
     if (point.durationMs !== null && point.durationMs !== undefined) {

@@ -39,9 +39,9 @@ export async function render(main, params) {
     const answer = rows.value || {};
     const names = (answer.columns || []).map((column) => column.name);
     const shown = answer.rows || [];
-    rowsSlot.append(shown.length
+    rowsSlot.append(...(shown.length
       ? [h('p', { class: 'muted' }, `${shown.length} of ${answer.recordCount ?? shown.length} records`), recordsTable(shown, { columns: names.length ? names : undefined, caption: 'First rows' })]
-      : emptyState('No rows yet.'));
+      : [emptyState('No rows yet.')]));
   } else {
     showError(rowsSlot.appendChild(h('div')), rows.reason);
   }

@@ -136,7 +136,10 @@ export function recordsTable(records, { columns, caption } = {}) {
       'tbody',
       {},
       records.map((record) =>
-        h('tr', {}, names.map((name) => h('td', {}, cellText(record?.[name])))),
+        h('tr', {}, names.map((name) => {
+          const text = cellText(record?.[name]);
+          return h('td', { class: 'clip', title: text.length > 40 ? text : false }, text);
+        })),
       ),
     ),
   );
@@ -208,7 +211,7 @@ export function flash(message) {
   slot.textContent = message;
   slot.classList.add('visible');
   clearTimeout(flash.timer);
-  flash.timer = setTimeout(() => slot.classList.remove('visible'), 5000);
+  flash.timer = setTimeout(() => slot.classList.remove('visible'), 3000);
 }
 
 /** Runs `action` with `button` disabled and busy, showing failures in `errorSlot`. */

@@ -128,11 +128,11 @@ export async function render(main, params) {
       const encoded = btoa(unescape(encodeURIComponent(JSON.stringify(form.values()))));
       const answer = await api.get(`${api.FLOW_SERVICE}/connections/${encodeURIComponent(state.connectionId)}/explore`, { query: { objectType: 'rest', object: 'json', fileType: 'json', preview: 'true', sourceParams: encoded } });
       const data = answer?.data || [];
-      result.replaceChildren(
+      result.replaceChildren(...[
         h('h3', {}, `First page: ${data.length} record${data.length === 1 ? '' : 's'}`),
         data.length ? recordsTable(data, { caption: 'Preview of the first page' }) : emptyState('The first page holds no records.'),
         answer?.schema?.columns?.length ? schemaTable(answer.schema.columns) : null,
-      );
+      ].filter(Boolean));
     }));
     return [h('h2', {}, 'Source params and preview'), form.element, h('div', { class: 'inline-actions' }, previewButton), result, nav(async () => {
       const missing = form.missing();
@@ -253,6 +253,7 @@ export async function render(main, params) {
       if (state.mapping) body.transformations = [{ name: 'Mapping', params: { mappingId: state.mapping } }];
       const created = await api.post(`${api.FLOW_SERVICE}/flows`, body);
       done.replaceChildren(h('div', { class: 'notice', role: 'status' }, h('p', {}, `Flow ${created.id} created.`), h('p', {}, h('a', { class: 'button', href: `#/flows/${encodeURIComponent(created.id)}` }, 'Open the flow'))));
+      panel.querySelector('.wizard-nav')?.remove(); // created once: no second flow from a second click
       return false;
     }, { nextLabel: 'Create flow' })];
   }
