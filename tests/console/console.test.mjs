@@ -90,7 +90,17 @@ function nav(name) {
   return page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
 }
 
+/** Every input, select and textarea on the page has a label (or an aria-label). */
+async function assertLabelled(where) {
+  const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+    .filter((control) => control.type !== 'hidden' && !control.closest('[hidden]'))
+    .filter((control) => !(control.labels && control.labels.length) && !control.getAttribute('aria-label'))
+    .map((control) => control.outerHTML.slice(0, 120)));
+  assert.deepEqual(unlabelled, [], `controls without a label on ${where}`);
+}
+
 async function shot(name) {
+  await assertLabelled(name);
   shots += 1;
   await page.screenshot({ path: path.join(SCREENSHOTS, `${String(shots).padStart(2, '0')}-${name}.png`), fullPage: true });
 }
@@ -130,8 +140,9 @@ test('the console walks a connector author and a data team from sign-in to rows,
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('.error-box').waitFor();
     await shot('signin-refused');
+    // By keyboard: the token field, then Enter submits the form.
     await page.getByLabel('Access token').fill(CREDENTIAL.accessToken);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Access token').press('Enter');
     await page.getByRole('heading', { name: 'Sources' }).waitFor();
     assert.equal(await page.locator('#org-name').textContent(), CREDENTIAL.imsOrgId);
     const cookies = await context.cookies();
@@ -308,7 +319,12 @@ test('the console walks a connector author and a data team from sign-in to rows,
     assert.equal(await page.locator('section:has(#ds-batches) tbody tr').count(), 1);
     await shot('dataset-rows');
     await page.setViewportSize({ width: 390, height: 800 });
-    await shot('dataset-narrow');
+    await page.locator('section:has(#ds-rows)').scrollIntoViewIfNeeded();
+    await page.waitForTimeout(500); // let the resized page's layers paint before the screenshot
+    await assertLabelled('dataset-narrow');
+    shots += 1;
+    await page.screenshot({ path: path.join(SCREENSHOTS, `${String(shots).padStart(2, '0')}-dataset-narrow.png`) });
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'no sideways scrolling on a narrow window');
     await page.setViewportSize({ width: 1280, height: 800 });
     await nav('Datasets').click();
     assert.match(await page.locator('tr', { hasText: 'Console members' }).textContent(), /240/);
