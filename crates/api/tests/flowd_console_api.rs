@@ -594,3 +594,84 @@ async fn a_flow_shows_when_its_next_run_starts() {
         (start + 3600) * 1000
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_run_shows_its_progress_while_in_progress() {
+    let (app, datasets) = app_with(ApiConfig::default()).await;
+    let caller = app.caller();
+    // Ten pages (nine of a hundred, a last short one), each answered after 200 ms.
+    let mock = mock(950, Duration::from_millis(200)).await;
+    let (_, flow_id) = flow_into_a_dataset(&app, &caller, &mock).await;
+    let run_id = adhoc_run(&app, &caller, &flow_id).await;
+    let run_path = format!("/runs/{run_id}");
+    let before = app.get(&caller, &run_path).await;
+    assert_eq!(
+        before.body["items"][0]["progress"],
+        Value::Null,
+        "{}",
+        before.body
+    );
+
+    let options = flowd_scheduler::worker::WorkerOptions {
+        progress_every: Duration::from_millis(250),
+        ..flowd_scheduler::worker::WorkerOptions::new("worker".into())
+    };
+    let context = run_context(&app, datasets);
+    let claimed = app
+        .store
+        .claim_run(
+            &options.worker_id,
+            flowd_model::time::now_millis(),
+            60_000,
+            None,
+        )
+        .await
+        .unwrap()
+        .expect("the ad hoc run is due");
+    let worker = tokio::spawn(async move {
+        flowd_scheduler::worker::process(&context, &options, claimed).await;
+    });
+
+    let mut seen_in_progress = None;
+    while !worker.is_finished() {
+        let run = app.get(&caller, &run_path).await.body["items"][0].clone();
+        if run["metrics"]["statusSummary"]["status"] == "inProgress"
+            && run["progress"]["records"].as_u64() > Some(0)
+        {
+            seen_in_progress = Some(run);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let seen = seen_in_progress.expect("progress was visible while the run was in progress");
+    let records = seen["progress"]["records"].as_u64().unwrap();
+    assert!(records < 950, "seen before the end: {seen}");
+    assert!(seen["progress"]["pages"].as_u64().unwrap() > 0, "{seen}");
+    assert!(seen["progress"]["updatedAtUTC"].is_i64(), "{seen}");
+    assert_eq!(
+        seen["metrics"]["recordSummary"]["inputRecordCount"], records,
+        "{seen}"
+    );
+    // The list shows it the same way.
+    let listed = app
+        .get(&caller, &format!("/runs?property=flowId=={flow_id}"))
+        .await;
+    assert!(
+        listed.body["items"][0]["progress"].is_object(),
+        "{}",
+        listed.body
+    );
+
+    worker.await.unwrap();
+    let done = app.get(&caller, &run_path).await.body["items"][0].clone();
+    assert_eq!(
+        done["metrics"]["statusSummary"]["status"], "success",
+        "{done}"
+    );
+    assert_eq!(
+        done["progress"]["records"], 950,
+        "the final figures are kept: {done}"
+    );
+    assert_eq!(done["progress"]["pages"], 10, "{done}");
+    assert_eq!(done["metrics"]["recordSummary"]["inputRecordCount"], 950);
+}

@@ -30,6 +30,7 @@ use flowd_store::{RunRecord, Scope, Store};
 use jiff::Timestamp;
 
 use crate::batch::{AsyncBatch, BatchColumns, published_batch};
+use crate::progress::RunCounters;
 use crate::promotion::{DiagnosticsIds, Promotion, Verdict};
 use crate::stream::{failure, sink_failure};
 use flowd_model::diagnostics::BatchDiagnostics;
@@ -143,14 +144,21 @@ pub enum Attempt {
 }
 
 /// Executes `run` to the end and says how it went.
-pub async fn execute(context: &RunContext, run: &RunRecord, attempt: Attempt) -> RunOutcome {
+///
+/// Pages and records are counted into `counters` as they come (the run's progress).
+pub async fn execute(
+    context: &RunContext,
+    run: &RunRecord,
+    attempt: Attempt,
+    counters: &RunCounters,
+) -> RunOutcome {
     let started = flowd_model::time::now();
     let clock = Instant::now();
     let mut metrics = RunMetrics {
         started_at: started.as_millisecond(),
         ..RunMetrics::default()
     };
-    let result = ingest(context, run, attempt, &mut metrics).await;
+    let result = ingest(context, run, attempt, &mut metrics, counters).await;
     metrics.completed_at = flowd_model::time::now_millis();
     if let Ok(batch) = &result {
         metrics.output_records = batch.record_count;
@@ -241,6 +249,7 @@ async fn ingest(
     run: &RunRecord,
     attempt: Attempt,
     metrics: &mut RunMetrics,
+    counters: &RunCounters,
 ) -> Result<CommittedBatch, RunFailure> {
     let scope = &run.scope;
     let chain = load_flow(context.store.as_ref(), &context.cipher, scope, &run.flow_id)
@@ -327,7 +336,15 @@ async fn ingest(
     let max_duration = context.bounds.max_duration;
     let streamed = tokio::time::timeout(
         max_duration,
-        crate::stream::stream_pages(&context.http, run, plan, &mut batch, metrics, &mut promotion),
+        crate::stream::stream_pages(
+            &context.http,
+            run,
+            plan,
+            &mut batch,
+            metrics,
+            &mut promotion,
+            counters,
+        ),
     )
     .await
     .unwrap_or_else(|_| {

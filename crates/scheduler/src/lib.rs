@@ -1,6 +1,6 @@
 //! flowd's scheduler: enqueues due windows of enabled flows as runs ([`planner`]), and
 //! executes claimed runs into datasets ([`worker`], [`executor`], [`batch`]) through
-//! `flowd-connector` and a `flowd_sink::DatasetStore`, records shaped by the flow's Data Prep
+//! `flowd-connector` (writing their [`progress`] as they go) and a `flowd_sink::DatasetStore`, records shaped by the flow's Data Prep
 //! mapping set when it names one ([`mapping`]) and converted into the dataset's XDM schema
 //! when it has one, with rejected records counted against partial ingestion ([`promotion`]); removes deleted datasets' files ([`janitor`]).
 //!
@@ -14,6 +14,7 @@ pub mod executor;
 pub mod janitor;
 pub mod mapping;
 pub mod planner;
+pub mod progress;
 pub mod promotion;
 mod stream;
 pub mod worker;

@@ -8,6 +8,7 @@ use flowd_store::RunRecord;
 use futures::StreamExt;
 
 use crate::batch::{AsyncBatch, BatchError};
+use crate::progress::RunCounters;
 use crate::promotion::Promotion;
 
 /// A run failure with its code and message.
@@ -32,6 +33,7 @@ pub(crate) async fn stream_pages(
     batch: &mut AsyncBatch,
     metrics: &mut RunMetrics,
     promotion: &mut Promotion,
+    counters: &RunCounters,
 ) -> Result<Vec<RunErrorRecord>, RunFailure> {
     let mut stream = std::pin::pin!(flowd_connector::run(http.clone(), plan));
     let mut promoting = Promoting::new();
@@ -42,6 +44,7 @@ pub(crate) async fn stream_pages(
                 count_upstream_request(page.status);
                 metrics.input_bytes += page.body_bytes as u64;
                 metrics.input_records += page.records.len() as u64;
+                counters.add_page(page.records.len() as u64);
                 let body_bytes = page.body_bytes;
                 if !promotion.is_active() {
                     batch

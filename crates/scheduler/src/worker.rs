@@ -2,7 +2,7 @@
 //! while executing, and record the outcome. A failed run that may succeed
 //! later is put back as pending with exponential backoff until its attempts
 //! are spent, then marked failed. The same loop works unchanged with several
-//! flowd processes sharing one store: claims, heartbeats and outcomes all go
+//! flowd processes sharing one store: claims, heartbeats, progress and outcomes all go
 //! through the lease.
 
 use std::sync::Arc;
@@ -13,6 +13,7 @@ use flowd_store::{BatchCommit, RunCompletion, RunRecord, RunStatus};
 use tokio::sync::{Notify, watch};
 
 use crate::executor::{Attempt, RunContext, RunOutcome, execute};
+use crate::progress::{RunCounters, report_progress};
 
 /// How a worker behaves.
 #[derive(Debug, Clone)]
@@ -32,6 +33,9 @@ pub struct WorkerOptions {
     pub run_attempts: u32,
     /// Delay before the first retry; doubled for each later one.
     pub retry_backoff: Duration,
+    /// How often a running run's progress (pages and records so far) is written while it
+    /// changes.
+    pub progress_every: Duration,
     /// Runs one sandbox may have in progress at once (`--max-runs-per-sandbox`); `None` is no
     /// cap. Claims go to the sandbox with the fewest runs in progress either way.
     pub max_runs_per_sandbox: Option<u32>,
@@ -47,6 +51,7 @@ impl WorkerOptions {
             wake: Arc::default(),
             run_attempts: 3,
             retry_backoff: Duration::from_secs(5),
+            progress_every: Duration::from_secs(2),
             max_runs_per_sandbox: None,
         }
     }
@@ -128,7 +133,16 @@ pub async fn process(context: &RunContext, options: &WorkerOptions, run: RunReco
     } else {
         Attempt::Fetch
     };
-    let outcome = execute(context, &run, attempt).await;
+    let counters = Arc::new(RunCounters::default());
+    let progress = tokio::spawn(report_progress(
+        context.store.clone(),
+        run.id.clone(),
+        options.worker_id.clone(),
+        counters.clone(),
+        options.progress_every,
+    ));
+    let outcome = execute(context, &run, attempt, &counters).await;
+    progress.abort();
     heartbeat.abort();
     if outcome.result.is_ok() {
         fail::fail_point!("run-before-record");

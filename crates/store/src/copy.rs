@@ -110,6 +110,9 @@ const TABLES: &[(&str, &[(&str, Type)])] = &[
             ("error_message", Text),
             ("warnings", Text),
             ("failed_records", Integer),
+            ("progress_pages", Integer),
+            ("progress_records", Integer),
+            ("progress_at", Integer),
         ],
     ),
     (

@@ -39,7 +39,7 @@ pub use postgres::PostgresStore;
 pub use query::{Cursor, FilterOp, FilterValue, IndexedField, IndexedFilter, ListQuery};
 pub use runs::{
     BatchCommit, DueFlow, FlowScheduleState, ImportedRun, NewRun, RunCompletion, RunFilter,
-    RunRecord, ScheduleAdvance,
+    RunProgress, RunRecord, ScheduleAdvance,
 };
 pub use sqlite::{DATABASE_FILE_NAME, SqliteStore};
 pub use url::{StoreUrl, open_store};
@@ -200,7 +200,8 @@ pub trait RunQueue: Send + Sync + 'static {
     /// has come, or a run whose lease expired. Fair across sandboxes: the run comes from the
     /// sandbox (org and sandbox name) with the fewest runs in progress, then the oldest
     /// scheduled; with `max_per_sandbox`, a sandbox that already has that many runs in
-    /// progress gets none. A run whose lease expired does not count as in progress.
+    /// progress gets none. A run whose lease expired does not count as in progress. The claimed
+    /// attempt's progress starts at zero.
     async fn claim_run(
         &self,
         worker_id: &str,
@@ -218,6 +219,16 @@ pub trait RunQueue: Send + Sync + 'static {
         lease_ms: i64,
     ) -> Result<bool, StoreError>;
 
+    /// Writes how far the run in progress got, in one statement fenced by the lease: `false`
+    /// (nothing written) when `worker_id` no longer holds it. The worker writes it every few
+    /// seconds while something changed; [`RunQueue::finish_run`] writes the final figures.
+    async fn record_progress(
+        &self,
+        run_id: &str,
+        worker_id: &str,
+        progress: &RunProgress,
+    ) -> Result<bool, StoreError>;
+
     /// Hands back the runs in progress whose lease one of `worker_ids` holds (a process
     /// stopping without finishing them): pending again, due at `now_ms`, claimable at once by
     /// any worker, and the handed-back attempt not counted. Returns how many.
@@ -225,7 +236,8 @@ pub trait RunQueue: Send + Sync + 'static {
 
     /// Records an attempt's outcome and releases the lease, in one transaction: the run's
     /// status, metrics and error; for a success, the release of the flow schedule waiting for
-    /// it and the committed batch in the dataset's statistics. `false` (nothing written) when
+    /// it and the committed batch in the dataset's statistics; the run's progress becomes the
+    /// attempt's final pages and input records. `false` (nothing written) when
     /// `worker_id` no longer holds the lease.
     async fn finish_run(
         &self,

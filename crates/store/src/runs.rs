@@ -64,6 +64,18 @@ pub struct RunRecord {
     /// What the last finished attempt warns about (it succeeded, but not everything may be
     /// in).
     pub warnings: Vec<RunErrorRecord>,
+    /// How far the attempt in progress got, as its worker last wrote it (zeros when it is
+    /// claimed); the last attempt's final figures once it ended; `None` before the first claim.
+    pub progress: Option<RunProgress>,
+}
+
+/// How far a run got: pages fetched and records read so far, and when that was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RunProgress {
+    pub pages: u64,
+    pub records: u64,
+    /// Epoch milliseconds.
+    pub updated_at: i64,
 }
 
 /// A batch a successful run committed, for the dataset's statistics.

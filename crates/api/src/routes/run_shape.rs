@@ -4,19 +4,26 @@
 //! and `activities`: the `Copy Activity` and the `Promotion Activity`, whose
 //! `fileSummary.extensions.manifest.fileInfo` is the Data Access path of the run's batch,
 //! `/data/foundation/export/batches/{runId}/meta?path=input_files`; the batch id is the run
-//! id). A flow's `lastRunDetails` is [`details_of`].
+//! id), and flowd's `progress` (pages and records so far while it runs, which
+//! `recordSummary.inputRecordCount` shows too). A flow's `lastRunDetails` is [`details_of`].
 
 use flowd_model::RunMetrics;
-use flowd_store::RunRecord;
+use flowd_store::{RunProgress, RunRecord, RunStatus};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::DATA_ACCESS_BASE_PATH;
 use crate::metadata::SYSTEM_PRINCIPAL;
 
-/// AEP's metrics of a run's last attempt (zeros and no timestamps before the first one).
+/// AEP's metrics of a run's last attempt (zeros and no timestamps before the first one); while
+/// an attempt is in progress, its input records so far.
 fn present_metrics(record: &RunRecord) -> Value {
-    let metrics = record.metrics.unwrap_or_default();
+    let mut metrics = record.metrics.unwrap_or_default();
+    if record.status == RunStatus::InProgress
+        && let Some(progress) = &record.progress
+    {
+        metrics.input_records = progress.records;
+    }
     let duration = match record.metrics {
         Some(metrics) => {
             json!({"startedAtUTC": metrics.started_at, "completedAtUTC": metrics.completed_at})
@@ -122,6 +129,18 @@ pub fn present_run(record: &RunRecord, sandbox_id: &str) -> Value {
         "trigger": record.trigger.as_str(),
         "metrics": present_metrics(record),
         "activities": present_activities(&record.id, record.metrics.as_ref()),
+        // flowd extension: how far the attempt in progress got (the last one's final figures
+        // once it ended; null before the first claim).
+        "progress": record.progress.as_ref().map(present_progress),
+    })
+}
+
+/// `{"pages", "records", "updatedAtUTC"}` of a run's progress.
+fn present_progress(progress: &RunProgress) -> Value {
+    json!({
+        "pages": progress.pages,
+        "records": progress.records,
+        "updatedAtUTC": progress.updated_at,
     })
 }
 
@@ -141,6 +160,9 @@ fn run_etag(record: &RunRecord) -> String {
     if let Some(error) = &record.error {
         digest.update(&error.code);
         digest.update(&error.message);
+    }
+    if let Some(progress) = &record.progress {
+        digest.update(progress.updated_at.to_be_bytes());
     }
     format!("\"{}\"", hex::encode(&digest.finalize()[..16]))
 }
@@ -162,7 +184,7 @@ pub fn details_of(record: &RunRecord) -> Value {
 mod tests {
     use super::*;
     use flowd_model::{RunErrorRecord, RunTrigger};
-    use flowd_store::{RunStatus, Scope};
+    use flowd_store::Scope;
 
     fn record() -> RunRecord {
         RunRecord {
@@ -188,6 +210,7 @@ mod tests {
             metrics: None,
             error: None,
             warnings: Vec::new(),
+            progress: None,
         }
     }
 
@@ -272,6 +295,27 @@ mod tests {
                  "fileSummary": {"extensions": {"manifest": {"fileInfo":
                      "/data/foundation/export/batches/run-1/meta?path=input_files"}}}}
             ])
+        );
+    }
+
+    #[test]
+    fn a_run_in_progress_shows_its_progress_and_input_records_so_far() {
+        let mut running = record();
+        running.status = RunStatus::InProgress;
+        running.progress = Some(RunProgress {
+            pages: 3,
+            records: 300,
+            updated_at: 1_600_000_010_000,
+        });
+        let run = present_run(&running, "sandbox-uuid");
+        assert_eq!(
+            run["progress"],
+            json!({"pages": 3, "records": 300, "updatedAtUTC": 1_600_000_010_000_i64})
+        );
+        assert_eq!(run["metrics"]["recordSummary"]["inputRecordCount"], 300);
+        assert_eq!(
+            present_run(&record(), "sandbox-uuid")["progress"],
+            Value::Null
         );
     }
 

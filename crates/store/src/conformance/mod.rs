@@ -15,6 +15,7 @@
 mod datasets;
 mod inputs;
 mod postgres_cluster;
+mod progress;
 mod resources;
 mod run_windows;
 mod runs;
@@ -34,6 +35,7 @@ pub use datasets::{
 };
 pub use inputs::text_with_a_nul_is_answered_as_nothing_not_an_error;
 pub use postgres_cluster::PostgresCluster;
+pub use progress::progress_is_written_by_the_lease_holder_and_ends_with_the_final_figures;
 pub use resources::{
     concurrent_deletes_never_leave_a_dangling_reference, credentials_are_found_by_token_hash_only,
     list_queries_filter_order_and_page_in_the_store,
@@ -139,6 +141,7 @@ where
         runs_list_in_the_store_and_each_flow_has_a_latest_run,
         due_flows_advance_once_and_wait_for_their_scheduled_run,
         completions_and_edits_of_their_flow_never_fail_each_other,
+        progress_is_written_by_the_lease_holder_and_ends_with_the_final_figures,
     );
 }
 

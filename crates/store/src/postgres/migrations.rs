@@ -185,6 +185,11 @@ const STEPS: &[&str] = &[
     );
     CREATE INDEX sessions_by_expiry ON sessions (expires_at);
     CREATE INDEX sessions_of_credential ON sessions (credential_id);"#,
+    // 5: a run's progress while it runs (pages and records so far, when they were written),
+    // and its final figures once it ends.
+    r#"ALTER TABLE runs ADD COLUMN progress_pages BIGINT;
+    ALTER TABLE runs ADD COLUMN progress_records BIGINT;
+    ALTER TABLE runs ADD COLUMN progress_at BIGINT;"#,
 ];
 
 /// Brings the database to the newest schema version.

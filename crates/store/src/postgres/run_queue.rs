@@ -15,8 +15,8 @@ use super::{Lock, PostgresStore, Transaction, is_unique_violation};
 use crate::model::Scope;
 use crate::query::ListQuery;
 use crate::runs::{
-    DueFlow, FlowScheduleState, ImportedRun, NewRun, RunCompletion, RunFilter, RunRecord,
-    ScheduleAdvance,
+    DueFlow, FlowScheduleState, ImportedRun, NewRun, RunCompletion, RunFilter, RunProgress,
+    RunRecord, ScheduleAdvance,
 };
 use crate::sql::listing::{order_by, push_conditions, push_order_and_limit, run_column};
 use crate::sql::rows::{due_flow_from_row, run_columns, run_from_json, runs_from_json};
@@ -149,7 +149,8 @@ impl RunQueue for PostgresStore {
         };
         let claimed: Option<String> = sqlx::query_scalar(concat!(
             "UPDATE runs SET status = 'inProgress', lease_owner = $1, lease_expires_at = $2, \
-             attempts = attempts + 1, updated_at = $3 WHERE id = (SELECT id FROM runs \
+             attempts = attempts + 1, updated_at = $3, progress_pages = 0, progress_records = 0, \
+             progress_at = $3 WHERE id = (SELECT id FROM runs \
              WHERE id = $4 AND (status = 'pending' OR (status = 'inProgress' \
              AND lease_expires_at < $3)) FOR UPDATE SKIP LOCKED) RETURNING ",
             run_json_array!()
@@ -178,6 +179,27 @@ impl RunQueue for PostgresStore {
              WHERE id = $2 AND status = 'inProgress' AND lease_owner = $3",
         )
         .bind(now_ms + lease_ms)
+        .bind(run_id)
+        .bind(worker_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
+    }
+
+    async fn record_progress(
+        &self,
+        run_id: &str,
+        worker_id: &str,
+        progress: &RunProgress,
+    ) -> Result<bool, StoreError> {
+        let updated = sqlx::query(
+            "UPDATE runs SET progress_pages = $1, progress_records = $2, progress_at = $3 \
+             WHERE id = $4 AND status = 'inProgress' AND lease_owner = $5",
+        )
+        .bind(u64_column(progress.pages))
+        .bind(u64_column(progress.records))
+        .bind(progress.updated_at)
         .bind(run_id)
         .bind(worker_id)
         .execute(&self.pool)
@@ -228,8 +250,9 @@ impl RunQueue for PostgresStore {
              lease_expires_at = NULL, updated_at = $3, started_at = $4, completed_at = $5, \
              pages = $6, input_records = $7, input_bytes = $8, output_records = $9, \
              output_bytes = $10, output_files = $11, error_code = $12, error_message = $13, \
-             warnings = $14, failed_records = $15 WHERE id = $16 AND status = 'inProgress' \
-             AND lease_owner = $17 RETURNING 1",
+             warnings = $14, failed_records = $15, progress_pages = $6, progress_records = $7, \
+             progress_at = $3 WHERE id = $16 AND status = 'inProgress' AND lease_owner = $17 \
+             RETURNING 1",
         )
         .bind(completion.status.as_str())
         .bind(completion.scheduled_at)

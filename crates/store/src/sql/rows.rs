@@ -6,7 +6,7 @@ use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use crate::datasets::DatasetStats;
 use crate::model::{Scope, StoredResource};
-use crate::runs::{DueFlow, RunRecord};
+use crate::runs::{DueFlow, RunProgress, RunRecord};
 use crate::{ResourceKind, StoreError};
 
 /// The columns of a run, in the order [`RunRow`] reads them. Every backend reads a run as one
@@ -19,7 +19,7 @@ macro_rules! run_columns {
          scheduled_at, status, attempts, lease_owner, lease_expires_at, created_at, created_by, \
          created_client, updated_at, started_at, completed_at, pages, input_records, \
          input_bytes, output_records, output_bytes, output_files, error_code, error_message, \
-         warnings, failed_records"
+         warnings, failed_records, progress_pages, progress_records, progress_at"
     };
 }
 pub(crate) use run_columns;
@@ -62,6 +62,9 @@ struct RunRow(
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
     Option<i64>,
 );
 
@@ -112,6 +115,11 @@ impl From<RunRow> for RunRecord {
                 .27
                 .and_then(|text| serde_json::from_str(&text).ok())
                 .unwrap_or_default(),
+            progress: row.31.map(|updated_at| RunProgress {
+                pages: count(row.29),
+                records: count(row.30),
+                updated_at,
+            }),
         }
     }
 }

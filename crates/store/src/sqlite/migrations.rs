@@ -273,6 +273,11 @@ const STEPS: &[&str] = &[
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX sessions_by_expiry ON sessions (expires_at);
     CREATE INDEX sessions_of_credential ON sessions (credential_id);",
+    // 13: a run's progress while it runs (pages and records so far, when they were written),
+    // and its final figures once it ends.
+    "ALTER TABLE runs ADD COLUMN progress_pages INTEGER;
+    ALTER TABLE runs ADD COLUMN progress_records INTEGER;
+    ALTER TABLE runs ADD COLUMN progress_at INTEGER;",
 ];
 
 /// Brings the database to the newest schema version.

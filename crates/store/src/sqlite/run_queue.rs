@@ -11,7 +11,8 @@ use super::run_rows::{insert_run_row, run_json_array};
 use crate::model::Scope;
 use crate::query::ListQuery;
 use crate::runs::{
-    DueFlow, FlowScheduleState, NewRun, RunCompletion, RunFilter, RunRecord, ScheduleAdvance,
+    DueFlow, FlowScheduleState, NewRun, RunCompletion, RunFilter, RunProgress, RunRecord,
+    ScheduleAdvance,
 };
 use crate::sql::listing::{order_by, push_conditions, push_order_and_limit, run_column};
 use crate::sql::rows::{run_from_json, runs_from_json};
@@ -68,11 +69,13 @@ impl RunQueue for SqliteStore {
         };
         let claimed: String = sqlx::query_scalar(concat!(
             "UPDATE runs SET status = 'inProgress', lease_owner = ?, lease_expires_at = ?, \
-             attempts = attempts + 1, updated_at = ? WHERE id = ? RETURNING ",
+             attempts = attempts + 1, updated_at = ?, progress_pages = 0, progress_records = 0, \
+             progress_at = ? WHERE id = ? RETURNING ",
             run_json_array!()
         ))
         .bind(worker_id)
         .bind(now_ms + lease_ms)
+        .bind(now_ms)
         .bind(now_ms)
         .bind(&run_id)
         .fetch_one(&mut *transaction)
@@ -93,6 +96,27 @@ impl RunQueue for SqliteStore {
              WHERE id = ? AND status = 'inProgress' AND lease_owner = ?",
         )
         .bind(now_ms + lease_ms)
+        .bind(run_id)
+        .bind(worker_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
+    }
+
+    async fn record_progress(
+        &self,
+        run_id: &str,
+        worker_id: &str,
+        progress: &RunProgress,
+    ) -> Result<bool, StoreError> {
+        let updated = sqlx::query(
+            "UPDATE runs SET progress_pages = ?, progress_records = ?, progress_at = ? \
+             WHERE id = ? AND status = 'inProgress' AND lease_owner = ?",
+        )
+        .bind(u64_column(progress.pages))
+        .bind(u64_column(progress.records))
+        .bind(progress.updated_at)
         .bind(run_id)
         .bind(worker_id)
         .execute(&self.pool)
@@ -129,17 +153,19 @@ impl RunQueue for SqliteStore {
     ) -> Result<bool, StoreError> {
         let mut transaction = self.begin_write().await?;
         let metrics = &completion.metrics;
+        let updated_at = metrics.completed_at.max(flowd_model::time::now_millis());
         let scope: Option<(String, String)> = sqlx::query_as(
             "UPDATE runs SET status = ?, scheduled_at = ?, lease_owner = NULL, \
              lease_expires_at = NULL, updated_at = ?, started_at = ?, completed_at = ?, \
              pages = ?, input_records = ?, input_bytes = ?, output_records = ?, \
              output_bytes = ?, output_files = ?, error_code = ?, error_message = ?, \
-             warnings = ?, failed_records = ? WHERE id = ? AND status = 'inProgress' \
-             AND lease_owner = ? RETURNING org_id, sandbox_name",
+             warnings = ?, failed_records = ?, progress_pages = ?, progress_records = ?, \
+             progress_at = ? WHERE id = ? AND status = 'inProgress' AND lease_owner = ? \
+             RETURNING org_id, sandbox_name",
         )
         .bind(completion.status.as_str())
         .bind(completion.scheduled_at)
-        .bind(metrics.completed_at.max(flowd_model::time::now_millis()))
+        .bind(updated_at)
         .bind(metrics.started_at)
         .bind(metrics.completed_at)
         .bind(u64_column(metrics.pages))
@@ -160,6 +186,9 @@ impl RunQueue for SqliteStore {
                 .then(|| serde_json::to_string(&completion.warnings).expect("warnings serialize")),
         )
         .bind(u64_column(metrics.failed_records))
+        .bind(u64_column(metrics.pages))
+        .bind(u64_column(metrics.input_records))
+        .bind(updated_at)
         .bind(run_id)
         .bind(worker_id)
         .fetch_optional(&mut *transaction)
