@@ -130,6 +130,7 @@ pub fn console_operations() -> Vec<Operation> {
             "the file, typed by its extension",
             &[("*/*", json!({"type": "string"}))],
         )
+        .reply_empty(304, "not modified (If-None-Match named its ETag)")
         .error(404),
         operation(
             "POST",
@@ -211,7 +212,16 @@ fn columns() -> Value {
 pub fn flowd_operations() -> Vec<Operation> {
     let problems = || array(schema_ref("Problem"));
     let window = object(
-        &[("start", string("RFC 3339")), ("end", string("RFC 3339"))],
+        &[
+            (
+                "start",
+                json!({"type": ["string", "integer"], "description": "RFC 3339, or epoch seconds"}),
+            ),
+            (
+                "end",
+                json!({"type": ["string", "integer"], "description": "RFC 3339, or epoch seconds"}),
+            ),
+        ],
         &[],
     );
     let test_body = object(
