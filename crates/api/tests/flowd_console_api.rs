@@ -10,9 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use common::chain::{
-    PASSWORD, base_connection, create, flow_body, list_spec_in_flow_spec, source_body, target_body,
-};
+use common::chain::{PASSWORD, connections_into_a_dataset, create, flow_body};
+use common::worker::{claim_due_run, execute_due_run, run_context};
 use common::{Caller, Reply, TestApp, fixture};
 use flowd_api::{ApiConfig, AppState, app};
 use flowd_connector::{NetRule, UpstreamPolicy};
@@ -22,6 +21,11 @@ use flowd_sink::LocalDatasets;
 use serde_json::{Value, json};
 
 const FLOWD: &str = "/flowd/v1";
+
+/// `POST /flowd/v1/connectionSpecs/test` with `request`.
+async fn spec_test(app: &TestApp, caller: &Caller, request: &Value) -> Reply {
+    flowd(app, caller, "POST", "/connectionSpecs/test", Some(request)).await
+}
 
 async fn flowd(
     app: &TestApp,
@@ -37,14 +41,14 @@ fn cipher() -> Cipher {
     Cipher::new(SecretKey::from_bytes([7; 32]))
 }
 
-/// The in-process app with `config`, reading (and, through a played worker, writing) the
-/// datasets of its data dir.
-async fn app_with(config: ApiConfig) -> (TestApp, Arc<LocalDatasets>) {
+/// The in-process app with `config`, reading the datasets of its data dir (which a played
+/// worker writes).
+async fn app_with(config: ApiConfig) -> TestApp {
     let base = TestApp::with_config(config.clone()).await;
     let datasets = Arc::new(LocalDatasets::in_data_dir(base.data_dir.path()));
     let router =
         app(AppState::new(base.store.clone(), config, cipher()).with_datasets(datasets.clone()));
-    (TestApp { router, ..base }, datasets)
+    TestApp { router, ..base }
 }
 
 async fn mock(records: usize, latency: Duration) -> MockApi {
@@ -154,14 +158,7 @@ async fn a_spec_test_on_the_server_shows_pages_records_schema_and_why_it_stopped
     let app = TestApp::new().await;
     let caller = app.caller();
     let mock = mock(250, Duration::ZERO).await;
-    let tested = flowd(
-        &app,
-        &caller,
-        "POST",
-        "/connectionSpecs/test",
-        Some(&test_request(&mock, PASSWORD)),
-    )
-    .await;
+    let tested = spec_test(&app, &caller, &test_request(&mock, PASSWORD)).await;
     assert_eq!(tested.status, StatusCode::OK, "{}", tested.body);
     let body = &tested.body;
     assert_eq!(body["error"], Value::Null, "{body}");
@@ -214,14 +211,7 @@ async fn a_spec_test_on_the_server_shows_pages_records_schema_and_why_it_stopped
     // The request's own limits stop it, and the sentence names them.
     let mut limited = test_request(&mock, PASSWORD);
     limited["maxPages"] = json!(2);
-    let tested = flowd(
-        &app,
-        &caller,
-        "POST",
-        "/connectionSpecs/test",
-        Some(&limited),
-    )
-    .await;
+    let tested = spec_test(&app, &caller, &limited).await;
     assert_eq!(tested.body["summary"]["pages"], 2, "{}", tested.body);
     assert_eq!(tested.body["summary"]["stopReason"], "maxPages 2 reached");
 }
@@ -236,14 +226,7 @@ async fn a_spec_test_that_cannot_run_names_each_problem_at_its_place_in_the_requ
     request["spec"] = spec_with_two_mistakes();
     request["maxPages"] = json!(51);
     request["window"] = json!({"start": "yesterday"});
-    let refused = flowd(
-        &app,
-        &caller,
-        "POST",
-        "/connectionSpecs/test",
-        Some(&request),
-    )
-    .await;
+    let refused = spec_test(&app, &caller, &request).await;
     let pointers = common::chain::pointers(&refused);
     for expected in [
         "/spec/sourceSpec/attributes/urlParams/path",
@@ -264,14 +247,7 @@ async fn a_spec_test_that_cannot_run_names_each_problem_at_its_place_in_the_requ
         .unwrap()
         .shift_remove("password");
     request["params"] = json!({"listId": 7});
-    let refused = flowd(
-        &app,
-        &caller,
-        "POST",
-        "/connectionSpecs/test",
-        Some(&request),
-    )
-    .await;
+    let refused = spec_test(&app, &caller, &request).await;
     let pointers = common::chain::pointers(&refused);
     assert!(
         pointers
@@ -295,14 +271,7 @@ async fn a_spec_test_refused_by_the_upstream_policy_says_so() {
     let app = TestApp::with_config(config).await;
     let caller = app.caller();
     let mock = mock(10, Duration::ZERO).await;
-    let tested = flowd(
-        &app,
-        &caller,
-        "POST",
-        "/connectionSpecs/test",
-        Some(&test_request(&mock, PASSWORD)),
-    )
-    .await;
+    let tested = spec_test(&app, &caller, &test_request(&mock, PASSWORD)).await;
     assert_eq!(tested.status, StatusCode::OK, "{}", tested.body);
     assert_eq!(tested.body["pages"], json!([]));
     let message = tested.body["error"]["message"].as_str().unwrap();
@@ -338,14 +307,7 @@ async fn an_upstream_failure_is_answered_with_the_pages_so_far() {
             }),
     )
     .await;
-    let tested = flowd(
-        &app,
-        &caller,
-        "POST",
-        "/connectionSpecs/test",
-        Some(&test_request(&mock, PASSWORD)),
-    )
-    .await;
+    let tested = spec_test(&app, &caller, &test_request(&mock, PASSWORD)).await;
     assert_eq!(tested.status, StatusCode::OK, "{}", tested.body);
     assert_eq!(
         tested.body["pages"].as_array().unwrap().len(),
@@ -361,33 +323,10 @@ async fn an_upstream_failure_is_answered_with_the_pages_so_far() {
 
 /// Creates the chain spec → connections → dataset → flow against `mock`: (dataset id, flow id).
 async fn flow_into_a_dataset(app: &TestApp, caller: &Caller, mock: &MockApi) -> (String, String) {
-    let (spec_id, connection_id) = base_connection(app, caller, mock).await;
-    list_spec_in_flow_spec(app, caller, &spec_id).await;
-    let (source_id, _) = create(
-        app,
-        caller,
-        "/sourceConnections",
-        &source_body(&spec_id, &connection_id),
-    )
-    .await;
-    let dataset_id = app.create_dataset(caller, "members").await;
-    let (target_id, _) = create(app, caller, "/targetConnections", &target_body(&dataset_id)).await;
-    let (flow_id, _) = create(app, caller, "/flows", &flow_body(&source_id, &target_id)).await;
-    (dataset_id, flow_id)
-}
-
-fn run_context(
-    app: &TestApp,
-    datasets: Arc<LocalDatasets>,
-) -> flowd_scheduler::executor::RunContext {
-    flowd_scheduler::executor::RunContext {
-        store: app.store.clone(),
-        cipher: Arc::new(cipher()),
-        http: flowd_connector::HttpClient::new(flowd_connector::HttpOptions::default()).unwrap(),
-        datasets,
-        bounds: flowd_scheduler::executor::RunBounds::default(),
-        sessions: flowd_connector::AuthSessions::default(),
-    }
+    let chain = connections_into_a_dataset(app, caller, mock).await;
+    let flow = flow_body(&chain.source_id, &chain.target_id);
+    let (flow_id, _) = create(app, caller, "/flows", &flow).await;
+    (chain.dataset_id, flow_id)
 }
 
 /// Enqueues an ad hoc run of `flow_id` and returns its id.
@@ -403,29 +342,9 @@ async fn adhoc_run(app: &TestApp, caller: &Caller, flow_id: &str) -> String {
     run.body["id"].as_str().unwrap().to_owned()
 }
 
-/// Claims the one due run for `options`' worker and executes it to its end.
-async fn execute_due_run(
-    app: &TestApp,
-    context: &flowd_scheduler::executor::RunContext,
-    options: &flowd_scheduler::worker::WorkerOptions,
-) {
-    let claimed = app
-        .store
-        .claim_run(
-            &options.worker_id,
-            flowd_model::time::now_millis(),
-            60_000,
-            None,
-        )
-        .await
-        .unwrap()
-        .expect("the ad hoc run is due");
-    flowd_scheduler::worker::process(context, options, claimed).await;
-}
-
 #[tokio::test]
 async fn dataset_rows_are_the_records_a_run_wrote() {
-    let (app, datasets) = app_with(ApiConfig::default()).await;
+    let app = app_with(ApiConfig::default()).await;
     let caller = app.caller();
     let mock = mock(10, Duration::ZERO).await;
     let (dataset_id, flow_id) = flow_into_a_dataset(&app, &caller, &mock).await;
@@ -438,8 +357,7 @@ async fn dataset_rows_are_the_records_a_run_wrote() {
     assert_eq!(empty.body["recordCount"], 0);
 
     let run_id = adhoc_run(&app, &caller, &flow_id).await;
-    let options = flowd_scheduler::worker::WorkerOptions::new("worker".into());
-    execute_due_run(&app, &run_context(&app, datasets), &options).await;
+    execute_due_run(&app, &run_context(&app)).await;
 
     let read = flowd(&app, &caller, "GET", &format!("{rows_path}?limit=3"), None).await;
     assert_eq!(read.status, StatusCode::OK, "{}", read.body);
@@ -502,25 +420,9 @@ async fn a_flow_shows_when_its_next_run_starts() {
     let app = TestApp::new().await;
     let caller = app.caller();
     let mock = mock(10, Duration::ZERO).await;
-    let (spec_id, connection_id) = base_connection(&app, &caller, &mock).await;
-    list_spec_in_flow_spec(&app, &caller, &spec_id).await;
-    let (source_id, _) = create(
-        &app,
-        &caller,
-        "/sourceConnections",
-        &source_body(&spec_id, &connection_id),
-    )
-    .await;
-    let dataset_id = app.create_dataset(&caller, "members").await;
-    let (target_id, _) = create(
-        &app,
-        &caller,
-        "/targetConnections",
-        &target_body(&dataset_id),
-    )
-    .await;
+    let chain = connections_into_a_dataset(&app, &caller, &mock).await;
     let start = flowd_model::time::now().as_second() + 86_400;
-    let mut body = flow_body(&source_id, &target_id);
+    let mut body = flow_body(&chain.source_id, &chain.target_id);
     body["scheduleParams"] =
         json!({"startTime": start.to_string(), "frequency": "hour", "interval": 1});
     // A client's value is not taken.
@@ -597,7 +499,7 @@ async fn a_flow_shows_when_its_next_run_starts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_run_shows_its_progress_while_in_progress() {
-    let (app, datasets) = app_with(ApiConfig::default()).await;
+    let app = app_with(ApiConfig::default()).await;
     let caller = app.caller();
     // Ten pages (nine of a hundred, a last short one), each answered after 200 ms.
     let mock = mock(950, Duration::from_millis(200)).await;
@@ -616,18 +518,8 @@ async fn a_slow_run_shows_its_progress_while_in_progress() {
         progress_every: Duration::from_millis(250),
         ..flowd_scheduler::worker::WorkerOptions::new("worker".into())
     };
-    let context = run_context(&app, datasets);
-    let claimed = app
-        .store
-        .claim_run(
-            &options.worker_id,
-            flowd_model::time::now_millis(),
-            60_000,
-            None,
-        )
-        .await
-        .unwrap()
-        .expect("the ad hoc run is due");
+    let context = run_context(&app);
+    let claimed = claim_due_run(&app, &options).await;
     let worker = tokio::spawn(async move {
         flowd_scheduler::worker::process(&context, &options, claimed).await;
     });

@@ -4,13 +4,10 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use axum::http::StatusCode;
 use common::TestApp;
 use common::chain::{DATA_LAKE, REST_STORAGE_TO_AEP, create, list_spec_in_flow_spec};
 use flowd_mockapi::{Auth, MockApi, Scenario};
-use flowd_secrets::{Cipher, SecretKey};
 use serde_json::{Value, json};
 
 fn records() -> Vec<Value> {
@@ -150,27 +147,7 @@ async fn explore_columns_and_dataset_columns_agree_for_the_same_records() {
         )
         .await;
     assert_eq!(run.status, StatusCode::CREATED, "{}", run.body);
-    let context = flowd_scheduler::executor::RunContext {
-        store: app.store.clone(),
-        cipher: Arc::new(Cipher::new(SecretKey::from_bytes([7; 32]))),
-        http: flowd_connector::HttpClient::new(flowd_connector::HttpOptions::default()).unwrap(),
-        datasets: Arc::new(flowd_sink::LocalDatasets::in_data_dir(app.data_dir.path())),
-        bounds: flowd_scheduler::executor::RunBounds::default(),
-        sessions: flowd_connector::AuthSessions::default(),
-    };
-    let options = flowd_scheduler::worker::WorkerOptions::new("worker".into());
-    let claimed = app
-        .store
-        .claim_run(
-            &options.worker_id,
-            flowd_model::time::now_millis(),
-            60_000,
-            None,
-        )
-        .await
-        .unwrap()
-        .expect("the ad hoc run is due");
-    flowd_scheduler::worker::process(&context, &options, claimed).await;
+    common::worker::execute_due_run(&app, &common::worker::run_context(&app)).await;
     let finished = app
         .get(
             &caller,

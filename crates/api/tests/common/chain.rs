@@ -129,3 +129,32 @@ pub fn flow_body(source_id: &str, target_id: &str) -> Value {
         "scheduleParams": {"startTime": "1632809759", "frequency": "minute", "interval": 15}
     })
 }
+
+/// The ids of a source connection (listed by the built-in flow spec) and a target connection
+/// into a new dataset, from a base connection probed against `mock`.
+pub struct Connections {
+    pub source_id: String,
+    pub target_id: String,
+    pub dataset_id: String,
+}
+
+/// Creates the chain spec → base connection → source connection, dataset → target
+/// connection, ready for a flow of [`flow_body`].
+pub async fn connections_into_a_dataset(
+    app: &TestApp,
+    caller: &Caller,
+    mock: &MockApi,
+) -> Connections {
+    let (spec_id, connection_id) = base_connection(app, caller, mock).await;
+    list_spec_in_flow_spec(app, caller, &spec_id).await;
+    let source = source_body(&spec_id, &connection_id);
+    let (source_id, _) = create(app, caller, "/sourceConnections", &source).await;
+    let dataset_id = app.create_dataset(caller, "members").await;
+    let target = target_body(&dataset_id);
+    let (target_id, _) = create(app, caller, "/targetConnections", &target).await;
+    Connections {
+        source_id,
+        target_id,
+        dataset_id,
+    }
+}

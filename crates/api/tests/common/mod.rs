@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod chain;
+pub mod worker;
 pub mod world;
 
 use std::sync::Arc;
