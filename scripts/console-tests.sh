@@ -53,15 +53,9 @@ mock_url=$(head -1 "$work/mock.out")
 [ -n "$mock_url" ] || { echo "flowd-mockapi did not start" >&2; cat "$work/mock.err" >&2; exit 1; }
 echo "mock API at $mock_url"
 
-FLOWD_LOG=${FLOWD_LOG:-info} "$target_dir/debug/flowd" serve --listen 127.0.0.1:0 --data-dir "$work/data" \
-  --planner-tick-ms 500 >"$work/flowd.out" 2>"$work/flowd.err" &
-flowd_pid=$!
-for _ in $(seq 1 150); do
-  grep -q "listening on http://" "$work/flowd.err" && break
-  sleep 0.1
-done
-address=$(grep -o "listening on http://[0-9.:]*" "$work/flowd.err" | head -1 | sed 's|listening on http://||')
-[ -n "$address" ] || { echo "flowd did not start" >&2; cat "$work/flowd.err" >&2; exit 1; }
+# shellcheck source=lib/start-flowd.sh
+. "$root/scripts/lib/start-flowd.sh"
+FLOWD_LOG=${FLOWD_LOG:-info} start_flowd "$target_dir/debug/flowd" "$work" --planner-tick-ms 500
 echo "flowd at http://$address"
 
 rm -rf "$target_dir/console-screenshots"

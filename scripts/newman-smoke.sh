@@ -17,7 +17,7 @@ samples=${3:-$root/../shared/aep-flow-service/flow-service-samples.postman_colle
 dataprep=$root/../shared/aep-data-prep/data-prep.postman_collection.json
 dataprep_samples=$root/../shared/aep-data-prep/data-prep-samples.postman_collection.json
 work=$(mktemp -d)
-trap 'kill "${server:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "${flowd_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 if command -v newman >/dev/null 2>&1; then
   newman=newman
@@ -26,14 +26,9 @@ else
   newman="$work/npm/node_modules/.bin/newman"
 fi
 
-"$flowd" serve --listen 127.0.0.1:0 --data-dir "$work/data" >"$work/stdout" 2>"$work/stderr" &
-server=$!
-for _ in $(seq 1 100); do
-  grep -q "listening on http://" "$work/stderr" && break
-  sleep 0.1
-done
-address=$(grep -o "listening on http://[0-9.:]*" "$work/stderr" | head -1 | sed 's|listening on http://||')
-[ -n "$address" ] || { echo "flowd did not start"; cat "$work/stderr"; exit 1; }
+# shellcheck source=lib/start-flowd.sh
+. "$root/scripts/lib/start-flowd.sh"
+start_flowd "$flowd" "$work"
 
 # The collection's header values are "<string>" placeholders and it sends no
 # Authorization: fill in the bootstrap credential so requests reach the

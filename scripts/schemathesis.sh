@@ -25,7 +25,7 @@ flowd=${1:-$root/target/debug/flowd}
 examples=${FLOWD_SCHEMATHESIS_EXAMPLES:-25}
 seed=${FLOWD_SCHEMATHESIS_SEED:-16}
 work=$(mktemp -d)
-trap 'kill "${server:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "${flowd_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 if command -v schemathesis >/dev/null 2>&1 && schemathesis --version | grep -q 'version 4\.'; then
   schemathesis=schemathesis
@@ -35,16 +35,10 @@ else
   schemathesis="$work/venv/bin/schemathesis"
 fi
 
-"$flowd" serve --listen 127.0.0.1:0 --data-dir "$work/data" \
-  --deny-upstream 0.0.0.0/0 --deny-upstream ::/0 >"$work/stdout" 2>"$work/stderr" &
-server=$!
-for _ in $(seq 1 100); do
-  grep -q "listening on http://" "$work/stderr" && break
-  sleep 0.1
-done
-address=$(grep -o "listening on http://[0-9.:]*" "$work/stderr" | head -1 | sed 's|listening on http://||')
-[ -n "$address" ] || { echo "flowd did not start"; cat "$work/stderr"; exit 1; }
-credential=$(head -1 "$work/stdout")
+# shellcheck source=lib/start-flowd.sh
+. "$root/scripts/lib/start-flowd.sh"
+start_flowd "$flowd" "$work" --deny-upstream 0.0.0.0/0 --deny-upstream ::/0
+credential=$(head -1 "$work/flowd.out")
 field() { python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$credential" "$1"; }
 token=$(field accessToken)
 api_key=$(field apiKey)
@@ -64,7 +58,7 @@ cd "$work"
   --header "x-gw-ims-org-id: $org" --header "x-sandbox-name: prod" \
   --report junit --report-dir "$root/target/schemathesis" || status=$?
 echo "schemathesis: $(( $(date +%s) - started )) s, exit $status (report: target/schemathesis/)"
-if grep -q "panicked" "$work/stderr"; then
-  echo "flowd panicked:"; grep -A3 "panicked" "$work/stderr"; status=1
+if grep -q "panicked" "$work/flowd.err"; then
+  echo "flowd panicked:"; grep -A3 "panicked" "$work/flowd.err"; status=1
 fi
 exit "$status"
