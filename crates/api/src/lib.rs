@@ -12,6 +12,7 @@
 //! dataset.
 
 mod body;
+mod caller;
 mod catalog;
 pub mod console;
 mod conversion;

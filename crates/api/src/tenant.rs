@@ -12,6 +12,7 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use flowd_store::{Scope, SeedResource};
 
+use crate::caller::{Caller, header};
 use crate::credentials::token_hash;
 use crate::error::{ApiError, FlowError, FlowErrorCode, GatewayError};
 use crate::metadata::Stamp;
@@ -44,15 +45,6 @@ impl Tenant {
     }
 }
 
-/// A header's trimmed value; `None` when absent, empty or not visible ASCII.
-pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get(name)
-        .and_then(|value| value.to_str().ok())
-        .map(str::trim)
-        .filter(|value| !value.is_empty())
-}
-
 /// AEP sandbox names are lowercase letters, digits and hyphens.
 fn sandbox_name_problem(name: &str) -> Option<&'static str> {
     if name.len() > 128 {
@@ -62,17 +54,6 @@ fn sandbox_name_problem(name: &str) -> Option<&'static str> {
         byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-' || byte == b'_'
     });
     (!valid).then_some("may only hold lowercase letters, digits, '-' and '_'")
-}
-
-/// Who sends a request, its credential checked: the org it acts for, its principal and its
-/// client. A request proves it with AEP's headers (`Authorization` + `x-api-key` +
-/// `x-gw-ims-org-id`) or, without an `Authorization` header, with the console's session
-/// cookie (`crate::console::cookie`).
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub org_id: String,
-    pub principal_id: String,
-    pub client_id: String,
 }
 
 impl FromRequestParts<AppState> for Caller {

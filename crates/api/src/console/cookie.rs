@@ -21,10 +21,10 @@ use base64::Engine;
 use flowd_store::Session;
 use subtle::ConstantTimeEq;
 
+use crate::caller::{Caller, header};
 use crate::credentials::{random_bytes, token_hash};
 use crate::error::{ApiError, GatewayError};
 use crate::state::AppState;
-use crate::tenant::{Caller, header};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "flowd_session";

@@ -20,10 +20,10 @@ use super::cookie::{
     random_token, session_cookie_hash, session_set_cookie,
 };
 use crate::body::JsonBody;
+use crate::caller::Caller;
 use crate::credentials::token_hash;
 use crate::error::{ApiError, FlowError, GatewayError, json_response};
 use crate::state::AppState;
-use crate::tenant::Caller;
 
 /// What the console learns about its session (never the cookie, which it cannot read).
 fn session_body(session: &Session) -> Value {
