@@ -4,7 +4,9 @@
 //! Instants are always rendered in UTC (the reference assumes UTC windows), so `K` renders `Z`
 //! and `z`/`zz`/`zzz` render `+0`/`+00`/`+00:00`. As in .NET, `:` and `/` are the invariant
 //! culture's separators, names are English, and every character that is not a specifier is
-//! copied (so `T` and `Z` are literal). `g` (era) is not supported and is copied literally:
+//! copied (so `T` and `Z` are literal); any other unquoted letter is refused, since .NET would
+//! copy it too and it is always a pattern of another dialect (Java's `SSSXXX`, with a hint).
+//! `g` (era) is not supported and is copied literally:
 //! no spec uses it and a BC year cannot occur in a schedule window. A `%` is dropped, as .NET
 //! does when it marks a lone one-letter specifier (`%d`).
 
@@ -64,6 +66,34 @@ pub enum DateFormatError {
     /// Only literals: rendering it would ignore the instant entirely.
     #[error("date format has no date or time specifier")]
     NoDateOrTimeToken,
+    /// An unquoted letter that is no .NET specifier (nor the usual literal `T` or `Z`): .NET
+    /// would copy it as it is, which is never what a pattern from another dialect meant.
+    #[error("{}", unknown_letters_message(letters, *byte_offset, *java_style))]
+    UnknownLetters {
+        /// The run of the same letter, as written (`SSS`).
+        letters: String,
+        /// Where it starts.
+        byte_offset: usize,
+        /// The format looks like a Java `DateTimeFormatter` pattern (`SSS`, `XXX`, `a`, …).
+        java_style: bool,
+    },
+}
+
+/// Letters .NET does not read as specifiers but a Java `DateTimeFormatter` pattern does.
+const JAVA_ONLY_LETTERS: &str = "SXxaEuYDwWQLVOnNAe";
+
+/// The hint written when a format looks like Java's.
+pub const JAVA_PATTERN_HINT: &str = "looks like a Java DateTimeFormatter pattern; in .NET write fff for milliseconds and K or zzz for the offset";
+
+fn unknown_letters_message(letters: &str, byte_offset: usize, java_style: bool) -> String {
+    let mut message = format!(
+        "date format has `{letters}` at byte {byte_offset}, which .NET does not know as a specifier and would send as it is (quote literal text: '{letters}')"
+    );
+    if java_style {
+        message.push_str("; the format ");
+        message.push_str(JAVA_PATTERN_HINT);
+    }
+    message
 }
 
 /// One unit of a parsed format.
@@ -188,6 +218,14 @@ impl DotNetDateFormat {
                 '%' => {
                     index += 1;
                     continue;
+                }
+                letter if letter.is_ascii_alphabetic() && !matches!(letter, 'T' | 'Z' | 'g') => {
+                    let java_style = format.chars().any(|any| JAVA_ONLY_LETTERS.contains(any));
+                    return Err(DateFormatError::UnknownLetters {
+                        letters: letter.to_string().repeat(repeat),
+                        byte_offset,
+                        java_style,
+                    });
                 }
                 literal_character => {
                     push_literal(&mut tokens, &literal_character.to_string());
@@ -395,7 +433,7 @@ mod tests {
             ("yyyy/MM/dd HH:mm", morning, "2024/01/07 00:05"),
             ("'yyyy' \"MM\" \\d dd", morning, "yyyy MM d 07"),
             ("%d", morning, "7"),
-            ("dd TZ Q!", morning, "07 TZ Q!"),
+            ("dd TZ 'Q'!", morning, "07 TZ Q!"),
         ];
         for (format, when, expected) in cases {
             let parsed = DotNetDateFormat::parse(format).expect(format);
@@ -432,6 +470,22 @@ mod tests {
             ),
             ("TZ-:/", DateFormatError::NoDateOrTimeToken),
             ("'yyyy'", DateFormatError::NoDateOrTimeToken),
+            (
+                "yyyy-MM-dd'T'HH:mm:ss.SSSXXX",
+                DateFormatError::UnknownLetters {
+                    letters: "SSS".to_owned(),
+                    byte_offset: 22,
+                    java_style: true,
+                },
+            ),
+            (
+                "yyyy-MM-dd HH:mm:ss UTC",
+                DateFormatError::UnknownLetters {
+                    letters: "U".to_owned(),
+                    byte_offset: 20,
+                    java_style: false,
+                },
+            ),
         ];
         for (format, expected) in cases {
             assert_eq!(DotNetDateFormat::parse(format), Err(expected), "{format:?}");

@@ -28,7 +28,7 @@ pub use connection_spec::{
     SourceShape, is_generic_rest, resolve_source, resolve_source_fetch_config, source_shape,
     validate_connection_spec,
 };
-pub use date_format::{DateFormatError, DotNetDateFormat};
+pub use date_format::{DateFormatError, DotNetDateFormat, JAVA_PATTERN_HINT};
 pub use fetch_config::{
     AttributeFilter, ContentPath, ContinuationTokenPagination, DeclaredNames, EndCondition,
     EndPageIndex, FetchConfig, HttpMethod, MAX_DELAY_REQUEST_MILLIS, MAX_DESCENDANT_SEGMENTS,
