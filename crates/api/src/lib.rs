@@ -82,6 +82,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(route_not_found)
         .with_state(state)
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(tenant::say_when_sandbox_created))
         .layer(axum::middleware::from_fn(request_id::assign_request_id))
 }
 

@@ -7,9 +7,14 @@
 //! [`Scope`] of an authenticated [`Tenant`], so one org never sees another's
 //! resources and a sandbox never sees another sandbox's.
 
-use axum::extract::FromRequestParts;
-use axum::http::HeaderMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
 use flowd_store::{Scope, SeedResource};
 
 use crate::caller::{Caller, header};
@@ -121,7 +126,18 @@ impl FromRequestParts<AppState> for Tenant {
             )
             .into());
         }
-        let sandbox_id = sandbox_id(state, &caller.org_id, sandbox_name).await?;
+        let (sandbox_id, created) = sandbox_id(state, &caller.org_id, sandbox_name).await?;
+        if created {
+            tracing::info!(
+                org_id = %caller.org_id,
+                sandbox = sandbox_name,
+                "sandbox \"{sandbox_name}\" of org {} created by this request; it starts empty (check x-sandbox-name if another was meant)",
+                caller.org_id
+            );
+            if let Some(flag) = parts.extensions.get::<SandboxCreated>() {
+                flag.0.store(true, Ordering::Relaxed);
+            }
+        }
         Ok(Tenant {
             scope: Scope {
                 org_id: caller.org_id,
@@ -134,13 +150,35 @@ impl FromRequestParts<AppState> for Tenant {
     }
 }
 
+/// The response header that says the request created the sandbox it named (a new, empty
+/// one: often a mistyped `x-sandbox-name`). Absent on every other response.
+pub const SANDBOX_CREATED_HEADER: &str = "x-flowd-sandbox-created";
+
+/// Set by the [`Tenant`] extractor when its request created the sandbox.
+#[derive(Clone, Default)]
+struct SandboxCreated(Arc<AtomicBool>);
+
+/// Middleware: adds [`SANDBOX_CREATED_HEADER`] to the response of a request that created its
+/// sandbox.
+pub async fn say_when_sandbox_created(mut request: Request, next: Next) -> Response {
+    let created = SandboxCreated::default();
+    request.extensions_mut().insert(created.clone());
+    let mut response = next.run(request).await;
+    if created.0.load(Ordering::Relaxed) {
+        response
+            .headers_mut()
+            .insert(SANDBOX_CREATED_HEADER, HeaderValue::from_static("true"));
+    }
+    response
+}
+
 /// The sandbox's id, creating the sandbox (with its built-in specs) on its
-/// first request.
+/// first request; and whether this request created it.
 async fn sandbox_id(
     state: &AppState,
     org_id: &str,
     sandbox_name: &str,
-) -> Result<String, ApiError> {
+) -> Result<(String, bool), ApiError> {
     let key = (org_id.to_owned(), sandbox_name.to_owned());
     if let Some(id) = state
         .known_sandboxes
@@ -148,11 +186,11 @@ async fn sandbox_id(
         .expect("sandbox cache lock poisoned")
         .get(&key)
     {
-        return Ok(id.clone());
+        return Ok((id.clone(), false));
     }
     let seeder =
         |sandbox_id: &str| -> Vec<SeedResource> { builtin_seed(org_id, sandbox_name, sandbox_id) };
-    let sandbox = state
+    let ensured = state
         .store
         .ensure_sandbox(org_id, sandbox_name, &seeder)
         .await?;
@@ -160,6 +198,6 @@ async fn sandbox_id(
         .known_sandboxes
         .write()
         .expect("sandbox cache lock poisoned")
-        .insert(key, sandbox.id.clone());
-    Ok(sandbox.id)
+        .insert(key, ensured.sandbox.id.clone());
+    Ok((ensured.sandbox.id, ensured.created))
 }

@@ -217,3 +217,26 @@ async fn server_managed_fields_come_from_the_request() {
     let in_dev = app.post(&dev, "/connectionSpecs", &body).await;
     assert_ne!(in_dev.body["sandboxId"], spec["sandboxId"]);
 }
+
+#[tokio::test]
+async fn the_request_that_creates_a_sandbox_says_so_in_a_header_and_later_ones_do_not() {
+    let app = TestApp::new().await;
+    let mut caller = app.caller();
+    caller.sandbox = "prdo".into();
+    let first = app.get(&caller, "/connectionSpecs").await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(
+        first
+            .headers
+            .get("x-flowd-sandbox-created")
+            .map(|value| value.to_str().unwrap()),
+        Some("true"),
+        "the first request names a sandbox that did not exist"
+    );
+    let second = app.get(&caller, "/connectionSpecs").await;
+    assert_eq!(second.status, StatusCode::OK);
+    assert!(
+        second.headers.get("x-flowd-sandbox-created").is_none(),
+        "the sandbox exists by the second request"
+    );
+}

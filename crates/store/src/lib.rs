@@ -32,8 +32,8 @@ pub use datasets::{BatchOrderField, BatchQuery, BatchRecord, DatasetStats};
 pub use error::StoreError;
 pub use flowd_model::{ResourceKind, ResourceRef, RunStatus, RunTrigger};
 pub use model::{
-    Credential, DeleteOutcome, NewCredential, ReplaceOutcome, ResourceWrite, Sandbox,
-    ScheduleWrite, Scope, SeedResource, Session, StoredResource,
+    Credential, DeleteOutcome, EnsuredSandbox, NewCredential, ReplaceOutcome, ResourceWrite,
+    Sandbox, ScheduleWrite, Scope, SeedResource, Session, StoredResource,
 };
 pub use postgres::PostgresStore;
 pub use query::{Cursor, FilterOp, FilterValue, IndexedField, IndexedFilter, ListQuery};
@@ -109,13 +109,14 @@ pub trait SessionStore: Send + Sync + 'static {
 #[async_trait]
 pub trait ResourceStore: Send + Sync + 'static {
     /// Returns the sandbox `(org_id, sandbox_name)`, creating it on first use together with
-    /// the resources `seeder` returns, in one transaction.
+    /// the resources `seeder` returns, in one transaction; `created` says which. Of calls
+    /// racing to create one sandbox, exactly one reports it created.
     async fn ensure_sandbox(
         &self,
         org_id: &str,
         sandbox_name: &str,
         seeder: &SandboxSeeder<'_>,
-    ) -> Result<Sandbox, StoreError>;
+    ) -> Result<EnsuredSandbox, StoreError>;
 
     /// The sandboxes of `org_id` that exist (each made by its first request), by name.
     async fn list_sandboxes(&self, org_id: &str) -> Result<Vec<Sandbox>, StoreError>;

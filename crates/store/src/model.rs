@@ -45,6 +45,14 @@ pub struct Sandbox {
     pub name: String,
 }
 
+/// What [`crate::ResourceStore::ensure_sandbox`] found: the sandbox, and whether this call
+/// created it (with its seed) rather than finding it made by an earlier one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnsuredSandbox {
+    pub sandbox: Sandbox,
+    pub created: bool,
+}
+
 /// A resource that a new sandbox starts with (built-in specs).
 #[derive(Debug, Clone)]
 pub struct SeedResource {

@@ -329,6 +329,18 @@ impl Operation {
         } else {
             self.body.insert("security".into(), json!([]));
         }
+        if self.access == Access::Sandbox {
+            // The request that creates its sandbox says so (any success of a sandbox route).
+            for (status, response) in &mut self.responses {
+                if let (true, Some(response)) = (status.starts_with('2'), response.as_object_mut())
+                    && !response.contains_key("$ref")
+                {
+                    let headers = response.entry("headers").or_insert_with(|| json!({}));
+                    headers[crate::tenant::SANDBOX_CREATED_HEADER] =
+                        json!({"$ref": "#/components/headers/SandboxCreated"});
+                }
+            }
+        }
         parameters.append(&mut self.parameters);
         if !parameters.is_empty() {
             self.body

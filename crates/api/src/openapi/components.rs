@@ -66,6 +66,12 @@ pub fn components() -> Value {
     json!({
         "schemas": schemas,
         "parameters": parameters(),
+        "headers": {
+            "SandboxCreated": {
+                "description": "present (true) on the response of the request that created its sandbox: a new, empty one, as a mistyped x-sandbox-name makes",
+                "schema": {"type": "string", "enum": ["true"]},
+            },
+        },
         "responses": responses(),
         "securitySchemes": {
             "bearerToken": {

@@ -75,8 +75,16 @@ pub async fn sandboxes_are_created_once_with_their_seed(store: Arc<dyn Store>) {
     };
     let first = store.ensure_sandbox("ORG1", "prod", &seeder).await.unwrap();
     let again = store.ensure_sandbox("ORG1", "prod", &seeder).await.unwrap();
+    assert!(first.created, "the first call creates the sandbox");
+    assert!(!again.created, "a later call finds it");
+    let (first, again) = (first.sandbox, again.sandbox);
     assert_eq!(first, again, "a sandbox id is stable");
     let other_org = store.ensure_sandbox("ORG2", "prod", &seeder).await.unwrap();
+    assert!(
+        other_org.created,
+        "the same name in another org is another sandbox"
+    );
+    let other_org = other_org.sandbox;
     assert_ne!(first.id, other_org.id, "sandbox ids differ per org");
     let seeded = store
         .list_resources(

@@ -8,7 +8,8 @@ use sqlx::{Postgres, QueryBuilder, Row};
 
 use super::{PostgresStore, Transaction, is_foreign_key_violation, is_unique_violation};
 use crate::model::{
-    DeleteOutcome, ReplaceOutcome, ResourceWrite, Sandbox, ScheduleWrite, Scope, StoredResource,
+    DeleteOutcome, EnsuredSandbox, ReplaceOutcome, ResourceWrite, Sandbox, ScheduleWrite, Scope,
+    StoredResource,
 };
 use crate::query::ListQuery;
 use crate::sql::IndexedColumns;
@@ -190,11 +191,14 @@ impl ResourceStore for PostgresStore {
         org_id: &str,
         sandbox_name: &str,
         seeder: &SandboxSeeder<'_>,
-    ) -> Result<Sandbox, StoreError> {
-        let sandbox = |id: String| Sandbox {
-            id,
-            org_id: org_id.to_owned(),
-            name: sandbox_name.to_owned(),
+    ) -> Result<EnsuredSandbox, StoreError> {
+        let sandbox = |id: String, created: bool| EnsuredSandbox {
+            sandbox: Sandbox {
+                id,
+                org_id: org_id.to_owned(),
+                name: sandbox_name.to_owned(),
+            },
+            created,
         };
         let find = "SELECT id FROM sandboxes WHERE org_id = $1 AND name = $2";
         let existing: Option<String> = sqlx::query_scalar(find)
@@ -203,7 +207,7 @@ impl ResourceStore for PostgresStore {
             .fetch_optional(&self.pool)
             .await?;
         if let Some(id) = existing {
-            return Ok(sandbox(id));
+            return Ok(sandbox(id, false));
         }
         let scope = Scope {
             org_id: org_id.to_owned(),
@@ -216,8 +220,8 @@ impl ResourceStore for PostgresStore {
             .bind(sandbox_name)
             .fetch_optional(&mut *transaction)
             .await?;
-        let sandbox_id = match raced {
-            Some(id) => id,
+        let (sandbox_id, created) = match raced {
+            Some(id) => (id, false),
             None => {
                 let sandbox_id = flowd_model::ids::new_resource_id();
                 sqlx::query(
@@ -240,11 +244,11 @@ impl ResourceStore for PostgresStore {
                     )
                     .await?;
                 }
-                sandbox_id
+                (sandbox_id, true)
             }
         };
         transaction.commit().await?;
-        Ok(sandbox(sandbox_id))
+        Ok(sandbox(sandbox_id, created))
     }
 
     async fn list_sandboxes(&self, org_id: &str) -> Result<Vec<Sandbox>, StoreError> {

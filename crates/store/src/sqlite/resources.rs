@@ -8,7 +8,8 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 
 use super::{SqliteStore, Transaction, is_unique_violation};
 use crate::model::{
-    DeleteOutcome, ReplaceOutcome, ResourceWrite, Sandbox, ScheduleWrite, Scope, StoredResource,
+    DeleteOutcome, EnsuredSandbox, ReplaceOutcome, ResourceWrite, Sandbox, ScheduleWrite, Scope,
+    StoredResource,
 };
 use crate::query::ListQuery;
 use crate::sql::IndexedColumns;
@@ -164,11 +165,14 @@ impl ResourceStore for SqliteStore {
         org_id: &str,
         sandbox_name: &str,
         seeder: &SandboxSeeder<'_>,
-    ) -> Result<Sandbox, StoreError> {
-        let sandbox = |id: String| Sandbox {
-            id,
-            org_id: org_id.to_owned(),
-            name: sandbox_name.to_owned(),
+    ) -> Result<EnsuredSandbox, StoreError> {
+        let sandbox = |id: String, created: bool| EnsuredSandbox {
+            sandbox: Sandbox {
+                id,
+                org_id: org_id.to_owned(),
+                name: sandbox_name.to_owned(),
+            },
+            created,
         };
         let find = "SELECT id FROM sandboxes WHERE org_id = ? AND name = ?";
         let existing: Option<String> = sqlx::query_scalar(find)
@@ -177,7 +181,7 @@ impl ResourceStore for SqliteStore {
             .fetch_optional(&self.pool)
             .await?;
         if let Some(id) = existing {
-            return Ok(sandbox(id));
+            return Ok(sandbox(id, false));
         }
         let mut transaction = self.begin_write().await?;
         // Another request may have created it between the read and the lock.
@@ -186,8 +190,8 @@ impl ResourceStore for SqliteStore {
             .bind(sandbox_name)
             .fetch_optional(&mut *transaction)
             .await?;
-        let sandbox_id = match raced {
-            Some(id) => id,
+        let (sandbox_id, created) = match raced {
+            Some(id) => (id, false),
             None => {
                 let sandbox_id = new_sandbox_id();
                 sqlx::query(
@@ -214,11 +218,11 @@ impl ResourceStore for SqliteStore {
                     )
                     .await?;
                 }
-                sandbox_id
+                (sandbox_id, true)
             }
         };
         transaction.commit().await?;
-        Ok(sandbox(sandbox_id))
+        Ok(sandbox(sandbox_id, created))
     }
 
     async fn list_sandboxes(&self, org_id: &str) -> Result<Vec<Sandbox>, StoreError> {
