@@ -2,6 +2,7 @@
 //! It parses arguments, sets up logging, and wires the store into the API;
 //! all behaviour lives in the libraries.
 
+mod api_client;
 mod data;
 mod dataset;
 mod failpoints;
@@ -38,6 +39,8 @@ enum Command {
         #[command(subcommand)]
         command: SpecCommand,
     },
+    /// Work with a running flowd from the terminal, through a stored profile.
+    Api(api_client::ApiArgs),
     /// Read datasets back from the data dir (no server needed).
     Dataset(dataset::DatasetArgs),
     /// Work with whole stores.
@@ -256,6 +259,7 @@ fn main() -> ExitCode {
         Command::Spec {
             command: SpecCommand::Test(args),
         } => spec_test::run(args),
+        Command::Api(args) => report(run_async(api_client::run(args))),
         Command::Dataset(args) => report(run_async(dataset::run(args))),
         Command::Secrets {
             command:
