@@ -25,6 +25,9 @@
 //! | `ANY /redirect?to=URL[&status=307]` | a redirect (302 by default) to `URL` |
 //! | `GET /echo?status=&pad=` | `status` (default 400), body: `pad` bytes, the request's `Authorization`, 400 bytes |
 //!
+//! [`DemoApi`] serves these routes on one port under four prefixes, one per way of checking
+//! credentials: flowd's demo upstream (`flowd demo-api`).
+//!
 //! Beyond the routes: [`Faults`] inject latency, failures at the start or in the middle of a
 //! run (`bad_page`), a repeating last page, route errors and a silent page-size cap
 //! (`max_page_size`) and records created and deleted while a client pages (`changes`);
@@ -38,6 +41,7 @@
 #![warn(missing_docs)]
 
 mod dataset;
+mod demo;
 mod oauth;
 mod request;
 mod routes;
@@ -55,6 +59,10 @@ use tokio::task::JoinHandle;
 
 pub use dataset::{
     GENERATED_EPOCH_SECS, GENERATED_STEP_SECS, generated_last_changed, generated_record, parse_time,
+};
+pub use demo::{
+    DEMO_ACCESS_TOKEN, DEMO_API_KEY, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_KEY_HEADER,
+    DEMO_PASSWORD, DEMO_REFRESH_TOKEN, DEMO_USERNAME, DemoApi, DemoOptions,
 };
 pub use request::RecordedRequest;
 pub use scenario::{

@@ -1,14 +1,14 @@
 //! `flowd-mockapi`: runs the mock API as a separate process for benchmarks.
 //!
-//! Prints the base URL (one line, flushed) once listening, then serves until
-//! interrupted. Request recording is off so memory stays flat over long runs.
+//! Prints the base URL (one line, flushed) once listening, then serves the demo API
+//! ([`DemoApi`], the same server as `flowd demo-api`) until interrupted.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use flowd_mockapi::{MockApi, Scenario};
+use flowd_mockapi::{DemoApi, DemoOptions};
 
 const USAGE: &str =
     "usage: flowd-mockapi [--records N] [--page-size N] [--latency-ms MS] [--listen ADDR]
@@ -69,11 +69,13 @@ async fn main() -> ExitCode {
             };
         }
     };
-    let mut scenario = Scenario::generated(args.records)
-        .with_default_page_size(args.page_size)
-        .with_latency(Duration::from_millis(args.latency_ms));
-    scenario.record_requests = false;
-    let api = match MockApi::start_on(scenario, args.listen).await {
+    let options = DemoOptions {
+        records: args.records,
+        page_size: args.page_size,
+        latency: Duration::from_millis(args.latency_ms),
+        listen: args.listen,
+    };
+    let api = match DemoApi::start(options).await {
         Ok(api) => api,
         Err(e) => {
             eprintln!("flowd-mockapi: cannot listen on {}: {e}", args.listen);
