@@ -78,7 +78,7 @@ async fn flow_rules_get_their_codes_and_pointers() {
         (
             "once with an interval",
             json!({"startTime": 1632809759, "frequency": "once", "interval": 15}),
-            vec!["/scheduleParams"],
+            vec!["/scheduleParams/interval"],
         ),
         (
             "minute below 15",
@@ -356,6 +356,74 @@ async fn a_flow_with_more_than_one_source_or_target_connection_is_refused() {
         )
         .await;
     assert_eq!(pointers(&patched), ["/sourceConnectionIds"]);
+}
+
+#[tokio::test]
+async fn schedule_problems_are_sentences_at_the_fields_they_are_about() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let (source_id, target_id) = connections(&app, &caller).await;
+    let cases: Vec<(Value, Vec<(&str, &str)>)> = vec![
+        (
+            json!({"startTime": 1632809759, "frequency": "minute"}),
+            vec![(
+                "/scheduleParams/interval",
+                "interval is required when frequency is minute",
+            )],
+        ),
+        (
+            json!({"startTime": 1632809759, "frequency": "yearly", "interval": 1}),
+            vec![(
+                "/scheduleParams/frequency",
+                "frequency must be one of once, minute, hour, day, week, got \"yearly\"",
+            )],
+        ),
+        (
+            json!({"startTime": 1632809759, "frequency": "Minute", "interval": 15}),
+            vec![(
+                "/scheduleParams/frequency",
+                "frequency must be one of once, minute, hour, day, week, got \"Minute\"",
+            )],
+        ),
+        (
+            json!({"startTime": 1632809759, "frequency": "once", "interval": 15, "backfill": false}),
+            vec![
+                (
+                    "/scheduleParams/interval",
+                    "interval is not allowed when frequency is once",
+                ),
+                (
+                    "/scheduleParams/backfill",
+                    "backfill is not allowed when frequency is once",
+                ),
+            ],
+        ),
+        (
+            json!({"startTime": 1632809759, "frequency": "minute", "interval": "5"}),
+            vec![(
+                "/scheduleParams/interval",
+                "interval must be at least 15 when frequency is minute, got 5",
+            )],
+        ),
+    ];
+    for (schedule, expected) in cases {
+        let mut body = flow_body(&source_id, &target_id);
+        body["scheduleParams"] = schedule.clone();
+        let refused = app.post(&caller, "/flows", &body).await;
+        assert_flow_error(&refused, "1100-400");
+        let problems: Vec<(&str, &str)> = refused.body["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|problem| {
+                (
+                    problem["pointer"].as_str().unwrap(),
+                    problem["message"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(problems, expected, "{schedule}");
+    }
 }
 
 #[tokio::test]

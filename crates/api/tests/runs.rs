@@ -245,6 +245,80 @@ async fn run_windows_are_read_leniently_and_checked() {
 }
 
 #[tokio::test]
+async fn run_windows_take_rfc_3339_and_epoch_seconds_and_refuse_milliseconds_with_a_hint() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let flow_id = flow(&app, &caller).await;
+
+    let rfc_3339 = post_run(
+        &app,
+        &caller,
+        &flow_id,
+        json!({"windowStartTime": "2022-05-03T13:36:31Z", "windowEndTime": "2022-05-03T15:36:31+01:00"}),
+    )
+    .await;
+    assert_eq!(
+        rfc_3339["params"],
+        json!({"windowStartTime": 1651584991, "windowEndTime": 1651588591})
+    );
+    let mixed = post_run(
+        &app,
+        &caller,
+        &flow_id,
+        json!({"windowStartTime": 1651588591, "windowEndTime": "2022-05-03T15:36:31Z"}),
+    )
+    .await;
+    assert_eq!(
+        mixed["params"],
+        json!({"windowStartTime": 1651588591, "windowEndTime": 1651592191})
+    );
+
+    let reply = app
+        .post(
+            &caller,
+            "/runs",
+            &json!({"flowId": flow_id, "params": {"windowStartTime": 1651584991000_i64, "windowEndTime": "1651588591000"}}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    let problems: Vec<(String, String)> = reply.body["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|problem| {
+            (
+                problem["pointer"].as_str().unwrap().to_owned(),
+                problem["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            (
+                "/params/windowStartTime".to_owned(),
+                "1651584991000 looks like milliseconds: give seconds (divide by 1000) or an RFC 3339 instant".to_owned()
+            ),
+            (
+                "/params/windowEndTime".to_owned(),
+                "1651588591000 looks like milliseconds: give seconds (divide by 1000) or an RFC 3339 instant".to_owned()
+            ),
+        ]
+    );
+    let reply = app
+        .post(
+            &caller,
+            "/runs",
+            &json!({"flowId": flow_id, "params": {"windowEndTime": "tomorrow"}}),
+        )
+        .await;
+    assert_eq!(
+        reply.body["problems"][0]["message"],
+        "'tomorrow' is neither an RFC 3339 instant (like 2024-01-01T00:00:00Z) nor epoch seconds"
+    );
+}
+
+#[tokio::test]
 async fn unknown_flows_and_taken_windows_are_refused() {
     let app = TestApp::new().await;
     let caller = app.caller();

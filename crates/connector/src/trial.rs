@@ -83,16 +83,8 @@ pub struct WindowError {
     pub message: String,
 }
 
-/// An instant as given: an RFC 3339 date-time or whole epoch seconds.
-pub fn parse_instant(text: &str) -> Result<Timestamp, String> {
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<i64>() {
-        return Timestamp::from_second(seconds)
-            .map_err(|_| format!("{seconds} is out of the range of epoch seconds"));
-    }
-    text.parse()
-        .map_err(|_| format!("'{text}' is neither an RFC 3339 instant nor epoch seconds"))
-}
+/// An instant as given: RFC 3339 or whole epoch seconds (the one parser, in `flowd_model`).
+pub use flowd_model::time::parse_instant;
 
 /// The window `[start, end)` from its two sides as text (either may be absent or empty: from
 /// the beginning of time, until `now`).

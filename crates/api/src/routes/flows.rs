@@ -333,8 +333,9 @@ impl InstanceResource for Flows {
                             format!("The flow spec's scheduleSpec does not compile: {error}"),
                         )
                     })?;
-                    problems.extend(flowd_spec::schema_problems(
+                    problems.extend(crate::routes::schedule_problems::schedule_problems(
                         &validator,
+                        schedule_spec,
                         schedule,
                         "/scheduleParams",
                     ));

@@ -18,6 +18,7 @@ pub mod flows;
 mod instances;
 mod run_shape;
 pub mod runs;
+mod schedule_problems;
 pub mod search;
 pub mod source_connections;
 pub mod target_connections;

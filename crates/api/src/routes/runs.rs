@@ -14,9 +14,11 @@
 //! Decisions where the reference is silent:
 //! - `POST /runs` answers 201 with the full run (the docs' shape; it carries
 //!   the OAS's `id` and `etag` too) and a `Location` header.
-//! - Window times are epoch seconds on the wire (numbers or numeric strings;
-//!   `windowStartTime` may be absent: from the beginning of time) and epoch
-//!   milliseconds in the store. The window is half-open `[start, end)`.
+//! - Window times are RFC 3339 instants or epoch seconds on the wire (numbers or numeric
+//!   strings), read by `flowd_model::time::parse_instant`, the parser of the command line's
+//!   `--window` too; a number that looks like milliseconds is refused with a hint.
+//!   `windowStartTime` may be absent (from the beginning of time). Runs show epoch seconds;
+//!   the store holds epoch milliseconds. The window is half-open `[start, end)`.
 //! - Any flow of the sandbox takes ad hoc runs, whatever its schedule or
 //!   state: the run is an explicit request.
 //! - An ad hoc window that overlaps the window of any run of the flow (pending, running,
@@ -139,7 +141,7 @@ async fn create(
         None | Some(Value::Null) => {
             problems.push(Problem::new(
                 "/params",
-                "is required ({\"windowStartTime\", \"windowEndTime\"} in epoch seconds)",
+                "is required ({\"windowStartTime\", \"windowEndTime\"} as RFC 3339 instants or epoch seconds)",
             ));
             None
         }

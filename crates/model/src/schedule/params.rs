@@ -34,7 +34,17 @@ impl Schedule {
         let recurrence = match frequency {
             None => None,
             Some(Frequency::Once) => Some(Recurrence::Once),
-            Some(frequency) => required(object, "interval", &mut problems)
+            Some(frequency) => optional(object, "interval")
+                .or_else(|| {
+                    problems.push(FieldProblem::new(
+                        "/interval",
+                        format!(
+                            "interval is required when frequency is {}",
+                            frequency.as_str()
+                        ),
+                    ));
+                    None
+                })
                 .and_then(|value| interval("/interval", value, frequency, &mut problems))
                 .map(|interval| Recurrence::Every {
                     frequency,
@@ -67,10 +77,10 @@ pub fn adhoc_window(params: &Value) -> Result<(Option<Timestamp>, Timestamp), Sc
     let mut problems = Vec::new();
     let start = match optional(object, "windowStartTime") {
         None => Some(None),
-        Some(value) => epoch_seconds("/windowStartTime", value, &mut problems).map(Some),
+        Some(value) => window_instant("/windowStartTime", value, &mut problems).map(Some),
     };
     let end = required(object, "windowEndTime", &mut problems)
-        .and_then(|value| epoch_seconds("/windowEndTime", value, &mut problems));
+        .and_then(|value| window_instant("/windowEndTime", value, &mut problems));
     if let (Some(Some(start)), Some(end)) = (start, end)
         && start >= end
     {
@@ -87,6 +97,29 @@ pub fn adhoc_window(params: &Value) -> Result<(Option<Timestamp>, Timestamp), Sc
         (Some(start), Some(end)) if problems.is_empty() => Ok((start, end)),
         _ => Err(ScheduleError::InvalidAdhocWindow(problems)),
     }
+}
+
+/// A window side: an RFC 3339 string or whole epoch seconds (a number or a numeric string),
+/// read by the one parser the command line's `--window` uses too
+/// ([`crate::time::parse_instant`]).
+fn window_instant(
+    pointer: &str,
+    value: &Value,
+    problems: &mut Vec<FieldProblem>,
+) -> Option<Timestamp> {
+    let parsed = match value {
+        Value::String(text) => crate::time::parse_instant(text),
+        Value::Number(number) => match integer(value) {
+            Some(seconds) => crate::time::instant_from_seconds(seconds),
+            None => crate::time::parse_instant(&number.to_string()),
+        },
+        _ => Err(format!(
+            "must be an RFC 3339 instant (a string) or epoch seconds (a number), got {value}"
+        )),
+    };
+    parsed
+        .map_err(|message| problems.push(FieldProblem::new(pointer, message)))
+        .ok()
 }
 
 /// The member `name`, treating `null` as absent.
@@ -195,7 +228,7 @@ fn frequency(pointer: &str, value: &Value, problems: &mut Vec<FieldProblem>) -> 
     if found.is_none() {
         problems.push(FieldProblem::new(
             pointer,
-            format!("must be one of once, minute, hour, day, week, got {value}"),
+            format!("frequency must be one of once, minute, hour, day, week, got {value}"),
         ));
     }
     found

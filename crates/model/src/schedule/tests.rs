@@ -107,13 +107,13 @@ fn malformed_schedule_params_name_every_field() {
             json!({"startTime": "soon", "frequency": "monthly", "backfill": "yes"}),
             vec![
                 "/startTime: must be whole epoch seconds as a number or a numeric string, got \"soon\"",
-                "/frequency: must be one of once, minute, hour, day, week, got \"monthly\"",
+                "/frequency: frequency must be one of once, minute, hour, day, week, got \"monthly\"",
                 "/backfill: must be true or false (or the strings \"true\"/\"false\"), got \"yes\"",
             ],
         ),
         (
             json!({"startTime": 10, "frequency": "minute"}),
-            vec!["/interval: is required"],
+            vec!["/interval: interval is required when frequency is minute"],
         ),
         (
             json!({"startTime": 10, "frequency": "minute", "interval": 0}),
@@ -171,7 +171,7 @@ fn malformed_schedule_params_name_every_field() {
         ),
         (
             json!({"startTime": 10, "frequency": 15, "interval": 15}),
-            vec!["/frequency: must be one of once, minute, hour, day, week, got 15"],
+            vec!["/frequency: frequency must be one of once, minute, hour, day, week, got 15"],
         ),
     ];
     for (params, expected) in cases {
@@ -370,8 +370,19 @@ fn adhoc_windows_parse_leniently() {
         (
             json!({"windowStartTime": "x", "windowEndTime": true}),
             Err(vec![
-                "/windowStartTime: must be whole epoch seconds as a number or a numeric string, got \"x\"",
-                "/windowEndTime: must be whole epoch seconds as a number or a numeric string, got true",
+                "/windowStartTime: 'x' is neither an RFC 3339 instant (like 2024-01-01T00:00:00Z) nor epoch seconds",
+                "/windowEndTime: must be an RFC 3339 instant (a string) or epoch seconds (a number), got true",
+            ]),
+        ),
+        (
+            json!({"windowStartTime": "2022-05-03T13:36:31Z", "windowEndTime": "1651588591"}),
+            Ok((Some(1651584991), 1651588591)),
+        ),
+        (
+            json!({"windowStartTime": 1651584991000_i64, "windowEndTime": "1651588591000"}),
+            Err(vec![
+                "/windowStartTime: 1651584991000 looks like milliseconds: give seconds (divide by 1000) or an RFC 3339 instant",
+                "/windowEndTime: 1651588591000 looks like milliseconds: give seconds (divide by 1000) or an RFC 3339 instant",
             ]),
         ),
         (json!("1651584991"), Err(vec!["(root): must be an object"])),
