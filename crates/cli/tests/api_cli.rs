@@ -239,6 +239,7 @@ async fn a_flow_is_disabled_and_enabled_and_a_triggered_run_is_watched_until_it_
     )
     .await;
     let flow = workflow.flow_id.clone();
+    let dataset_id = workflow.dataset_id.clone();
     let config = tempfile::tempdir().unwrap();
     let config_dir = config.path().to_owned();
     let server_url = server.base_url.clone();
@@ -269,11 +270,38 @@ async fn a_flow_is_disabled_and_enabled_and_a_triggered_run_is_watched_until_it_
         let run_id = run(&["runs", "trigger", &flow, "--window", &window]).trim().to_owned();
         assert_eq!(run_id.len(), 36, "{run_id}");
         let watched = run(&["runs", "watch", &flow, "--until-idle"]);
-        (run_id, watched)
+
+        // The run in the runs listing, the dataset with its records in Catalog's.
+        let runs = run(&["list", "runs"]);
+        let row = runs.lines().find(|line| line.starts_with(&run_id)).unwrap_or_else(|| panic!("{runs}"));
+        assert!(row.contains(&format!("flow {flow}")) && row.contains("success"), "{row}");
+        let datasets = run(&["list", "datasets"]);
+        assert!(datasets.lines().any(|line| line.starts_with(&dataset_id) && line.contains("members")), "{datasets}");
+        let dataset: Value = serde_json::from_str(&run(&["get", "datasets", &dataset_id])).unwrap();
+        assert_eq!(dataset["recordCount"], 60, "{dataset}");
+
+        // A second ad hoc run over the same window is refused naming the first; re-triggering
+        // the first runs its window again.
+        let overlapping = api(&config_dir, &["runs", "trigger", &flow, "--window", &window]);
+        assert!(!overlapping.status.success());
+        let refusal = stderr(&overlapping);
+        assert!(refusal.contains("(FLOW-1409-400)") && refusal.contains(&run_id), "{refusal}");
+        let retriggered = run(&["runs", "retrigger", &run_id]);
+        assert!(retriggered.starts_with(&format!("run {run_id} re-triggered: pending over ")), "{retriggered}");
+        let rewatched = run(&["runs", "watch", &flow, "--until-idle"]);
+        (run_id, watched, rewatched)
     })
     .await
     .unwrap();
-    let (run_id, watched) = output;
+    let (run_id, watched, rewatched) = output;
+    let last_again = rewatched
+        .lines()
+        .rfind(|line| line.starts_with(&run_id))
+        .unwrap();
+    assert!(
+        last_again.contains("  success  ") && last_again.contains("records 60"),
+        "{rewatched}"
+    );
     let last = watched
         .lines()
         .rfind(|line| line.starts_with(&run_id))

@@ -203,25 +203,41 @@ pub fn describe_error(status: u16, body: &Value) -> String {
         .as_str()
         .and_then(|kind| kind.rsplit('/').next())
         .unwrap_or_default();
-    let message = body["report"]["detailed-message"]
+    let mut message = body["report"]["detailed-message"]
         .as_str()
         .or_else(|| body["title"].as_str())
         .map(str::to_owned)
         .unwrap_or_else(|| body.to_string());
+    let problems = body["problems"].as_array().cloned().unwrap_or_default();
+    let pointer_of = |problem: &Value| {
+        let pointer = problem["pointer"].as_str().unwrap_or_default();
+        if pointer.is_empty() {
+            "(root)"
+        } else {
+            pointer
+        }
+        .to_owned()
+    };
+    // The message lists the problems too (`… (2 problems): /a: …; /b: …`): print them once,
+    // each on its own line below.
+    if let Some(first) = problems.first() {
+        let listing = format!(
+            "{}: {}",
+            pointer_of(first),
+            first["message"].as_str().unwrap_or_default()
+        );
+        if let Some(at) = message.find(&listing) {
+            message = message[..at].trim_end_matches([' ', ':']).to_owned();
+        }
+    }
     let mut described = if code.is_empty() {
         format!("HTTP {status}: {message}")
     } else {
         format!("HTTP {status} ({code}): {message}")
     };
-    for problem in body["problems"].as_array().into_iter().flatten() {
-        let pointer = problem["pointer"].as_str().unwrap_or_default();
-        let pointer = if pointer.is_empty() {
-            "(root)"
-        } else {
-            pointer
-        };
+    for problem in &problems {
         let text = problem["message"].as_str().unwrap_or_default();
-        described.push_str(&format!("\n  at {pointer}: {text}"));
+        described.push_str(&format!("\n  at {}: {text}", pointer_of(problem)));
     }
     described
 }
@@ -281,7 +297,7 @@ mod tests {
         });
         assert_eq!(
             describe_error(400, &body),
-            "HTTP 400 (FLOW-1100-400): The connection spec is invalid (1 problem): /name: is required\n  at /name: is required"
+            "HTTP 400 (FLOW-1100-400): The connection spec is invalid (1 problem)\n  at /name: is required"
         );
         let gateway = json!({"error_code": "401013", "message": "Oauth token is not valid"});
         assert_eq!(

@@ -153,7 +153,9 @@ pub async fn run(client: &Client, args: WatchArgs) -> anyhow::Result<()> {
                 // Up to the first line of the previous frame, and clear from there down.
                 write!(stdout, "\x1b[{drawn_lines}A\x1b[J")?;
             }
-            write!(stdout, "{frame}")?;
+            // Auto-wrap off while drawing: a line wider than the terminal is clipped rather
+            // than wrapped, so the frame is exactly as many rows as lines to go back up.
+            write!(stdout, "\x1b[?7l{frame}\x1b[?7h")?;
             drawn_lines = frame.lines().count();
         } else {
             if runs.is_empty() && printed.is_empty() {
