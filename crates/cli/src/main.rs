@@ -5,9 +5,11 @@
 mod api_client;
 mod data;
 mod dataset;
+mod demo_api;
 mod failpoints;
 mod keys;
 mod serve;
+mod spec_init;
 mod spec_test;
 mod spec_validate;
 mod store_copy;
@@ -48,6 +50,9 @@ enum Command {
         #[command(subcommand)]
         command: StoreCommand,
     },
+    /// Serve the demo upstream API (paginated records, Basic/OAuth2/API-key checks) for the
+    /// tutorial and examples/, until Ctrl-C.
+    DemoApi(demo_api::DemoApiArgs),
     /// Manage the keys that seal connection secrets.
     Secrets {
         #[command(subcommand)]
@@ -210,6 +215,8 @@ enum SpecCommand {
     },
     /// Run a connection spec against the live API and show pages, records and schema.
     Test(spec_test::SpecTestArgs),
+    /// Print a complete starter connection spec for a pagination and an auth type.
+    Init(spec_init::SpecInitArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -259,8 +266,12 @@ fn main() -> ExitCode {
         Command::Spec {
             command: SpecCommand::Test(args),
         } => spec_test::run(args),
+        Command::Spec {
+            command: SpecCommand::Init(args),
+        } => spec_init::run(&args),
         Command::Api(args) => report(run_async(api_client::run(args))),
         Command::Dataset(args) => report(run_async(dataset::run(args))),
+        Command::DemoApi(args) => report(run_async(demo_api::run(args))),
         Command::Secrets {
             command:
                 SecretsCommand::Rotate {
