@@ -532,6 +532,8 @@ impl RunTask {
                 .headers
                 .iter()
                 .map(|(name, value)| (name.clone(), self.redact(value)))
+                .chain(self.plan.auth.iter().flat_map(|auth| auth.shown_headers()))
+                .chain([("User-Agent".to_owned(), crate::http::user_agent())])
                 .collect(),
         };
         let invalid = |reason: String| RunError::InvalidResponse {

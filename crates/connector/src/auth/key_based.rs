@@ -47,6 +47,11 @@ impl KeyBasedAuthentication {
         Ok(KeyBasedAuthentication { keys })
     }
 
+    /// The names of the key headers, in the order of the params.
+    pub fn header_names(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(|(name, _)| name.as_str())
+    }
+
     /// The key headers, in the order of the params.
     pub fn headers(&self) -> Result<Vec<(HeaderName, HeaderValue)>, AuthError> {
         self.keys

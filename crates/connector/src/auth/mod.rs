@@ -225,6 +225,20 @@ impl AuthSession {
             .snippet(body, max_bytes)
     }
 
+    /// The headers [`AuthSession::credentials`] adds to every request, for a trace: their
+    /// names and the scheme (`Basic`, `Bearer`), every value masked.
+    pub fn shown_headers(&self) -> Vec<(String, String)> {
+        const MASK: &str = "********";
+        match &self.auth.method {
+            AuthMethod::Basic(_) => vec![("Authorization".to_owned(), format!("Basic {MASK}"))],
+            AuthMethod::OAuth2(_) => vec![("Authorization".to_owned(), format!("Bearer {MASK}"))],
+            AuthMethod::KeyBased(keys) => keys
+                .header_names()
+                .map(|name| (name.to_owned(), MASK.to_owned()))
+                .collect(),
+        }
+    }
+
     /// Headers that authenticate one request (refreshing an expired token).
     pub async fn credentials(
         &self,
