@@ -159,11 +159,11 @@ impl DemoApi {
              request names one{latency})\n\
              \n\
              Routes (under every prefix below):\n\
-             \x20 OFFSET              GET /offset?limit=&offset=         {{\"items\": [...], \"total_items\": N, \"has_more\": bool}}\n\
-             \x20 PAGE                GET /page?page=&per_page=          {{\"records\": [...]}}, pages from 0, header x-pagecount\n\
-             \x20 POINTER             GET /pointer?limit=                {{\"data\": [...], \"paging\": {{\"next\": URL or null}}}}\n\
+             \x20 OFFSET              GET /offset?limit=&offset=            {{\"items\": [...], \"total_items\": N, \"has_more\": bool}}\n\
+             \x20 PAGE                GET /page?page=&per_page=             {{\"records\": [...]}}, pages from 0, header x-pagecount\n\
+             \x20 POINTER             GET /pointer?limit=                   {{\"data\": [...], \"paging\": {{\"next\": URL or null}}}}\n\
              \x20 CONTINUATION_TOKEN  GET /cursor?page[size]=&page[after]=  {{\"results\": [...], \"meta\": {{\"after_cursor\", \"has_more\"}}}}\n\
-             \x20 NONE                GET /none                          {{\"records\": [all]}}\n\
+             \x20 NONE                GET /none                             {{\"records\": [all]}}\n\
              \x20 windows: every route keeps since_last_changed <= last_changed < before_last_changed (RFC 3339)\n\
              \x20 records: last_changed from 2024-01-01T00:00:00Z, one every 10 minutes\n\
              \n\
