@@ -309,6 +309,49 @@ async fn upstream_500s_spend_the_retry_budget_then_the_run_fails_and_later_windo
     );
     // Two attempts, one request each (no HTTP retries).
     assert_eq!(mock.request_count(), 2);
+    // The final failure is an ERROR naming the flow, the run and the reason; the retry a WARN.
+    let logs = server.logs();
+    let run_id = run["id"].as_str().unwrap();
+    let failed: Vec<&str> = logs
+        .lines()
+        .filter(|line| line.contains("run failed; no attempt left"))
+        .collect();
+    assert_eq!(failed.len(), 1, "{logs}");
+    for part in [
+        " ERROR ",
+        &format!("flow_id={}", workflow.flow_id),
+        &format!("run_id={run_id}"),
+        "reason=",
+        "answered 500",
+    ] {
+        assert!(failed[0].contains(part), "{part} not in {}", failed[0]);
+    }
+    let retried: Vec<&str> = logs
+        .lines()
+        .filter(|line| line.contains("run failed; retrying"))
+        .collect();
+    assert_eq!(retried.len(), 1, "{logs}");
+    assert!(retried[0].contains(" WARN "), "{}", retried[0]);
+    let metrics = reqwest::get(format!("{}/metrics", server.base_url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for series in [
+        "flowd_runs_failed_total 1".to_owned(),
+        "flowd_run_retries_total 1".to_owned(),
+        "flowd_upstream_requests_total{status=\"500\"} 2".to_owned(),
+        format!(
+            "flowd_flow_runs_total{{flow_id=\"{}\",status=\"failed\"}} 1",
+            workflow.flow_id
+        ),
+    ] {
+        assert!(
+            metrics.lines().any(|line| line == series),
+            "{series} missing from:\n{metrics}"
+        );
+    }
 
     // Several planner ticks later, the failed window still blocks the next ones.
     tokio::time::sleep(Duration::from_millis(1_500)).await;

@@ -165,7 +165,7 @@ pub async fn execute(
         metrics.output_bytes = batch.bytes;
         metrics.output_files = batch.file_count;
     }
-    metrics::histogram!("flowd_run_duration_seconds").record(clock.elapsed().as_secs_f64());
+    metrics::histogram!(crate::telemetry::RUN_DURATION).record(clock.elapsed().as_secs_f64());
     tracing::info!(
         run_id = %run.id,
         flow_id = %run.flow_id,
@@ -271,7 +271,6 @@ async fn ingest(
         return Ok(committed(dataset_id, summary));
     }
     if attempt == Attempt::BudgetSpent {
-        tracing::error!(run_id = %run.id, attempts = run.attempts - 1, "run interrupted on every attempt; not tried again");
         return Err(failure(
             FailureCode::Interrupted,
             format!(

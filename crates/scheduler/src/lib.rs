@@ -2,7 +2,7 @@
 //! executes claimed runs into datasets ([`worker`], [`executor`], [`batch`]) through
 //! `flowd-connector` (writing their [`progress`] as they go) and a `flowd_sink::DatasetStore`, records shaped by the flow's Data Prep
 //! mapping set when it names one ([`mapping`]) and converted into the dataset's XDM schema
-//! when it has one, with rejected records counted against partial ingestion ([`promotion`]); removes deleted datasets' files ([`janitor`]).
+//! when it has one, with rejected records counted against partial ingestion ([`promotion`]); removes deleted datasets' files ([`janitor`]); the metrics it exports are named in [`telemetry`].
 //!
 //! **API boundary:** knows the store, the runtime and the dataset store; knows nothing of HTTP
 //! or of AEP's wire shapes (a run's outcome is stored typed; the API presents it). Schedules
@@ -17,4 +17,5 @@ pub mod planner;
 pub mod progress;
 pub mod promotion;
 mod stream;
+pub mod telemetry;
 pub mod worker;

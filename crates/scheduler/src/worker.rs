@@ -14,6 +14,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::executor::{Attempt, RunContext, RunOutcome, execute};
 use crate::progress::{RunCounters, report_progress};
+use crate::telemetry;
 
 /// How a worker behaves.
 #[derive(Debug, Clone)]
@@ -99,7 +100,7 @@ pub async fn run_worker(
 /// Executes one claimed run while a side task keeps its lease alive.
 pub async fn process(context: &RunContext, options: &WorkerOptions, run: RunRecord) {
     tracing::info!(run_id = %run.id, flow_id = %run.flow_id, attempt = run.attempts, "run started");
-    metrics::counter!("flowd_runs_started_total").increment(1);
+    metrics::counter!(telemetry::RUNS_STARTED).increment(1);
     let heartbeat = {
         let store = context.store.clone();
         let run_id = run.id.clone();
@@ -160,10 +161,11 @@ async fn record(
 ) -> bool {
     let (status, scheduled_at, error) = match &outcome.result {
         Ok(_) => {
-            metrics::counter!("flowd_runs_succeeded_total").increment(1);
-            metrics::counter!("flowd_records_ingested_total")
+            metrics::counter!(telemetry::RUNS_SUCCEEDED).increment(1);
+            telemetry::record_flow_outcome(&run.flow_id, true, outcome.metrics.completed_at);
+            metrics::counter!(telemetry::RECORDS_INGESTED)
                 .increment(outcome.metrics.output_records);
-            metrics::counter!("flowd_bytes_ingested_total").increment(outcome.metrics.input_bytes);
+            metrics::counter!(telemetry::BYTES_INGESTED).increment(outcome.metrics.input_bytes);
             (RunStatus::Success, run.scheduled_at, None)
         }
         Err(failure) if failure.retryable() && (run.attempts as u32) < options.run_attempts => {
@@ -171,8 +173,8 @@ async fn record(
             let delay = options
                 .retry_backoff
                 .saturating_mul(2u32.saturating_pow(exponent));
-            tracing::warn!(run_id = %run.id, attempt = run.attempts, code = failure.code.as_str(), retry_in_ms = delay.as_millis() as u64, "run failed; retrying");
-            metrics::counter!("flowd_run_retries_total").increment(1);
+            tracing::warn!(run_id = %run.id, flow_id = %run.flow_id, attempt = run.attempts, code = failure.code.as_str(), reason = %failure.message, retry_in_ms = delay.as_millis() as u64, "run failed; retrying");
+            metrics::counter!(telemetry::RUN_RETRIES).increment(1);
             (
                 RunStatus::Pending,
                 now_millis() + delay.as_millis() as i64,
@@ -180,7 +182,9 @@ async fn record(
             )
         }
         Err(failure) => {
-            metrics::counter!("flowd_runs_failed_total").increment(1);
+            metrics::counter!(telemetry::RUNS_FAILED).increment(1);
+            telemetry::record_flow_outcome(&run.flow_id, false, outcome.metrics.completed_at);
+            tracing::error!(run_id = %run.id, flow_id = %run.flow_id, attempts = run.attempts, code = failure.code.as_str(), reason = %failure.message, "run failed; no attempt left");
             (
                 RunStatus::Failed,
                 run.scheduled_at,
