@@ -16,6 +16,7 @@ mod console;
 mod data_prep;
 mod flow_service;
 mod resources;
+mod runs;
 
 use std::sync::OnceLock;
 
