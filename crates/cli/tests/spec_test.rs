@@ -611,3 +611,30 @@ async fn an_error_is_printed_once_with_its_cause() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strict_exits_non_zero_on_the_zero_record_warning() {
+    let mock = offset_mock(numbered(3)).await;
+    let auth = offset_auth(&mock);
+    let mut spec = offset_spec(2);
+    // The mock answers `{"items": [...]}`: `$.records` selects nothing.
+    spec["sourceSpec"]["attributes"]["contentPath"] = json!({"path": "$.records"});
+    let output = spec_test_of(&spec, &["--auth", &auth, "--strict"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("summary: 1 page, 0 records,"), "{stdout}");
+    assert!(stdout.contains("\nrecords: none\n"), "{stdout}");
+    assert!(
+        stdout.contains("\nwarning: contentPath.path \"$.records\" selected no records"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("$.items"),
+        "the path that holds the array: {stdout}"
+    );
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("flowd: error: --strict: the run gave 2 warnings"),
+        "{stderr}"
+    );
+}

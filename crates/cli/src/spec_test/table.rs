@@ -38,6 +38,9 @@ fn fields_text(struct_type: &StructType) -> String {
 
 /// The schema section: one `name: type` line per top-level column.
 pub fn print_schema(out: &mut dyn Write, records: &[Value]) -> std::io::Result<()> {
+    if records.is_empty() {
+        return writeln!(out, "\nschema: no records to infer it from");
+    }
     writeln!(
         out,
         "\nschema (inferred from the first {}):",
@@ -88,6 +91,9 @@ fn pad(text: &str, width: usize) -> String {
 
 /// The first [`TABLE_ROWS`] records as a table of their flattened columns.
 pub fn print_table(out: &mut dyn Write, records: &[Value], total: u64) -> std::io::Result<()> {
+    if records.is_empty() {
+        return writeln!(out, "\nrecords: none");
+    }
     let columns: Vec<String> = StructType::of_records(records.iter())
         .flattened_columns()
         .into_iter()
