@@ -424,6 +424,19 @@ async fn schedule_problems_are_sentences_at_the_fields_they_are_about() {
             .collect();
         assert_eq!(problems, expected, "{schedule}");
     }
+    // startTime as an RFC 3339 instant is stored as the epoch seconds it names.
+    let mut body = flow_body(&source_id, &target_id);
+    body["scheduleParams"] =
+        json!({"startTime": "2021-09-28T06:15:59Z", "frequency": "hour", "interval": 1});
+    let (flow_id, _) = create(&app, &caller, "/flows", &body).await;
+    let flow = app.get(&caller, &format!("/flows/{flow_id}")).await.body["items"][0].clone();
+    assert_eq!(
+        flow["scheduleParams"]["startTime"]
+            .to_string()
+            .trim_matches('"'),
+        "1632809759",
+        "{flow}"
+    );
 }
 
 #[tokio::test]

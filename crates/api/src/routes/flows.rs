@@ -278,6 +278,7 @@ impl InstanceResource for Flows {
             .into());
         }
         let mut body = client_instance_fields(body, "flow")?;
+        crate::routes::schedule_problems::start_time_in_seconds(&mut body);
         let flow =
             Flow::from_document(&body).map_err(|problems| invalid("flow", &body, problems))?;
         let flow_spec = state

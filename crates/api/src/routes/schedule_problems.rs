@@ -4,6 +4,9 @@
 //! once, minute, hour, day, week` at `/scheduleParams/frequency`, rather than the validator's
 //! own text (`{"required":["interval"]} is not allowed for {…}`).
 //!
+//! A `startTime` given as an RFC 3339 instant is read as the epoch seconds it names
+//! ([`start_time_in_seconds`]) before anything checks it, and stored so.
+//!
 //! A conditional (`if`/`then`/`else`) whose `if` tests a property names that property with
 //! the value the schedule gives it (`when frequency is once`); keywords without a sentence
 //! here keep the validator's message.
@@ -11,6 +14,24 @@
 use flowd_spec::Problem;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
+
+/// Rewrites `scheduleParams.startTime` given as an RFC 3339 instant (`"2024-01-01T00:00:00Z"`)
+/// as the epoch seconds it names, the form AEP's `scheduleSpec` asks for; anything else is left
+/// for the schedule's own checks.
+pub fn start_time_in_seconds(flow: &mut Value) {
+    let Some(start_time) = flow.pointer_mut("/scheduleParams/startTime") else {
+        return;
+    };
+    let Some(text) = start_time.as_str().map(str::trim) else {
+        return;
+    };
+    if text.parse::<f64>().is_ok() {
+        return;
+    }
+    if let Ok(instant) = text.parse::<jiff::Timestamp>() {
+        *start_time = Value::from(instant.as_second());
+    }
+}
 
 /// Every problem of `schedule` against `validator` (compiled from `schema`), located under
 /// `base_pointer`.
