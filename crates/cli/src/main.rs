@@ -3,6 +3,7 @@
 //! all behaviour lives in the libraries.
 
 mod api_client;
+mod config;
 mod data;
 mod dataset;
 mod demo_api;
@@ -88,6 +89,10 @@ enum SecretsCommand {
 
 #[derive(clap::Args, Debug)]
 struct ServeArgs {
+    /// A TOML file holding any of these flags under its long name (`workers = 4`); flags and
+    /// environment variables take precedence over it.
+    #[arg(long, env = "FLOWD_CONFIG")]
+    config: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, env = "FLOWD_LISTEN", default_value = "127.0.0.1:8080")]
     listen: String,
@@ -251,7 +256,7 @@ enum SpecKind {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = config::parse::<Cli>();
     failpoints::install();
     data::create_owner_only();
     match cli.command {

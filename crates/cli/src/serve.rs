@@ -37,6 +37,18 @@ fn init_logging() {
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging();
+    // The port first: on a busy one nothing is created (data dir, credential, key).
+    let listener = bind(&args.listen).await?;
+    let data_dir_shown = std::path::absolute(&args.data_dir)
+        .unwrap_or_else(|_| args.data_dir.clone())
+        .display()
+        .to_string();
+    match &args.config {
+        Some(config) => {
+            tracing::info!(data_dir = %data_dir_shown, config = %config.display(), "starting")
+        }
+        None => tracing::info!(data_dir = %data_dir_shown, "starting"),
+    }
     crate::data::restrict_data_dir(&args.data_dir)?;
     let upstream = Arc::new(flowd_connector::UpstreamPolicy::new(
         args.deny_upstream.clone(),
@@ -96,11 +108,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         Background::default()
     };
-    let listener = tokio::net::TcpListener::bind(&args.listen)
-        .await
-        .with_context(|| format!("binding {}", args.listen))?;
     let address = listener.local_addr()?;
-    tracing::info!(data_dir = %args.data_dir.display(), role = role.as_str(), workers = if role.runs() { args.workers } else { 0 }, "listening on http://{address}");
+    tracing::info!(data_dir = %data_dir_shown, role = role.as_str(), workers = if role.runs() { args.workers } else { 0 }, "listening on http://{address}");
     let limits = flowd_api::server::ServerLimits {
         head_timeout: std::time::Duration::from_millis(args.head_timeout_ms.max(1)),
         max_connections: args.max_connections.max(1),
@@ -139,6 +148,21 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The listener of `--listen`, or an error saying in words why there is none.
+async fn bind(listen: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|error| match error.kind() {
+            std::io::ErrorKind::AddrInUse => anyhow::anyhow!(
+                "cannot listen on {listen}: the address is already in use (is another flowd running? choose another with --listen or FLOWD_LISTEN)"
+            ),
+            std::io::ErrorKind::PermissionDenied => anyhow::anyhow!(
+                "cannot listen on {listen}: permission denied (ports below 1024 need privileges; choose another with --listen or FLOWD_LISTEN)"
+            ),
+            _ => anyhow::anyhow!("cannot listen on {listen}: {error}"),
+        })
 }
 
 /// Bounds of `flowd_run_duration_seconds`, from sub-second runs to hours.
