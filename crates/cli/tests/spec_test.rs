@@ -574,7 +574,9 @@ async fn a_long_run_prints_progress_with_pages_records_rate_and_time() {
         .find(|line| line.starts_with("... "))
         .unwrap_or_else(|| panic!("a plain progress line (stderr is no terminal): {stderr}"));
     assert!(
-        progress.starts_with("... 4 pages, 4 records, ") && progress.contains(" records/s, "),
+        progress.starts_with("... 4 pages, 4 records, ")
+            && progress.contains(" records/s, ")
+            && progress.ends_with(" s left"),
         "{progress}"
     );
 }

@@ -201,7 +201,12 @@ async fn run_spec_test(args: SpecTestArgs) -> anyhow::Result<Outcome> {
     } else {
         Box::new(std::io::stdout())
     };
-    let mut progress = Progress::start();
+    let bound = match (args.max_records, args.max_pages) {
+        (Some(records), _) => Some(report::Bound::Records(records)),
+        (None, Some(pages)) => Some(report::Bound::Pages(pages)),
+        (None, None) => None,
+    };
+    let mut progress = Progress::start(bound);
     let mut sample: Vec<Value> = Vec::new();
     let mut stream = std::pin::pin!(flowd_connector::run(client, plan));
     let mut summary = None;

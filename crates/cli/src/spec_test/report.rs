@@ -96,11 +96,31 @@ pub fn page_lines(page: &Page) -> Vec<String> {
     lines
 }
 
-/// `30 pages, 3000 records, 590 records/s, 5.1 s`.
-pub fn progress_text(pages: u64, records: u64, elapsed: Duration) -> String {
+/// What a run is bounded by (`--max-records` or `--max-pages`), for an estimate of the time
+/// left.
+#[derive(Debug, Clone, Copy)]
+pub enum Bound {
+    Records(u64),
+    Pages(u64),
+}
+
+/// `30 pages, 3000 records, 590 records/s, 5.1 s` (and `, about 12 s left` when bounded).
+pub fn progress_text(pages: u64, records: u64, elapsed: Duration, bound: Option<Bound>) -> String {
     let seconds = elapsed.as_secs_f64();
+    let done = match bound {
+        Some(Bound::Records(maximum)) => Some((records, maximum)),
+        Some(Bound::Pages(maximum)) => Some((pages, maximum)),
+        None => None,
+    };
+    let left = match done {
+        Some((done, maximum)) if done > 0 && done < maximum => format!(
+            ", about {:.0} s left",
+            seconds * (maximum - done) as f64 / done as f64
+        ),
+        _ => String::new(),
+    };
     format!(
-        "{}, {}, {:.0} records/s, {seconds:.1} s",
+        "{}, {}, {:.0} records/s, {seconds:.1} s{left}",
         count(pages, "page", "pages"),
         count(records, "record", "records"),
         records as f64 / seconds.max(1e-9),
@@ -111,12 +131,13 @@ pub fn progress_text(pages: u64, records: u64, elapsed: Duration) -> String {
 /// [`PROGRESS_EVERY`].
 pub struct Progress {
     bar: Option<ProgressBar>,
+    bound: Option<Bound>,
     started: Instant,
     last_line: Instant,
 }
 
 impl Progress {
-    pub fn start() -> Progress {
+    pub fn start(bound: Option<Bound>) -> Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new_spinner();
             if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}") {
@@ -128,6 +149,7 @@ impl Progress {
         });
         Progress {
             bar,
+            bound,
             started: Instant::now(),
             last_line: Instant::now(),
         }
@@ -139,7 +161,7 @@ impl Progress {
 
     /// After each page.
     pub fn update(&mut self, pages: u64, records: u64) {
-        let text = progress_text(pages, records, self.elapsed());
+        let text = progress_text(pages, records, self.elapsed(), self.bound);
         match &self.bar {
             Some(bar) => bar.set_message(text),
             None if self.last_line.elapsed() >= PROGRESS_EVERY => {
@@ -203,6 +225,17 @@ mod tests {
         assert_eq!(count(1, "page", "pages"), "1 page");
         assert_eq!(count(2, "page", "pages"), "2 pages");
         assert_eq!(count(0, "page", "pages"), "0 pages");
+    }
+
+    #[test]
+    fn a_bounded_run_estimates_the_time_left() {
+        let text = progress_text(2, 50, Duration::from_secs(4), Some(Bound::Records(150)));
+        assert_eq!(
+            text,
+            "2 pages, 50 records, 12 records/s, 4.0 s, about 8 s left"
+        );
+        let text = progress_text(1, 50, Duration::from_secs(4), None);
+        assert_eq!(text, "1 page, 50 records, 12 records/s, 4.0 s");
     }
 
     #[test]
