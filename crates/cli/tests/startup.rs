@@ -178,3 +178,12 @@ fn a_value_of_the_wrong_type_names_its_key() {
         assert!(stderr.contains(expected), "{text}: {stderr}");
     }
 }
+
+#[test]
+fn the_example_config_file_is_accepted() {
+    let example = format!("{}/../../examples/flowd.toml", env!("CARGO_MANIFEST_DIR"));
+    let (_dir, data_dir) = data_dir();
+    // The harness's --listen and --data-dir beat the file's.
+    let server = Server::start_with_args(&data_dir, &["--config", &example]);
+    assert_eq!(workers_logged(&server), "4");
+}
