@@ -10,7 +10,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use common::{fixture, flowd};
-use flowd_mockapi::{Auth, DEFAULT_LIST_ID, MockApi, Scenario};
+use flowd_mockapi::{Auth, DEFAULT_LIST_ID, FailFirst, Faults, MockApi, RetryAfter, Scenario};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "mailchimp-secret-password";
@@ -639,4 +639,33 @@ async fn strict_exits_non_zero_on_the_zero_record_warning() {
         stderr.contains("flowd: error: --strict: the run gave 2 warnings"),
         "{stderr}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_retry_is_shown_as_it_happens() {
+    let mock = MockApi::start(
+        Scenario::explicit(numbered(1))
+            .with_auth(Auth::Basic {
+                username: "user".into(),
+                password: OFFSET_PASSWORD.into(),
+            })
+            .with_faults(Faults {
+                fail_first: Some(FailFirst {
+                    count: 1,
+                    status: 503,
+                    retry_after: Some(RetryAfter::Seconds(0)),
+                }),
+                ..Faults::default()
+            }),
+    )
+    .await;
+    let output = spec_test_of(&offset_spec(2), &["--auth", &offset_auth(&mock)]).await;
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let retry = stdout
+        .find("page 1: attempt 1 failed: answered 503")
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let page = stdout.find("page 1: GET ").unwrap();
+    assert!(retry < page, "the retry is told before the page: {stdout}");
+    assert!(stdout.contains("(after 2 attempts)"), "{stdout}");
 }
