@@ -99,7 +99,10 @@ pub fn parse_auth(spec: &Value, auth: Option<&str>) -> anyhow::Result<Option<Aut
         return Ok(None);
     };
     let object = json_object("--auth", text, true)?;
-    let listing = auth_specs.as_ref().map(auth_spec_list).unwrap_or_default();
+    let listing = match auth_specs.as_ref().map(auth_spec_list) {
+        Some(listing) if !listing.is_empty() => listing,
+        _ => "  (the spec declares none)".to_owned(),
+    };
     let spec_name = match object.get("specName") {
         Some(Value::String(name)) if !name.trim().is_empty() => name.clone(),
         Some(Value::String(_)) | None => bail!(
