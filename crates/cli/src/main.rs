@@ -9,6 +9,7 @@ mod dataset;
 mod demo_api;
 mod failpoints;
 mod keys;
+mod logging;
 mod serve;
 mod spec_init;
 mod spec_test;

@@ -3,7 +3,7 @@
 //! create the one dataset store, and run the API, the planner and the workers
 //! until SIGINT or SIGTERM.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -16,7 +16,6 @@ use flowd_secrets::Cipher;
 use flowd_sink::DatasetStore;
 use flowd_store::Store;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use tracing_subscriber::EnvFilter;
 
 use crate::ServeArgs;
 
@@ -25,18 +24,8 @@ pub const BOOTSTRAP_ORG_ID: &str = "flowd@AdobeOrg";
 /// File (owner-only) holding that first credential inside the data dir.
 pub const BOOTSTRAP_CREDENTIAL_FILE: &str = "initial-credential.json";
 
-fn init_logging() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("FLOWD_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
-}
-
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    init_logging();
+    crate::logging::init()?;
     // The port first: on a busy one nothing is created (data dir, credential, key).
     let listener = bind(&args.listen).await?;
     let data_dir_shown = std::path::absolute(&args.data_dir)
@@ -83,6 +72,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     )
     .with_datasets(datasets.clone())
     .with_metrics(install_metrics_recorder()?);
+    flowd_scheduler::telemetry::seed_flows(store.as_ref()).await;
     let (stop_sender, stop_receiver) = tokio::sync::watch::channel(false);
     let resealed = flowd_plan::credentials::seal_clear_secrets(store.as_ref(), &cipher)
         .await
@@ -181,6 +171,7 @@ fn install_metrics_recorder() -> anyhow::Result<PrometheusHandle> {
         .context("configuring the run duration histogram")?
         .install_recorder()
         .context("installing the metrics recorder")?;
+    flowd_scheduler::telemetry::describe_all();
     let upkeep = handle.clone();
     tokio::spawn(async move {
         loop {
