@@ -2,7 +2,10 @@
 //! (renewed once after a 401 when the method can), an optional client-side
 //! rate limit, and retries with exponential backoff and jitter on connection
 //! errors, timeouts, 429 and 5xx, honouring `Retry-After` (seconds or an
-//! HTTP date). Other statuses fail at once with the status, the URL and the
+//! HTTP date), each told to an observer as it happens. A failure without an
+//! answer says its cause ([`TransportCause`]); the ones a retry cannot mend
+//! (an unknown host, TLS, a URL without scheme) fail at once. Other
+//! statuses fail at once with the status, the URL and the
 //! first bytes of the body, secrets redacted.
 
 use std::num::NonZeroU32;
@@ -19,6 +22,11 @@ use reqwest::{Method, StatusCode};
 use url::Url;
 
 use crate::auth::{AuthError, AuthSession};
+use crate::cause::{Retry, RetryCause, TransportCause, has_http_scheme};
+
+/// Told of each retry as it happens (the run turns it into [`crate::RunEvent::Retry`]).
+pub type RetryObserver<'a> =
+    &'a (dyn Fn(Retry) -> futures::future::BoxFuture<'static, ()> + Send + Sync);
 
 /// How many bytes of an error body are quoted in errors.
 const SNIPPET_BYTES: usize = 300;
@@ -76,11 +84,11 @@ pub enum FetchError {
         snippet: String,
         attempts: u32,
     },
-    #[error("{method} {url} failed: {kind}{}", retries_note(*attempts))]
+    #[error("{method} {url} failed: {cause}{}", retries_note(*attempts))]
     Transport {
         method: String,
         url: String,
-        kind: &'static str,
+        cause: TransportCause,
         attempts: u32,
     },
     #[error(
@@ -215,9 +223,28 @@ impl HttpClient {
         request: &OutgoingRequest,
         auth: Option<&AuthSession>,
     ) -> Result<FetchedResponse, FetchError> {
+        self.send_observed(request, auth, None).await
+    }
+
+    /// [`HttpClient::send`], telling `on_retry` of each retry before its wait.
+    pub async fn send_observed(
+        &self,
+        request: &OutgoingRequest,
+        auth: Option<&AuthSession>,
+        on_retry: Option<RetryObserver<'_>>,
+    ) -> Result<FetchedResponse, FetchError> {
         let redact = |text: &str| auth.map_or_else(|| text.to_owned(), |auth| auth.redact(text));
         let shown_url = redact(request.url.as_str());
         let method = request.method.to_string();
+        // Nothing to retry: reqwest would refuse it on every attempt.
+        if !has_http_scheme(&request.url) {
+            return Err(FetchError::Transport {
+                method,
+                url: shown_url.clone(),
+                cause: TransportCause::NoScheme { url: shown_url },
+                attempts: 0,
+            });
+        }
         self.options
             .upstream
             .check_url(&request.url, &shown_url)
@@ -283,17 +310,30 @@ impl HttpClient {
                     return Err(FetchError::Refused { method, refused });
                 }
                 Err(error) => {
-                    let kind = crate::auth::transport_error_kind(&error);
-                    match backoff.next() {
+                    let cause = TransportCause::of(
+                        &error,
+                        &shown_url,
+                        self.options.connect_timeout,
+                        self.options.request_timeout,
+                    );
+                    match backoff.next().filter(|_| cause.is_retryable()) {
                         Some(delay) => {
-                            tracing::warn!(url = %shown_url, kind, attempt = attempts, "request failed, retrying");
+                            tracing::warn!(url = %shown_url, %cause, attempt = attempts, "request failed, retrying");
+                            if let Some(observer) = on_retry {
+                                observer(Retry {
+                                    attempt: attempts,
+                                    cause: RetryCause::Transport(cause),
+                                    wait: delay,
+                                })
+                                .await;
+                            }
                             delay
                         }
                         None => {
                             return Err(FetchError::Transport {
                                 method,
                                 url: shown_url,
-                                kind,
+                                cause,
                                 attempts,
                             });
                         }
@@ -343,6 +383,14 @@ impl HttpClient {
                             let delay = retry_after(&headers, self.options.max_retry_after)
                                 .map_or(delay, |asked| asked.max(delay));
                             tracing::warn!(url = %shown_url, status = status.as_u16(), attempt = attempts, delay_ms = delay.as_millis() as u64, "retryable status, retrying");
+                            if let Some(observer) = on_retry {
+                                observer(Retry {
+                                    attempt: attempts,
+                                    cause: RetryCause::Status(status.as_u16()),
+                                    wait: delay,
+                                })
+                                .await;
+                            }
                             delay
                         }
                         None => return Err(failed(attempts)),

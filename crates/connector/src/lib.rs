@@ -9,6 +9,8 @@
 //! callback.
 
 pub mod auth;
+pub mod cause;
+pub mod explain;
 pub mod extract;
 pub mod http;
 mod page_text;
@@ -25,6 +27,8 @@ pub use auth::{
     AuthSession, AuthSessions, ConnectionAuth, RefreshedTokens, TokenCallback, TokenStore,
     resolve_connection_auth,
 };
+pub use cause::{Retry, RetryCause, TransportCause};
+pub use explain::RunWarning;
 pub use http::{FetchError, HttpClient, HttpOptions};
 pub use plan::{
     Credentials, PrepareError, PreparedAuth, RunInputs, prepare_auth, prepare_run,

@@ -22,6 +22,8 @@ use tokio::sync::mpsc;
 use url::Url;
 
 use crate::auth::AuthSession;
+use crate::cause::Retry;
+use crate::explain::{self, RunWarning};
 use crate::extract::{ExtractError, ExtractionBudget, RecordExtractor};
 use crate::http::{FetchError, FetchedResponse, HttpClient, OutgoingRequest};
 use crate::page_text::TextExtraction;
@@ -147,13 +149,20 @@ pub struct RunSummary {
     pub records: u64,
     pub body_bytes: u64,
     pub stop: StopCause,
-    pub warnings: Vec<String>,
+    /// What the run warns about, once each ([`crate::explain`]).
+    pub warnings: Vec<RunWarning>,
 }
 
 /// An item of a run's stream.
 #[derive(Debug, Clone)]
 pub enum RunEvent {
     Page(Page),
+    /// A request of page `page` (zero-based, as [`Page::number`]) failed and is retried after
+    /// `retry.wait`; sent as it happens, before the wait.
+    Retry {
+        page: u64,
+        retry: Retry,
+    },
     Finished(RunSummary),
 }
 
@@ -162,10 +171,12 @@ pub enum RunEvent {
 pub enum RunError {
     #[error("the request could not be built: {0}")]
     Request(#[from] RequestError),
-    #[error("page {page}: {source}")]
-    Fetch { page: u64, source: FetchError },
+    /// `page` is zero-based; messages count pages from 1.
+    #[error("page {}: {error}", page + 1)]
+    Fetch { page: u64, error: FetchError },
     #[error(
-        "page {page}: {method} {url} gave an invalid response: {reason}; body starts with: {snippet}"
+        "page {}: {method} {url} gave an invalid response: {reason}; body starts with: {snippet}",
+        page + 1
     )]
     InvalidResponse {
         page: u64,
@@ -174,12 +185,12 @@ pub enum RunError {
         reason: String,
         snippet: String,
     },
-    #[error("page {page}: {method} {url}: {source}")]
+    #[error("page {}: {method} {url}: {error}", page + 1)]
     ExtractionBound {
         page: u64,
         method: String,
         url: String,
-        source: crate::extract::ExtractError,
+        error: crate::extract::ExtractError,
     },
     #[error("the next page URL {url} is not valid")]
     InvalidNextPageUrl { url: String },
@@ -228,7 +239,11 @@ struct Progress {
     pages: u64,
     records: u64,
     body_bytes: u64,
-    warnings: Vec<String>,
+    warnings: Vec<RunWarning>,
+    /// Whether a page's records were missed by the content path (said once per run).
+    empty_extraction_warned: bool,
+    /// The total of records the first page announced, if it did.
+    announced_total: Option<(String, u64)>,
     /// First and last record (as JSON text) and count of the previous page, to spot a
     /// repeated page without keeping the page.
     previous_page_fingerprint: Option<(usize, Vec<u8>, Vec<u8>)>,
@@ -296,6 +311,8 @@ impl RunTask {
             records: 0,
             body_bytes: 0,
             warnings: Vec::new(),
+            empty_extraction_warned: false,
+            announced_total: None,
             previous_page_fingerprint: None,
         };
         let speculative = self.plan.limits.concurrency > 1
@@ -322,6 +339,22 @@ impl RunTask {
             )
             .await?
         };
+        if matches!(stop, StopCause::Pagination(_)) {
+            let pagination = &fetch.pagination;
+            // A run in a window may rightly find nothing.
+            if !progress.empty_extraction_warned
+                && window.query.is_empty()
+                && progress.pages == 1
+                && let Some(warning) = explain::empty_first_page(pagination, progress.records)
+            {
+                progress.warnings.push(warning);
+            }
+            if let Some(warning) = progress.announced_total.as_ref().and_then(|announced| {
+                explain::short_of_total(pagination, progress.records, announced)
+            }) {
+                progress.warnings.push(warning);
+            }
+        }
         let summary = RunSummary {
             pages: progress.pages,
             records: progress.records,
@@ -343,15 +376,15 @@ impl RunTask {
             .filter(|maximum| progress.pages >= *maximum)
         {
             if pacing.maximum_request_is_default {
-                progress.warnings.push(format!(
+                progress.warnings.push(RunWarning::new(RunWarning::DEFAULT_MAXIMUM_REQUEST, format!(
                     "stopped after {} requests, the default maximumRequest of PAGE pagination, before the API said it had no more pages",
                     progress.pages
-                ));
+                )));
                 return Some(StopCause::DefaultMaximumRequest(maximum));
             }
-            progress.warnings.push(format!(
-                "stopped after maximumRequest ({}) requests",
-                progress.pages
+            progress.warnings.push(RunWarning::new(
+                RunWarning::MAXIMUM_REQUEST,
+                format!("stopped after maximumRequest ({}) requests", progress.pages),
             ));
             return Some(StopCause::MaximumRequest(maximum));
         }
@@ -445,13 +478,14 @@ impl RunTask {
                 let client = self.client.clone();
                 let auth = self.plan.auth.clone();
                 let request = outgoing.clone();
+                let observer = retry_observer(self.sender.clone(), number);
                 in_flight.push_back(async move {
                     client
-                        .send(&request, auth.as_deref())
+                        .send_observed(&request, auth.as_deref(), Some(&observer))
                         .await
-                        .map_err(|source| RunError::Fetch {
+                        .map_err(|error| RunError::Fetch {
                             page: number,
-                            source,
+                            error,
                         })
                 });
                 scheduled.push_back((page_request, outgoing));
@@ -502,12 +536,13 @@ impl RunTask {
         number: u64,
         outgoing: &OutgoingRequest,
     ) -> Result<FetchedResponse, RunError> {
+        let observer = retry_observer(self.sender.clone(), number);
         self.client
-            .send(outgoing, self.plan.auth.as_deref())
+            .send_observed(outgoing, self.plan.auth.as_deref(), Some(&observer))
             .await
-            .map_err(|source| RunError::Fetch {
+            .map_err(|error| RunError::Fetch {
                 page: number,
-                source,
+                error,
             })
     }
 
@@ -601,6 +636,7 @@ impl RunTask {
             url: &parsed.response.url,
             item_count: parsed.item_count,
         });
+        self.notice(&parsed, progress);
         let remaining_records = self
             .plan
             .limits
@@ -627,7 +663,7 @@ impl RunTask {
                             page: number,
                             method: request.method.clone(),
                             url: request.url.clone(),
-                            source: error,
+                            error,
                         },
                         ExtractError::NotAJsonDocument { .. } => RunError::InvalidResponse {
                             page: number,
@@ -642,10 +678,9 @@ impl RunTask {
         };
         let fingerprint = fingerprint(&records);
         if fingerprint.is_some() && fingerprint == progress.previous_page_fingerprint {
-            progress.warnings.push(format!(
-                "page {} repeated the records of the previous page; stopped to avoid looping (an API that ignores the pagination parameters?)",
-                parsed.number
-            ));
+            progress
+                .warnings
+                .push(explain::repeated_page(&self.plan.fetch.pagination, number));
             return Ok(Continue::Stop(StopCause::RepeatedPage));
         }
         progress.previous_page_fingerprint = fingerprint;
@@ -683,14 +718,56 @@ impl RunTask {
                 if &next == page_request
                     && !matches!(next, PageRequest::Base { ref query, ref headers } if query.is_empty() && headers.is_empty()) =>
             {
-                progress.warnings.push(format!(
-                    "page {} gave the same next-page token or URL as the page before; stopped to avoid looping",
-                    number
+                progress.warnings.push(RunWarning::new(
+                    RunWarning::REPEATED_NEXT_PAGE,
+                    format!(
+                        "page {} gave the same next-page token or URL as the page before; stopped to avoid looping",
+                        number + 1
+                    ),
                 ));
                 Ok(Continue::Stop(StopCause::RepeatedNextPage))
             }
             NextPage::Request(next) => Ok(Continue::Next(next)),
         }
+    }
+}
+
+impl RunTask {
+    /// What a page shows about the run as a whole: records the content path missed (once),
+    /// and the total the first page announces.
+    fn notice(&self, parsed: &ParsedPage, progress: &mut Progress) {
+        let body = &parsed.response.body;
+        if parsed.item_count == 0 && !progress.empty_extraction_warned && !body.is_empty() {
+            let whole = match parsed.text_spans {
+                // The skeleton lacks what the text split took out: read the page again.
+                Some(_) => serde_json::from_slice::<Value>(body).ok(),
+                None => Some(parsed.body.clone()),
+            };
+            if let Some(warning) = whole
+                .as_ref()
+                .and_then(|whole| explain::empty_extraction(whole, &self.plan.fetch.content_path))
+            {
+                progress.empty_extraction_warned = true;
+                progress.warnings.push(warning);
+            }
+        }
+        if progress.pages == 0 {
+            progress.announced_total =
+                explain::announced_total(&parsed.body, &parsed.response.headers);
+        }
+    }
+}
+
+/// Sends each retry of page `page` to the run's stream as it happens.
+fn retry_observer(
+    sender: Sender,
+    page: u64,
+) -> impl Fn(Retry) -> futures::future::BoxFuture<'static, ()> + Send + Sync {
+    move |retry| {
+        let sender = sender.clone();
+        Box::pin(async move {
+            let _ = sender.send(Ok(RunEvent::Retry { page, retry })).await;
+        })
     }
 }
 

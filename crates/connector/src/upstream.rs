@@ -261,8 +261,13 @@ impl Resolve for PolicyResolver {
         let policy = self.policy.clone();
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let resolved: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let resolved: Vec<SocketAddr> = match tokio::net::lookup_host((host.as_str(), 0)).await
+            {
+                Ok(addresses) => addresses.collect(),
+                Err(error) => {
+                    return Err(Box::new(crate::cause::DnsLookupFailed::new(&host, &error)) as _);
+                }
+            };
             let mut first_refusal = None;
             let allowed: Vec<SocketAddr> = resolved
                 .into_iter()

@@ -96,7 +96,7 @@ async fn basic_auth_refused_fails_at_once_with_the_status() {
     assert!(pages.is_empty());
     assert_eq!(mock.request_count(), 1, "a 401 is not retried");
     assert!(
-        matches!(&error, RunError::Fetch { page: 0, source } if source.status() == Some(401)),
+        matches!(&error, RunError::Fetch { page: 0, error: source } if source.status() == Some(401)),
         "{error:?}"
     );
 }
@@ -333,7 +333,7 @@ async fn oauth2_a_failed_refresh_after_a_401_is_one_auth_error_not_a_retry_storm
     match &error {
         RunError::Fetch {
             page: 0,
-            source: FetchError::Auth(AuthError::RefreshFailed { url, reason }),
+            error: FetchError::Auth(AuthError::RefreshFailed { url, reason }),
         } => {
             assert_eq!(url, &mock.url("/oauth/token"));
             assert!(reason.contains("400"), "{reason}");
@@ -370,7 +370,7 @@ async fn oauth2_a_failed_refresh_of_an_expired_token_sends_no_data_request() {
         matches!(
             &error,
             RunError::Fetch {
-                source: FetchError::Auth(AuthError::RefreshFailed { .. }),
+                error: FetchError::Auth(AuthError::RefreshFailed { .. }),
                 ..
             }
         ),
@@ -400,7 +400,7 @@ async fn oauth2_a_second_401_after_a_refresh_fails_instead_of_looping() {
     assert_eq!(token_requests(&requests).len(), 1);
     assert_eq!(data_requests(&requests).len(), 2);
     assert!(
-        matches!(&error, RunError::Fetch { source, .. } if source.status() == Some(401)),
+        matches!(&error, RunError::Fetch { error: source, .. } if source.status() == Some(401)),
         "{error:?}"
     );
 }
@@ -421,7 +421,7 @@ async fn oauth2_without_a_refresh_token_reports_that_it_cannot_refresh() {
         matches!(
             &error,
             RunError::Fetch {
-                source: FetchError::Auth(AuthError::RefreshUnavailable { .. }),
+                error: FetchError::Auth(AuthError::RefreshUnavailable { .. }),
                 ..
             }
         ),
@@ -478,7 +478,7 @@ async fn oauth2_a_failed_refresh_is_attempted_once_even_with_concurrent_requests
             matches!(
                 &error,
                 RunError::Fetch {
-                    source: FetchError::Auth(AuthError::RefreshFailed { .. }),
+                    error: FetchError::Auth(AuthError::RefreshFailed { .. }),
                     ..
                 }
             ),

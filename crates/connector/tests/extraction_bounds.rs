@@ -43,7 +43,7 @@ fn spec(host: &str, content_path: &str) -> Value {
 
 fn assert_refused_at_the_bound(error: &RunError) {
     match error {
-        RunError::ExtractionBound { source, .. } => {
+        RunError::ExtractionBound { error: source, .. } => {
             let reason = source.to_string();
             assert!(reason.contains("would exceed"), "{reason}");
             assert!(reason.contains("4x the page"), "{reason}");

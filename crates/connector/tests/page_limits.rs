@@ -29,7 +29,7 @@ fn limited_client(limit: u64) -> flowd_connector::HttpClient {
 fn assert_too_large(error: &RunError, limit: u64) {
     match error {
         RunError::Fetch {
-            source: FetchError::TooLarge { limit: shown, .. },
+            error: FetchError::TooLarge { limit: shown, .. },
             ..
         } => assert_eq!(*shown, limit),
         other => panic!("expected a page over the limit, got {other:?}"),

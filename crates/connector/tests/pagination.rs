@@ -515,7 +515,7 @@ async fn a_repeated_next_url_stops_the_run_with_a_warning() {
     assert_eq!(summary.stop, StopCause::RepeatedNextPage);
     assert_eq!(summary.warnings.len(), 1, "{:?}", summary.warnings);
     assert!(
-        summary.warnings[0].contains("page 2"),
+        summary.warnings[0].message.contains("page 3"),
         "{:?}",
         summary.warnings
     );
@@ -570,6 +570,11 @@ async fn a_page_repeating_the_previous_records_stops_the_run_with_a_warning() {
     assert_eq!(summary.stop, StopCause::RepeatedPage);
     assert_eq!(summary.pages, 2);
     assert_eq!(summary.warnings.len(), 1, "{:?}", summary.warnings);
+    assert_eq!(summary.warnings[0].code, "REPEATED_PAGE");
+    assert_eq!(
+        summary.warnings[0].message,
+        "page 3 repeated the records of page 2; stopped to avoid looping (the API may not read the pagination parameters `offset` and `limit`: check their names in paginationParams)"
+    );
 }
 
 #[tokio::test]
@@ -739,7 +744,11 @@ async fn speculative_mode_respects_maximum_request() {
     assert_eq!(concurrent, generated(0..30));
     assert_eq!(summary.stop, StopCause::MaximumRequest(3));
     assert_eq!(
-        summary.warnings,
+        summary
+            .warnings
+            .iter()
+            .map(|warning| warning.message.as_str())
+            .collect::<Vec<_>>(),
         ["stopped after maximumRequest (3) requests"],
         "the same warning as a sequential run"
     );

@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use flowd_connector::{FetchError, HttpOptions, RunError};
+use flowd_connector::{FetchError, HttpOptions, RunError, TransportCause};
 use flowd_mockapi::{
     Auth, BadBody, BadPage, FailFirst, Faults, MockApi, RetryAfter, RouteError, Scenario,
     StalledBody, Transport,
@@ -114,7 +114,7 @@ async fn a_500_forever_without_retries_fails_fast_with_status_and_url() {
     match &error {
         RunError::Fetch {
             page: 0,
-            source:
+            error:
                 FetchError::Status {
                     status: 500,
                     url,
@@ -147,7 +147,7 @@ async fn a_500_forever_fails_after_the_configured_retries() {
         matches!(
             &error,
             RunError::Fetch {
-                source: FetchError::Status {
+                error: FetchError::Status {
                     status: 500,
                     attempts: 3,
                     ..
@@ -174,7 +174,7 @@ async fn a_404_fails_at_once_without_retry() {
     assert_eq!(mock.request_count(), 1);
     assert_eq!(
         match &error {
-            RunError::Fetch { source, .. } => source.status(),
+            RunError::Fetch { error: source, .. } => source.status(),
             _ => None,
         },
         Some(404),
@@ -225,7 +225,7 @@ async fn an_html_body_fails_naming_the_page_and_url_with_a_snippet() {
         other => panic!("expected an invalid response, got {other:?}"),
     }
     let shown = error.to_string();
-    assert!(shown.starts_with("page 1: GET "), "{shown}");
+    assert!(shown.starts_with("page 2: GET "), "{shown}");
     assert!(shown.contains("<!DOCTYPE html>"), "{shown}");
 }
 
@@ -399,9 +399,9 @@ async fn a_timeout_is_retried_then_reported_as_a_timeout() {
     match &error {
         RunError::Fetch {
             page: 0,
-            source:
+            error:
                 FetchError::Transport {
-                    kind: "timeout",
+                    cause: TransportCause::Timeout { millis: 100 },
                     attempts: 2,
                     url,
                     ..
@@ -489,10 +489,16 @@ async fn a_body_that_always_stalls_fails_as_a_timeout_of_its_page() {
     match &error {
         RunError::Fetch {
             page: 1,
-            source: FetchError::Transport {
-                kind, attempts: 2, ..
+            error: FetchError::Transport {
+                cause, attempts: 2, ..
             },
-        } => assert!(kind.contains("timeout") || kind.contains("body"), "{kind}"),
+        } => assert!(
+            matches!(
+                cause,
+                TransportCause::Timeout { .. } | TransportCause::BodyRead { .. }
+            ),
+            "{cause}"
+        ),
         other => panic!("expected a timeout of page 1, got {other:?}"),
     }
 }

@@ -40,7 +40,7 @@ fn spec_on(host: &str, path: &str) -> Value {
 fn assert_refused(error: &RunError, rule: &str) {
     match error {
         RunError::Fetch {
-            source: FetchError::Refused { refused, .. },
+            error: FetchError::Refused { refused, .. },
             ..
         } => assert!(refused.reason.contains(rule), "{refused}"),
         other => panic!("expected a refusal by the upstream policy, got {other:?}"),
@@ -92,7 +92,7 @@ async fn a_redirect_to_another_origin_is_refused_and_not_followed() {
     let (_, error) = collect_error(client, plan(&spec_on(&front.base_url(), &path))).await;
     match &error {
         RunError::Fetch {
-            source: FetchError::Refused { refused, .. },
+            error: FetchError::Refused { refused, .. },
             ..
         } => assert!(refused.reason.contains("leaves the origin"), "{refused}"),
         other => panic!("expected the redirect refused, got {other:?}"),

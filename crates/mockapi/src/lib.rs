@@ -18,6 +18,7 @@
 //! | `GET /cursor?page[size]=` + token `page[after]` | `{"results": [...], "meta": {"after_cursor": t, "has_more": bool}}` ([`CursorOptions`]) |
 //! | `GET /page?page=&per_page=` | `{"records": [...]}` + header `x-pagecount` ([`PageOptions`]) |
 //! | `GET /none` | `{"records": [all]}` |
+//! | `GET /array` | `[all]`: a bare array, no wrapper object |
 //! | `POST /search` body `{"query","cursor","limit"}` | `{"results": [...], "next_cursor": t-or-null}` |
 //! | `GET /3.0/lists/{id}/members?count=&offset=` | `{"members": [...], "list_id", "total_items", "_links"}`; unknown id → 404 |
 //! | `POST`/`GET /oauth/token` | `{"access_token", "refresh_token", "expires_in", "token_type"}` ([`OAuthOptions`]) |

@@ -363,6 +363,20 @@ pub(crate) async fn none(
     st.page_response(0, out, None)
 }
 
+/// `GET /array` → `[everything]`: a bare array, as json-server answers (no wrapper object).
+pub(crate) async fn array(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    tri!(st.gate(&headers));
+    let p = Params::new(q);
+    let sel = tri!(st.selection(&p));
+    let mut out = st.body_buffer(sel.len());
+    st.write_array(&mut out, &sel, 0..sel.len());
+    st.page_response(0, out, None)
+}
+
 /// `POST /search` with `{"query", "cursor", "limit"}` → `{"results", "next_cursor"}`.
 ///
 /// The cursor may also come as query parameter `cursor` and the limit as

@@ -73,6 +73,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/cursor", get(routes::cursor))
         .route("/page", get(routes::page))
         .route("/none", get(routes::none))
+        .route("/array", get(routes::array))
         .route("/search", post(routes::search))
         .route(
             "/3.0/lists/{list_id}/members",

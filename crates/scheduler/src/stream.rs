@@ -10,6 +10,7 @@ use futures::StreamExt;
 use crate::batch::{AsyncBatch, BatchError};
 use crate::progress::RunCounters;
 use crate::promotion::Promotion;
+use crate::telemetry;
 
 /// A run failure with its code and message.
 pub(crate) fn failure(code: FailureCode, message: impl Into<String>) -> RunFailure {
@@ -41,7 +42,7 @@ pub(crate) async fn stream_pages(
         match event {
             Ok(RunEvent::Page(page)) => {
                 metrics.pages += 1;
-                count_upstream_request(page.status);
+                telemetry::count_upstream_request(Some(page.status));
                 metrics.input_bytes += page.body_bytes as u64;
                 metrics.input_records += page.records.len() as u64;
                 counters.add_page(page.records.len() as u64);
@@ -67,6 +68,8 @@ pub(crate) async fn stream_pages(
                     write_promoted(&mut promoting, promotion, batch).await?;
                 }
             }
+            // Logged by the HTTP client as it retries; the run's end says the final cause.
+            Ok(RunEvent::Retry { .. }) => {}
             Ok(RunEvent::Finished(summary)) => {
                 while !promoting.is_empty() {
                     write_promoted(&mut promoting, promotion, batch).await?;
@@ -77,10 +80,18 @@ pub(crate) async fn stream_pages(
                 return finished(summary);
             }
             Err(error) => {
-                if let flowd_connector::RunError::Fetch { source, .. } = &error
-                    && let Some(status) = source.status()
-                {
-                    count_upstream_request(status);
+                if let flowd_connector::RunError::Fetch { error: source, .. } = &error {
+                    match source {
+                        // No answer at all (refused, DNS, TLS, timeout).
+                        flowd_connector::FetchError::Transport { .. } => {
+                            telemetry::count_upstream_request(None);
+                        }
+                        _ => {
+                            if let Some(status) = source.status() {
+                                telemetry::count_upstream_request(Some(status));
+                            }
+                        }
+                    }
                 }
                 return Err(upstream_failure(&error));
             }
@@ -122,7 +133,8 @@ async fn write_promoted(
 }
 
 /// How a fetch that ran to its stop ends the run: a stop the source (or the spec) decided
-/// succeeds, with its warnings; a guard fails the run, since records may be missing.
+/// succeeds, with its warnings under their codes (`EMPTY_EXTRACTION`, `MAXIMUM_REQUEST`, …, in
+/// `statusSummary.warnings`); a guard fails the run, since records may be missing.
 fn finished(summary: flowd_connector::RunSummary) -> Result<Vec<RunErrorRecord>, RunFailure> {
     use flowd_connector::StopCause;
     let guard = |code, reason: String| {
@@ -131,17 +143,23 @@ fn finished(summary: flowd_connector::RunSummary) -> Result<Vec<RunErrorRecord>,
             format!("{reason}; records may be missing, so nothing was written"),
         ))
     };
-    let warned = summary.warnings.join("; ");
+    let warned = summary
+        .warnings
+        .iter()
+        .map(|warning| warning.message.as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
     match summary.stop {
-        StopCause::Pagination(_) | StopCause::MaxRecords(_) => Ok(Vec::new()),
-        StopCause::MaximumRequest(_) => Ok(summary
-            .warnings
-            .into_iter()
-            .map(|message| RunErrorRecord {
-                code: "MAXIMUM_REQUEST".to_owned(),
-                message,
-            })
-            .collect()),
+        StopCause::Pagination(_) | StopCause::MaxRecords(_) | StopCause::MaximumRequest(_) => {
+            Ok(summary
+                .warnings
+                .into_iter()
+                .map(|warning| RunErrorRecord {
+                    code: warning.code.to_owned(),
+                    message: warning.message,
+                })
+                .collect())
+        }
         StopCause::MaxPages(pages) => guard(
             FailureCode::LimitExceeded,
             format!(
@@ -158,17 +176,11 @@ fn finished(summary: flowd_connector::RunSummary) -> Result<Vec<RunErrorRecord>,
     }
 }
 
-/// Counts one upstream request by its final HTTP status; the label is the status code only,
-/// so its cardinality stays bounded.
-fn count_upstream_request(status: u16) {
-    metrics::counter!("flowd_upstream_requests_total", "status" => status.to_string()).increment(1);
-}
-
 fn upstream_failure(error: &flowd_connector::RunError) -> RunFailure {
     use flowd_connector::{FetchError, RunError};
     let code = match error {
         RunError::Fetch {
-            source:
+            error:
                 FetchError::Auth(_)
                 | FetchError::Status {
                     status: 401 | 403, ..
@@ -177,11 +189,11 @@ fn upstream_failure(error: &flowd_connector::RunError) -> RunFailure {
         } => FailureCode::Authentication,
         RunError::Request(_)
         | RunError::Fetch {
-            source: FetchError::Refused { .. },
+            error: FetchError::Refused { .. },
             ..
         } => FailureCode::Configuration,
         RunError::Fetch {
-            source: FetchError::TooLarge { .. },
+            error: FetchError::TooLarge { .. },
             ..
         }
         | RunError::ExtractionBound { .. } => FailureCode::LimitExceeded,

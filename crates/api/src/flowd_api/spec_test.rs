@@ -259,6 +259,7 @@ async fn fetch(
     while let Some(event) = stream.next().await {
         match event? {
             RunEvent::Page(page) => found.add(page)?,
+            RunEvent::Retry { .. } => {}
             RunEvent::Finished(finished) => summary = Some(finished),
         }
     }
@@ -269,7 +270,10 @@ async fn fetch(
         stop: flowd_connector::StopCause::Pagination(
             flowd_connector::pagination::StopReason::SinglePage,
         ),
-        warnings: vec!["the run ended without a summary".to_owned()],
+        warnings: vec![flowd_connector::RunWarning::new(
+            "INCOMPLETE",
+            "the run ended without a summary",
+        )],
     }))
 }
 
@@ -305,7 +309,11 @@ pub(super) async fn test(
     let (stop_reason, mut warnings, error) = match outcome {
         Ok(Ok(summary)) => (
             describe_stop(&summary.stop, LIMIT_NAMES),
-            summary.warnings,
+            summary
+                .warnings
+                .into_iter()
+                .map(|warning| warning.message)
+                .collect(),
             Value::Null,
         ),
         Ok(Err(error)) => {

@@ -131,6 +131,9 @@ pub struct Preview {
     pub declared_columns: Option<Vec<Value>>,
     /// The records of the first page (at most [`PREVIEW_RECORDS`]).
     pub records: Vec<Value>,
+    /// What the run warned about (`flowd_connector::explain`): the same texts a run records in
+    /// `statusSummary.warnings` and `flowd spec test` prints.
+    pub warnings: Vec<String>,
 }
 
 impl Preview {
@@ -209,12 +212,20 @@ pub async fn preview(
     share_session(&state.sessions, &tokens, &mut plan).await;
     let declared_columns = plan.fetch.schema.as_ref().and_then(columns_from_schema);
     let mut records = Vec::new();
+    let mut warnings = Vec::new();
     let fetch = async {
         let mut stream = std::pin::pin!(flowd_connector::run(state.http.clone(), plan));
         while let Some(event) = stream.next().await {
             match event {
                 Ok(RunEvent::Page(page)) => records.extend(page.into_values()?),
-                Ok(RunEvent::Finished(_)) => {}
+                Ok(RunEvent::Retry { .. }) => {}
+                Ok(RunEvent::Finished(summary)) => {
+                    warnings = summary
+                        .warnings
+                        .into_iter()
+                        .map(|warning| warning.message)
+                        .collect();
+                }
                 Err(error) => return Err(error),
             }
         }
@@ -231,7 +242,7 @@ pub async fn preview(
         )),
         Ok(Err(error)) => {
             let status = match &error {
-                flowd_connector::RunError::Fetch { source, .. } => source.status(),
+                flowd_connector::RunError::Fetch { error, .. } => error.status(),
                 _ => None,
             };
             Err(upstream_failed(
@@ -242,12 +253,15 @@ pub async fn preview(
         Ok(Ok(())) => Ok(Preview {
             declared_columns,
             records,
+            warnings,
         }),
     }
 }
 
 /// `GET /connections/{id}/explore`: `{"format", "schema": {"columns"}, "data"}`; `preview=false`
-/// (in any case) leaves `data` out, as for tabular sources.
+/// (in any case) leaves `data` out, as for tabular sources. flowd adds `warnings` (an array of
+/// texts) only when the run warned, e.g. of records the content path missed, so an answer
+/// without warnings is AEP's shape exactly.
 pub async fn explore(
     State(state): State<AppState>,
     tenant: Tenant,
@@ -264,6 +278,9 @@ pub async fn explore(
     let mut body = json!({"format": "hierarchical", "schema": {"columns": preview.columns()}});
     if with_data {
         body["data"] = Value::Array(preview.records);
+    }
+    if !preview.warnings.is_empty() {
+        body["warnings"] = json!(preview.warnings);
     }
     Ok(json_response(StatusCode::OK, body))
 }

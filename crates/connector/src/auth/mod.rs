@@ -15,7 +15,6 @@ use serde_json::{Map, Value};
 
 pub use basic::BasicAuthentication;
 pub use key_based::KeyBasedAuthentication;
-pub(crate) use oauth2::transport_error_kind;
 pub use oauth2::{OAuth2RefreshCode, RefreshedTokens, TokenCallback, TokenStore, parse_expiration};
 pub use shared::AuthSessions;
 

@@ -380,14 +380,14 @@ impl OAuth2RefreshCode {
                 Some(refused) => failed(refused.to_string()),
                 None => failed(format!(
                     "the token endpoint could not be reached ({})",
-                    transport_error_kind(&error)
+                    transport_cause(&error, &shown_url, client)
                 )),
             })?;
         let status = response.status();
         let body = response.bytes().await.map_err(|error| {
             failed(format!(
                 "the token response could not be read ({})",
-                transport_error_kind(&error)
+                transport_cause(&error, &shown_url, client)
             ))
         })?;
         if !status.is_success() {
@@ -481,16 +481,19 @@ fn bearer(token: &Secret) -> Result<HeaderValue, AuthError> {
 }
 
 /// The kind of a transport error, without its URL (which may hold secrets).
-pub(crate) fn transport_error_kind(error: &reqwest::Error) -> &'static str {
-    if error.is_timeout() {
-        "timeout"
-    } else if error.is_connect() {
-        "connection failed"
-    } else if error.is_decode() || error.is_body() {
-        "body could not be read"
-    } else {
-        "request failed"
-    }
+/// The cause of a failed token request, said once ([`crate::cause::TransportCause`]).
+fn transport_cause(
+    error: &reqwest::Error,
+    shown_url: &str,
+    client: &crate::http::HttpClient,
+) -> crate::cause::TransportCause {
+    let options = client.options();
+    crate::cause::TransportCause::of(
+        error,
+        shown_url,
+        options.connect_timeout,
+        options.request_timeout,
+    )
 }
 
 #[cfg(test)]

@@ -190,6 +190,7 @@ pub async fn run_to_end(
     while let Some(item) = stream.next().await {
         match item {
             Ok(RunEvent::Page(page)) => pages.push(page),
+            Ok(RunEvent::Retry { .. }) => {}
             Ok(RunEvent::Finished(summary)) => {
                 assert!(
                     stream.next().await.is_none(),
