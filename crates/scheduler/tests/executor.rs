@@ -535,7 +535,7 @@ async fn a_stop_on_the_repeated_page_guard_fails_the_run_and_writes_nothing() {
     assert!(
         error
             .message
-            .contains("repeated the records of the previous page")
+            .contains("page 3 repeated the records of page 2")
             && error.message.contains("nothing was written"),
         "{}",
         error.message
@@ -559,6 +559,28 @@ async fn the_specs_own_maximum_request_ends_the_run_with_a_warning_on_it() {
         run.warnings[0].message.contains("maximumRequest (3)"),
         "{:?}",
         run.warnings
+    );
+}
+
+/// A content path that misses a bare array: the run succeeds with nothing, and says why in its
+/// warnings (`statusSummary.warnings`), in the same words `flowd spec test` and explore use.
+#[tokio::test]
+async fn a_content_path_that_misses_a_bare_array_is_an_empty_extraction_warning_on_the_run() {
+    let harness = harness().await;
+    let mock = MockApi::start(Scenario::generated(20).with_auth(Auth::Bearer)).await;
+    let mut spec = oauth_spec();
+    spec["sourceSpec"]["attributes"] = json!({
+        "urlParams": {"host": "${host}", "path": "/array", "method": "GET"},
+        "contentPath": {"path": "$.customers"}
+    });
+    chain_with_spec(&harness, &mock, true, spec).await;
+    let run = run_once(&harness).await;
+    assert_eq!(run.status, RunStatus::Success, "{:?}", run.error);
+    assert_eq!(run.warnings.len(), 1, "{:?}", run.warnings);
+    assert_eq!(run.warnings[0].code, "EMPTY_EXTRACTION");
+    assert_eq!(
+        run.warnings[0].message,
+        "contentPath.path \"$.customers\" selected no records, but the response is an array of 20 objects; contentPath.path \"$\" would select 20 records"
     );
 }
 

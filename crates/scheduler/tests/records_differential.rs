@@ -321,7 +321,7 @@ async fn ingest(
                 }
                 batch.write_records(page.records).unwrap();
             }
-            RunEvent::Finished(_) => {}
+            RunEvent::Retry { .. } | RunEvent::Finished(_) => {}
         }
     }
     let row_groups_from_text = batch.row_groups_from_text();
