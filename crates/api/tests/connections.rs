@@ -504,3 +504,51 @@ async fn the_upstream_policy_holds_for_credential_probes() {
         "nothing was sent to the denied address"
     );
 }
+
+/// A content path that misses the array the API answers (`$.customers` over a bare array):
+/// explore answers AEP's shape with no records, plus flowd's `warnings` naming the path that
+/// would select them, the same text a run records and `flowd spec test` prints.
+#[tokio::test]
+async fn explore_warns_when_the_content_path_misses_a_bare_array() {
+    let app = TestApp::new().await;
+    let caller = app.caller();
+    let mock = MockApi::start(Scenario::generated(20).with_auth(Auth::Basic {
+        username: "anystring".into(),
+        password: PASSWORD.into(),
+    }))
+    .await;
+    let mut spec = fixture("seed_mailchimp_update.json");
+    let attributes = &mut spec["sourceSpec"]["attributes"];
+    attributes["urlParams"]["path"] = json!("/array");
+    attributes["contentPath"] = json!({"path": "$.customers"});
+    attributes
+        .as_object_mut()
+        .unwrap()
+        .remove("paginationParams");
+    let spec_id = app.create_connection_spec(&caller, &spec).await;
+    let created = app
+        .post(
+            &caller,
+            "/connections",
+            &connection_body(&spec_id, &mock, PASSWORD),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap();
+    let source_params = base64::engine::general_purpose::STANDARD
+        .encode(json!({"listId": DEFAULT_LIST_ID}).to_string());
+    let reply = app
+        .get(
+            &caller,
+            &format!("/connections/{id}/explore?objectType=rest&object=json&fileType=json&preview=true&sourceParams={source_params}"),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body["data"], json!([]));
+    assert_eq!(
+        reply.body["warnings"],
+        json!([
+            "contentPath.path \"$.customers\" selected no records, but the response is an array of 20 objects; contentPath.path \"$\" would select 20 records"
+        ])
+    );
+}
