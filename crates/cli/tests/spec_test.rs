@@ -636,7 +636,7 @@ async fn strict_exits_non_zero_on_the_zero_record_warning() {
     );
     let stderr = text(&output.stderr);
     assert!(
-        stderr.contains("flowd: error: --strict: the run gave 2 warnings"),
+        stderr.contains("flowd: error: --strict: the run gave 1 warning"),
         "{stderr}"
     );
 }
@@ -668,4 +668,26 @@ async fn each_retry_is_shown_as_it_happens() {
     let page = stdout.find("page 1: GET ").unwrap();
     assert!(retry < page, "the retry is told before the page: {stdout}");
     assert!(stdout.contains("(after 2 attempts)"), "{stdout}");
+}
+
+/// `$.customers` against a bare array: spec test prints the connector's one text, the same a
+/// scheduled run records and explore answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_content_path_that_misses_a_bare_array_names_the_path_that_holds_it() {
+    let mock = offset_mock(numbered(20)).await;
+    let auth = offset_auth(&mock);
+    let mut spec = offset_spec(50);
+    let attributes = &mut spec["sourceSpec"]["attributes"];
+    attributes["urlParams"]["path"] = json!("/array");
+    attributes["contentPath"] = json!({"path": "$.customers"});
+    attributes
+        .as_object_mut()
+        .unwrap()
+        .remove("paginationParams");
+    let output = spec_test_of(&spec, &["--auth", &auth]).await;
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("\nwarning: contentPath.path \"$.customers\" selected no records, but the response is an array of 20 objects; contentPath.path \"$\" would select 20 records\n"),
+        "{stdout}"
+    );
 }

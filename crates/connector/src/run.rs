@@ -349,9 +349,15 @@ impl RunTask {
             {
                 progress.warnings.push(warning);
             }
-            if let Some(warning) = progress.announced_total.as_ref().and_then(|announced| {
-                explain::short_of_total(pagination, progress.records, announced)
-            }) {
+            // Records the content path missed are the cause; a total short of them says no more.
+            if let Some(warning) = progress
+                .announced_total
+                .as_ref()
+                .filter(|_| !progress.empty_extraction_warned)
+                .and_then(|announced| {
+                    explain::short_of_total(pagination, progress.records, announced)
+                })
+            {
                 progress.warnings.push(warning);
             }
         }
