@@ -12,7 +12,7 @@ use flowd_connector::http::OutgoingRequest;
 use flowd_connector::{
     FetchError, HttpOptions, RetryCause, RunError, RunEvent, RunWarning, TransportCause,
 };
-use flowd_mockapi::{MockApi, Scenario};
+use flowd_mockapi::{MockApi, PageOptions, Scenario};
 use futures::StreamExt;
 use serde_json::Value;
 
@@ -139,5 +139,38 @@ async fn a_url_without_an_http_scheme_is_refused_before_any_attempt() {
     assert_eq!(
         error.to_string(),
         "GET localhost:3000/x failed: URL localhost:3000/x has no scheme: write http:// or https://"
+    );
+}
+
+/// A 1-based API (page 0 answers as page 1, as json-server does) paged from 0: the second page
+/// repeats the first, and the warning says the likely setting instead of blaming the API.
+#[tokio::test]
+async fn a_page_run_from_0_over_a_1_based_api_suggests_initial_page_index_1() {
+    let mock = MockApi::start(Scenario {
+        page: PageOptions {
+            first_index: 1,
+            ..PageOptions::default()
+        },
+        ..Scenario::generated(50)
+    })
+    .await;
+    let pagination = serde_json::json!({
+        "type": "PAGE", "pageParamName": "page", "initialPageIndex": 0,
+        "limitName": "per_page", "limitValue": 10
+    });
+    let spec = connection_spec(attributes(
+        &mock.base_url(),
+        "/page",
+        "$.records",
+        pagination,
+    ));
+    let (pages, summary) = collect(client(), plan(&spec)).await;
+    assert_eq!(records(&pages), generated(0..10));
+    assert_eq!(
+        summary.warnings,
+        [RunWarning::new(
+            RunWarning::REPEATED_PAGE,
+            "page 2 repeated the records of page 1; stopped to avoid looping (page=0 and page=1 answered the same records: the API may count pages from 1: set paginationParams.initialPageIndex to 1)"
+        )]
     );
 }

@@ -329,10 +329,8 @@ pub(crate) async fn page(
         p.size(&o.per_page_param, st.scenario.default_page_size)
     ));
     let index = tri!(p.number(&o.page_param, o.first_index));
-    let Some(zero_based) = index.checked_sub(o.first_index) else {
-        return bad_request(&format!("{} starts at {}", o.page_param, o.first_index))
-            .into_response();
-    };
+    // A page below the first is answered as the first, as json-server does (`_page=0`).
+    let zero_based = index.saturating_sub(o.first_index);
     let sel = tri!(st.selection(&p));
     let slice = st.paginate(sel.len(), zero_based.saturating_mul(size), size);
     let mut out = st.body_buffer(slice.range.len());

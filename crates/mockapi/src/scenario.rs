@@ -242,7 +242,8 @@ pub struct PageOptions {
     pub page_param: String,
     /// Default `per_page`.
     pub per_page_param: String,
-    /// Index of the first page: 0 (default) or 1.
+    /// Index of the first page: 0 (default) or 1; with 1, page 0 answers as page 1 (as
+    /// json-server does).
     pub first_index: usize,
     /// Response header carrying the number of pages (default `x-pagecount`).
     pub page_count_header: String,
