@@ -192,6 +192,11 @@ const FAMILIES_AT_START: &[(&str, &str, &str)] = &[
         "histogram",
         "flowd_run_duration_seconds_count 0",
     ),
+    (
+        "flowd_flow_runs_total",
+        "counter",
+        "flowd_flow_runs_total{flow_id=\"other\",status=\"success\"} 0",
+    ),
 ];
 
 /// The per-flow families: their series exist for every flow of the store from start-up.

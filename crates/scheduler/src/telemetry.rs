@@ -10,7 +10,8 @@
 //!   `flowd_flow_last_success_timestamp_seconds{flow_id}`: per flow, for at most
 //!   [`MAX_LABELED_FLOWS`] flows per process (flows are created by people, so a deployment
 //!   rarely holds more); the outcomes of further flows count under `flow_id="other"` and set
-//!   no last-success gauge. At start-up [`seed_flows`] creates both series of every flow
+//!   no last-success gauge (the `other` counters exist at zero from the start, so the family is
+//!   listed before any flow exists). At start-up [`seed_flows`] creates both series of every flow
 //!   of the store (up to the bound) at zero, and sets the gauge from the flow's latest run
 //!   when that run succeeded (0 when no success is known), so a restart loses no series.
 
@@ -92,6 +93,10 @@ pub fn describe_all() {
         Unit::Count,
         "Final run outcomes per flow (status success or failed), for a bounded number of flows."
     );
+    // The overflow bucket exists from the start, so the family is there before any flow.
+    for status in ["success", "failed"] {
+        counter!(FLOW_RUNS, "flow_id" => OTHER_FLOWS, "status" => status).increment(0);
+    }
     describe_gauge!(
         FLOW_LAST_SUCCESS,
         Unit::Seconds,
