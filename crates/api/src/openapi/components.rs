@@ -6,7 +6,7 @@
 use serde_json::{Map, Value, json};
 
 use super::builder::{integer, object, schema_ref, string};
-use super::resources;
+use super::{resources, runs};
 
 /// The `components` object.
 pub fn components() -> Value {
@@ -63,6 +63,7 @@ pub fn components() -> Value {
         ),
     );
     schemas.extend(resources::schemas());
+    schemas.insert("Run".into(), runs::run_schema());
     json!({
         "schemas": schemas,
         "parameters": parameters(),

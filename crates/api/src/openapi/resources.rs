@@ -348,7 +348,6 @@ pub fn schemas() -> Map<String, Value> {
             ],
         ),
     );
-    add("Run", super::runs::run_schema());
     add(
         "RunBody",
         object(
