@@ -20,7 +20,8 @@ const SHOWN_ON_TERMINAL: usize = 20;
 pub struct WatchArgs {
     /// The flow whose runs to follow.
     flow: String,
-    /// Exit once no run of the flow is pending or in progress.
+    /// Exit once no run of the flow is pending or in progress: with status 0 when the latest
+    /// run succeeded (or none ran), 1 when it failed, so a script can tell.
     #[arg(long)]
     until_idle: bool,
     /// Milliseconds between polls.
@@ -102,6 +103,18 @@ fn describe(run: &Value, first_seen_running: Option<Instant>) -> String {
     line
 }
 
+/// How a watch `--until-idle` ends once nothing is pending or in progress: an error naming the
+/// latest run (the one with the latest window) when it failed.
+fn idle_outcome(runs: &[Value]) -> anyhow::Result<()> {
+    match runs.last() {
+        Some(latest) if status_of(latest) == "failed" => anyhow::bail!(
+            "the latest run {} failed",
+            latest["id"].as_str().unwrap_or_default()
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// The flow's runs, oldest window first.
 async fn runs_of(client: &Client, flow: &str) -> anyhow::Result<Vec<Value>> {
     let (_, body) = client
@@ -179,7 +192,7 @@ pub async fn run(client: &Client, args: WatchArgs) -> anyhow::Result<()> {
         }
         stdout.flush()?;
         if args.until_idle && !runs.iter().any(is_active) {
-            return Ok(());
+            return idle_outcome(&runs);
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(args.interval_ms)) => {}
@@ -192,7 +205,16 @@ pub async fn run(client: &Client, args: WatchArgs) -> anyhow::Result<()> {
 mod tests {
     use serde_json::json;
 
-    use super::describe;
+    use super::{describe, idle_outcome};
+
+    #[test]
+    fn an_idle_watch_fails_when_the_latest_run_failed_and_not_for_an_earlier_one() {
+        let run = |id: &str, status: &str| json!({"id": id, "metrics": {"statusSummary": {"status": status}}});
+        assert!(idle_outcome(&[]).is_ok());
+        assert!(idle_outcome(&[run("r1", "failed"), run("r2", "success")]).is_ok());
+        let error = idle_outcome(&[run("r1", "success"), run("r2", "failed")]).unwrap_err();
+        assert_eq!(error.to_string(), "the latest run r2 failed");
+    }
 
     #[test]
     fn a_finished_run_shows_its_window_records_and_duration() {
