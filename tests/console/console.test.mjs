@@ -2,7 +2,10 @@
 // scripts/console-tests.sh starts: sign in; the workbench shows both mistakes of a pasted spec
 // at their pointers, tests the fixed spec (pages, records, schema) and saves it; the wizard
 // walks to a flow; a run goes from in progress to success with its record count; the dataset
-// shows its rows; sign-out refuses the old cookie. A screenshot of each step is saved.
+// shows its rows; sign-out refuses the old cookie. A second test walks what fails: a spec test
+// against a port nothing listens on, the wizard through the existing base connection, a
+// flow whose source the upstream policy refuses: its run fails, and is re-triggered.
+// A screenshot of each step is saved.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -340,6 +343,147 @@ test('the console walks a connector author and a data team from sign-in to rows,
     await page.goto(`${FLOWD_URL}/#/flows`);
     await page.getByRole('heading', { name: 'Sign in to flowd' }).waitFor();
     await shot('signed-out');
+    assert.deepEqual(page.problems, [], 'no script error and no CSP refusal');
+  });
+});
+
+/** A loopback port nothing listens on: bound by node, read, then closed. */
+async function deadPort() {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise((resolve, reject) => server.listen(0, '127.0.0.1', resolve).on('error', reject));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+test('the console shows what fails: an unreachable host in the workbench, a failed run and its re-trigger', async (t) => {
+  await step(t, 'sign in again', async () => {
+    await page.goto('/');
+    await page.getByRole('heading', { name: 'Sign in to flowd' }).waitFor();
+    await page.getByLabel('API key').fill(CREDENTIAL.apiKey);
+    await page.getByLabel('Access token').fill(CREDENTIAL.accessToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Sources' }).waitFor();
+  });
+
+  await step(t, 'a spec test against a port nothing listens on shows the error and its cause', async () => {
+    const port = await deadPort();
+    await nav('Workbench').click();
+    await page.getByRole('heading', { name: 'Spec workbench' }).waitFor();
+    await page.getByLabel('Connection spec (JSON)').fill(JSON.stringify(memberSpec(), null, 2));
+    await page.locator('.validity.valid').waitFor();
+    await page.getByLabel(/^host/).fill(`http://127.0.0.1:${port}`);
+    await page.getByLabel(/^username/).fill('anystring');
+    await page.getByLabel(/^password/).fill('console-secret-password');
+    await page.getByLabel(/^listId/).fill(LIST_ID);
+    await page.getByRole('button', { name: 'Test', exact: true }).click();
+    const results = page.locator('.test-slot .error-box, .test-slot .test-summary');
+    await results.first().waitFor({ timeout: 30000 });
+    const shown = await page.locator('.test-slot').textContent();
+    assert.match(shown, /Test failed/, shown);
+    assert.match(shown, new RegExp(`127\\.0\\.0\\.1:${port}/3\\.0/lists/${LIST_ID}/members.*connection refused`), shown);
+    assert.equal(await page.locator('table:has(caption:text("Records of the test"))').count(), 0, 'no records table');
+    assert.ok(!shown.includes('console-secret-password'), 'no secret is shown');
+    await shot('workbench-test-unreachable');
+  });
+
+  /** From the preview step on: the params, a source connection, a new dataset, a daily schedule from tomorrow, the flow. */
+  async function finishWizard({ listId, dataset, flowName }) {
+    await page.getByRole('heading', { name: 'Source params and preview' }).waitFor();
+    await page.getByLabel(/^listId/).fill(listId);
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('heading', { name: 'Source connection' }).waitFor();
+    await page.getByRole('button', { name: 'Create source connection' }).click();
+    await page.getByRole('heading', { name: 'Dataset and target connection' }).waitFor();
+    await page.getByLabel('Dataset name').fill(dataset);
+    await page.getByRole('button', { name: 'Use this dataset' }).click();
+    await page.getByRole('heading', { name: 'Mapping (optional)' }).waitFor();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('heading', { name: 'Schedule' }).waitFor();
+    await page.getByLabel('Frequency').selectOption('day');
+    const tomorrow = await page.evaluate(() => {
+      const date = new Date(Date.now() + 24 * 3600 * 1000);
+      const pad = (n) => String(n).padStart(2, '0');
+      return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+    });
+    await page.getByLabel(/^Start time/).fill(tomorrow);
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('heading', { name: 'Create the flow' }).waitFor();
+    await page.getByLabel('Flow name').fill(flowName);
+    await page.getByRole('button', { name: 'Create flow' }).click();
+    await page.getByRole('link', { name: 'Open the flow' }).click();
+    await page.getByRole('heading', { name: flowName }).waitFor();
+    await page.locator('.empty', { hasText: 'No runs yet' }).waitFor();
+  }
+
+  async function openWizard() {
+    await nav('Sources').click();
+    await page.locator('.spec-card', { hasText: 'Console members' }).getByRole('link', { name: 'Create dataflow' }).click();
+    await page.getByRole('heading', { name: 'Choose a source' }).waitFor();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('heading', { name: 'Base connection' }).waitFor();
+  }
+
+  await step(t, 'the wizard can pick the existing base connection instead of creating one', async () => {
+    await openWizard();
+    const existing = page.getByRole('group', { name: 'Use an existing connection' }).getByRole('radio');
+    await existing.first().waitFor();
+    assert.equal(await existing.count(), 1, 'the connection the first walk created is offered');
+    await existing.first().check();
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.getByText('Connection test passed.').waitFor();
+    await shot('wizard-existing-connection');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('heading', { name: 'Source params and preview' }).waitFor();
+    await page.getByLabel(/^listId/).fill(LIST_ID);
+    await page.getByRole('button', { name: 'Preview the first page' }).click();
+    await page.getByRole('heading', { name: /First page: 20 records/ }).waitFor();
+    await finishWizard({ listId: LIST_ID, dataset: 'Console members again', flowName: 'Console members flow (same connection)' });
+    await page.getByRole('link', { name: /^dataset / }).waitFor();
+  });
+
+  await step(t, 'a second flow whose source the upstream policy refuses (a link-local host)', async () => {
+    await openWizard();
+    await page.getByLabel('Connection name').fill('Console refused connection');
+    await page.getByLabel(/^host/).fill('http://169.254.169.254');
+    await page.getByLabel(/^username/).fill('anystring');
+    await page.getByLabel(/^password/).fill('console-secret-password');
+    await page.getByRole('button', { name: 'Create connection' }).click();
+    await page.getByText(/Created connection/).waitFor();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await finishWizard({ listId: LIST_ID, dataset: 'Console refused members', flowName: 'Console failing flow' });
+  });
+
+  await step(t, 'Run now ends failed with its error in the runs table', async () => {
+    await page.getByRole('button', { name: 'Run now' }).click();
+    await page.locator('.run-status[data-status="failed"]').waitFor({ timeout: 60000 });
+    const row = page.locator('table:has(caption:text("newest first")) tbody tr').first();
+    const errorsCell = await row.locator('.run-errors').textContent();
+    assert.match(errorsCell, /CONFIGURATION/, errorsCell);
+    assert.match(errorsCell, /169\.254\.169\.254.*refused by the upstream policy/, errorsCell);
+    await page.locator('dl.facts dd', { hasText: 'failed' }).waitFor(); // the overview's last run too
+    await shot('run-failed');
+  });
+
+  await step(t, 'Re-trigger puts the failed run back in the queue and it fails again', async () => {
+    const row = page.locator('table:has(caption:text("newest first")) tbody tr').first();
+    const runId = await row.locator('.run-status').getAttribute('data-run');
+    const answered = page.waitForResponse((response) => response.url().includes(`/runs/${runId}/action`) && response.request().method() === 'POST');
+    await row.getByRole('button', { name: 'Re-trigger' }).click();
+    const response = await answered;
+    assert.equal(response.status(), 200);
+    const again = await response.json();
+    assert.equal((again.items?.[0] ?? again).metrics?.statusSummary?.status, 'pending', 'the server puts the run back in the queue');
+    await page.getByText('Run re-triggered.').waitFor();
+    // The table is drawn again from a fresh read: the run is pending, in progress or (the
+    // refusal takes no time) already failed again, but now as a retrigger.
+    await page.locator(`.run-id:has-text("${runId.slice(0, 8)}")`, { hasText: 'retrigger' }).waitFor({ timeout: 10000 });
+    await shot('run-retriggered');
+    await page.locator(`.run-status[data-run="${runId}"][data-status="failed"]`).waitFor({ timeout: 60000 });
+    assert.equal(await page.locator('table:has(caption:text("newest first")) tbody tr').count(), 1, 'the same run, not a new one');
+    assert.match(await page.locator('table:has(caption:text("newest first")) tbody tr .run-errors').first().textContent(), /refused by the upstream policy/);
+    await shot('run-failed-again');
     assert.deepEqual(page.problems, [], 'no script error and no CSP refusal');
   });
 });

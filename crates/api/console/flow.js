@@ -80,6 +80,7 @@ export async function render(main, params) {
     await api.post(`${api.FLOW_SERVICE}/runs/${encodeURIComponent(run.id)}/action?op=RE_TRIGGER`);
     flash('Run re-triggered.');
     await loadRuns();
+    await redrawOverviewWhenIdle();
   });
 
   const drawRuns = () => {
@@ -131,6 +132,12 @@ export async function render(main, params) {
     }, POLL_MS);
   };
 
+  // A run that ended before the first poll (a refusal takes no time) is never seen active, so
+  // the poll would not redraw the overview's last run: redraw it here.
+  async function redrawOverviewWhenIdle() {
+    if (!runs.some((run) => ACTIVE.has(runStatus(run)))) await drawOverview();
+  }
+
   async function loadRuns() {
     runs = await api.listAll('/runs', { property: `flowId==${flowId}`, orderby: '-createdAt', limit: 100 });
     drawRuns();
@@ -155,6 +162,7 @@ export async function render(main, params) {
         await api.post(`${api.FLOW_SERVICE}/runs`, { flowId, params: runParams });
         flash('Run started.');
         await loadRuns();
+        await redrawOverviewWhenIdle();
         drawRunNow();
       });
     });
