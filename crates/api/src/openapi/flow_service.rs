@@ -61,22 +61,12 @@ fn instance_trio(collection: &str, schema: &str, noun: &str) -> Vec<Operation> {
     let mut operations = Vec::new();
     for (slash, suffix) in [("", ""), ("/", "_slash")] {
         let at = path(&format!("/{collection}/{{id}}{slash}"));
-        operations.push(
-            operation(
-                "GET",
-                &at,
-                &format!("read_{collection}{suffix}"),
-                TAG,
-                &format!("Read a {noun}"),
-            )
-            .uuid_id(noun)
-            .reply(
-                200,
-                &format!("the {noun}"),
-                items_of_one(schema_ref(schema)),
-            )
-            .error(404),
-        );
+        operations.push(read_by_id(
+            &at,
+            &format!("{collection}{suffix}"),
+            schema,
+            noun,
+        ));
         operations.push(
             operation(
                 "PATCH",
@@ -154,24 +144,29 @@ fn search(collection: &str, schema: &str, noun: &str) -> Operation {
     )
 }
 
+/// `GET` of one resource by id at `at`: `{"items": [it]}`, or 404 (`read_{id_suffix}`).
+fn read_by_id(at: &str, id_suffix: &str, schema: &str, noun: &str) -> Operation {
+    operation(
+        "GET",
+        at,
+        &format!("read_{id_suffix}"),
+        TAG,
+        &format!("Read a {noun}"),
+    )
+    .uuid_id(noun)
+    .reply(
+        200,
+        &format!("the {noun}"),
+        items_of_one(schema_ref(schema)),
+    )
+    .error(404)
+}
+
 /// `GET`, `PUT` (and `DELETE`) of a spec by id.
 fn spec_by_id(collection: &str, schema: &str, noun: &str, deletable: bool) -> Vec<Operation> {
     let at = path(&format!("/{collection}/{{id}}"));
     let mut operations = vec![
-        operation(
-            "GET",
-            &at,
-            &format!("read_{collection}"),
-            TAG,
-            &format!("Read a {noun}"),
-        )
-        .uuid_id(noun)
-        .reply(
-            200,
-            &format!("the {noun}"),
-            items_of_one(schema_ref(schema)),
-        )
-        .error(404),
+        read_by_id(&at, collection, schema, noun),
         operation(
             "PUT",
             &at,
